@@ -1,0 +1,3 @@
+from mesocare.cli import main
+
+main()

@@ -1,0 +1,145 @@
+"""The clinic's config: an optional YAML file with its name, phone, zone, paper and units.
+
+Looked up as ``--clinic FILE``, else ``$MESOCARE_CLINIC``, else ``./mesocare.yaml`` when
+present; with none, built-in defaults work (a neutral name and the machine's zone). Paths in
+the file (``rules_dir``, ``templates_dir``) are relative to the file's own folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mesocare.errors import ConfigError, RuleFileError
+from mesocare.model import AREAS, TECHNIQUES, Clinic
+
+CONFIG_NAME = "mesocare.yaml"
+ENV_VAR = "MESOCARE_CLINIC"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ServiceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    area: str
+    technique: Literal["needle", "microneedling", "needleless"] = "needle"
+
+    @field_validator("area")
+    @classmethod
+    def _area(cls, v: str) -> str:
+        parts = [p.strip().lower() for p in v.replace("+", ",").split(",") if p.strip()]
+        bad = [p for p in parts if p not in AREAS]
+        if not parts or bad:
+            raise ValueError(f"'{v}' is not a known area: use {', '.join(AREAS)} (join several with +)")
+        return "+".join(parts)
+
+
+class ClinicSpec(BaseModel):
+    """The clinic config file (mesocare.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field("Your mesotherapy clinic", min_length=1)
+    phone: str | None = None
+    timezone: str | None = Field(None, description="IANA zone, e.g. Europe/London; default: this machine's")
+    duration: int = Field(30, ge=1, le=1440, description="default appointment length in minutes")
+    paper: Literal["A4", "Letter"] = "A4"
+    units: Literal["metric", "us"] = "metric"
+    rules_dir: str | None = None
+    templates_dir: str | None = None
+    closed_weekdays: list[str] = Field(default_factory=list)
+    holidays_country: str | None = None
+    holidays_subdiv: str | None = None
+    services: dict[str, ServiceSpec] = Field(default_factory=dict)
+
+    @field_validator("closed_weekdays")
+    @classmethod
+    def _weekdays(cls, v: list[str]) -> list[str]:
+        out = []
+        for day in v:
+            d = day.strip().lower()
+            if d not in WEEKDAYS:
+                raise ValueError(f"'{day}' is not a weekday: use monday ... sunday")
+            out.append(d)
+        return out
+
+
+def machine_zone() -> str:
+    """The machine's IANA zone name (tzlocal), or UTC when it cannot be told."""
+    try:
+        from tzlocal import get_localzone_name
+
+        name = get_localzone_name()
+    except Exception:  # tzlocal raises several kinds on odd machines; UTC is a safe default
+        name = None
+    return name or "UTC"
+
+
+def find_config(option: str | None, environ: dict[str, str], cwd: Path) -> Path | None:
+    """The config file to use: --clinic, else $MESOCARE_CLINIC, else ./mesocare.yaml if present."""
+    if option:
+        return Path(option)
+    if environ.get(ENV_VAR):
+        return Path(environ[ENV_VAR])
+    local = cwd / CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def load_clinic(path: Path | None, default_zone: str) -> Clinic:
+    """Read a clinic config (or the defaults when ``path`` is None)."""
+    from mesocare.parse import parse_zone
+    from mesocare.errors import InputError
+
+    if path is None:
+        return Clinic(timezone=default_zone)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: the clinic config file does not exist.") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{name}: the clinic config file cannot be read ({e.__class__.__name__}).") from None
+    from mesocare.rules import _field_name, _problem, line_for, load_yaml_with_lines
+
+    try:
+        data, lines = load_yaml_with_lines(text, name)
+    except RuleFileError as e:
+        raise ConfigError(str(e)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}, line 1: the clinic config must be a mapping of settings such as name: and phone:.")
+    try:
+        spec = ClinicSpec.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = tuple(err["loc"])
+        line = line_for(lines, loc)
+        raise ConfigError(f"{name}, line {line}, field '{_field_name(loc)}': {_problem(err)}.") from None
+    zone = default_zone
+    if spec.timezone:
+        try:
+            zone = parse_zone(spec.timezone)
+        except InputError as e:
+            raise ConfigError(f"{name}, line {lines.get(('timezone',))}, field 'timezone': {e}") from None
+    base = path.resolve().parent
+    return Clinic(
+        name=spec.name,
+        phone=spec.phone,
+        timezone=zone,
+        duration_minutes=spec.duration,
+        paper=spec.paper,
+        units=spec.units,
+        rules_dir=str((base / spec.rules_dir).resolve()) if spec.rules_dir else None,
+        templates_dir=str((base / spec.templates_dir).resolve()) if spec.templates_dir else None,
+        closed_weekdays=tuple(WEEKDAYS.index(d) for d in spec.closed_weekdays),
+        holidays_country=spec.holidays_country,
+        holidays_subdiv=spec.holidays_subdiv,
+        services={k: {"area": v.area, "technique": v.technique} for k, v in spec.services.items()},
+    )
+
+
+def with_overrides(clinic: Clinic, **changes) -> Clinic:
+    """The clinic with command-line overrides (--tz, --paper...) applied; None means keep."""
+    return replace(clinic, **{k: v for k, v in changes.items() if v is not None})

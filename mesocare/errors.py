@@ -1,0 +1,52 @@
+"""One error boundary: every error a user can cause is a MesocareError with an exit code.
+
+The CLI catches MesocareError, prints ``str(error)`` (one sentence) to stderr and exits with
+``error.exit_code``. Messages never contain patient names or details.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    BAD_INPUT = 1  # bad date, area, schedule, rule file or config: nothing written
+    USAGE = 2  # command-line usage (unknown option, missing argument)
+    SKIPPED_ROWS = 3  # a batch finished but skipped rows, each named in the summary
+
+
+class MesocareError(Exception):
+    """Base class: an error to show the user as one sentence."""
+
+    exit_code: int = ExitCode.BAD_INPUT
+
+
+class InputError(MesocareError):
+    """A bad value on the command line or in a schedule (date, time, area, zone...)."""
+
+
+class ConfigError(MesocareError):
+    """The clinic config cannot be read or has a bad field."""
+
+
+class RuleFileError(MesocareError):
+    """A rule file is broken: bad YAML, unknown key, wrong type, missing reference..."""
+
+    def __init__(self, file: str, line: int | None, field: str | None, problem: str):
+        self.file, self.line, self.field, self.problem = file, line, field, problem
+        where = file if line is None else f"{file}, line {line}"
+        what = f", field '{field}'" if field else ""
+        super().__init__(f"{where}{what}: {problem}")
+
+
+class TemplateError(MesocareError):
+    """A template cannot be found or fails to render."""
+
+
+class PastAppointmentError(InputError):
+    """The appointment is before today and --strict was given."""
+
+
+class OutputError(MesocareError):
+    """The output file cannot be written."""

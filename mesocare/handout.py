@@ -1,0 +1,180 @@
+"""Build a handout: an appointment request, the rule set and the clinic in; a Handout out.
+
+``build_handout`` is pure: ``today`` is a parameter and nothing is printed or read.
+``handout_dict`` gives the contract's JSON shape (schema ``mesocare.handout/1``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from mesocare import words
+from mesocare.dates import appointment_times, is_late, item_status, window_span
+from mesocare.errors import PastAppointmentError
+from mesocare.model import Clinic, Handout, Item, Note, Request
+from mesocare.rules import Rule, RuleSet
+
+SCHEMA_ID = "mesocare.handout/1"
+PHASE_ORDER = {"before": 0, "day": 1, "after": 2}
+
+
+def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: date, strict: bool = False) -> Handout:
+    duration = request.duration_minutes or clinic.duration_minutes
+    appt = appointment_times(request.date, request.time, duration, clinic.timezone, request.course.end)
+    tz = appt.tz
+
+    warnings: list[str] = []
+    banners: list[str] = []
+    if request.date < today:
+        if strict:
+            raise PastAppointmentError(
+                f"the appointment date {request.date.isoformat()} is before today ({today.isoformat()}); "
+                "without --strict it would print with a warning."
+            )
+        warnings.append(
+            f"the appointment date {request.date.isoformat()} is before today ({today.isoformat()}); "
+            "the handout is marked as past."
+        )
+        banners.append(
+            f"This appointment, on {words.day(request.date)}, is in the past. "
+            "Check the date with the clinic before you follow these instructions."
+        )
+
+    spans: dict[str, tuple] = {}
+
+    def span(rule: Rule):
+        if rule.id not in spans:
+            spans[rule.id] = window_span(rule.window, appt, lambda rid: span(ruleset.rule(rid))[1])
+        return spans[rule.id]
+
+    course_known = request.course.end is not None
+    order = {r.id: i for i, r in enumerate(ruleset.rules)}
+    items: list[Item] = []
+    for rule in ruleset.rules:
+        if not rule.applies(request.areas, request.technique, request.prescribed):
+            continue
+        start, end = span(rule)
+        open_end = " until your last session" if rule.window.until == "course-end" and not course_known else ""
+        items.append(
+            Item(
+                rule=rule.id,
+                name=rule.name,
+                phase=rule.phase,
+                start=start,
+                end=end,
+                status=item_status(start, end, today, tz),
+                late=is_late(start, appt, request.booked),
+                text=rule.text_for(clinic.units),
+                when=words.when(rule.phase, start, end, appt.start, appt.end, open_end),
+                reason=rule.reason,
+                source=rule.source,
+                basis=rule.basis,
+                prescription=rule.prescription is not None,
+                origin=rule.origin,
+            )
+        )
+    items.sort(
+        key=lambda i: (PHASE_ORDER[i.phase], i.start, i.end is None, i.end or i.start, order[i.rule])
+    )
+
+    late = [i for i in items if i.late]
+    if late:
+        listed = words.joined([f"{i.name} (from {words.day(i.start.date())})" for i in late])
+        phone = f" on {clinic.phone}" if clinic.phone else ""
+        ahead = (request.date - request.booked).days
+        lead = {0: "the day of your appointment", 1: "1 day before your appointment"}.get(
+            ahead, f"{ahead} days before your appointment"
+        )
+        banners.insert(
+            0,
+            f"You booked on {words.day(request.booked)}, {lead}. "
+            f"Some steps below started before you booked: {listed}. "
+            f"Call us{phone} before your appointment so we can check what to do.",
+        )
+
+    notes = tuple(
+        Note(id=n.id, section=n.section, text=n.text_for(clinic.units), source=n.source, origin=n.origin)
+        for n in ruleset.notes
+        if n.areas is None or any(a in n.areas for a in request.areas)
+    )
+    clinic_ids = tuple(i.rule for i in items if i.origin == "clinic") + tuple(n.id for n in notes if n.origin == "clinic")
+
+    return Handout(
+        clinic=clinic,
+        patient_name=request.name,
+        patient_id=request.patient_id,
+        start=appt.start,
+        end=appt.end,
+        timed=appt.timed,
+        areas=request.areas,
+        technique=request.technique,
+        prescribed=request.prescribed,
+        course=request.course,
+        items=tuple(items),
+        notes=notes,
+        banners=tuple(banners),
+        warnings=tuple(warnings),
+        today=today,
+        booked=request.booked,
+        rules_version=ruleset.version,
+        reviewed_on=ruleset.reviewed_on,
+        clinic_rules=clinic_ids,
+    )
+
+
+def _iso(dt) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def handout_dict(h: Handout) -> dict[str, Any]:
+    """The contract's JSON object for one appointment. Keys may be added, never renamed."""
+    return {
+        "schema": SCHEMA_ID,
+        "appointment": {
+            "start": h.start.isoformat(),
+            "end": h.end.isoformat(),
+            "area": "+".join(h.areas),
+            "areas": list(h.areas),
+            "technique": h.technique,
+            "timezone": h.timezone,
+            "date": h.start.date().isoformat(),
+            "timed": h.timed,
+            "prescribed": list(h.prescribed),
+        },
+        "patient": {"name": h.patient_name, "id": h.patient_id},
+        "clinic": {"name": h.clinic.name, "phone": h.clinic.phone},
+        "course": {
+            "sessions": [d.isoformat() for d in h.course.sessions],
+            "end": h.course.end.isoformat() if h.course.end else None,
+        },
+        "items": [
+            {
+                "rule": i.rule,
+                "phase": i.phase,
+                "start": i.start.isoformat(),
+                "end": _iso(i.end),
+                "status": i.status,
+                "late": i.late,
+                "text": i.text,
+                "name": i.name,
+                "when": i.when,
+                "reason": i.reason,
+                "source": i.source,
+                "basis": i.basis,
+                "prescription": i.prescription,
+                "origin": i.origin,
+            }
+            for i in h.items
+        ],
+        "notes": [
+            {"id": n.id, "section": n.section, "text": n.text, "source": n.source, "origin": n.origin} for n in h.notes
+        ],
+        "banners": list(h.banners),
+        "warnings": list(h.warnings),
+        "today": h.today.isoformat(),
+        "booked": h.booked.isoformat() if h.booked else None,
+        "rules_version": h.rules_version,
+        "reviewed_on": h.reviewed_on.isoformat() if h.reviewed_on else None,
+        "clinic_rules": list(h.clinic_rules),
+    }

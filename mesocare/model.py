@@ -1,0 +1,197 @@
+"""The dataclasses every module speaks: an appointment request in, a handout out.
+
+Nothing here reads a clock, a file or the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+AREAS: tuple[str, ...] = ("face", "neck", "body", "hands", "scalp")
+AREA_WORDS: dict[str, str] = {
+    "face": "face",
+    "neck": "neck and décolletage",
+    "body": "body",
+    "hands": "hands",
+    "scalp": "scalp",
+}
+TECHNIQUES: tuple[str, ...] = ("needle", "microneedling", "needleless")
+TECHNIQUE_WORDS: dict[str, str] = {
+    "needle": "needle mesotherapy",
+    "microneedling": "microneedling",
+    "needleless": "needleless mesotherapy",
+}
+PHASES: tuple[str, ...] = ("before", "day", "after")
+STATUSES: tuple[str, ...] = ("upcoming", "started", "passed")
+NOTE_SECTIONS: tuple[str, ...] = ("expect", "after", "talk-first", "call-us", "caution")
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """The clinic's settings (from its YAML config, or built-in defaults)."""
+
+    name: str = "Your mesotherapy clinic"
+    phone: str | None = None
+    timezone: str = "UTC"
+    duration_minutes: int = 30
+    paper: str = "A4"  # "A4" or "Letter"
+    units: str = "metric"  # "metric" or "us"
+    rules_dir: str | None = None  # the clinic's own rule folder (overlays ours)
+    templates_dir: str | None = None  # the clinic's own templates (override ours)
+    closed_weekdays: tuple[int, ...] = ()  # 0 = Monday ... 6 = Sunday
+    holidays_country: str | None = None  # e.g. "GB", "US" (the `holidays` package)
+    holidays_subdiv: str | None = None
+    services: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> {area, technique}
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course of sessions. ``sessions`` lists the known session dates (first = this one)."""
+
+    sessions: tuple[date, ...] = ()
+    end: date | None = None  # the last session's date; None when unknown
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the desk (or a schedule row) asks for: one appointment of one patient."""
+
+    date: date
+    areas: tuple[str, ...]
+    time: time | None = None
+    duration_minutes: int | None = None  # None: the clinic's default
+    technique: str = "needle"
+    prescribed: tuple[str, ...] = ()
+    course: Course = field(default_factory=Course)
+    name: str | None = None
+    patient_id: str | None = None
+    booked: date | None = None  # None: no booking date known, nothing is late
+
+
+@dataclass(frozen=True)
+class Item:
+    """One dated instruction on a handout."""
+
+    rule: str  # the rule id (public interface)
+    name: str  # a short noun phrase: "ginkgo biloba"
+    phase: str  # before | day | after
+    start: datetime  # aware, in the clinic's zone
+    end: datetime | None  # aware; None when the course end is unknown or open-ended
+    status: str  # upcoming | started | passed
+    late: bool
+    text: str  # patient-facing instruction
+    when: str  # the dates in words: "From Friday 31 May 2024"
+    reason: str
+    source: str
+    basis: str
+    prescription: bool
+    origin: str = "mesocare"  # "mesocare" or "clinic"
+
+
+@dataclass(frozen=True)
+class Note:
+    """An undated paragraph on the handout (what to expect, who should talk to us first...)."""
+
+    id: str
+    section: str  # one of NOTE_SECTIONS
+    text: str
+    source: str
+    origin: str = "mesocare"
+
+
+@dataclass(frozen=True)
+class Handout:
+    """Everything a renderer needs; renderers add no facts of their own."""
+
+    clinic: Clinic
+    patient_name: str | None
+    patient_id: str | None
+    start: datetime  # appointment start, aware (00:00 when untimed)
+    end: datetime  # appointment end, aware (24:00 of the day when untimed)
+    timed: bool
+    areas: tuple[str, ...]
+    technique: str
+    prescribed: tuple[str, ...]
+    course: Course
+    items: tuple[Item, ...]
+    notes: tuple[Note, ...]
+    banners: tuple[str, ...]  # shown at the top: late booking, past appointment
+    warnings: tuple[str, ...]  # also printed on stderr; no patient details
+    today: date
+    booked: date | None
+    rules_version: str  # sha256 hex of the effective rule set
+    reviewed_on: date | None  # the latest review date in the rule set
+    clinic_rules: tuple[str, ...] = ()  # ids of rules that came from the clinic's folder
+
+    @property
+    def timezone(self) -> str:
+        return self.clinic.timezone
+
+    def phase(self, phase: str) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.phase == phase)
+
+    def section(self, section: str) -> tuple[Note, ...]:
+        return tuple(n for n in self.notes if n.section == section)
+
+    @property
+    def late_items(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.late)
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One appointment read from a schedule (CSV, iCalendar, FHIR, HL7 v2)."""
+
+    position: str  # where it was in the input, for messages: "row 4", "message 2", "entry 3"
+    request: Request
+    sort_key: str = ""  # optional tie-breaker after the start time (the input order if empty)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A schedule entry that was not turned into a handout, named in the batch summary.
+
+    ``error`` is True for bad input (the batch exits 3); False for entries skipped on purpose
+    (a cancelled appointment), which are reported but are not errors.
+    Messages name the position and field, never the patient.
+    """
+
+    position: str
+    field: str | None
+    problem: str
+    error: bool = True
+
+    def __str__(self) -> str:
+        what = f", {self.field}" if self.field else ""
+        return f"{self.position}{what}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a reader returns: the good rows and the problems, in input order."""
+
+    rows: tuple[ScheduleRow, ...]
+    problems: tuple[RowProblem, ...] = ()
+    has_booking_dates: bool = False  # True when the input carries booking dates at all
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A day's (or a schedule's) handouts for printing together, with what the cover sheet says."""
+
+    clinic: Clinic
+    today: date
+    day: date | None  # the --date filter, when one was given
+    handouts: tuple[Handout, ...]  # sorted by appointment start
+    booking_checked: bool  # False: the schedule had no booking dates, late bookings unchecked
+    problems: tuple[RowProblem, ...] = ()  # rows skipped, each named
+
+    @property
+    def to_call(self) -> tuple[Handout, ...]:
+        """Patients with late items: phone them before the appointment."""
+        return tuple(h for h in self.handouts if h.late_items)
+
+    @property
+    def errors(self) -> tuple[RowProblem, ...]:
+        return tuple(p for p in self.problems if p.error)

@@ -1,0 +1,129 @@
+"""Parsing of the values a user types or a schedule carries. Each raises InputError with a
+sentence that names the field and the value's problem (never the patient)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+
+from mesocare.errors import InputError
+from mesocare.model import AREAS, TECHNIQUES
+
+PRESCRIPTIONS: tuple[str, ...] = ("medrol", "lasix")
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_EVERY = re.compile(r"^\s*(\d+)\s*([dwm])\s*$")
+
+
+def parse_date(value: str, field: str = "date", today: date | None = None) -> date:
+    """An ISO date (2024-06-10); with ``today`` given, also ``today`` and ``tomorrow``."""
+    text = value.strip()
+    low = text.lower()
+    if today is not None and low == "today":
+        return today
+    if today is not None and low == "tomorrow":
+        return today + timedelta(days=1)
+    if not _DATE.match(text):
+        raise InputError(f"{field} '{value}' is not a date: write it as YYYY-MM-DD, for example 2024-06-10.")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{field} '{value}' is not a real calendar date.") from None
+
+
+def parse_time(value: str, field: str = "time") -> time:
+    """A 24-hour clock time, HH:MM."""
+    m = _TIME.match(value.strip())
+    if not m:
+        raise InputError(f"{field} '{value}' is not a time: write it as HH:MM on the 24-hour clock, for example 14:30.")
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if hour > 23 or minute > 59:
+        raise InputError(f"{field} '{value}' is not a real time: hours go from 00 to 23 and minutes from 00 to 59.")
+    return time(hour, minute)
+
+
+def parse_area(value: str, field: str = "area") -> str:
+    area = value.strip().lower()
+    if area not in AREAS:
+        raise InputError(f"{field} '{value}' is not a known area: use one of {', '.join(AREAS)}.")
+    return area
+
+
+def parse_areas(values: list[str] | tuple[str, ...], field: str = "area") -> tuple[str, ...]:
+    """One or more areas, in the order given, without repeats. Accepts "face,neck" too."""
+    out: list[str] = []
+    for value in values:
+        for part in re.split(r"[,;+]", value):
+            if part.strip():
+                area = parse_area(part, field)
+                if area not in out:
+                    out.append(area)
+    if not out:
+        raise InputError(f"{field} is missing: name at least one area ({', '.join(AREAS)}).")
+    return tuple(out)
+
+
+def parse_technique(value: str | None, field: str = "technique") -> str:
+    if value is None or not value.strip():
+        return "needle"
+    tech = value.strip().lower()
+    if tech not in TECHNIQUES:
+        raise InputError(f"{field} '{value}' is not a known technique: use one of {', '.join(TECHNIQUES)}.")
+    return tech
+
+
+def parse_prescribed(values: list[str] | tuple[str, ...], field: str = "prescribed") -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        for part in re.split(r"[,;]", value):
+            name = part.strip().lower()
+            if not name:
+                continue
+            if name not in PRESCRIPTIONS:
+                raise InputError(f"{field} '{part.strip()}' is not a medicine mesocare knows: use {' or '.join(PRESCRIPTIONS)}.")
+            if name not in out:
+                out.append(name)
+    return tuple(out)
+
+
+def parse_duration_minutes(value: str | int, field: str = "duration") -> int:
+    try:
+        minutes = int(str(value).strip())
+    except ValueError:
+        raise InputError(f"{field} '{value}' is not a whole number of minutes.") from None
+    if not 1 <= minutes <= 24 * 60:
+        raise InputError(f"{field} '{value}' must be between 1 and 1440 minutes.")
+    return minutes
+
+
+def parse_every(value: str, field: str = "every") -> tuple[int, str]:
+    """A session interval: 14d, 4w or 1m (calendar months). Returns (count, unit)."""
+    m = _EVERY.match(value)
+    if not m or int(m.group(1)) == 0:
+        raise InputError(f"{field} '{value}' is not an interval: write a number and d, w or m, for example 4w or 1m.")
+    return int(m.group(1)), m.group(2)
+
+
+def parse_sessions(value: str | int, field: str = "sessions") -> int:
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise InputError(f"{field} '{value}' is not a whole number.") from None
+    if not 1 <= n <= 60:
+        raise InputError(f"{field} '{value}' must be between 1 and 60.")
+    return n
+
+
+def parse_zone(value: str, field: str = "timezone") -> str:
+    """An IANA zone name such as Europe/London; checked against the zone database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = value.strip()
+    try:
+        if not name or name.startswith("/") or ".." in name:
+            raise ValueError
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"{field} '{value}' is not a known time zone: use an IANA name such as Europe/London or America/New_York.") from None
+    return name
