@@ -62,7 +62,17 @@ def floor_day(dt: datetime, tz: ZoneInfo) -> datetime:
 def ceil_day(dt: datetime, tz: ZoneInfo) -> datetime:
     local = dt.astimezone(tz)
     start = local_midnight(local.date(), tz)
-    return local if local == start else end_of_day(local.date(), tz)
+    return local if same(local, start) else end_of_day(local.date(), tz)
+
+
+def instant(dt: datetime) -> datetime:
+    """The UTC instant, for comparing: Python compares two datetimes that share a zone as
+    wall-clock times, which is wrong in the repeated hour when clocks go back."""
+    return dt.astimezone(UTC)
+
+
+def same(a: datetime, b: datetime) -> bool:
+    return instant(a) == instant(b)
 
 
 @dataclass(frozen=True)
@@ -130,27 +140,33 @@ def window_span(window, appt: AppointmentTimes, ended) -> tuple[datetime, dateti
         return start, appt.start
     if window.on is not None:
         start = local_midnight(appt.date, tz)
-        return start, (appt.start if window.until == "appointment" else end_of_day(appt.date, tz))
+        if window.until == "appointment" and instant(appt.start) > instant(start):
+            return start, appt.start
+        # untimed (or at midnight): "before your appointment" covers the whole day
+        return start, end_of_day(appt.date, tz)
     if window.after is not None:
         if window.after == "open":
             return appt.end, None
-        return appt.end, after_end(window.after, appt)
-    # after_rule
-    start = ended(window.after_rule)
+        return appt.end, max(appt.end, after_end(window.after, appt), key=instant)
+    # after_rule: from the end of the other window, and never before the appointment ends
+    # (an appointment late in the evening can run past the end of its day)
+    start = max(ended(window.after_rule), appt.end, key=instant)
     until = window.until
     if until == "open":
         return start, None
     if until == "course-end":
-        return start, (end_of_day(appt.course_end, tz) if appt.course_end else None)
+        if appt.course_end is None:
+            return start, None
+        return start, max(start, end_of_day(appt.course_end, tz), key=instant)
     end = after_end(until, appt)
-    return start, max(start, end)
+    return start, max(start, end, key=instant)
 
 
 def item_status(start: datetime, end: datetime | None, today: date, tz: ZoneInfo) -> str:
     """upcoming: starts on a later date; passed: ended before today; otherwise started."""
     if start.astimezone(tz).date() > today:
         return "upcoming"
-    if end is not None and end <= local_midnight(today, tz):
+    if end is not None and instant(end) <= instant(local_midnight(today, tz)):
         return "passed"
     return "started"
 
@@ -164,4 +180,4 @@ def is_late(start: datetime, appt: AppointmentTimes, booked: date | None) -> boo
     """
     if booked is None or booked > appt.date:
         return False
-    return start < appt.end and start.astimezone(appt.tz).date() <= booked
+    return instant(start) < instant(appt.end) and start.astimezone(appt.tz).date() <= booked

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from mesocare import words
-from mesocare.dates import appointment_times, is_late, item_status, window_span
+from mesocare.dates import appointment_times, instant, is_late, item_status, window_span
 from mesocare.errors import PastAppointmentError
 from mesocare.model import Clinic, Handout, Item, Note, Request
 from mesocare.rules import Rule, RuleSet
@@ -55,6 +55,8 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
         if not rule.applies(request.areas, request.technique, request.prescribed):
             continue
         start, end = span(rule)
+        if end is not None and instant(end) <= instant(start):
+            continue  # an empty window: e.g. "until the course ends" for a one-session course
         open_end = " until your last session" if rule.window.until == "course-end" and not course_known else ""
         items.append(
             Item(
@@ -66,7 +68,10 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
                 status=item_status(start, end, today, tz),
                 late=is_late(start, appt, request.booked),
                 text=rule.text_for(clinic.units),
-                when=words.when(rule.phase, start, end, appt.start, appt.end, open_end),
+                when=words.when(
+                    rule.phase, start, end, appt.start, appt.end, open_end,
+                    until_appointment=rule.window.until == "appointment", timed=appt.timed,
+                ),
                 reason=rule.reason,
                 source=rule.source,
                 basis=rule.basis,
@@ -75,7 +80,7 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
             )
         )
     items.sort(
-        key=lambda i: (PHASE_ORDER[i.phase], i.start, i.end is None, i.end or i.start, order[i.rule])
+        key=lambda i: (PHASE_ORDER[i.phase], instant(i.start), i.end is None, instant(i.end or i.start), order[i.rule])
     )
 
     late = [i for i in items if i.late]

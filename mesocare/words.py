@@ -40,23 +40,35 @@ def end_moment(dt: datetime) -> str:
     return f"{clock(dt)} on {day(dt.date())}"
 
 
-def when(phase: str, start: datetime, end: datetime | None, appt_start: datetime, appt_end: datetime, open_end: str = "") -> str:
+def when(
+    phase: str,
+    start: datetime,
+    end: datetime | None,
+    appt_start: datetime,
+    appt_end: datetime,
+    open_end: str = "",
+    until_appointment: bool = False,
+    timed: bool = True,
+) -> str:
     """The dates of one instruction, for the handout. ``open_end`` words an unknown end
     (" until your last session"); an open-ended instruction has none."""
     if phase == "before":
         return f"From {moment(start)}"
     if phase == "day":
         text = f"On {day(start.date())}"
-        if end is not None and end == appt_start and not is_midnight(end):
-            text += f", before your appointment at {clock(end)}"
-        elif end is not None and end == appt_start:
-            text += ", before your appointment"
+        if until_appointment:
+            text += f", before your appointment at {clock(appt_start)}" if timed else ", before your appointment"
         return text
     if end is None:
         return f"From {moment(start)}{open_end}"
-    if start == appt_end:
+    if _same(start, appt_end):
         return f"Until {end_moment(end)}"
     return f"From {moment(start)} until {end_moment(end)}"
+
+
+def _same(a: datetime, b: datetime) -> bool:
+    """The same instant (not just the same wall time)."""
+    return a.timestamp() == b.timestamp()
 
 
 def joined(words: list[str] | tuple[str, ...]) -> str:

@@ -1,0 +1,47 @@
+"""Shared fixtures: our rule set, a clinic, and a quick handout builder."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from mesocare.handout import build_handout
+from mesocare.model import Clinic, Course, Request
+from mesocare.resources import instructions_dir
+from mesocare.rules import load_ruleset
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def ruleset():
+    return load_ruleset([(instructions_dir(), "mesocare")])
+
+
+@pytest.fixture(scope="session")
+def london():
+    return Clinic(name="Harbour Skin Clinic", phone="020 7946 0000", timezone="Europe/London")
+
+
+def make(ruleset, clinic, day, at=None, areas=("face",), today=date(2000, 1, 1), booked=None, **kw):
+    """Build a handout with a short call: make(rs, clinic, date(2024, 6, 10), time(10, 0))."""
+    course = kw.pop("course", Course())
+    req = Request(date=day, time=at, areas=tuple(areas), booked=booked, course=course, **kw)
+    return build_handout(req, ruleset, clinic, today)
+
+
+def item(handout, rule_id):
+    return next(i for i in handout.items if i.rule == rule_id)
+
+
+@pytest.fixture
+def build(ruleset, london):
+    def _build(day, at=None, clinic=None, **kw):
+        return make(ruleset, clinic or london, day, at, **kw)
+
+    return _build
+
+
+__all__ = ["make", "item", "REPO", "date", "time"]
