@@ -339,8 +339,9 @@ def _field_name(loc: tuple) -> str:
     parts = [str(p) for p in loc if not isinstance(p, int)]
     if len(parts) > 1 and parts[0] in ("rules", "notes", "disable"):
         parts = parts[1:]
-    # pydantic adds union branch names such as "str" or "UnitText" to the path
-    parts = [p for p in parts if p not in ("str", "UnitText", "list[literal['face','neck','body','hands','scalp']]")]
+    # pydantic adds union branch names ("str", "constrained-str", "UnitText", "list[...]")
+    # to the path; our own keys are lower case words
+    parts = [p for p in parts if re.fullmatch(r"[a-z_]+", p) and p != "str"]
     return ".".join(parts) if parts else (str(loc[0]) if loc else "")
 
 

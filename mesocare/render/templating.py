@@ -37,7 +37,11 @@ def md_escape(value) -> str:
 
 
 def area_words(areas) -> str:
-    return words.joined([AREA_WORDS.get(a, a) for a in areas])
+    """face and hands; or "body; neck and décolletage" when a name already has an "and"."""
+    names = [AREA_WORDS.get(a, a) for a in areas]
+    if any(" and " in n for n in names) and len(names) > 1:
+        return "; ".join(names)
+    return words.joined(names)
 
 
 def short_version(version: str) -> str:
