@@ -1,0 +1,297 @@
+"""HL7 v2 SIU schedules (versions 2.2 to 2.8): one or more messages, MLLP-framed or not,
+segments ended by CR, LF or CRLF. Positions: "message N" (1-based), fields as "SCH-11".
+
+S12 books an appointment; S13 (reschedule) and S14 (modification) replace the earlier one with
+the same placer (SCH-1) or filler (SCH-2) appointment id; S15 (cancel), S16 (discontinue) and
+S17 (delete) remove it. Start: SCH-11 component 4, else TQ1-7, AIS-4, AIG-8, AIL-6, AIP-6.
+Duration: SCH-9 in SCH-10 units (minutes by default), else the end in SCH-11 component 5 or
+TQ1-8, else AIS-7 in AIS-8 units. Service: AIS-3, else SCH-7, else SCH-8 (code or text)
+through the service map. Patient: PID-5 (family^given: "Given Family"), PID-3 (else PID-2)
+first component. Booking date: MSH-7. Timestamps are YYYYMMDD[HH[MM[SS[.S]]]][+/-ZZZZ]; one
+without an offset is in the clinic's zone; one without a time makes the appointment untimed.
+
+hl7apy reads each message's encoding characters and splits segments into fields and
+repetitions; segments are read with the v2.5 definitions whatever MSH-12 says (field
+positions do not move between versions, and v2.7+ withdrew SCH-9 to SCH-11, which real feeds
+still fill). Components are taken from a field's first repetition by position.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone, tzinfo
+
+from mesocare.errors import InputError
+from mesocare.model import Clinic, Request, RowProblem, Schedule, ScheduleRow
+from mesocare.parse import parse_duration_minutes
+from mesocare.readers.common import clinic_zone, decode_text, end_minutes, local_date, problem, to_local
+from mesocare.readers.services import resolve_service, unknown_service
+
+_DEFINITIONS = "2.5"
+_WANTED = ("MSH", "SCH", "TQ1", "PID", "AIS", "AIG", "AIL", "AIP")
+_BATCH = ("FHS", "BHS", "BTS", "FTS")
+_BOOK, _CANCEL = ("S12", "S13", "S14"), ("S15", "S16", "S17")
+_STARTS = (("SCH", 11, 4), ("TQ1", 7, 1), ("AIS", 4, 1), ("AIG", 8, 1), ("AIL", 6, 1), ("AIP", 6, 1))
+_SERVICES = (("AIS", 3), ("SCH", 7), ("SCH", 8))
+_TS = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})?(?:(\d{2})(?:\.\d{1,4})?)?)?([+-]\d{4})?$")
+_UNITS = {  # SCH-10 / AIS-8 unit codes (ISO+ and ANSI spellings) -> minutes
+    **dict.fromkeys(("min", "mins", "minute", "minutes", "m"), 1),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 60),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1 / 60),
+}
+_CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
+
+
+@dataclass
+class _Message:
+    """One message's segments, parsed by hl7apy (the first of each wanted kind)."""
+
+    segments: dict
+    encoding: dict
+
+    def get(self, segment: str, field: int, component: int = 1) -> str:
+        """A component of a field's first repetition, unescaped ('' when absent)."""
+        seg = self.segments.get(segment)
+        repetitions = getattr(seg, f"{segment.lower()}_{field}") if seg is not None else None
+        if not repetitions:
+            return ""
+        parts = repetitions[0].to_er7(self.encoding).split(self.encoding["COMPONENT"])
+        text = parts[component - 1].split(self.encoding["SUBCOMPONENT"])[0] if component <= len(parts) else ""
+        return self._unescape(text.strip())
+
+    def _unescape(self, text: str) -> str:
+        enc = self.encoding
+        table = {"F": enc["FIELD"], "S": enc["COMPONENT"], "T": enc["SUBCOMPONENT"], "R": enc["REPETITION"], "E": enc["ESCAPE"]}
+        esc = re.escape(enc["ESCAPE"])
+
+        def one(match: re.Match) -> str:
+            code = match.group(1)
+            if code[:1] == "X":
+                return bytes.fromhex(code[1:]).decode("latin-1") if len(code) % 2 == 1 else ""
+            return table.get(code, "")
+
+        return re.sub(rf"{esc}([FSTREHN]|X[0-9A-Fa-f]*|\.[a-z]{{2}}[0-9+-]*){esc}", one, text)
+
+
+class _Bad(Exception):
+    """A field that stops a message from becoming an appointment."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _split(text: str) -> tuple[list[list[str]], bool]:
+    """The messages (lists of segment texts), and whether other text came before the first MSH."""
+    text = text.replace("\x0b", "\r").replace("\x1c", "\r")  # MLLP: <VT> message <FS><CR>
+    messages: list[list[str]] = []
+    stray = False
+    for segment in (s.strip() for s in re.split(r"\r\n|\r|\n", text)):
+        if segment[:3].upper() == "MSH":
+            messages.append([segment])
+        elif not segment or segment[:3].upper() in _BATCH:
+            continue
+        elif messages:
+            messages[-1].append(segment)
+        else:
+            stray = True
+    return messages, stray
+
+
+def _parse(segments: list[str]) -> _Message:
+    from hl7apy.consts import VALIDATION_LEVEL
+    from hl7apy.exceptions import HL7apyException
+    from hl7apy.parser import get_message_info, parse_segment
+
+    try:
+        encoding = get_message_info("\r".join(segments))[0]
+    except (HL7apyException, ValueError, IndexError, KeyError, TypeError):
+        raise _Bad("MSH", "the MSH segment cannot be read.") from None
+    found: dict = {}
+    for text in segments:
+        name = text[:3].upper()
+        if name in _WANTED and name not in found:
+            try:
+                found[name] = parse_segment(name + text[3:], _DEFINITIONS, encoding, VALIDATION_LEVEL.TOLERANT)
+            except (HL7apyException, ValueError, IndexError, KeyError, TypeError):
+                raise _Bad(name, f"the {name} segment cannot be read.") from None
+    return _Message(found, encoding)
+
+
+def _timestamp(text: str, field: str, zone: tzinfo) -> datetime | date:
+    """An HL7 timestamp: a datetime in the clinic's zone, or a date when it has no time."""
+    m = _TS.match(text)
+    if not m:
+        raise _Bad(field, f"{field} '{text}' is not an HL7 timestamp (YYYYMMDD[HHMM[SS]][+/-ZZZZ]).")
+    year, month, day, hour, minute, second, offset = m.groups()
+    try:
+        if hour is None:
+            return date(int(year), int(month), int(day))
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute or 0), int(second or 0))
+    except ValueError:
+        raise _Bad(field, f"{field} '{text}' is not a real date and time.") from None
+    if offset:
+        sign = -1 if offset[0] == "-" else 1
+        moment = moment.replace(tzinfo=timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:]))))
+    return to_local(moment, zone)
+
+
+def _minutes(msg: _Message, segment: str, field: int, units_field: int) -> int | None:
+    """A duration field in its units field's unit (minutes when empty); None when it is 0."""
+    name, units = f"{segment}-{field}", f"{segment}-{units_field}"
+    amount, unit = msg.get(segment, field), msg.get(segment, units_field) or "min"
+    factor = _UNITS.get(unit.lower()) or _UNITS.get(msg.get(segment, units_field, 2).lower())
+    if factor is None:
+        shown = f" '{unit}'" if _CODE.match(unit) else ""
+        raise _Bad(units, f"{units} unit{shown} is not minutes, hours or seconds.")
+    try:
+        minutes = round(float(amount) * factor)
+    except (ValueError, OverflowError):
+        raise _Bad(name, f"{name} is not a number.") from None
+    try:
+        return parse_duration_minutes(minutes, name) if minutes else None
+    except InputError as err:
+        raise _Bad(name, str(err)) from None
+
+
+def _start(msg: _Message, zone: tzinfo) -> datetime | date:
+    for segment, field, component in _STARTS:
+        text = msg.get(segment, field, component)
+        if text:
+            return _timestamp(text, f"{segment}-{field}", zone)
+    raise _Bad("SCH-11", "no start time: SCH-11 component 4 and the TQ1, AIS, AIG, AIL and AIP segments have none.")
+
+
+def _duration(msg: _Message, start: datetime | date, zone: tzinfo) -> int | None:
+    if not isinstance(start, datetime):
+        return None  # untimed: the appointment takes its day
+    if msg.get("SCH", 9):
+        return _minutes(msg, "SCH", 9, 10)
+    for segment, field, component in (("SCH", 11, 5), ("TQ1", 8, 1)):
+        text = msg.get(segment, field, component)
+        end = _timestamp(text, f"{segment}-{field}", zone) if text else None
+        if isinstance(end, datetime):
+            try:
+                return end_minutes(start, end, f"{segment}-{field} end")
+            except InputError as err:
+                raise _Bad(f"{segment}-{field}", str(err)) from None
+    if msg.get("AIS", 7):
+        return _minutes(msg, "AIS", 7, 8)
+    return None
+
+
+def _service(msg: _Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
+    tried: list[tuple[str, str]] = []
+    for segment, field in _SERVICES:
+        texts = [msg.get(segment, field, 1), msg.get(segment, field, 2)]
+        if any(texts):
+            tried.append((f"{segment}-{field}", texts[0]))
+            try:
+                found = resolve_service(texts, clinic)
+            except InputError as err:
+                raise _Bad(f"{segment}-{field}", str(err)) from None
+            if found:
+                return found
+    if not tried:
+        raise _Bad("SCH-7", "no service: AIS-3, SCH-7 and SCH-8 are all empty.")
+    raise _Bad(tried[0][0], unknown_service([tried[0][1]]))
+
+
+def _patient(msg: _Message) -> tuple[str | None, str | None]:
+    name = " ".join(p for p in (msg.get("PID", 5, 2), msg.get("PID", 5, 1)) if p)
+    return name or None, msg.get("PID", 3) or msg.get("PID", 2) or None
+
+
+def _request(msg: _Message, position: str, clinic: Clinic, zone: tzinfo) -> Request | RowProblem:
+    """The appointment a booking message describes, or the problem that stops it."""
+    name, patient_id = _patient(msg)
+    try:
+        stamp = msg.get("MSH", 7)
+        booked = local_date(_timestamp(stamp, "MSH-7", zone), zone) if stamp else None
+        start = _start(msg, zone)
+        duration = _duration(msg, start, zone)
+        areas, technique = _service(msg, clinic)
+    except _Bad as bad:
+        return problem(position, bad.field, str(bad), (name, patient_id))
+    timed = isinstance(start, datetime)
+    return Request(
+        date=start.date() if timed else start,
+        time=start.time().replace(second=0, microsecond=0, tzinfo=None) if timed else None,
+        duration_minutes=duration,
+        areas=areas,
+        technique=technique,
+        name=name,
+        patient_id=patient_id,
+        booked=booked,
+    )
+
+
+@dataclass
+class _Booking:
+    placer: str
+    filler: str
+    row: ScheduleRow
+
+    def same(self, placer: str, filler: str) -> bool:
+        return bool(placer and placer == self.placer) or bool(filler and filler == self.filler)
+
+
+def _apply(msg: _Message, position: str, bookings: list[_Booking], clinic: Clinic, zone: tzinfo) -> RowProblem | None:
+    """Book, move or cancel the message's appointment in ``bookings``; the problem, if any."""
+    kind, event = msg.get("MSH", 9, 1).upper(), msg.get("MSH", 9, 2).upper()
+    if not kind:
+        return RowProblem(position, "MSH-9", "the message type is missing.")
+    if kind != "SIU" or event not in _BOOK + _CANCEL:
+        label = "^".join(p for p in (kind, event) if p)
+        shown = label if re.fullmatch(r"[A-Z0-9^]{1,12}", label) else "the message"
+        return RowProblem(position, "MSH-9", f"{shown} does not book, move or cancel an appointment, skipped", error=False)
+    if "SCH" not in msg.segments:
+        return RowProblem(position, "SCH", "the message has no SCH segment.")
+    placer, filler = msg.get("SCH", 1), msg.get("SCH", 2)
+    earlier = next((b for b in bookings if b.same(placer, filler)), None)
+    if event in _CANCEL:
+        if not (placer or filler):
+            return RowProblem(position, "SCH-1", "the cancellation names no appointment id (SCH-1 or SCH-2).")
+        if earlier:
+            bookings.remove(earlier)
+        whose = f"the appointment of {earlier.row.position}" if earlier else "an appointment not in this file"
+        return RowProblem(position, None, f"cancelled ({whose}), skipped", error=False)
+    request = _request(msg, position, clinic, zone)
+    if isinstance(request, RowProblem):
+        if earlier and event != "S12":
+            bookings.remove(earlier)  # its details are out of date: do not print them
+        return request
+    row = ScheduleRow(position=position, request=request)
+    if earlier is None:
+        bookings.append(_Booking(placer, filler, row))
+        return None
+    old = earlier.row.request
+    if (old.date, old.time) == (request.date, request.time) and old.booked and request.booked:
+        row = replace(row, request=replace(request, booked=min(old.booked, request.booked)))  # time unchanged
+    earlier.placer, earlier.filler, earlier.row = placer or earlier.placer, filler or earlier.filler, row
+    return None
+
+
+def read_hl7(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedule:
+    zone = clinic_zone(clinic)
+    messages, stray = _split(decode_text(data, "HL7"))
+    if not messages:
+        raise InputError("the HL7 file has no MSH segment: it is not an HL7 v2 message file.")
+    problems: list[RowProblem] = []
+    if stray:
+        problems.append(RowProblem("before message 1", None, "text before the first MSH segment, ignored"))
+    bookings: list[_Booking] = []
+    has_booking_dates = False
+    for number, segments in enumerate(messages, start=1):
+        position = f"message {number}"
+        try:
+            msg = _parse(segments)
+        except _Bad as bad:
+            problems.append(RowProblem(position, bad.field, str(bad)))
+            continue
+        has_booking_dates = has_booking_dates or bool(msg.get("MSH", 7))
+        found = _apply(msg, position, bookings, clinic, zone)
+        if found is not None:
+            problems.append(found)
+    return Schedule(rows=tuple(b.row for b in bookings), problems=tuple(problems), has_booking_dates=has_booking_dates)
