@@ -186,6 +186,7 @@ class Batch:
     handouts: tuple[Handout, ...]  # sorted by appointment start
     booking_checked: bool  # False: the schedule had no booking dates, late bookings unchecked
     problems: tuple[RowProblem, ...] = ()  # rows skipped, each named
+    positions: tuple[str, ...] = ()  # where each handout's row was in the schedule ("row 4")
 
     @property
     def to_call(self) -> tuple[Handout, ...]:

@@ -99,15 +99,21 @@ class WindowSpec(_Strict):
         """The window in short words, for tables: "10 days before", "48 hours after"."""
         if self.before:
             n, unit = DURATION.match(self.before).groups()
-            return f"{n} {DURATION_WORDS[unit]} before"
+            return f"{_count(n, unit)} before"
         if self.on:
             return "treatment day" + (" until the appointment" if self.until else "")
         if self.after:
             if self.after == "open":
                 return "after, open-ended"
             n, unit = DURATION.match(self.after).groups()
-            return f"{n} {DURATION_WORDS[unit]} after"
+            return f"{_count(n, unit)} after"
         return f"after {self.after_rule} until {self.until}"
+
+
+def _count(n: str, unit: str) -> str:
+    """2 days, 1 day"""
+    word = DURATION_WORDS[unit]
+    return f"{n} {word[:-1] if n == '1' else word}"
 
 
 Area = Literal["face", "neck", "body", "hands", "scalp"]
@@ -394,7 +400,7 @@ def parse_rule_file_all(path: Path, display: str | None = None):
         seen = set()
         for err in e.errors():
             loc = tuple(err["loc"])
-            key = (loc[:2], err.get("type"))
+            key = (loc[:2], _field_name(loc))
             if key in seen:
                 continue
             seen.add(key)

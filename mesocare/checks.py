@@ -1,0 +1,448 @@
+"""Checks of a rule set, the library behind ``mesocare rules check``.
+
+``check_rules(folders, today)`` reads every rule file of every folder (ours, then the
+clinic's), overlays them as the handout does, and returns every problem found at once, each
+a ``Finding`` with its file, line and field. It never raises for a bad rule file and never
+prints; ``today`` is a parameter, so the result is the same on every machine and day.
+
+What is checked, and how serious it is:
+
+========================================================  =======  ========================
+problem                                                   level    where from
+========================================================  =======  ========================
+bad YAML, unknown key, wrong type, unknown area/technique  error    the file's schema
+duplicate id in a folder, ``disable`` of a missing id     error    ``rules.collect``
+``after_rule`` naming a missing rule, a rule with no      error    ``rules.collect``
+fixed end, or a loop of them
+a window that is always empty (``after_rule: X`` with     error    this module
+``until`` no later than the end of X)
+a phase that contradicts the window (``phase: after``     error    this module
+with ``before: 10d``)
+an area both in ``areas`` and ``exclude_areas``, or an    error    this module
+empty ``areas``/``techniques`` list (the rule never
+applies)
+our rule's ``source`` is not a file in ``sources/``       error    this module
+a clinic rule's ``source`` is empty                        error    this module (and schema)
+patient text above reading grade 8 (Flesch-Kincaid)       error    this module
+no ``reviewed_on``, a review older than 24 months, a      warning  this module
+review date after today, or no ``reviewed_by``
+========================================================  =======  ========================
+
+Severity decisions. The issue lists a reading grade above 8 among the things ``rules check``
+reports and names only old reviews as a warning, so a hard text is an error for every rule,
+ours and the clinic's alike: the patient reads the clinic's text on the same page as ours.
+``rules check`` is a sign-off gate; it does not stop ``prep`` from printing, so a clinic
+that decides to keep a hard sentence (a product name can push a short sentence over 8) can
+still print while its medical director decides. Missing or stale reviews are warnings: they
+do not make the text wrong, but the director should see them.
+
+Only the *effective* rules are checked for source, reading grade, review and window
+contradictions: a rule of ours that the clinic replaced or disabled is not its concern.
+Schema errors are reported for every file, used or not.
+
+The reading grade is ``textstat``'s Flesch-Kincaid grade of the patient-facing text (both
+the metric and the US variant; ``reason`` is not printed on handouts and is not graded).
+``textstat`` counts English syllables with NLTK's CMU dictionary, which it downloads from
+the internet on first use (and fails without a network); the locale is therefore given as
+``en-US`` (a hyphen, not an underscore), which makes ``textstat`` count syllables with
+pyphen's bundled en_US hyphenation dictionary. The check works offline and gives the same
+score on every machine.
+
+Our ``sources/`` folder (the documents every rule of ours cites) sits beside
+``instructions/`` in a checkout and is not shipped in the wheel. The source check of our
+rules runs when that folder is found (or given as ``sources_dir``); in an installed wheel it
+is skipped, since our rules were checked before release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from mesocare.errors import RuleFileError
+from mesocare.rules import (
+    DURATION,
+    NoteSpec,
+    RuleSpec,
+    UnitText,
+    collect,
+    parse_rule_file_all,
+    rule_files,
+)
+from mesocare.rules import _display as display_name
+
+MAX_GRADE = 8.0
+REVIEW_MONTHS = 24
+GRADE_LOCALE = "en-US"  # pyphen's bundled dictionary: no download, see the module docstring
+
+Severity = Literal["error", "warning"]
+
+# Which window starts fit which phase. A "before" rule may run through the morning of the
+# treatment day (on: treatment-day); an "after" rule may start on the treatment day only if
+# it does not end when the appointment starts.
+_PHASE_STARTS = {
+    "before": ("before", "on"),
+    "day": ("on", "before"),
+    "after": ("after", "after_rule", "on"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: an error (``rules check`` exits 1) or a warning (printed, exit 0)."""
+
+    severity: Severity
+    file: str
+    line: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}, line {self.line}"
+        what = f", field '{self.field}'" if self.field else ""
+        return f"{self.severity}: {where}{what}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"severity": self.severity, "file": self.file, "line": self.line, "field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A rule or note of a file that parsed, with where it is."""
+
+    kind: str  # "rules" or "notes"
+    index: int
+    spec: RuleSpec | NoteSpec
+    origin: str
+    file: str
+    lines: dict
+
+    def line(self, *path) -> int | None:
+        """The line of a field of this entry (the entry's own line when the field is absent)."""
+        loc = (self.kind, self.index, *path)
+        for cut in range(len(loc), 1, -1):
+            if loc[:cut] in self.lines:
+                return self.lines[loc[:cut]]
+        return None
+
+
+def reading_grade(text: str) -> float:
+    """The Flesch-Kincaid grade of ``text`` (textstat, with pyphen's en_US syllables)."""
+    from textstat.textstat import textstatistics
+
+    stats = textstatistics()
+    stats.set_lang(GRADE_LOCALE)
+    return float(stats.flesch_kincaid_grade(text))
+
+
+def default_sources_dir(folders: list[tuple[Path, str]]) -> Path | None:
+    """``sources/`` beside our own rule folder, when it is there (a checkout, not a wheel)."""
+    for folder, origin in folders:
+        if origin == "mesocare":
+            candidate = folder.parent / "sources"
+            if candidate.is_dir():
+                return candidate
+    return None
+
+
+def check_rules(
+    folders: list[tuple[Path, str]],
+    today: date,
+    sources_dir: Path | None = None,
+) -> list[Finding]:
+    """Every problem of the rule set made of ``folders`` (in overlay order), errors and warnings.
+
+    ``folders`` is a list of (folder, origin) pairs, origin "mesocare" for ours and "clinic"
+    for the clinic's, as for ``rules.collect``. ``sources_dir`` is the folder our rules'
+    ``source`` must name a file in; None looks for ``sources/`` beside our rule folder and
+    skips that check when there is none.
+    """
+    if sources_dir is None:
+        sources_dir = default_sources_dir(folders)
+    findings: list[Finding] = []
+
+    # 1. schema errors of every file, and the errors between files (duplicates, references).
+    # collect skips a file that does not validate and gives its parse errors; those are
+    # replaced by those of schema_errors, which keeps one error per field (see there).
+    broken: dict[str, list[RuleFileError]] = {}
+    for folder, _origin in folders:
+        if folder.is_dir():
+            for path in rule_files(folder):
+                name = display_name(path)
+                problems = schema_errors(path, name)
+                if problems:
+                    broken[name] = problems
+    _, errors = collect(folders)
+    errors = [e for e in errors if e.file not in broken] + [e for problems in broken.values() for e in problems]
+    findings.extend(Finding("error", e.file, e.line, e.field, e.problem) for e in errors)
+
+    # 2. the effective rules and notes, overlaid as collect does, for the checks below
+    effective = _effective(folders)
+    rules = {e.spec.id: e for e in effective if e.kind == "rules"}
+    for entry in effective:
+        findings.extend(_check_source(entry, sources_dir))
+        findings.extend(_check_grade(entry))
+        findings.extend(_check_review(entry, today))
+        if entry.kind == "rules":
+            findings.extend(_check_window(entry, rules))
+            findings.extend(_check_applies(entry))
+
+    order = {name: i for i, name in enumerate(_file_order(folders))}
+    findings.sort(key=lambda f: (order.get(f.file, len(order)), f.file, f.line or 0))
+    return _unique(findings)
+
+
+def schema_errors(path: Path, display: str) -> list[RuleFileError]:
+    """Every problem of one rule file: unreadable, bad YAML, or each field that fails the schema.
+
+    Like ``rules.parse_rule_file_all``, but keeping one error per field of each rule, where
+    that function keeps one per error type of each rule (so a bad ``areas`` hid a bad
+    ``basis`` of the same rule). A field whose value fits neither branch of a union
+    (``text``: a string or metric/us) still gives one error. Empty when the file is valid.
+    """
+    from pydantic import ValidationError
+
+    from mesocare.rules import RuleFileSpec, _field_name, _problem, line_for, load_yaml_with_lines
+
+    parsed = parse_rule_file_all(path, display)
+    if not isinstance(parsed, list):
+        return []
+    try:
+        data, lines = load_yaml_with_lines(path.read_text(encoding="utf-8"), display)
+        RuleFileSpec.model_validate(data)
+    except (OSError, UnicodeDecodeError, RuleFileError, ValidationError) as e:
+        if not isinstance(e, ValidationError):
+            return parsed
+        out: list[RuleFileError] = []
+        seen: set[tuple] = set()
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            key = (loc[:2], _field_name(loc))
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(RuleFileError(display, line_for(lines, loc), _field_name(loc) or None, _problem(err)))
+        return out
+    return parsed  # not a mapping: parse_rule_file_all's own message
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: set[Finding] = set()
+    out = []
+    for f in findings:
+        if f not in seen:
+            seen.add(f)
+            out.append(f)
+    return out
+
+
+def _file_order(folders: list[tuple[Path, str]]) -> list[str]:
+    out = []
+    for folder, _origin in folders:
+        out.append(str(folder))  # collect names a missing folder as given
+        if folder.is_dir():
+            out.extend(display_name(p) for p in rule_files(folder))
+    return out
+
+
+def _effective(folders: list[tuple[Path, str]]) -> list[_Entry]:
+    """The rules and notes in force after overlaying, in the same way as ``rules.collect``.
+
+    A file with a schema error is skipped whole by ``collect``; here its rules and notes
+    that are valid on their own still count, so that their other problems (a hard text, an
+    old review) are reported in the same run as the schema error.
+    """
+    current: dict[str, _Entry] = {}
+    for folder, origin in folders:
+        if not folder.is_dir():
+            continue
+        seen_here: set[str] = set()
+        for path in rule_files(folder):
+            name = display_name(path)
+            parts = _valid_parts(path, name)
+            if parts is None:
+                continue
+            items, disable, lines = parts
+            for kind, i, item in items:
+                if item.id in seen_here:
+                    continue  # a duplicate: collect reports it
+                seen_here.add(item.id)
+                current[item.id] = _Entry(kind, i, item, origin, name, lines)
+            for rid in disable:
+                current.pop(rid, None)
+    return list(current.values())
+
+
+def _valid_parts(path: Path, name: str):
+    """([(kind, index, spec)], disable ids, lines) of the parts of a file that validate."""
+    from pydantic import ValidationError
+
+    from mesocare.rules import load_yaml_with_lines
+
+    parsed = parse_rule_file_all(path, name)
+    if not isinstance(parsed, list):
+        spec, lines = parsed
+        items = [("rules", i, r) for i, r in enumerate(spec.rules)] + [("notes", i, n) for i, n in enumerate(spec.notes)]
+        return items, list(spec.disable), lines
+    try:
+        data, lines = load_yaml_with_lines(path.read_text(encoding="utf-8"), name)
+    except (OSError, UnicodeDecodeError, RuleFileError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    items = []
+    for kind, model in (("rules", RuleSpec), ("notes", NoteSpec)):
+        raw = data.get(kind)
+        for i, value in enumerate(raw if isinstance(raw, list) else []):
+            try:
+                items.append((kind, i, model.model_validate(value)))
+            except ValidationError:
+                continue
+    raw_disable = data.get("disable")
+    disable = [d for d in raw_disable if isinstance(d, str)] if isinstance(raw_disable, list) else []
+    return items, disable, lines
+
+
+def _texts(entry: _Entry) -> list[tuple[tuple, str]]:
+    text = entry.spec.text
+    if isinstance(text, UnitText):
+        return [(("text", "metric"), text.metric), (("text", "us"), text.us)]
+    return [(("text",), text)]
+
+
+def _check_grade(entry: _Entry) -> list[Finding]:
+    out = []
+    for path, text in _texts(entry):
+        grade = reading_grade(text)
+        if grade > MAX_GRADE:
+            out.append(
+                Finding(
+                    "error", entry.file, entry.line(*path), ".".join(path),
+                    f"{_what(entry)}: the text reads at grade {grade:.1f} (Flesch-Kincaid); "
+                    f"aim for {MAX_GRADE:g} or below: shorter sentences and shorter words",
+                )
+            )
+    return out
+
+
+def _check_source(entry: _Entry, sources_dir: Path | None) -> list[Finding]:
+    source = (entry.spec.source or "").strip()
+    if not source:
+        return [Finding("error", entry.file, entry.line("source"), "source", f"{_what(entry)}: the source is empty: say where the instruction comes from")]
+    if entry.origin != "mesocare" or sources_dir is None:
+        return []
+    if "/" in source or "\\" in source or not (sources_dir / source).is_file():
+        return [
+            Finding(
+                "error", entry.file, entry.line("source"), "source",
+                f"{_what(entry)}: the source '{source}' is not a file in {sources_dir.name}/",
+            )
+        ]
+    return []
+
+
+def _months_before(day: date, months: int) -> date:
+    from dateutil.relativedelta import relativedelta
+
+    return day - relativedelta(months=months)
+
+
+def _check_review(entry: _Entry, today: date) -> list[Finding]:
+    spec = entry.spec
+    what = _what(entry)
+    if spec.reviewed_on is None:
+        return [Finding("warning", entry.file, entry.line(), "reviewed_on", f"{what}: has no review date: add reviewed_on and reviewed_by")]
+    out = []
+    line = entry.line("reviewed_on")
+    if spec.reviewed_on > today:
+        out.append(
+            Finding("warning", entry.file, line, "reviewed_on", f"{what}: the review date {spec.reviewed_on.isoformat()} is after today ({today.isoformat()})")
+        )
+    elif spec.reviewed_on < _months_before(today, REVIEW_MONTHS):
+        out.append(
+            Finding(
+                "warning", entry.file, line, "reviewed_on",
+                f"{what}: last reviewed on {spec.reviewed_on.isoformat()}, more than {REVIEW_MONTHS} months ago: review it again",
+            )
+        )
+    if not (spec.reviewed_by or "").strip():
+        out.append(Finding("warning", entry.file, line, "reviewed_by", f"{what}: says when it was reviewed but not by whom: add reviewed_by"))
+    return out
+
+
+def _start(window) -> str:
+    return next(k for k in ("before", "on", "after", "after_rule") if getattr(window, k) is not None)
+
+
+def _hours(duration: str) -> int:
+    n, unit = DURATION.match(duration).groups()
+    return int(n) * {"h": 1, "d": 24, "w": 168}[unit]
+
+
+def _fixed_end_hours(rule: RuleSpec) -> int | None:
+    """Hours after the appointment at which a rule's window ends; None when not fixed or after it."""
+    w = rule.window
+    if w.after is not None and w.after != "open":
+        return _hours(w.after)
+    if w.after_rule is not None and w.until is not None and DURATION.match(w.until):
+        return _hours(w.until)
+    return None
+
+
+def _check_window(entry: _Entry, rules: dict[str, _Entry]) -> list[Finding]:
+    spec: RuleSpec = entry.spec  # type: ignore[assignment]
+    w = spec.window
+    start = _start(w)
+    out = []
+    if start not in _PHASE_STARTS[spec.phase] or (spec.phase == "after" and start == "on" and w.until == "appointment"):
+        out.append(
+            Finding(
+                "error", entry.file, entry.line("phase"), "phase",
+                f"rule '{spec.id}': phase '{spec.phase}' contradicts its window ({w.describe()})",
+            )
+        )
+    if start == "after_rule" and w.until is not None and DURATION.match(w.until):
+        target = rules.get(w.after_rule)
+        if target is not None:
+            target_end = _fixed_end_hours(target.spec)  # type: ignore[arg-type]
+            if target_end is not None and _hours(w.until) <= target_end:
+                out.append(
+                    Finding(
+                        "error", entry.file, entry.line("window", "until"), "window.until",
+                        f"rule '{spec.id}' starts when '{w.after_rule}' ends ({target_end} hours after treatment) "
+                        f"but ends {w.until} after treatment, no later: it would never show",
+                    )
+                )
+    return out
+
+
+def _check_applies(entry: _Entry) -> list[Finding]:
+    spec: RuleSpec = entry.spec  # type: ignore[assignment]
+    out = []
+    if spec.areas is not None and not spec.areas:
+        out.append(Finding("error", entry.file, entry.line("areas"), "areas", f"rule '{spec.id}': an empty areas list means it never applies: remove the key to mean every area"))
+    if spec.techniques is not None and not spec.techniques:
+        out.append(
+            Finding("error", entry.file, entry.line("techniques"), "techniques", f"rule '{spec.id}': an empty techniques list means it never applies: remove the key to mean every technique")
+        )
+    both = [a for a in (spec.areas or []) if a in spec.exclude_areas]
+    if both:
+        out.append(
+            Finding(
+                "error", entry.file, entry.line("exclude_areas"), "exclude_areas",
+                f"rule '{spec.id}': {', '.join(both)} is both in areas and in exclude_areas",
+            )
+        )
+    return out
+
+
+def _what(entry: _Entry) -> str:
+    return f"{'rule' if entry.kind == 'rules' else 'note'} '{entry.spec.id}'"
+
+
+def summary(findings: list[Finding]) -> tuple[int, int]:
+    """(errors, warnings)."""
+    errors = sum(1 for f in findings if f.severity == "error")
+    return errors, len(findings) - errors

@@ -1,0 +1,95 @@
+"""--print against a real CUPS server with a PDF printer (Debian: cups, printer-driver-cups-pdf).
+
+The fixture starts cupsd when it is installed and not running (as root, as on CI), adds a
+PDF printer, and stops the cupsd it started at the end. Where CUPS cannot be installed the
+test is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO
+from mesocare.cli import app
+
+PPD = Path("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd")
+PRINTER = "MesocareTestPDF"
+
+
+def _scheduler_running() -> bool:
+    lpstat = shutil.which("lpstat")
+    return bool(lpstat) and subprocess.run([lpstat, "-r"], capture_output=True, text=True).stdout.startswith("scheduler is running")
+
+
+@pytest.fixture(scope="module")
+def cups_printer():
+    if not (shutil.which("lp") and Path("/usr/sbin/cupsd").exists() and PPD.exists()):
+        pytest.skip("CUPS with cups-pdf is not installed (Debian packages cups and printer-driver-cups-pdf; ./scripts/test installs them as root)")
+    started = None
+    if not _scheduler_running():
+        if os.geteuid() != 0:
+            pytest.skip("cupsd is not running and only root can start it here")
+        subprocess.run(["/usr/sbin/cupsd"], check=True)
+        for _ in range(50):
+            if _scheduler_running():
+                break
+            time.sleep(0.1)
+        started = True
+    made = subprocess.run(["lpadmin", "-p", PRINTER, "-v", "cups-pdf:/", "-E", "-P", str(PPD)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot add a CUPS PDF printer here: {made.stderr.strip()}")
+    yield PRINTER
+    subprocess.run(["lpadmin", "-x", PRINTER], capture_output=True)
+    if started:
+        pid = subprocess.run(["pidof", "cupsd"], capture_output=True, text=True).stdout.split()
+        for p in pid:
+            os.kill(int(p), signal.SIGTERM)
+
+
+def test_print_sends_the_batch_pdf_to_cups(cups_printer, tmp_path, monkeypatch):
+    import pypdf
+
+    monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
+    monkeypatch.chdir(tmp_path)
+    outdir = Path(os.path.expanduser("~")) / "PDF"
+    before = set(outdir.glob("*.pdf")) if outdir.exists() else set()
+    r = CliRunner().invoke(app, ["batch", str(REPO / "examples" / "schedule.csv"), "--date", "2024-06-10",
+                                 "--print", "--printer", cups_printer, "--duplex", "--tz", "Europe/London", "--today", "2024-06-01"])
+    assert r.exit_code == 0, r.stderr
+    assert "Sent to the printer: request" in r.stderr
+    assert list(tmp_path.iterdir()) == []  # no --out: nothing left behind (the temporary PDF is removed)
+    arrived = []
+    for _ in range(100):  # cups-pdf writes the file a few seconds later
+        arrived = [p for p in outdir.glob("*.pdf") if p not in before] if outdir.exists() else []
+        if arrived:
+            break
+        time.sleep(0.2)
+    assert arrived, f"no printed PDF arrived in {outdir}"
+    time.sleep(0.5)
+    # cups-pdf re-renders through Ghostscript, so its text is not extractable: compare pages
+    ours = tmp_path / "ours.pdf"
+    again = CliRunner().invoke(app, ["batch", str(REPO / "examples" / "schedule.csv"), "--date", "2024-06-10", "--duplex",
+                                     "--out", str(ours), "--tz", "Europe/London", "--today", "2024-06-01"])
+    assert again.exit_code == 0
+    printed = pypdf.PdfReader(arrived[0])
+    assert len(printed.pages) == len(pypdf.PdfReader(ours).pages) >= 3
+    for f in arrived:
+        f.unlink()
+
+
+def test_print_to_a_missing_printer_keeps_the_pdf(cups_printer, tmp_path, monkeypatch):
+    monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
+    out = tmp_path / "day.pdf"
+    r = CliRunner().invoke(app, ["batch", str(REPO / "examples" / "schedule.csv"), "--print", "--printer", "NoSuchPrinter",
+                                 "--out", str(out), "--tz", "Europe/London", "--today", "2024-06-01"])
+    assert r.exit_code == 1
+    assert "CUPS refused the job" in r.stderr and str(out) in r.stderr
+    assert out.read_bytes().startswith(b"%PDF")
