@@ -62,15 +62,8 @@ from pathlib import Path
 from typing import Literal
 
 from mesocare.errors import RuleFileError
-from mesocare.rules import (
-    DURATION,
-    NoteSpec,
-    RuleSpec,
-    UnitText,
-    collect,
-    parse_rule_file_all,
-    rule_files,
-)
+from mesocare.rulefile import NoteSpec, RuleSpec, UnitText, parse_rule_file_all
+from mesocare.rules import DURATION, Window, collect, rule_files
 from mesocare.rules import _display as display_name
 
 MAX_GRADE = 8.0
@@ -204,7 +197,7 @@ def schema_errors(path: Path, display: str) -> list[RuleFileError]:
     """
     from pydantic import ValidationError
 
-    from mesocare.rules import RuleFileSpec, _field_name, _problem, line_for, load_yaml_with_lines
+    from mesocare.rulefile import RuleFileSpec, field_name, line_for, load_yaml_with_lines, problem_words
 
     parsed = parse_rule_file_all(path, display)
     if not isinstance(parsed, list):
@@ -219,11 +212,11 @@ def schema_errors(path: Path, display: str) -> list[RuleFileError]:
         seen: set[tuple] = set()
         for err in e.errors():
             loc = tuple(err["loc"])
-            key = (loc[:2], _field_name(loc))
+            key = (loc[:2], field_name(loc))
             if key in seen:
                 continue
             seen.add(key)
-            out.append(RuleFileError(display, line_for(lines, loc), _field_name(loc) or None, _problem(err)))
+            out.append(RuleFileError(display, line_for(lines, loc), field_name(loc) or None, problem_words(err)))
         return out
     return parsed  # not a mapping: parse_rule_file_all's own message
 
@@ -279,7 +272,7 @@ def _valid_parts(path: Path, name: str):
     """([(kind, index, spec)], disable ids, lines) of the parts of a file that validate."""
     from pydantic import ValidationError
 
-    from mesocare.rules import load_yaml_with_lines
+    from mesocare.rulefile import load_yaml_with_lines
 
     parsed = parse_rule_file_all(path, name)
     if not isinstance(parsed, list):
@@ -400,7 +393,7 @@ def _check_window(entry: _Entry, rules: dict[str, _Entry]) -> list[Finding]:
         out.append(
             Finding(
                 "error", entry.file, entry.line("phase"), "phase",
-                f"rule '{spec.id}': phase '{spec.phase}' contradicts its window ({w.describe()})",
+                f"rule '{spec.id}': phase '{spec.phase}' contradicts its window ({Window(**w.model_dump()).describe()})",
             )
         )
     if start == "after_rule" and w.until is not None and DURATION.match(w.until):

@@ -100,7 +100,7 @@ def load_clinic(path: Path | None, default_zone: str) -> Clinic:
         raise ConfigError(f"{name}: the clinic config file does not exist.") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{name}: the clinic config file cannot be read ({e.__class__.__name__}).") from None
-    from mesocare.rules import _field_name, _problem, line_for, load_yaml_with_lines
+    from mesocare.rulefile import field_name, line_for, load_yaml_with_lines, problem_words
 
     try:
         data, lines = load_yaml_with_lines(text, name)
@@ -116,7 +116,7 @@ def load_clinic(path: Path | None, default_zone: str) -> Clinic:
         err = e.errors()[0]
         loc = tuple(err["loc"])
         line = line_for(lines, loc)
-        raise ConfigError(f"{name}, line {line}, field '{_field_name(loc)}': {_problem(err)}.") from None
+        raise ConfigError(f"{name}, line {line}, field '{field_name(loc)}': {problem_words(err)}.") from None
     zone = default_zone
     if spec.timezone:
         try:

@@ -285,7 +285,7 @@ def _validate_config(text: str) -> None:
 
     from mesocare.config import ClinicSpec
     from mesocare.errors import RuleFileError
-    from mesocare.rules import load_yaml_with_lines
+    from mesocare.rulefile import load_yaml_with_lines
 
     try:
         data, _ = load_yaml_with_lines(text, CONFIG_NAME)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date, time
 from pathlib import Path
 
@@ -13,6 +15,9 @@ from mesocare.resources import instructions_dir
 from mesocare.rules import load_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
+
+# the rule cache of the tests (and of the processes they start) lives in a temporary folder
+os.environ["MESOCARE_CACHE_DIR"] = tempfile.mkdtemp(prefix="mesocare-test-cache-")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ import pytest
 
 from mesocare.checks import Finding, check_rules, reading_grade, summary
 from mesocare.resources import instructions_dir
-from mesocare.rules import collect, rule_file_json_schema
+from mesocare.rulefile import rule_file_json_schema
+from mesocare.rules import collect
 
 TODAY = date(2026, 11, 24)
 REPO = Path(__file__).resolve().parent.parent

@@ -93,7 +93,7 @@ def test_shipped_rule_schema_is_valid_json_schema():
 
 
 def _loader():
-    from mesocare.rules import _yaml_loader
+    from mesocare.rulefile import _yaml_loader
 
     return _yaml_loader()
 
