@@ -1,0 +1,355 @@
+"""Print-ready PDF handouts, typeset with Typst.
+
+A Jinja template (``templates/pdf.typ.j2`` with ``style.typ.j2``, ``cover.typ.j2`` and
+``handout.typ.j2``; a clinic's own templates folder is searched first) writes Typst source, and
+the ``typst`` package compiles it in memory.
+
+Escaping: Typst templates are rendered by an overlay of the shared Jinja environment whose
+``finalize`` turns the result of every ``{{ ... }}`` into a Typst *value*: a quoted string
+literal (only ``\\`` and ``"`` and control characters need escaping there), a number,
+``true``/``false``, ``none``, an array or a dictionary. The layout functions in ``style.typ.j2``
+show strings as plain text, so a patient name, clinic name or rule text is never read as Typst
+markup or code, whatever it contains, even when a template forgets a filter. (The ``typst``
+filter does the same explicitly and marks its result as already escaped.)
+
+Fonts come from the ``fontpkg-atkinson-hyperlegible`` package (it covers Latin accents, °, ≥,
+≤, en and em dashes, curly quotes, €, £, µ, ½), with Typst's own embedded fonts (DejaVu Sans Mono,
+New Computer Modern) as the fallback for rarer signs such as arrows, never fonts from the
+machine. The document date is fixed (``SOURCE_DATE_EPOCH`` when set, else the handout's or
+batch's ``today``), so the same input gives the same bytes on every machine.
+
+Page numbers: each handout (and the cover sheet) is a run of pages; one document-wide footer
+finds its run from metadata markers and prints "Page N of M" counted within that run.
+
+Batches: up to ``CHUNK_SIZE`` handouts make one Typst document (cover sheet first); a larger
+batch is typeset in pieces that Typst then assembles into one PDF (see ``render_batch``), so
+memory stays flat however long the day is. One compiler, with its fonts loaded once, is reused
+for every document in the process.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from mesocare.errors import InputError, MesocareError, TemplateError
+from mesocare.model import Batch, Clinic, Handout
+
+DOCUMENT_TEMPLATE = "pdf.typ.j2"
+FONT_PACKAGE = "fontpkg_atkinson_hyperlegible"
+# clinic.paper (or the paper= option), case-insensitive -> Typst's paper name
+PAPERS: dict[str, str] = {"a4": "a4", "letter": "us-letter", "us-letter": "us-letter"}
+
+CHUNK_SIZE = 50  # handouts per Typst document in a large batch (memory stays flat)
+CACHE_AGE = 10  # the typst binding keeps memoized results for 10 compilations
+BATCH_TITLE = "Mesotherapy handouts"
+HANDOUT_TITLE = "Your mesotherapy care instructions"
+
+_COMPILE_LOCK = threading.RLock()
+
+
+# --------------------------------------------------------------------------------------------
+# Escaping: Python values -> Typst values
+# --------------------------------------------------------------------------------------------
+class TypstCode(str):
+    """Typst source that is already safe to paste into a template (what the filter returns)."""
+
+    __slots__ = ()
+
+
+def _string_table() -> dict[int, str]:
+    table = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+    for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]:
+        table.setdefault(code, f"\\u{{{code:x}}}")
+    for code in range(0xD800, 0xE000):  # lone surrogates cannot be written as UTF-8
+        table[code] = "\\u{fffd}"
+    return table
+
+
+_STRING_TABLE = _string_table()
+
+
+def typst_string(text: str) -> TypstCode:
+    """A Typst string literal that shows ``text`` exactly: ``Ana "A" \\ B`` -> ``"Ana \\"A\\" \\\\ B"``."""
+    return TypstCode('"' + str(text).translate(_STRING_TABLE) + '"')
+
+
+def typst_value(value) -> TypstCode:
+    """Any value a template prints, as Typst code that evaluates to that value (never markup).
+
+    str -> string literal, None -> none, bool -> true/false, int/float -> number,
+    list/tuple -> array, dict -> dictionary. Other types (dates, datetimes, objects) are refused:
+    format them first with a filter such as ``day``, ``moment`` or ``clock``.
+    """
+    if isinstance(value, TypstCode):
+        return value
+    if value is None:
+        return TypstCode("none")
+    if isinstance(value, bool):
+        return TypstCode("true" if value else "false")
+    if isinstance(value, int):
+        return TypstCode(str(int(value)))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TemplateError(f"a PDF template printed the number {value}, which Typst cannot hold.")
+        return TypstCode(repr(value))
+    if isinstance(value, str):
+        return typst_string(value)
+    if isinstance(value, (list, tuple)):
+        parts = [typst_value(v) for v in value]
+        return TypstCode("(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")")
+    if isinstance(value, dict):
+        if not value:
+            return TypstCode("(:)")
+        return TypstCode("(" + ", ".join(f"{typst_string(str(k))}: {typst_value(v)}" for k, v in value.items()) + ")")
+    _raise_if_undefined(value)
+    raise TemplateError(
+        f"a PDF template printed a {type(value).__name__} value; format it first "
+        "(for example with the day, moment or clock filter)."
+    )
+
+
+def _raise_if_undefined(value) -> None:
+    import jinja2
+
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises UndefinedError, reported by _render_source
+
+
+# --------------------------------------------------------------------------------------------
+# Templates
+# --------------------------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def typst_environment(clinic_dir: str | None):
+    """The shared Jinja environment for ``clinic_dir``, with every printed value made a Typst value."""
+    from mesocare.render.templating import environment
+
+    base = environment(clinic_dir)
+    base.filters["typst"] = typst_value
+    # Own template cache: a template compiled by the base environment has no finalize.
+    return base.overlay(finalize=typst_value, cache_size=64)
+
+
+def _render_source(clinic: Clinic, **context) -> str:
+    import jinja2
+
+    try:
+        return typst_environment(clinic.templates_dir).get_template(DOCUMENT_TEMPLATE).render(**context)
+    except jinja2.TemplateNotFound as e:
+        raise TemplateError(f"template {e.name} was not found in the clinic's templates folder or ours.") from None
+    except jinja2.TemplateSyntaxError as e:
+        raise TemplateError(f"{e.filename or e.name}, line {e.lineno}: template syntax error: {e.message}") from None
+    except jinja2.UndefinedError as e:
+        raise TemplateError(f"a PDF template uses a value that does not exist: {e.message}") from None
+
+
+def paper_name(clinic: Clinic, paper: str | None = None) -> str:
+    """Typst's paper name for the ``paper`` option, else the clinic's setting: "a4" or "us-letter"."""
+    wanted = (paper or clinic.paper or "A4").strip().lower()
+    if wanted not in PAPERS:
+        raise InputError(f"paper '{paper or clinic.paper}' is not known: use A4 or Letter.")
+    return PAPERS[wanted]
+
+
+def typst_source(
+    handouts: tuple[Handout, ...] | list[Handout],
+    clinic: Clinic,
+    batch: Batch | None = None,
+    duplex: bool = False,
+    paper: str | None = None,
+    title: str | None = None,
+) -> str:
+    """The Typst document for some handouts, after a cover sheet for ``batch`` when given."""
+    return _render_source(
+        clinic,
+        handouts=tuple(handouts),
+        batch=batch,
+        duplex=bool(duplex),
+        paper=paper_name(clinic, paper),
+        title=title or (BATCH_TITLE if batch is not None else HANDOUT_TITLE),
+        author=clinic.name,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Compiling
+# --------------------------------------------------------------------------------------------
+def font_dir() -> Path:
+    """The folder holding the Atkinson Hyperlegible font files of the fontpkg package."""
+    try:
+        folder = Path(str(resources.files(FONT_PACKAGE) / "files"))
+    except ModuleNotFoundError:
+        folder = None
+    if folder is None or not any(folder.glob("*.ttf")):
+        raise MesocareError(
+            "the font package fontpkg-atkinson-hyperlegible is not installed: "
+            "PDF handouts need it (pip install fontpkg-atkinson-hyperlegible)."
+        )
+    return folder
+
+
+@lru_cache(maxsize=1)
+def compiler():
+    """One Typst compiler for the process: our fonts plus Typst's embedded ones, no system fonts."""
+    import typst
+
+    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[str(font_dir())])
+    return typst.Compiler(font_paths=fonts, ignore_system_fonts=True)
+
+
+def creation_timestamp(day: date) -> int:
+    """The PDF's creation date: SOURCE_DATE_EPOCH when set, else midnight UTC of ``day``."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return int(epoch)
+        except ValueError:
+            raise InputError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{epoch}'.") from None
+    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+
+
+def _template_root(clinic: Clinic) -> str:
+    """Files a template reads (a logo) are looked up in the clinic's templates folder, else ours."""
+    from mesocare.resources import templates_dir
+
+    return str(Path(clinic.templates_dir) if clinic.templates_dir else templates_dir())
+
+
+def compile_pdf(source: str, day: date, root: str, tags: bool = True) -> bytes:
+    """Typeset Typst source to PDF bytes with the shared compiler.
+
+    ``tags`` writes a tagged (accessible) PDF; chunks of a large batch skip it, since they end up
+    as page images in the assembled document anyway.
+    """
+    import typst
+
+    try:
+        with _COMPILE_LOCK:
+            pdf = compiler().compile(
+                input=source.encode("utf-8"),
+                format="pdf",
+                timestamp=creation_timestamp(day),
+                root=root,
+                pdf_tags=tags,
+            )
+    except typst.TypstError as e:
+        # The message names the Typst problem; it never quotes the source (patient details).
+        raise TemplateError(f"the PDF could not be typeset: {getattr(e, 'message', None) or e}") from None
+    if not isinstance(pdf, bytes):
+        raise TemplateError("the PDF could not be typeset: Typst returned no document.")
+    return pdf
+
+
+def forget_layouts() -> None:
+    """Drop Typst's memoized results so memory stays flat from one chunk to the next.
+
+    The binding evicts results that went unused for 10 compilations after each compilation;
+    10 tiny compilations (about 1 ms each) age out everything a big chunk left behind. Fonts stay
+    loaded: they belong to the compiler, not to that cache.
+    """
+    with _COMPILE_LOCK:
+        for _ in range(CACHE_AGE):
+            compiler().compile(input=b" ", format="pdf", timestamp=0, pdf_tags=False)
+
+
+def pdf_page_count(data: bytes) -> int:
+    """The number of pages of a PDF that Typst wrote (a classic cross-reference table).
+
+    Reads startxref -> trailer /Root -> catalog /Pages -> /Count, without any PDF library.
+    """
+    try:
+        xref = int(re.findall(rb"startxref\s+(\d+)", data[-1024:])[-1])
+        head = re.match(rb"xref\s+(\d+)\s+(\d+)\s*?\r?\n", data[xref : xref + 64])
+        trailer = data[data.index(b"trailer", xref) :]
+        first = int(head[1])
+
+        def body(number: int) -> bytes:
+            at = xref + head.end() + (number - first) * 20
+            offset = int(data[at : at + 10])
+            if not data.startswith(f"{number} 0 obj".encode(), offset):
+                raise ValueError(f"object {number} is not where the table says")
+            return data[offset : data.index(b"endobj", offset)]
+
+        root = int(re.search(rb"/Root\s+(\d+)\s+0\s+R", trailer)[1])
+        pages = int(re.search(rb"/Pages\s+(\d+)\s+0\s+R", body(root))[1])
+        return int(re.search(rb"/Count\s+(\d+)", body(pages))[1])
+    except (ValueError, TypeError, IndexError) as e:
+        raise TemplateError(f"the PDF could not be assembled: a chunk's page count is unreadable ({e}).") from None
+
+
+def assembly_source(chunks: list[tuple[str, int]], paper: str, title: str, author: str, duplex: bool) -> str:
+    """A Typst document that places every page of the chunk PDFs, in order, full size.
+
+    ``chunks`` are (file name, page count) pairs; with ``duplex`` a chunk with an odd number of
+    pages is followed by a blank page, so each chunk (and each handout in it) starts on an odd
+    page of the whole document.
+    """
+    lines = [
+        f"#set document(title: {typst_string(title)}, author: {typst_string(author)})",
+        f"#set page(paper: {typst_string(paper)}, margin: 0pt)",
+    ]
+    for name, count in chunks:
+        for number in range(1, count + 1):
+            lines.append(
+                f"#page(place(top + left, image({typst_string(name)}, format: \"pdf\", page: {number}, "
+                "width: 100%, height: 100%)))"
+            )
+        if duplex and count % 2:
+            lines.append("#page[]")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# The renderer interface
+# --------------------------------------------------------------------------------------------
+def render(handout: Handout, paper: str | None = None, **options) -> bytes:
+    """One patient's handout as a PDF (A4 or Letter from the clinic, unless ``paper`` is given).
+
+    Other options that the CLI passes to every format are accepted and ignored.
+    """
+    source = typst_source([handout], handout.clinic, paper=paper)
+    return compile_pdf(source, handout.today, _template_root(handout.clinic))
+
+
+def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, **options) -> bytes:
+    """A cover sheet for the nurse, then every handout starting on a new sheet, as ONE PDF.
+
+    With ``duplex=True`` the cover and every handout start on an odd page (a blank page is added
+    where needed), so two patients never share a sheet printed on both sides.
+
+    Up to ``CHUNK_SIZE`` handouts are one tagged Typst document. A larger batch is typeset in
+    pieces (the cover sheet, then ``CHUNK_SIZE`` handouts at a time) with Typst's memory released
+    after each piece, and Typst itself then places the pieces' pages, in order, into one document
+    (PDF pages as images: text stays vector and searchable, but that document is not tagged).
+    No PDF library is needed at run time.
+    """
+    clinic = batch.clinic
+    root = _template_root(clinic)
+    handouts = tuple(batch.handouts)
+    if len(handouts) <= CHUNK_SIZE:
+        source = typst_source(handouts, clinic, batch=batch, duplex=duplex, paper=paper)
+        return compile_pdf(source, batch.today, root)
+
+    import tempfile
+
+    pieces = [((), batch)] + [(handouts[i : i + CHUNK_SIZE], None) for i in range(0, len(handouts), CHUNK_SIZE)]
+    with tempfile.TemporaryDirectory(prefix="mesocare-pdf-") as folder:
+        chunks: list[tuple[str, int]] = []
+        try:
+            for number, (part, cover) in enumerate(pieces):
+                source = typst_source(part, clinic, batch=cover, duplex=duplex, paper=paper, title=BATCH_TITLE)
+                data = compile_pdf(source, batch.today, root, tags=False)
+                forget_layouts()
+                name = f"part-{number:05d}.pdf"
+                Path(folder, name).write_bytes(data)
+                chunks.append((name, pdf_page_count(data)))
+            whole = assembly_source(chunks, paper_name(clinic, paper), BATCH_TITLE, clinic.name, duplex)
+            return compile_pdf(whole, batch.today, folder, tags=False)
+        finally:
+            forget_layouts()
