@@ -451,6 +451,18 @@ def test_large_batches_are_made_in_chunks_with_the_same_pages(ruleset, monkeypat
     assert chunked == pdf.render_batch(batch, duplex=duplex)
 
 
+def test_worker_processes_give_the_same_bytes_as_one_process(ruleset, monkeypatch):
+    handouts = handouts_for_batch(ruleset, 5)
+    batch = Batch(CLINIC, date(2024, 6, 1), date(2024, 6, 10), handouts, booking_checked=True)
+    monkeypatch.setattr(pdf, "CHUNK_SIZE", 2)
+    monkeypatch.setenv("MESOCARE_PDF_WORKERS", "1")
+    assert pdf.workers(4) == 1
+    alone = pdf.render_batch(batch)
+    monkeypatch.setenv("MESOCARE_PDF_WORKERS", "2")
+    assert pdf.workers(4) == 2
+    assert pdf.render_batch(batch) == alone
+
+
 def test_chunked_letter_batch_keeps_the_paper(ruleset, monkeypatch):
     monkeypatch.setattr(pdf, "CHUNK_SIZE", 1)
     handouts = handouts_for_batch(ruleset, 2)

@@ -317,6 +317,47 @@ def render(handout: Handout, paper: str | None = None, **options) -> bytes:
     return compile_pdf(source, handout.today, _template_root(handout.clinic))
 
 
+def _compile_piece(source: str, day: date, root: str) -> bytes:
+    """One piece of a large batch (run in a worker process, or here)."""
+    data = compile_pdf(source, day, root, tags=False)
+    forget_layouts()
+    return data
+
+
+def workers(pieces: int) -> int:
+    """How many processes typeset a large batch: one per core, at most 4
+    (``MESOCARE_PDF_WORKERS`` overrides; 1 typesets in this process)."""
+    wanted = os.environ.get("MESOCARE_PDF_WORKERS", "").strip()
+    count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(os.cpu_count() or 1, 4)
+    return max(1, min(count, pieces - 1))
+
+
+def _compile_pieces(sources, count: int, day: date, root: str):
+    """Typeset the pieces in order, in parallel worker processes when there are cores to spare.
+
+    Workers are spawned (not forked: the Typst compiler of this process may already hold
+    threads); each keeps its own compiler for all the pieces it is given. At most two pieces
+    per worker are in flight, so memory stays flat however long the list.
+    """
+    n = workers(count)
+    if n <= 1:
+        for source in sources:
+            yield _compile_piece(source, day, root)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque = deque()
+        for source in sources:
+            pending.append(pool.submit(_compile_piece, source, day, root))
+            if len(pending) >= 2 * n:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, **options) -> bytes:
     """A cover sheet for the nurse, then every handout starting on a new sheet, as ONE PDF.
 
@@ -339,13 +380,13 @@ def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, *
     import tempfile
 
     pieces = [((), batch)] + [(handouts[i : i + CHUNK_SIZE], None) for i in range(0, len(handouts), CHUNK_SIZE)]
+    sources = (
+        typst_source(part, clinic, batch=cover, duplex=duplex, paper=paper, title=BATCH_TITLE) for part, cover in pieces
+    )
     with tempfile.TemporaryDirectory(prefix="mesocare-pdf-") as folder:
         chunks: list[tuple[str, int]] = []
         try:
-            for number, (part, cover) in enumerate(pieces):
-                source = typst_source(part, clinic, batch=cover, duplex=duplex, paper=paper, title=BATCH_TITLE)
-                data = compile_pdf(source, batch.today, root, tags=False)
-                forget_layouts()
+            for number, data in enumerate(_compile_pieces(sources, len(pieces), batch.today, root)):
                 name = f"part-{number:05d}.pdf"
                 Path(folder, name).write_bytes(data)
                 chunks.append((name, pdf_page_count(data)))
