@@ -1,0 +1,48 @@
+"""Every `mesocare ...` command shown in the README runs (in order, in a scratch folder).
+
+Commands come from the README's indented example lines. `--print` needs a printer and is
+covered by tests/test_printing.py; anything after a pipe is left out.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO
+from mesocare.cli import app
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+COMMANDS = [m.group(1) for m in re.finditer(r"^    mesocare (.+)$", README, flags=re.M)]
+
+
+def test_readme_has_examples():
+    assert len(COMMANDS) >= 15
+
+
+def test_every_readme_command_runs(tmp_path, monkeypatch):
+    monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    for name in ("schedule.csv", "appointments.hl7"):
+        shutil.copy(REPO / "examples" / name, tmp_path / name)
+    ran = 0
+    for line in COMMANDS:
+        command = line.split("|")[0].split(">")[0].strip()
+        args = shlex.split(command)
+        if "--print" in args:
+            continue
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, f"mesocare {command}\n{result.stderr}"
+        ran += 1
+    assert ran >= 15
+
+
+def test_the_readme_set_up_commands_are_the_ones_ci_runs():
+    assert "./scripts/test" in README
+    assert (REPO / ".ci" / "run").read_text().count("./scripts/test") == 1
+    assert "mesocare prep --date tomorrow" in README
