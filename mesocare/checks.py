@@ -156,19 +156,9 @@ def check_rules(
         sources_dir = default_sources_dir(folders)
     findings: list[Finding] = []
 
-    # 1. schema errors of every file, and the errors between files (duplicates, references).
-    # collect skips a file that does not validate and gives its parse errors; those are
-    # replaced by those of schema_errors, which keeps one error per field (see there).
-    broken: dict[str, list[RuleFileError]] = {}
-    for folder, _origin in folders:
-        if folder.is_dir():
-            for path in rule_files(folder):
-                name = display_name(path)
-                problems = schema_errors(path, name)
-                if problems:
-                    broken[name] = problems
+    # 1. schema errors of every file (each field of each rule), and the errors between files
+    # (duplicates, references), as collect finds them
     _, errors = collect(folders)
-    errors = [e for e in errors if e.file not in broken] + [e for problems in broken.values() for e in problems]
     findings.extend(Finding("error", e.file, e.line, e.field, e.problem) for e in errors)
 
     # 2. the effective rules and notes, overlaid as collect does, for the checks below
@@ -185,40 +175,6 @@ def check_rules(
     order = {name: i for i, name in enumerate(_file_order(folders))}
     findings.sort(key=lambda f: (order.get(f.file, len(order)), f.file, f.line or 0))
     return _unique(findings)
-
-
-def schema_errors(path: Path, display: str) -> list[RuleFileError]:
-    """Every problem of one rule file: unreadable, bad YAML, or each field that fails the schema.
-
-    Like ``rules.parse_rule_file_all``, but keeping one error per field of each rule, where
-    that function keeps one per error type of each rule (so a bad ``areas`` hid a bad
-    ``basis`` of the same rule). A field whose value fits neither branch of a union
-    (``text``: a string or metric/us) still gives one error. Empty when the file is valid.
-    """
-    from pydantic import ValidationError
-
-    from mesocare.rulefile import RuleFileSpec, field_name, line_for, load_yaml_with_lines, problem_words
-
-    parsed = parse_rule_file_all(path, display)
-    if not isinstance(parsed, list):
-        return []
-    try:
-        data, lines = load_yaml_with_lines(path.read_text(encoding="utf-8"), display)
-        RuleFileSpec.model_validate(data)
-    except (OSError, UnicodeDecodeError, RuleFileError, ValidationError) as e:
-        if not isinstance(e, ValidationError):
-            return parsed
-        out: list[RuleFileError] = []
-        seen: set[tuple] = set()
-        for err in e.errors():
-            loc = tuple(err["loc"])
-            key = (loc[:2], field_name(loc))
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(RuleFileError(display, line_for(lines, loc), field_name(loc) or None, problem_words(err)))
-        return out
-    return parsed  # not a mapping: parse_rule_file_all's own message
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

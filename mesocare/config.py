@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mesocare.errors import ConfigError, RuleFileError
-from mesocare.model import AREAS, TECHNIQUES, Clinic
+from mesocare.model import AREAS, Clinic
 
 CONFIG_NAME = "mesocare.yaml"
 ENV_VAR = "MESOCARE_CLINIC"

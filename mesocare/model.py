@@ -6,7 +6,8 @@ Nothing here reads a clock, a file or the environment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
+from datetime import time as clock_time
 
 AREAS: tuple[str, ...] = ("face", "neck", "body", "hands", "scalp")
 AREA_WORDS: dict[str, str] = {
@@ -59,7 +60,7 @@ class Request:
 
     date: date
     areas: tuple[str, ...]
-    time: time | None = None
+    time: clock_time | None = None
     duration_minutes: int | None = None  # None: the clinic's default
     technique: str = "needle"
     prescribed: tuple[str, ...] = ()

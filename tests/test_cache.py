@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from mesocare.resources import instructions_dir
 from mesocare.rules import cache_dir, load_ruleset

@@ -81,8 +81,6 @@ def test_windows_are_well_formed(a):
 @given(appointments)
 def test_status_is_monotonic_in_today(a):
     """Later todays never move an item back from passed or started to upcoming."""
-    from datetime import timedelta
-
     rank = {"upcoming": 0, "started": 1, "passed": 2}
     h1 = build(a)
     h2 = build(dict(a, today_offset=a["today_offset"] + 3))

@@ -10,7 +10,6 @@ import re
 import shlex
 import shutil
 
-import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO
