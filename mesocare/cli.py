@@ -324,7 +324,7 @@ def _batch(o: dict) -> int:
     day = parse_date(o["date_"], "--date", today=today) if o["date_"] else None
     data, filename = _read_schedule_bytes(o["schedule"])
     schedule = read_schedule(data, clinic, fmt=o["input_format"], filename=filename)
-    batch_ = _with_progress(lambda: build_batch(schedule, ruleset, clinic, today, day), len(schedule.rows))
+    batch_ = build_batch(schedule, ruleset, clinic, today, day)
 
     if folder:
         assert out is not None
@@ -341,13 +341,19 @@ def _batch(o: dict) -> int:
                 name += "-2"
             names.add(name)
             atomic_write(out / f"{name}.{ext}", render(handout, fmt))
-    elif o["print_"]:
-        _print_batch(render_batch(batch_, "pdf", duplex=o["duplex"]), out, o["printer"], o["duplex"], day)
     else:
-        data_out = render_batch(batch_, fmt, duplex=o["duplex"]) if fmt == "pdf" else render_batch(batch_, fmt)
-        if out is None and fmt in BINARY and sys.stdout.isatty():
+        if out is None and not o["print_"] and fmt in BINARY and sys.stdout.isatty():
             raise OutputError("a PDF is binary: give --out FILE.pdf, or pipe it to a file.")
-        write_output(data_out, out)
+        progress = _Progress(len(batch_.handouts))
+        try:
+            options = {"duplex": o["duplex"], "progress": progress} if fmt == "pdf" else {}
+            data_out = render_batch(batch_, fmt, **options)
+        finally:
+            progress.stop()
+        if o["print_"]:
+            _print_batch(data_out, out, o["printer"], o["duplex"], day)
+        else:
+            write_output(data_out, out)
     for handout in batch_.handouts:
         for warning in handout.warnings:
             _err(f"mesocare: warning: {warning}")
@@ -355,14 +361,27 @@ def _batch(o: dict) -> int:
     return int(ExitCode.SKIPPED_ROWS) if batch_.errors else 0
 
 
-def _with_progress(build, total: int):
-    """Run ``build`` with a spinner on stderr when it is a terminal and the list is long."""
-    if total < 50 or not sys.stderr.isatty():
-        return build()
-    from rich.console import Console
+class _Progress:
+    """A progress bar on stderr (rich), shown only when stderr is a terminal and the list is long."""
 
-    with Console(stderr=True).status(f"Preparing {total} handouts..."):
-        return build()
+    def __init__(self, total: int):
+        self.bar = None
+        if total >= 50 and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("Typesetting", total=total)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _print_batch(pdf: bytes, out: Path | None, printer: str | None, duplex: bool, day) -> None:

@@ -358,7 +358,7 @@ def _compile_pieces(sources, count: int, day: date, root: str):
             yield pending.popleft().result()
 
 
-def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, **options) -> bytes:
+def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, progress=None, **options) -> bytes:
     """A cover sheet for the nurse, then every handout starting on a new sheet, as ONE PDF.
 
     With ``duplex=True`` the cover and every handout start on an odd page (a blank page is added
@@ -369,6 +369,8 @@ def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, *
     after each piece, and Typst itself then places the pieces' pages, in order, into one document
     (PDF pages as images: text stays vector and searchable, but that document is not tagged).
     No PDF library is needed at run time.
+
+    ``progress(done, total)``, when given, is called as handouts are typeset.
     """
     clinic = batch.clinic
     root = _template_root(clinic)
@@ -387,6 +389,8 @@ def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, *
         chunks: list[tuple[str, int]] = []
         try:
             for number, data in enumerate(_compile_pieces(sources, len(pieces), batch.today, root)):
+                if progress is not None:
+                    progress(sum(len(part) for part, _ in pieces[: number + 1]), len(handouts))
                 name = f"part-{number:05d}.pdf"
                 Path(folder, name).write_bytes(data)
                 chunks.append((name, pdf_page_count(data)))
