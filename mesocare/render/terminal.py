@@ -35,30 +35,32 @@ def renderables(handout: Handout):
     who.append("\nArea: ")
     who.append(c["area"], style="bold")
     parts.append(who)
+    parts.append(Text(""))
     for banner in c["banners"]:
         parts.append(Panel(Text(banner), title="Important", border_style="bold red", title_align="left"))
     for s in c["sections"]:
+        parts.append(Text(""))
         parts.append(Rule(Text(s.title, style="bold"), align="left", style="cyan"))
         if s.items:
-            table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=True, pad_edge=False)
+            table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=True, pad_edge=False, leading=1)
             table.add_column("When", style="bold", ratio=2)
             table.add_column("What to do", ratio=3)
             for i in s.items:
                 what = Text(i.text)
                 if i.origin == "clinic":
                     what.append(" (clinic rule)", style="dim")
-                status = {"passed": " (passed)", "started": " (now)"}.get(i.status, "")
                 when = Text(i.when)
-                if status:
-                    when.append(status, style="dim")
+                if i.status == "passed":
+                    when.append(" (passed)", style="dim")
                 if i.late:
-                    when.append(" late", style="bold red")
+                    when.append(" (started before booking)", style="bold red")
                 table.add_row(when, what)
             parts.append(table)
         for n in s.notes:
             parts.append(Text("• ") + Text(n.text))
         if s.closing:
             parts.append(Text(s.closing, style="bold"))
+    parts.append(Text(""))
     parts.append(Rule(style="dim"))
     parts.append(Text(c["footer"], style="dim"))
     return Group(*parts)
