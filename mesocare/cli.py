@@ -73,32 +73,43 @@ def _main(
     """
 
 
-def load_context(clinic_file: str | None, tz: str | None, paper: str | None = None, today_opt: str | None = None):
-    """The clinic (config + overrides), the rule set and today's date in the clinic's zone."""
-    from mesocare.config import find_config, load_clinic, machine_zone, with_overrides
-    from mesocare.parse import parse_date, parse_zone
-    from mesocare.rules import load_ruleset
-    from mesocare.resources import instructions_dir
+def load_clinic_only(clinic_file: str | None, tz: str | None, paper: str | None = None):
+    """The clinic: its config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz and --paper."""
+    from mesocare.config import find_config, load_clinic, with_overrides
+    from mesocare.parse import parse_zone
 
+    zone_name = parse_zone(tz, "--tz") if tz else None
     path = find_config(clinic_file, dict(os.environ), Path.cwd())
-    clinic = load_clinic(path, default_zone=machine_zone())
+    clinic = load_clinic(path, default_zone=zone_name)
     if paper is not None:
         wanted = {"a4": "A4", "letter": "Letter"}.get(paper.strip().lower())
         if wanted is None:
             raise InputError(f"paper '{paper}' is not known: use A4 or Letter.")
         paper = wanted
-    clinic = with_overrides(clinic, timezone=parse_zone(tz, "--tz") if tz else None, paper=paper)
+    return with_overrides(clinic, timezone=zone_name, paper=paper)
+
+
+def today_in(clinic, today_opt: str | None) -> date:
+    """--today, else the current date in the clinic's zone (the only place the clock is read)."""
+    from mesocare.parse import parse_date
+
+    if today_opt:
+        return parse_date(today_opt, "--today")
+    from mesocare.dates import zone
+
+    return datetime.now(zone(clinic.timezone)).date()
+
+
+def load_context(clinic_file: str | None, tz: str | None, paper: str | None = None, today_opt: str | None = None):
+    """The clinic, the rule set (ours, then the clinic's folder) and today in the clinic's zone."""
+    from mesocare.rules import load_ruleset
+    from mesocare.resources import instructions_dir
+
+    clinic = load_clinic_only(clinic_file, tz, paper)
     folders = [(instructions_dir(), "mesocare")]
     if clinic.rules_dir:
         folders.append((Path(clinic.rules_dir), "clinic"))
-    ruleset = load_ruleset(folders)
-    if today_opt:
-        today = parse_date(today_opt, "--today")
-    else:
-        from mesocare.dates import zone
-
-        today = datetime.now(zone(clinic.timezone)).date()
-    return clinic, ruleset, today
+    return clinic, load_ruleset(folders), today_in(clinic, today_opt)
 
 
 def write_output(data: str | bytes, out: Path | None) -> None:
@@ -406,26 +417,6 @@ def _print_batch(pdf: bytes, out: Path | None, printer: str | None, duplex: bool
 
 # --------------------------------------------------------------------------- clinic rules
 # BEGIN clinic-rules section (init, rules check/list/show, plan)
-def _clinic_only(clinic_file: str | None, tz: str | None):
-    """The clinic (config + --tz) without loading any rules: for commands that check or plan."""
-    from mesocare.config import find_config, load_clinic, machine_zone, with_overrides
-    from mesocare.parse import parse_zone
-
-    path = find_config(clinic_file, dict(os.environ), Path.cwd())
-    clinic = load_clinic(path, default_zone=machine_zone())
-    return with_overrides(clinic, timezone=parse_zone(tz, "--tz") if tz else None)
-
-
-def _today_in(clinic, today_opt: str | None) -> date:
-    from mesocare.parse import parse_date
-
-    if today_opt:
-        return parse_date(today_opt, "--today")
-    from mesocare.dates import zone
-
-    return datetime.now(zone(clinic.timezone)).date()
-
-
 def _pick_text_or_json(fmt: str | None) -> str:
     value = (fmt or "text").strip().lower()
     if value not in ("text", "json"):
@@ -530,12 +521,12 @@ def _rules_check(folder: Path | None, clinic_file: str | None, tz: str | None, t
     fmt = _pick_text_or_json(fmt)
     if folder is not None and folder.is_dir() and (folder / CONFIG_NAME).is_file() and clinic_file is None:
         # a clinic folder made by init: use its config and its rules_dir
-        clinic = _clinic_only(str(folder / CONFIG_NAME), tz)
+        clinic = load_clinic_only(str(folder / CONFIG_NAME), tz)
         clinic_rules = Path(clinic.rules_dir) if clinic.rules_dir else None
     else:
-        clinic = _clinic_only(clinic_file, tz)
+        clinic = load_clinic_only(clinic_file, tz)
         clinic_rules = folder if folder is not None else (Path(clinic.rules_dir) if clinic.rules_dir else None)
-    today = _today_in(clinic, today_opt)
+    today = today_in(clinic, today_opt)
     folders = [(instructions_dir(), "mesocare")]
     if clinic_rules is not None:
         folders.append((clinic_rules, "clinic"))
@@ -777,8 +768,8 @@ def _plan(date_: str, sessions_opt: str, every_opt: str | None, clinic_file, tz,
     from mesocare.schedule import closed_days_checker, make_course, session_dates
 
     fmt = _pick_text_or_json(fmt)
-    clinic = _clinic_only(clinic_file, tz)
-    today = _today_in(clinic, today_opt)
+    clinic = load_clinic_only(clinic_file, tz)
+    today = today_in(clinic, today_opt)
     first = parse_date(date_, "--date", today=today)
     count = parse_sessions(sessions_opt, "--sessions")
     every = parse_every(every_opt, "--every") if every_opt else None

@@ -9,60 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
 from mesocare.errors import ConfigError, RuleFileError
-from mesocare.model import AREAS, Clinic
+from mesocare.model import Clinic
 
 CONFIG_NAME = "mesocare.yaml"
 ENV_VAR = "MESOCARE_CLINIC"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-class ServiceSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    area: str
-    technique: Literal["needle", "microneedling", "needleless"] = "needle"
-
-    @field_validator("area")
-    @classmethod
-    def _area(cls, v: str) -> str:
-        parts = [p.strip().lower() for p in v.replace("+", ",").split(",") if p.strip()]
-        bad = [p for p in parts if p not in AREAS]
-        if not parts or bad:
-            raise ValueError(f"'{v}' is not a known area: use {', '.join(AREAS)} (join several with +)")
-        return "+".join(parts)
-
-
-class ClinicSpec(BaseModel):
-    """The clinic config file (mesocare.yaml)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Field("Your mesotherapy clinic", min_length=1)
-    phone: str | None = None
-    timezone: str | None = Field(None, description="IANA zone, e.g. Europe/London; default: this machine's")
-    duration: int = Field(30, ge=1, le=1440, description="default appointment length in minutes")
-    paper: Literal["A4", "Letter"] = "A4"
-    units: Literal["metric", "us"] = "metric"
-    rules_dir: str | None = None
-    templates_dir: str | None = None
-    closed_weekdays: list[str] = Field(default_factory=list)
-    holidays_country: str | None = None
-    holidays_subdiv: str | None = None
-    services: dict[str, ServiceSpec] = Field(default_factory=dict)
-
-    @field_validator("closed_weekdays")
-    @classmethod
-    def _weekdays(cls, v: list[str]) -> list[str]:
-        out = []
-        for day in v:
-            d = day.strip().lower()
-            if d not in WEEKDAYS:
-                raise ValueError(f"'{day}' is not a weekday: use monday ... sunday")
-            out.append(d)
-        return out
 
 
 def machine_zone() -> str:
@@ -86,13 +38,17 @@ def find_config(option: str | None, environ: dict[str, str], cwd: Path) -> Path 
     return local if local.is_file() else None
 
 
-def load_clinic(path: Path | None, default_zone: str) -> Clinic:
-    """Read a clinic config (or the defaults when ``path`` is None)."""
+def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
+    """Read a clinic config (or the defaults when ``path`` is None).
+
+    The zone is the config's ``timezone``, else ``default_zone``, else this machine's (looked
+    up only then).
+    """
     from mesocare.parse import parse_zone
     from mesocare.errors import InputError
 
     if path is None:
-        return Clinic(timezone=default_zone)
+        return Clinic(timezone=default_zone or machine_zone())
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -110,6 +66,10 @@ def load_clinic(path: Path | None, default_zone: str) -> Clinic:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{name}, line 1: the clinic config must be a mapping of settings such as name: and phone:.")
+    from pydantic import ValidationError
+
+    from mesocare.configfile import ClinicSpec
+
     try:
         spec = ClinicSpec.model_validate(data)
     except ValidationError as e:
@@ -123,6 +83,8 @@ def load_clinic(path: Path | None, default_zone: str) -> Clinic:
             zone = parse_zone(spec.timezone)
         except InputError as e:
             raise ConfigError(f"{name}, line {lines.get(('timezone',))}, field 'timezone': {e}") from None
+    if zone is None:
+        zone = machine_zone()
     base = path.resolve().parent
     return Clinic(
         name=spec.name,

@@ -283,7 +283,7 @@ def _validate_config(text: str) -> None:
     """The config we are about to write must load (a name or phone could break the YAML)."""
     from pydantic import ValidationError
 
-    from mesocare.config import ClinicSpec
+    from mesocare.configfile import ClinicSpec
     from mesocare.errors import RuleFileError
     from mesocare.rulefile import load_yaml_with_lines
 

@@ -40,7 +40,7 @@ def test_init_writes_config_rules_and_templates(tmp_path):
 
 
 def test_every_setting_is_in_the_config_with_a_comment():
-    from mesocare.config import ClinicSpec
+    from mesocare.configfile import ClinicSpec
 
     text = config_text()
     for key in ClinicSpec.model_fields:
