@@ -173,6 +173,18 @@ def pick_format(fmt: str | None, out: Path | None, allowed) -> str:
 
 # --------------------------------------------------------------------------- prep
 
+# Options shared by several commands
+ClinicOpt = Annotated[
+    Optional[str], typer.Option("--clinic", help="The clinic's YAML config (default: $MESOCARE_CLINIC, else ./mesocare.yaml).")
+]
+TzOpt = Annotated[Optional[str], typer.Option("--tz", help="The clinic's IANA time zone, e.g. Europe/London.")]
+TodayOpt = Annotated[Optional[str], typer.Option("--today", help="Take this date as today, YYYY-MM-DD (for reproducible runs).")]
+PaperOpt = Annotated[Optional[str], typer.Option("--paper", help="A4 or Letter, for html and pdf (default: the clinic's).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="text (default) or json.")]
+
+
+
 PREP_FORMATS = ("terminal", "text", "markdown", "html", "json", "pdf", "ics")
 
 
@@ -182,7 +194,7 @@ def prep(
     area: Annotated[list[str], typer.Option("--area", help="Treated area: face, neck, body, hands, scalp. Repeat for several.")],
     time_: Annotated[Optional[str], typer.Option("--time", help="Start time, HH:MM on the 24-hour clock. Without it, days are counted conservatively.")] = None,
     duration: Annotated[Optional[str], typer.Option("--duration", help="Length in minutes (default: the clinic's, else 30).")] = None,
-    tz: Annotated[Optional[str], typer.Option("--tz", help="The clinic's IANA time zone, e.g. Europe/London.")] = None,
+    tz: TzOpt = None,
     technique: Annotated[Optional[str], typer.Option("--technique", help="needle (default), microneedling or needleless.")] = None,
     prescribed: Annotated[Optional[list[str]], typer.Option("--prescribed", help="A medicine the clinician prescribed: medrol or lasix. Repeatable.")] = None,
     sessions: Annotated[Optional[str], typer.Option("--sessions", help="Number of sessions in the course (with --every).")] = None,
@@ -190,14 +202,14 @@ def prep(
     course_end: Annotated[Optional[str], typer.Option("--course-end", help="Date of the last session, YYYY-MM-DD.")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="The patient's name, printed on the handout.")] = None,
     patient_id: Annotated[Optional[str], typer.Option("--patient-id", help="The patient's id in the clinic's system (JSON and calendar output).")] = None,
-    today: Annotated[Optional[str], typer.Option("--today", help="Take this date as today, YYYY-MM-DD (for reproducible runs).")] = None,
+    today: TodayOpt = None,
     booked: Annotated[Optional[str], typer.Option("--booked", help="The date the appointment was booked (default: today).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when the appointment is in the past.")] = False,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="terminal, text, markdown, html, json, pdf or ics (default: from --out, else terminal on a screen, text otherwise).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file (written whole or not at all).")] = None,
-    clinic_file: Annotated[Optional[str], typer.Option("--clinic", help="The clinic's YAML config (default: $MESOCARE_CLINIC, else ./mesocare.yaml).")] = None,
-    paper: Annotated[Optional[str], typer.Option("--paper", help="A4 or Letter, for html and pdf (default: the clinic's).")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
+    clinic_file: ClinicOpt = None,
+    paper: PaperOpt = None,
+    debug: DebugOpt = False,
 ):
     """Print one patient's handout, with every deadline as a real date."""
     _run(debug, _prep, locals())
@@ -285,11 +297,11 @@ def batch(
     duplex: Annotated[bool, typer.Option("--duplex", help="PDF: start every handout on an odd page; print on both sides.")] = False,
     print_: Annotated[bool, typer.Option("--print", help="Send the PDF to a printer through CUPS.")] = False,
     printer: Annotated[Optional[str], typer.Option("--printer", help="The CUPS printer (default: the system's default printer).")] = None,
-    paper: Annotated[Optional[str], typer.Option("--paper", help="A4 or Letter (default: the clinic's).")] = None,
-    tz: Annotated[Optional[str], typer.Option("--tz", help="The clinic's IANA time zone, e.g. Europe/London.")] = None,
-    today: Annotated[Optional[str], typer.Option("--today", help="Take this date as today, YYYY-MM-DD.")] = None,
-    clinic_file: Annotated[Optional[str], typer.Option("--clinic", help="The clinic's YAML config (default: $MESOCARE_CLINIC, else ./mesocare.yaml).")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
+    paper: PaperOpt = None,
+    tz: TzOpt = None,
+    today: TodayOpt = None,
+    clinic_file: ClinicOpt = None,
+    debug: DebugOpt = False,
 ):
     """Print handouts for a whole schedule, with a cover sheet of whom to phone first."""
     code = _run(debug, _batch, locals())
@@ -422,15 +434,6 @@ def _pick_text_or_json(fmt: str | None) -> str:
     if value not in ("text", "json"):
         raise InputError(f"--format '{fmt}' is not known: use text or json.")
     return value
-
-
-ClinicOpt = Annotated[
-    Optional[str], typer.Option("--clinic", help="The clinic's YAML config (default: $MESOCARE_CLINIC, else ./mesocare.yaml).")
-]
-TzOpt = Annotated[Optional[str], typer.Option("--tz", help="The clinic's IANA time zone, e.g. Europe/London.")]
-TodayOpt = Annotated[Optional[str], typer.Option("--today", help="Take this date as today, YYYY-MM-DD (for reproducible runs).")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
-FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="text (default) or json.")]
 
 
 # ---- init
