@@ -202,6 +202,7 @@ def prep(
     course_end: Annotated[Optional[str], typer.Option("--course-end", help="Date of the last session, YYYY-MM-DD.")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="The patient's name, printed on the handout.")] = None,
     patient_id: Annotated[Optional[str], typer.Option("--patient-id", help="The patient's id in the clinic's system (JSON and calendar output).")] = None,
+    appointment_id: Annotated[Optional[str], typer.Option("--appointment-id", help="The appointment's id in the booking system: keeps calendar entries stable when it moves.")] = None,
     today: TodayOpt = None,
     booked: Annotated[Optional[str], typer.Option("--booked", help="The date the appointment was booked (default: today).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when the appointment is in the past.")] = False,
@@ -245,6 +246,7 @@ def _prep(o: dict) -> None:
         ),
         name=o["name"].strip() if o["name"] and o["name"].strip() else None,
         patient_id=o["patient_id"],
+        appointment_id=o["appointment_id"],
         booked=parse_date(o["booked"], "--booked", today=today) if o["booked"] else today,
     )
     handout = build_handout(request, ruleset, clinic, today, strict=o["strict"])

@@ -125,6 +125,7 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
         rules_version=ruleset.version,
         reviewed_on=ruleset.reviewed_on,
         clinic_rules=clinic_ids,
+        appointment_id=request.appointment_id,
     )
 
 
@@ -146,6 +147,7 @@ def handout_dict(h: Handout) -> dict[str, Any]:
             "date": h.start.date().isoformat(),
             "timed": h.timed,
             "prescribed": list(h.prescribed),
+            "id": h.appointment_id,
         },
         "patient": {"name": h.patient_name, "id": h.patient_id},
         "clinic": {"name": h.clinic.name, "phone": h.clinic.phone},

@@ -68,6 +68,7 @@ class Request:
     name: str | None = None
     patient_id: str | None = None
     booked: date | None = None  # None: no booking date known, nothing is late
+    appointment_id: str | None = None  # the booking system's id (keeps calendar entries stable)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class Handout:
     rules_version: str  # sha256 hex of the effective rule set
     reviewed_on: date | None  # the latest review date in the rule set
     clinic_rules: tuple[str, ...] = ()  # ids of rules that came from the clinic's folder
+    appointment_id: str | None = None  # the booking system's id, when known
 
     @property
     def timezone(self) -> str:

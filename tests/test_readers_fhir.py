@@ -56,6 +56,7 @@ def test_bundle_rows(bundle):
         name="Zoë Müller",
         patient_id="Patient/p-1001",
         booked=date(2024, 6, 2),  # created 23:30 UTC is 00:30 the next day in London
+        appointment_id="Appointment/a1",
     )
     extension_row = bundle.rows[1].request
     assert (extension_row.areas, extension_row.technique, extension_row.duration_minutes) == (("scalp",), "microneedling", 40)

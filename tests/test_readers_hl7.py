@@ -45,6 +45,7 @@ def test_feed_rows(feed):
         name="Zoë Müller",
         patient_id="P-1001",
         booked=date(2024, 6, 4),  # the time changed: booked when the patient heard of the new time
+        appointment_id="F1001",  # the filler's id (SCH-2), kept when the appointment moves
     )
     mllp = feed.rows[1].request
     assert (mllp.date, mllp.time, mllp.duration_minutes) == (date(2024, 6, 11), time(14, 30), 30)  # AIS-4 at +0200

@@ -42,6 +42,7 @@ def test_tzid_event_with_documented_properties(fixture):
         name="Zoë Müller",
         patient_id="P-1001",
         booked=date(2024, 6, 1),  # CREATED 22:30 UTC is 23:30 in London
+        appointment_id="evt-1@harbour.example",  # the event's UID
     )
 
 

@@ -105,3 +105,37 @@ def test_pipe_to_a_json_reader_gets_only_data(tmp_path):
     for line in done.stdout.decode().splitlines():
         json.loads(line)
     assert b"handout" in done.stderr
+
+
+def test_appointment_ids_come_from_every_source():
+    expected = {
+        "appointments-fhir.json": "Appointment/",
+        "appointments.hl7": "",
+        "appointments.ics": "",
+    }
+    for name, prefix in expected.items():
+        r = batch(str(EXAMPLES / name), "--format", "ndjson", *LONDON)
+        ids = [json.loads(line)["appointment"]["id"] for line in r.stdout.splitlines()]
+        assert ids and all(i and i.startswith(prefix) for i in ids), (name, ids)
+        assert len(set(ids)) == len(ids)
+
+
+def test_csv_appointment_id_column(tmp_path):
+    path = tmp_path / "day.csv"
+    path.write_text("date,time,area,appointment_id\n2024-06-10,10:00,face,A-77\n")
+    r = batch(str(path), "--format", "ndjson", *LONDON)
+    assert json.loads(r.stdout)["appointment"]["id"] == "A-77"
+
+
+def test_a_moved_appointment_keeps_its_calendar_uids():
+    """Re-importing the plan of a rescheduled appointment replaces its entries."""
+    import icalendar
+
+    def uids(day):
+        r = CliRunner().invoke(app, ["prep", "--date", day, "--time", "10:00", "--area", "face", "--patient-id", "P1",
+                                     "--appointment-id", "A-77", "--format", "ics", *LONDON])
+        assert r.exit_code == 0
+        return [str(e["UID"]) for e in icalendar.Calendar.from_ical(r.stdout).walk("VEVENT")]
+
+    before, after = uids("2024-06-10"), uids("2024-06-14")
+    assert before == after and len(set(before)) == len(before)

@@ -32,6 +32,7 @@ REQUIRED: tuple[str, ...] = ("date", "time", "area")
 OPTIONAL: tuple[str, ...] = (
     "name",
     "patient_id",
+    "appointment_id",
     "booked_on",
     "technique",
     "prescribed",
@@ -126,6 +127,7 @@ def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request 
         course=course,
         name=cells.get("name") or None,
         patient_id=cells.get("patient_id") or None,
+        appointment_id=cells.get("appointment_id") or None,
         booked=values.get("booked_on"),
     )
     return request, []

@@ -169,6 +169,7 @@ def _appointment(raw: dict, position: str, clinic: Clinic, zone: tzinfo) -> tupl
         name=name,
         patient_id=patient_id,
         booked=local_date(created, zone) if isinstance(created, date) else None,
+        appointment_id=f"Appointment/{appointment.id}" if appointment.id else None,
     ), []
 
 

@@ -224,6 +224,7 @@ def _request(msg: _Message, position: str, clinic: Clinic, zone: tzinfo) -> Requ
         name=name,
         patient_id=patient_id,
         booked=booked,
+        appointment_id=msg.get("SCH", 2) or msg.get("SCH", 1) or None,
     )
 
 

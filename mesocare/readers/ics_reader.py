@@ -149,6 +149,7 @@ def _event(event, position: str, clinic: Clinic, zone: tzinfo) -> tuple[Request 
         name=name,
         patient_id=patient_id,
         booked=local_date(created, zone) if isinstance(created, date) else None,
+        appointment_id=str(event.get("UID")) if event.get("UID") else None,
     )
     return request, None, has_created
 

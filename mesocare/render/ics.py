@@ -489,6 +489,7 @@ _KEY_CLEAN = re.compile(r"\s+")
 
 
 def _appointment_key(h: Handout, key: str | None) -> str:
+    key = key or h.appointment_id
     if key:
         return "key:" + _KEY_CLEAN.sub(" ", key.strip())
     return "date:" + h.start.astimezone(zone(h.timezone)).date().isoformat()
