@@ -49,4 +49,18 @@ def build(ruleset, london):
     return _build
 
 
-__all__ = ["make", "item", "REPO", "date", "time"]
+# a small valid clinic rule file, for tests that write rule folders
+GOOD_RULE = """\
+rules:
+  - id: my-rule
+    name: my thing
+    phase: before
+    window: {before: 3d}
+    text: Stop my thing.
+    reason: The clinic asks for this.
+    source: our protocol
+    basis: clinic-policy
+"""
+
+
+__all__ = ["make", "item", "REPO", "GOOD_RULE", "date", "time"]

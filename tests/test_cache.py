@@ -6,20 +6,10 @@ import os
 import subprocess
 import sys
 
+from conftest import GOOD_RULE
 from mesocare.resources import instructions_dir
 from mesocare.rules import cache_dir, load_ruleset
 
-GOOD = """\
-rules:
-  - id: my-rule
-    name: my thing
-    phase: before
-    window: {before: 3d}
-    text: Stop my thing.
-    reason: The clinic asks for this.
-    source: our protocol
-    basis: clinic-policy
-"""
 
 
 def test_cached_ruleset_equals_a_fresh_read(monkeypatch, tmp_path):
@@ -35,12 +25,12 @@ def test_a_changed_rule_file_is_read_again(monkeypatch, tmp_path):
     monkeypatch.setenv("MESOCARE_CACHE_DIR", str(tmp_path / "cache"))
     clinic = tmp_path / "rules"
     clinic.mkdir()
-    (clinic / "c.yaml").write_text(GOOD)
+    (clinic / "c.yaml").write_text(GOOD_RULE)
     folders = [(instructions_dir(), "mesocare"), (clinic, "clinic")]
     assert load_ruleset(folders).rule("my-rule").text == "Stop my thing."
-    (clinic / "c.yaml").write_text(GOOD.replace("Stop my thing.", "Stop it now."))
+    (clinic / "c.yaml").write_text(GOOD_RULE.replace("Stop my thing.", "Stop it now."))
     assert load_ruleset(folders).rule("my-rule").text == "Stop it now."
-    (clinic / "c.yaml").write_text(GOOD.replace("before: 3d", "before: 3x"))
+    (clinic / "c.yaml").write_text(GOOD_RULE.replace("before: 3d", "before: 3x"))
     import pytest
 
     from mesocare.errors import RuleFileError

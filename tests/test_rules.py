@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import GOOD_RULE, REPO
 from mesocare.errors import RuleFileError
 from mesocare.resources import instructions_dir
 from mesocare.rules import collect, load_ruleset
@@ -100,17 +100,6 @@ def _loader():
 
 # --------------------------------------------------------------------------- broken files
 
-GOOD_RULE = """\
-rules:
-  - id: my-rule
-    name: my thing
-    phase: before
-    window: {before: 3d}
-    text: Stop my thing.
-    reason: The clinic asks for this.
-    source: our protocol
-    basis: clinic-policy
-"""
 
 
 def broken(tmp_path: Path, text: str, name: str = "clinic.yaml") -> RuleFileError:
