@@ -69,6 +69,8 @@ class Request:
     patient_id: str | None = None
     booked: date | None = None  # None: no booking date known, nothing is late
     appointment_id: str | None = None  # the booking system's id (keeps calendar entries stable)
+    language: str | None = None  # the patient's language tag (BCP 47); None: the clinic's
+    email: str | None = None  # the patient's email address, when the schedule gives one (private)
 
 
 @dataclass(frozen=True)
