@@ -6,7 +6,6 @@ handout (a time the clocks skip, say) becomes a RowProblem and the rest go on.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date
 
@@ -49,20 +48,10 @@ def build_batch(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: dat
     )
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def file_stem(handout: Handout, position: str) -> str:
-    """A file name that is safe on every system and carries no patient name:
-    2024-06-10_1000_P-1042, or 2024-06-10_1000_row-3 when the schedule has no patient id."""
-    when = handout.start.strftime("%Y-%m-%d_%H%M") if handout.timed else handout.start.strftime("%Y-%m-%d_allday")
-    ident = _UNSAFE.sub("-", handout.patient_id).strip("-.")[:40] if handout.patient_id else ""
-    return f"{when}_{ident or _UNSAFE.sub('-', position).strip('-')}"
-
-
-def summary(batch: Batch, what: str = "handout") -> str:
+def summary(batch: Batch, cover: bool = True) -> str:
+    """What a batch did, for stderr; ``cover``: the output has a cover sheet to point to."""
     n = len(batch.handouts)
-    lines = [f"{n} {what}{'s' if n != 1 else ''}."]
+    lines = [f"{n} handout{'s' if n != 1 else ''}."]
     errors = batch.errors
     skipped = [p for p in batch.problems if not p.error]
     if errors:
@@ -74,5 +63,6 @@ def summary(batch: Batch, what: str = "handout") -> str:
     if batch.handouts and not batch.booking_checked:
         lines.append("Late bookings could not be checked: the schedule has no booking dates.")
     elif batch.to_call:
-        lines.append(f"{len(batch.to_call)} to phone before their appointment (see the cover sheet).")
+        where = " (see the cover sheet)" if cover else ""
+        lines.append(f"{len(batch.to_call)} to phone before their appointment{where}.")
     return "\n".join(lines)

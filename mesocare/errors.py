@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 1  # bad date, area, schedule, rule file or config: nothing written
     USAGE = 2  # command-line usage (unknown option, missing argument)
     SKIPPED_ROWS = 3  # a batch finished but skipped rows, each named in the summary
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class MesocareError(Exception):
@@ -50,3 +51,18 @@ class PastAppointmentError(InputError):
 
 class OutputError(MesocareError):
     """The output file cannot be written."""
+
+
+class Interrupted(MesocareError):
+    """Ctrl-C (SIGINT): stopped; every file written so far is whole."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self):
+        super().__init__("interrupted; no file was left half-written.")
+
+
+class ClosedPipe(MesocareError):
+    """The reader of stdout went away (``mesocare ... | head``): stop quietly, as cat does."""
+
+    exit_code = ExitCode.OK

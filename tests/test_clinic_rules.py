@@ -306,12 +306,54 @@ def test_the_text_handout_marks_clinic_rules_and_shows_the_version(clinic):
 def test_rules_list_shows_ours_and_the_clinics(clinic):
     result = run("rules", "list", "--clinic", clinic / "mesocare.yaml")
     assert result.exit_code == 0, result.output
-    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.startswith("│")}
+    rows = _table_rows(result.stdout, run("rules", "list", "--clinic", clinic / "mesocare.yaml", "--format", "json").stdout)
     assert "clinic" in rows["harbour-serum"] and "product-label" in rows["harbour-serum"] and "1 week after" in rows["harbour-serum"]
     assert "24 hours after" in rows["showers"] and "clinic" in rows["showers"]
     assert "ours" in rows["ginkgo-biloba"] and "10 days before" in rows["ginkgo-biloba"]
     assert "hot-tub-sauna" not in rows
     assert "disabled: hot-tub-sauna" in result.output
+
+
+def _table_rows(text: str, listing_json: str) -> dict[str, str]:
+    """Each rule's or note's lines of the `rules list` tables, joined, keyed by id."""
+    data = json.loads(listing_json)
+    ids = {r["id"] for r in data["rules"]} | {n["id"] for n in data["notes"]}
+    rows: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        first = line.split()[0] if line.split() else ""
+        if first in ids and not line.startswith(" "):
+            current = first
+            rows[current] = line
+        elif current and first:
+            rows[current] += "\n" + line
+        else:
+            current = None
+    return rows
+
+
+def test_rules_list_fits_80_columns_and_keeps_every_column(clinic):
+    def listed(columns):
+        return runner.invoke(app, ["rules", "list", "--clinic", str(clinic / "mesocare.yaml")],
+                             env={"MESOCARE_CLINIC": None, "COLUMNS": columns})
+
+    result = listed(None)  # a pipe: 80 columns
+    listing = run("rules", "list", "--clinic", clinic / "mesocare.yaml", "--format", "json").stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+    rows = _table_rows(result.stdout, listing)
+    data = json.loads(listing)
+    for rule in data["rules"]:
+        row = rows[rule["id"]]
+        ours = rule["origin"] != "clinic"
+        for value in (rule["basis"], rule["phase"], rule["reviewed_on"] or "-", "ours" if ours else "clinic",
+                      *([rule["source"]] if ours else rule["source"].split())):  # a clinic's free text wraps
+            assert value in row, (rule["id"], value)  # whole, never cropped
+    for note in data["notes"]:
+        assert note["source"] in rows[note["id"]] and note["section"] in rows[note["id"]]
+    # a wider $COLUMNS is honoured in a pipe, still with every column
+    wide = listed("120")
+    assert 80 < max(len(line) for line in wide.stdout.splitlines()) <= 120
+    assert _table_rows(wide.stdout, listing).keys() == rows.keys()
 
 
 def test_rules_list_json(clinic):

@@ -1,0 +1,132 @@
+"""The typed context every command gets: the shared options, the streams, the clock.
+
+Filled once per run: the app's callback makes it (streams, "is a terminal" read once, the
+clock), and the shared options (options.py) store their values in it as they are parsed.
+The clinic, the rule set and today are loaded from it on demand, once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import Callable, TextIO
+
+from mesocare.errors import ClosedPipe, InputError
+
+
+def _now(zone: tzinfo) -> datetime:
+    return datetime.now(zone)
+
+
+@dataclass
+class Context:
+    stdout: TextIO
+    stderr: TextIO
+    is_tty: bool  # stdout is a terminal
+    stderr_is_tty: bool
+    clock: Callable[[tzinfo], datetime] = _now  # the only clock the CLI reads
+    debug: bool = False
+    clinic_file: str | None = None
+    tz: str | None = None
+    today_opt: str | None = None
+    paper: str | None = None
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_process(cls) -> "Context":
+        return cls(sys.stdout, sys.stderr, _isatty(sys.stdout), _isatty(sys.stderr))
+
+    # ---- printing
+    def echo(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+
+    def err(self, message: str) -> None:
+        self.stderr.write(message.rstrip() + "\n")
+        self.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        self.err(f"mesocare: warning: {message}")
+
+    def console(self, **options):
+        """A rich Console on stdout whose closed pipe ends the run quietly (rich's own exits 1)."""
+        from rich.console import Console
+
+        console = Console(file=self.stdout, **options)
+
+        def closed_pipe():
+            raise ClosedPipe()
+
+        console.on_broken_pipe = closed_pipe
+        return console
+
+    def stdout_bytes(self):
+        self.stdout.flush()
+        return self.stdout.buffer
+
+    # ---- the clinic, today, the rules
+    def clinic(self):
+        """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz and --paper."""
+        if "clinic" not in self._cache:
+            from mesocare.config import find_config, load_clinic, with_overrides
+            from mesocare.parse import parse_zone
+
+            zone_name = parse_zone(self.tz, "--tz") if self.tz else None
+            path = find_config(self.clinic_file, dict(os.environ), Path.cwd())
+            clinic = load_clinic(path, default_zone=zone_name)
+            self._cache["clinic"] = with_overrides(clinic, timezone=zone_name, paper=_paper(self.paper))
+        return self._cache["clinic"]
+
+    def use_clinic_file(self, path: str) -> None:
+        self.clinic_file = path
+        self._cache.pop("clinic", None)
+
+    def today(self) -> date:
+        """--today, else the current date in the clinic's zone."""
+        from mesocare.parse import parse_date
+
+        if self.today_opt:
+            return parse_date(self.today_opt, "--today")
+        from mesocare.dates import zone
+
+        return self.clock(zone(self.clinic().timezone)).date()
+
+    def rule_folders(self, clinic_rules: Path | None = None) -> list[tuple[Path, str]]:
+        from mesocare.resources import instructions_dir
+
+        folders = [(instructions_dir(), "mesocare")]
+        if clinic_rules is None and self.clinic().rules_dir:
+            clinic_rules = Path(self.clinic().rules_dir)
+        if clinic_rules is not None:
+            folders.append((clinic_rules, "clinic"))
+        return folders
+
+    def ruleset(self):
+        from mesocare.rules import load_ruleset
+
+        return load_ruleset(self.rule_folders())
+
+    def warn_if_no_phone(self, clinic) -> None:
+        """Once per run: a handout without a phone number tells the patient only "Call the clinic"."""
+        if not clinic.phone and not self._cache.get("phone_warned"):
+            self._cache["phone_warned"] = True
+            self.warn("the clinic has no phone number, so handouts say only \"Call the clinic.\":"
+                      " add one with mesocare init --phone, or phone: in the clinic config.")
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _paper(value: str | None) -> str | None:
+    if value is None:
+        return None
+    wanted = {"a4": "A4", "letter": "Letter"}.get(value.strip().lower())
+    if wanted is None:
+        raise InputError(f"paper '{value}' is not known: use A4 or Letter.")
+    return wanted

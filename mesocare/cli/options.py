@@ -1,0 +1,72 @@
+"""Every option that more than one command takes, declared once.
+
+The options every command shares (--clinic, --tz, --today, --paper, --debug) go straight
+into the run's Context (context.py) as they are parsed; a command never sees them as
+parameters. The others are plain typed values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from mesocare.cli.context import Context
+from mesocare.errors import InputError
+
+
+def _store(field: str):
+    def callback(ctx: typer.Context, param: click.Parameter, value):
+        if value is not None and not ctx.resilient_parsing:
+            context = ctx.find_object(Context)
+            if context is not None:
+                setattr(context, field, value)
+        return value
+
+    return callback
+
+
+def _shared(*names: str, field: str, help: str):
+    return typer.Option(*names, help=help, callback=_store(field), expose_value=False)
+
+
+# ---- into the Context
+ClinicOpt = Annotated[Optional[str], _shared("--clinic", field="clinic_file", help="The clinic's YAML config (default: $MESOCARE_CLINIC, else ./mesocare.yaml).")]
+TzOpt = Annotated[Optional[str], _shared("--tz", field="tz", help="The clinic's IANA time zone, e.g. Europe/London.")]
+TodayOpt = Annotated[Optional[str], _shared("--today", field="today_opt", help="Take this date as today, YYYY-MM-DD (for reproducible runs).")]
+PaperOpt = Annotated[Optional[str], _shared("--paper", field="paper", help="A4 or Letter, for html and pdf (default: the clinic's).")]
+DebugOpt = Annotated[bool, _shared("--debug", field="debug", help="Show a traceback on errors.")]
+
+# ---- plain values
+DateOpt = Annotated[Optional[str], typer.Option("--date", help="The appointment's date (batch: only that day's): YYYY-MM-DD, today or tomorrow, in the clinic's zone.")]
+SessionsOpt = Annotated[Optional[str], typer.Option("--sessions", help="Number of sessions in the course.")]
+EveryOpt = Annotated[Optional[str], typer.Option("--every", help="Time between sessions: 14d, 4w or 1m (calendar months).")]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="The output format (the command's help lists them).")]
+OutOpt = Annotated[Optional[str], typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout; batch: a folder ending in / for one file per patient.")]
+
+
+def pick_text_or_json(fmt: str | None) -> str:
+    value = (fmt or "text").strip().lower()
+    if value not in ("text", "json"):
+        raise InputError(f"--format '{fmt}' is not known: use text or json.")
+    return value
+
+
+def pick_format(fmt: str | None, out: str | None, allowed, is_tty: bool) -> str:
+    """--format, else the --out file's extension, else terminal on a screen and text in a pipe."""
+    from mesocare.render import format_for_extension
+
+    if fmt:
+        fmt = fmt.strip().lower()
+        if fmt not in allowed:
+            raise InputError(f"--format '{fmt}' is not known: use one of {', '.join(allowed)}.")
+        return fmt
+    if out is not None and out != "-":
+        guessed = format_for_extension(Path(out).suffix)
+        if guessed in allowed:
+            return guessed
+        if not Path(out).exists() or Path(out).is_file():
+            raise InputError(f"--out {out}: cannot tell the format from the file name; add --format.")
+    return "terminal" if is_tty and out is None and "terminal" in allowed else "text"

@@ -1,0 +1,156 @@
+"""`mesocare rules check|list|show|schema`: the rules in force."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from mesocare.cli.context import Context
+from mesocare.cli.options import ClinicOpt, DebugOpt, FormatOpt, TodayOpt, TzOpt, pick_text_or_json
+from mesocare.cli.plan import count
+from mesocare.cli.schema import print_rule_schema
+from mesocare.errors import ExitCode, InputError
+
+rules_app = typer.Typer(
+    help="The rules in force: check them, list them, show one, print the rule-file schema.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@rules_app.command("check")
+def rules_check(
+    ctx: typer.Context,
+    folder: Annotated[Optional[Path], typer.Argument(help="The clinic's rule folder, or a clinic folder with its mesocare.yaml (default: the config's rules_dir).")] = None,
+    fmt: FormatOpt = None,
+    _clinic: ClinicOpt = None,
+    _tz: TzOpt = None,
+    _today: TodayOpt = None,
+    _debug: DebugOpt = False,
+):
+    """Check our rules and the clinic's together; report every problem at once.
+
+    Errors (exit 1): schema errors, duplicate ids, references to missing rules, windows that
+    contradict each other, unknown areas or techniques, a missing source, text above reading
+    grade 8. Warnings (printed, exit 0): reviews missing or older than 24 months. Formats:
+    text or json.
+    """
+    import json
+
+    from mesocare.checks import check_rules, summary
+    from mesocare.config import CONFIG_NAME
+    from mesocare.rules import collect
+
+    context: Context = ctx.obj
+    fmt = pick_text_or_json(fmt)
+    clinic_rules = folder
+    if folder is not None and folder.is_dir() and (folder / CONFIG_NAME).is_file() and context.clinic_file is None:
+        context.use_clinic_file(str(folder / CONFIG_NAME))  # a clinic folder made by init
+        clinic_rules = None
+    folders = context.rule_folders(clinic_rules)
+    findings = check_rules(folders, context.today())
+    errors, warnings = summary(findings)
+    ruleset, _ = collect(folders) if not errors else (None, [])
+    code = ExitCode.BAD_INPUT if errors else ExitCode.OK
+    if fmt == "json":
+        context.echo(json.dumps({
+            "ok": errors == 0,
+            "errors": errors,
+            "warnings": warnings,
+            "folders": [str(f) for f, _ in folders],
+            "rules_version": ruleset.version if ruleset else None,
+            "findings": [f.as_dict() for f in findings],
+        }, indent=2, ensure_ascii=False))
+        raise typer.Exit(int(code))
+    for finding in findings:
+        context.echo(str(finding))
+    if ruleset is None:
+        checked = " and ".join(str(f) for f, _ in folders)
+        context.echo(f"{count(errors, 'error')}, {count(warnings, 'warning')} in {checked}.")
+        raise typer.Exit(int(code))
+    context.echo(
+        f"OK: {count(len(ruleset.rules), 'rule')} and {count(len(ruleset.notes), 'note')} in force"
+        f" ({len(ruleset.clinic_rules)} of the clinic's), {count(warnings, 'warning')}."
+    )
+    context.echo(f"Rule set {ruleset.version[:12]}, last reviewed {_reviewed(ruleset)}.")
+
+
+@rules_app.command("list")
+def rules_list(ctx: typer.Context, fmt: FormatOpt = None, _clinic: ClinicOpt = None, _debug: DebugOpt = False):
+    """List the rules and notes in force (ours, with the clinic's laid over them). Formats: text or json."""
+    import json
+
+    from mesocare.rule_info import ruleset_dict
+
+    context: Context = ctx.obj
+    fmt = pick_text_or_json(fmt)
+    ruleset = context.ruleset()
+    if fmt == "json":
+        context.echo(json.dumps(ruleset_dict(ruleset), indent=2, ensure_ascii=False))
+        return
+    from mesocare.cli.rules_table import print_tables
+
+    print_tables(context, ruleset)
+    disabled = f"; disabled: {', '.join(ruleset.disabled)}" if ruleset.disabled else ""
+    context.echo(f"Rule set {ruleset.version[:12]}, last reviewed {_reviewed(ruleset)}{disabled}.")
+
+
+@rules_app.command("show")
+def rules_show(
+    ctx: typer.Context,
+    rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule or note id, e.g. showers.")],
+    fmt: FormatOpt = None,
+    _clinic: ClinicOpt = None,
+    _debug: DebugOpt = False,
+):
+    """Show one rule (or note) in full: window, areas, text, source, review, and where it is."""
+    import difflib
+    import json
+
+    from mesocare.rule_info import find, note_dict, rule_dict
+
+    context: Context = ctx.obj
+    fmt = pick_text_or_json(fmt)
+    ruleset = context.ruleset()
+    item = find(ruleset, rule_id)
+    if item is None:
+        wanted = rule_id.strip().lower()
+        close = difflib.get_close_matches(wanted, [r.id for r in ruleset.rules] + [n.id for n in ruleset.notes], n=3)
+        hint = f" Did you mean {' or '.join(close)}?" if close else " See them all with: mesocare rules list"
+        gone = " It is disabled by the clinic's rules." if wanted in ruleset.disabled else ""
+        raise InputError(f"no rule or note has the id '{rule_id}'.{gone}{hint}")
+    data = rule_dict(item) if ruleset.rule(item.id) is item else note_dict(item)
+    if fmt == "json":
+        context.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    labels = {
+        "window_words": "window", "exclude_areas": "not for areas", "text_us": "text (US units)",
+        "reviewed_on": "reviewed on", "reviewed_by": "reviewed by", "origin": "from",
+    }
+    for key, value in data.items():
+        if key in ("window", "kind", "file", "line"):
+            continue
+        if value is None or value == []:
+            if key in ("areas", "techniques"):
+                value = "all"
+            elif key in ("reviewed_on", "reviewed_by"):
+                value = "-"
+            else:
+                continue
+        if isinstance(value, list):
+            value = ", ".join(value)
+        context.echo(f"{labels.get(key) or key}: {value}")
+    context.echo(f"file: {data['file']}, line {data['line']}")
+
+
+@rules_app.command("schema")
+def rules_schema(ctx: typer.Context):
+    """Print the JSON Schema of rule files (for editors that check YAML as you type)."""
+    print_rule_schema(ctx)
+
+
+def _reviewed(ruleset) -> str:
+    return ruleset.reviewed_on.isoformat() if ruleset.reviewed_on else "never"

@@ -1,0 +1,177 @@
+"""Writing output: whole files or nothing, streams straight through, names that stay put.
+
+- A regular file (or a new one) is written atomically: a temporary file in the same folder,
+  named with this process's id, flushed and fsync'd, then renamed over the target. A reader
+  sees the old file or the new one, never half of one; two runs writing the same folder at
+  once never share a temporary file.
+- A symlink given as ``--out`` is followed: when it points to a regular file (or to nothing
+  yet), that target is replaced atomically and the link stays a link.
+- A device, a FIFO, ``/dev/stdout`` (anything that is not a regular file) is written
+  straight through; a write error there is one OutputError.
+- ``-`` means stdout.
+- One file per patient in a folder: names come from the appointment time and the patient id
+  (or the row), sanitised so nothing lands outside the folder; a clash gets ``-2``, ``-3``.
+  Links in that folder are not followed: a file there is replaced, never its link's target.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+from typing import BinaryIO, Iterable
+
+from mesocare.errors import OutputError
+
+STDOUT = "-"
+_PART = ".part"
+
+
+def _payload(data: str | bytes) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def write(data: str | bytes, out: str | Path, stdout: BinaryIO | None = None) -> None:
+    """Write ``data`` to ``out``: ``-`` is ``stdout``, a stream or device straight, a file atomically."""
+    if str(out) == STDOUT:
+        if stdout is None:
+            raise OutputError("-: there is no standard output to write to.")
+        stdout.write(_payload(data))
+        stdout.flush()
+        return
+    path = Path(out)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = os.stat(path).st_mode  # through links, /dev/stdout's too
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        raise OutputError(f"{out}: cannot be written ({e.strerror}).") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"{out}: is a folder; end it with / for one file per patient.")
+    if mode is not None and not stat.S_ISREG(mode):
+        write_through(path, data)
+    else:
+        atomic_write(target, data, shown=out)
+
+
+def write_through(path: Path, data: str | bytes) -> None:
+    """Write to a device, a pipe or a terminal as it is (no temporary file, no rename)."""
+    try:
+        with open(path, "wb", buffering=0) as f:
+            view = memoryview(_payload(data))
+            while view:
+                view = view[f.write(view):]
+    except OSError as e:
+        raise OutputError(f"{path}: cannot be written ({e.strerror}).") from None
+
+
+def atomic_write(out: Path, data: str | bytes, shown: str | Path | None = None) -> None:
+    """Replace (or create) the regular file ``out`` whole: a temporary file, fsync, rename."""
+    shown = out if shown is None else shown
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{shown}: the folder {folder} does not exist.")
+    tmp = folder / f".{out.name}.{os.getpid()}{_PART}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except FileExistsError:  # left by a run of ours killed part way, with our pid reused
+        os.unlink(tmp)
+        return atomic_write(out, data, shown)
+    except OSError as e:
+        raise OutputError(f"{shown}: cannot write in {folder} ({e.strerror}).") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(_payload(data))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise OutputError(f"{shown}: cannot be written ({e.strerror}).") from None
+        raise
+
+
+# ------------------------------------------------------------------ one file per patient
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_STALE = re.compile(r"^\..+\.(\d+)\.part$")
+EXTENSIONS = {"text": "txt", "markdown": "md"}
+
+
+def file_stem(when: str, patient_id: str | None, position: str) -> str:
+    """A file name safe on every system, carrying no patient name: ``2024-06-10_1000_P-1042``,
+    or ``2024-06-10_1000_row-3`` without a patient id. ``when`` is the appointment's time."""
+    ident = _UNSAFE.sub("-", patient_id).strip("-.")[:40] if patient_id else ""
+    return _UNSAFE.sub("-", f"{when}_{ident or _UNSAFE.sub('-', position).strip('-.')}").strip("-.")
+
+
+def handout_stem(handout, position: str) -> str:
+    when = handout.start.strftime("%Y-%m-%d_%H%M") if handout.timed else handout.start.strftime("%Y-%m-%d_allday")
+    return file_stem(when, handout.patient_id, position)
+
+
+def unique_names(stems: Iterable[str], fmt: str) -> list[str]:
+    """One file name per stem, in order: a clash gets -2, -3, ... (never -2-2)."""
+    ext = EXTENSIONS.get(fmt, fmt)
+    seen: set[str] = set()
+    names = []
+    for stem in stems:
+        name, n = f"{stem}.{ext}", 1
+        while name in seen:
+            n += 1
+            name = f"{stem}-{n}.{ext}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def open_folder(folder: Path) -> Path:
+    """Make the folder when missing, and clear temporary files left by killed runs of ours."""
+    if not folder.exists():
+        try:
+            folder.mkdir(parents=True)
+        except OSError as e:
+            raise OutputError(f"{folder}: the folder cannot be made ({e.strerror}).") from None
+    elif not folder.is_dir():
+        raise OutputError(f"{folder}: is not a folder.")
+    sweep_stale(folder)
+    return folder
+
+
+def sweep_stale(folder: Path) -> None:
+    """Remove ``.NAME.PID.part`` files whose process is gone (a run killed part way)."""
+    for entry in os.scandir(folder):
+        match = _STALE.match(entry.name)
+        if match and entry.is_file(follow_symlinks=False) and not _alive(int(match.group(1))):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def write_in_folder(folder: Path, name: str, data: str | bytes) -> Path:
+    """Write one file named ``name`` inside ``folder``, atomically; never outside it."""
+    if name in ("", ".", "..") or "/" in name or os.sep in name or name.startswith("."):
+        raise OutputError(f"{folder}: '{name}' is not a safe file name.")
+    path = folder / name  # a link already there is replaced, not followed
+    atomic_write(path, data)
+    return path

@@ -1,0 +1,86 @@
+"""A course plan: each session's date, whether it moved off a closed day, and why.
+
+Pure: takes the first date, the count, the interval and the clinic; returns a Plan. The
+words for closed days are plain English here (the CLI's `plan` command prints them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from mesocare.model import Clinic
+from mesocare.schedule import closed_days_checker, make_course, session_dates
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    number: int
+    date: date
+    moved_from: date | None  # the date it was counted to, when it moved
+    reason: str | None  # why it moved
+
+    def as_dict(self) -> dict:
+        return {
+            "session": self.number,
+            "date": self.date.isoformat(),
+            "moved_from": self.moved_from.isoformat() if self.moved_from else None,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    first: date
+    count: int
+    every: tuple[int, str] | None
+    sessions: tuple[PlannedSession, ...]
+    end: date | None
+    closed_words: str  # "closed on Sundays and public holidays of GB"
+    warnings: tuple[str, ...]
+
+
+def plan_course(first: date, count: int, every: tuple[int, str] | None, clinic: Clinic) -> Plan:
+    """Every session of the course, moved off the clinic's closed days (the first never moves)."""
+    course = make_course(first, sessions=count, every=every, clinic=clinic)
+    planned = session_dates(first, count, every, None) if every else (first,)
+    closed = closed_days_checker(clinic)
+    sessions = []
+    for number, (day, wanted) in enumerate(zip(course.sessions, planned), start=1):
+        moved = day != wanted
+        reason = None
+        if moved:
+            reason = closed_reason(wanted, clinic) if closed(wanted) else "after the previous session"
+        sessions.append(PlannedSession(number, day, wanted if moved else None, reason))
+    warnings = []
+    if closed(first):
+        warnings.append(
+            f"the first session, {first.isoformat()}, is on a closed day ({closed_reason(first, clinic)});"
+            " it is the booked appointment and does not move."
+        )
+    return Plan(first, count, every, tuple(sessions), course.end, closed_words(clinic), tuple(warnings))
+
+
+def closed_reason(day: date, clinic: Clinic) -> str:
+    """Why the clinic is closed on ``day``: "closed on Sundays", "public holiday: Boxing Day"."""
+    if day.weekday() in clinic.closed_weekdays:
+        return f"closed on {WEEKDAY_NAMES[day.weekday()]}s"
+    if clinic.holidays_country:
+        import holidays
+
+        name = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv).get(day)
+        if name:
+            return f"public holiday: {name}"
+    return "closed"
+
+
+def closed_words(clinic: Clinic) -> str:
+    parts = []
+    if clinic.closed_weekdays:
+        parts.append("closed on " + ", ".join(f"{WEEKDAY_NAMES[d]}s" for d in sorted(clinic.closed_weekdays)))
+    if clinic.holidays_country:
+        region = f"-{clinic.holidays_subdiv}" if clinic.holidays_subdiv else ""
+        parts.append(f"public holidays of {clinic.holidays_country}{region}")
+    return " and ".join(parts) if parts else "no closed days set"
