@@ -1,0 +1,122 @@
+"""What the CLI says on its streams: a closed pipe is quiet, stderr points only to what
+exists, an empty --print day prints nothing, a clinic without a phone number is warned."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO
+from mesocare.cli import app
+
+TODAY = ["--tz", "Europe/London", "--today", "2024-06-01"]
+SAMPLE_CLINIC = REPO / "examples" / "clinic.yaml"
+SCHEDULE = REPO / "examples" / "schedule.csv"  # booking dates: some patients to phone
+
+
+@pytest.fixture(autouse=True)
+def _no_clinic_env(monkeypatch, tmp_path):
+    monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rules", "list"],
+        ["rules", "list", "--format", "json"],
+        ["prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--clinic", SAMPLE_CLINIC],
+        ["prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--clinic", SAMPLE_CLINIC, "--format", "json"],
+        ["batch", SCHEDULE, "--format", "ndjson", *TODAY, "--clinic", SAMPLE_CLINIC],
+        ["plan", "--date", "2024-06-10", "--sessions", "3", "--every", "4w", *TODAY],
+        ["schema"],
+    ],
+    ids=["rules-list", "rules-json", "prep-text", "prep-json", "batch-ndjson", "plan", "schema"],
+)
+def test_a_closed_pipe_exits_quietly_with_0(args):
+    """As `mesocare ... | head -1`, with the reader gone before mesocare writes."""
+    proc = subprocess.Popen([sys.executable, "-m", "mesocare", *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert err == "", err  # no message at all: the reader went away, that is all
+
+
+def test_rules_list_piped_to_head_exits_0_silently():
+    r = subprocess.run(f"set -o pipefail; {sys.executable} -m mesocare rules list | head -1", shell=True,
+                       executable="/bin/bash", capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("Rules") and r.stderr == ""
+
+
+def test_batch_print_with_no_handouts_prints_nothing_and_exits_0(tmp_path):
+    r = run("batch", SCHEDULE, "--date", "2024-07-01", "--print", *TODAY, "--clinic", SAMPLE_CLINIC)
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == ""
+    assert "No handouts to print: nothing was sent to the printer." in r.stderr
+    assert "Sent to the printer" not in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "extra, cover",
+    [
+        (["--format", "text"], True),
+        (["--out", "day.pdf"], True),
+        (["--out", "handouts/"], False),
+        (["--out", "handouts/", "--format", "text"], False),
+        (["--format", "json"], False),
+        (["--format", "ndjson"], False),
+        (["--format", "ics"], False),
+    ],
+)
+def test_stderr_points_to_the_cover_sheet_only_when_there_is_one(extra, cover):
+    r = run("batch", SCHEDULE, *extra, *TODAY, "--clinic", SAMPLE_CLINIC)
+    assert r.exit_code == 0, r.stderr
+    phone_line = next(line for line in r.stderr.splitlines() if "to phone before their appointment" in line)
+    assert ("see the cover sheet" in phone_line) is cover
+
+
+def test_a_clinic_without_a_phone_number_is_one_warning_per_run():
+    r = run("batch", SCHEDULE, "--format", "text", *TODAY)
+    assert r.exit_code == 0
+    warnings = [line for line in r.stderr.splitlines() if "no phone number" in line]
+    assert warnings == [
+        'mesocare: warning: the clinic has no phone number, so handouts say only "Call the clinic.":'
+        " add one with mesocare init --phone, or phone: in the clinic config."
+    ]
+    single = run("prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--strict")
+    assert single.exit_code == 0 and "mesocare init" in single.stderr
+    with_phone = run("prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--clinic", SAMPLE_CLINIC)
+    assert with_phone.exit_code == 0 and with_phone.stderr == ""
+    assert "+44 20 7946 0000" in with_phone.stdout and "Harbour Skin Clinic".upper() in with_phone.stdout
+
+
+def test_an_interrupt_is_exit_130_with_one_line(tmp_path):
+    import signal
+    import time
+
+    slow = tmp_path / "slow.py"
+    slow.write_text("import sys, time\nsys.stdout.write('date,time,area\\n'); sys.stdout.flush(); time.sleep(30)\n")
+    feeder = subprocess.Popen([sys.executable, str(slow)], stdout=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "mesocare", "batch", "-", *TODAY], stdin=feeder.stdout,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(3)  # started, waiting for the rest of stdin
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    feeder.kill()
+    assert proc.returncode == 130
+    assert err.decode().splitlines() == ["mesocare: interrupted; no file was left half-written."]
+
+
+def test_the_sample_clinic_is_what_the_readme_says():
+    text = SAMPLE_CLINIC.read_text()
+    assert "timezone: Europe/London" in text and "+44 20 7946 0000" in text
+    assert Path(REPO / "README.md").read_text().count("--clinic examples/clinic.yaml") >= 1
