@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from mesocare.cli.context import Context
@@ -18,7 +17,7 @@ from mesocare.errors import InputError
 
 
 def _store(field: str):
-    def callback(ctx: typer.Context, param: click.Parameter, value):
+    def callback(ctx: typer.Context, param: typer.CallbackParam, value):
         if value is not None and not ctx.resilient_parsing:
             context = ctx.find_object(Context)
             if context is not None:
