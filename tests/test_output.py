@@ -168,11 +168,11 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_batch_killed_part_way_leaves_only_whole_files_and_a_rerun_finishes_the_same(tmp_path):
-    schedule = _schedule(tmp_path / "day.csv", 400)
+    schedule = _schedule(tmp_path / "day.csv", 250)
     clean = tmp_path / "clean"
     assert mesocare("batch", schedule, "--out", f"{clean}/", "--format", "text", *TODAY).returncode == 0
     expected = _files(clean)
-    assert len(expected) == 400
+    assert len(expected) == 250
 
     folder = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "mesocare", "batch", str(schedule), "--out", f"{folder}/",
@@ -183,7 +183,7 @@ def test_a_batch_killed_part_way_leaves_only_whole_files_and_a_rerun_finishes_th
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     left = {name: data for name, data in _files(folder).items() if not name.startswith(".")}
-    assert 20 <= len(left) < 400, "the run was not stopped part way"
+    assert 20 <= len(left) < 250, "the run was not stopped part way"
     # and a temporary file, if one was caught, is hidden and swept by the next run
     for name, data in left.items():
         assert data == expected[name], f"{name} is not whole"
@@ -194,7 +194,7 @@ def test_a_batch_killed_part_way_leaves_only_whole_files_and_a_rerun_finishes_th
 
 
 def test_two_batches_into_one_folder_at_once_do_not_corrupt_each_other(tmp_path):
-    schedule = _schedule(tmp_path / "day.csv", 150)
+    schedule = _schedule(tmp_path / "day.csv", 80)
     folder = tmp_path / "shared"
     args = [sys.executable, "-m", "mesocare", "batch", str(schedule), "--out", f"{folder}/", "--format", "text", *TODAY]
     procs = [subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
