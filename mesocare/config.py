@@ -89,6 +89,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     return Clinic(
         name=spec.name,
         phone=spec.phone,
+        email=spec.email,
         timezone=zone,
         duration_minutes=spec.duration,
         paper=spec.paper,

@@ -31,6 +31,7 @@ class ClinicSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field("Your mesotherapy clinic", min_length=1)
     phone: str | None = None
+    email: str | None = Field(None, pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", max_length=254)
     timezone: str | None = Field(None, description="IANA zone, e.g. Europe/London; default: this machine's")
     duration: int = Field(30, ge=1, le=1440, description="default appointment length in minutes")
     paper: Literal["A4", "Letter"] = "A4"

@@ -34,6 +34,7 @@ class Clinic:
 
     name: str = "Your mesotherapy clinic"
     phone: str | None = None
+    email: str | None = None  # the clinic's address (the calendar's ORGANIZER)
     timezone: str = "UTC"
     duration_minutes: int = 30
     paper: str = "A4"  # "A4" or "Letter"

@@ -21,6 +21,8 @@ import vobject
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import libical  # tests/libical.py: libical's strict check, through ctypes
+
 from mesocare.errors import InputError
 from mesocare.handout import build_handout
 from mesocare.model import AREAS, Batch, Clinic, Course, Request
@@ -201,7 +203,7 @@ def test_header_and_counts():
     cal = icalendar.Calendar.from_ical(text)
     assert str(cal["PRODID"]) == "-//mesocare//handout//EN"
     assert str(cal["VERSION"]) == "2.0"
-    assert str(cal["METHOD"]) == "PUBLISH"
+    assert "METHOD" not in cal and "ORGANIZER" not in text  # no clinic email: no iTIP method
     assert str(cal["CALSCALE"]) == "GREGORIAN"
     assert str(cal["X-WR-CALNAME"]) == "Mesotherapy care plan"
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
@@ -668,3 +670,56 @@ def test_same_bytes_in_another_process():
     }
     assert len(outputs) == 1
     assert outputs.pop().decode("utf-8") == ics.render(handout(prescribed=("lasix",)))
+
+
+# ----------------------------------------------------------------------------- libical's strict check
+
+
+def with_email(h, email="desk@harbour.example"):
+    return dataclasses.replace(h, clinic=dataclasses.replace(h.clinic, email=email))
+
+
+def test_the_clinic_is_the_organizer_when_it_has_an_email():
+    text = ics.render(with_email(handout()))
+    cal = icalendar.Calendar.from_ical(text)
+    assert str(cal["METHOD"]) == "PUBLISH"
+    for event in cal.walk("VEVENT"):
+        assert str(event["ORGANIZER"]) == "mailto:desk@harbour.example"
+        assert event["ORGANIZER"].params["CN"] == "Harbour Skin Clinic"
+
+
+strict_cases = [
+    pytest.param(lambda: handout(prescribed=("lasix",)), id="timed"),
+    pytest.param(lambda: handout(at=None, tz="Australia/Sydney"), id="untimed-sydney"),
+    pytest.param(lambda: handout(tz="UTC", course_end=None), id="utc"),
+    pytest.param(lambda: with_email(handout(tz="America/New_York")), id="organizer"),
+]
+
+
+@pytest.mark.parametrize("make", strict_cases)
+def test_libical_strict_check_accepts_our_calendars(make):
+    if not libical.available():
+        pytest.skip("libical3 is not installed (scripts/test installs it with apt-get as root)")
+    h = make()
+    assert libical.problems(ics.render(h)) == []
+    batch = Batch(h.clinic, h.today, None, (h, handout(name="Bo Lee", patient_id="P-2")), booking_checked=True)
+    assert libical.problems(ics.render_batch(batch)) == []
+
+
+def test_libical_check_can_fail():
+    """The strict check is real: METHOD:PUBLISH without ORGANIZER is what it refuses."""
+    if not libical.available():
+        pytest.skip("libical3 is not installed (scripts/test installs it with apt-get as root)")
+    text = ics.render(handout()).replace("CALSCALE:GREGORIAN\r\n", "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n")
+    assert any("ORGANIZER" in p for p in libical.problems(text))
+
+
+def test_control_characters_never_reach_the_calendar():
+    h = handout(name="Ana\x1b[31m Silva\x07")
+    h = dataclasses.replace(h, clinic=dataclasses.replace(h.clinic, name="Harbour\x1b]0;pwned\x07 Clinic"))
+    text = ics.render(h)
+    batch = ics.render_batch(Batch(h.clinic, h.today, None, (h,), booking_checked=True))
+    for out in (text, batch):
+        assert not any(ch in out for ch in "\x1b\x07\x9b"), "a control character reached the calendar"
+    assert "LOCATION:Harbour Clinic" in text and "SUMMARY:Ana[31m Silva:" not in batch
+    assert "SUMMARY:Ana Silva: " in batch

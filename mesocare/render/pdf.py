@@ -4,19 +4,16 @@ A Jinja template (``templates/pdf.typ.j2`` with ``style.typ.j2``, ``cover.typ.j2
 ``handout.typ.j2``; a clinic's own templates folder is searched first) writes Typst source, and
 the ``typst`` package compiles it in memory.
 
-Escaping: Typst templates are rendered by an overlay of the shared Jinja environment whose
-``finalize`` turns the result of every ``{{ ... }}`` into a Typst *value*: a quoted string
-literal (only ``\\`` and ``"`` and control characters need escaping there), a number,
-``true``/``false``, ``none``, an array or a dictionary. The layout functions in ``style.typ.j2``
-show strings as plain text, so a patient name, clinic name or rule text is never read as Typst
-markup or code, whatever it contains, even when a template forgets a filter. (The ``typst``
-filter does the same explicitly and marks its result as already escaped.)
+Escaping: every value a template prints becomes a Typst value, never markup (see
+``typst_values``, whose names are re-exported here).
 
 Fonts come from the ``fontpkg-atkinson-hyperlegible`` package (it covers Latin accents, °, ≥,
 ≤, en and em dashes, curly quotes, €, £, µ, ½), with Typst's own embedded fonts (DejaVu Sans Mono,
-New Computer Modern) as the fallback for rarer signs such as arrows, never fonts from the
-machine. The document date is fixed (``SOURCE_DATE_EPOCH`` when set, else the handout's or
-batch's ``today``), so the same input gives the same bytes on every machine.
+New Computer Modern) as the fallback for rarer signs such as arrows, then the Noto fonts of
+``manimgx-fonts`` (Noto Emoji, Noto Sans Symbols, other scripts) and ``manimgx-fonts-cjk``
+(Chinese, Japanese, Korean), so every name prints as typed; never fonts from the machine.
+The document date is fixed (``source_date.stamp``: SOURCE_DATE_EPOCH when set, else the
+handout's or batch's ``today``), so the same input gives the same bytes on every machine.
 
 Page numbers: each handout (and the cover sheet) is a run of pages; one document-wide footer
 finds its run from metadata markers and prints "Page N of M" counted within that run.
@@ -29,20 +26,23 @@ for every document in the process.
 
 from __future__ import annotations
 
-import math
+import io
 import os
-import re
 import threading
-from datetime import date, datetime, timezone
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from mesocare.errors import InputError, MesocareError, TemplateError
 from mesocare.model import Batch, Clinic, Handout
+from mesocare.render import source_date
+from mesocare.render.typst_values import TypstCode, typst_string, typst_value  # noqa: F401 (re-exported)
 
 DOCUMENT_TEMPLATE = "pdf.typ.j2"
 FONT_PACKAGE = "fontpkg_atkinson_hyperlegible"
+# fallback fonts (emoji, symbols, other scripts; CJK): folders of font files inside packages
+FALLBACK_FONT_PACKAGES = ("manimgx_fonts", "manimgx_fonts_cjk")
 # clinic.paper (or the paper= option), case-insensitive -> Typst's paper name
 PAPERS: dict[str, str] = {"a4": "a4", "letter": "us-letter", "us-letter": "us-letter"}
 
@@ -52,74 +52,6 @@ BATCH_TITLE = "Mesotherapy handouts"
 HANDOUT_TITLE = "Your mesotherapy care instructions"
 
 _COMPILE_LOCK = threading.RLock()
-
-
-# --------------------------------------------------------------------------------------------
-# Escaping: Python values -> Typst values
-# --------------------------------------------------------------------------------------------
-class TypstCode(str):
-    """Typst source that is already safe to paste into a template (what the filter returns)."""
-
-    __slots__ = ()
-
-
-def _string_table() -> dict[int, str]:
-    table = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
-    for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]:
-        table.setdefault(code, f"\\u{{{code:x}}}")
-    for code in range(0xD800, 0xE000):  # lone surrogates cannot be written as UTF-8
-        table[code] = "\\u{fffd}"
-    return table
-
-
-_STRING_TABLE = _string_table()
-
-
-def typst_string(text: str) -> TypstCode:
-    """A Typst string literal that shows ``text`` exactly: ``Ana "A" \\ B`` -> ``"Ana \\"A\\" \\\\ B"``."""
-    return TypstCode('"' + str(text).translate(_STRING_TABLE) + '"')
-
-
-def typst_value(value) -> TypstCode:
-    """Any value a template prints, as Typst code that evaluates to that value (never markup).
-
-    str -> string literal, None -> none, bool -> true/false, int/float -> number,
-    list/tuple -> array, dict -> dictionary. Other types (dates, datetimes, objects) are refused:
-    format them first with a filter such as ``day``, ``moment`` or ``clock``.
-    """
-    if isinstance(value, TypstCode):
-        return value
-    if value is None:
-        return TypstCode("none")
-    if isinstance(value, bool):
-        return TypstCode("true" if value else "false")
-    if isinstance(value, int):
-        return TypstCode(str(int(value)))
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise TemplateError(f"a PDF template printed the number {value}, which Typst cannot hold.")
-        return TypstCode(repr(value))
-    if isinstance(value, str):
-        return typst_string(value)
-    if isinstance(value, (list, tuple)):
-        parts = [typst_value(v) for v in value]
-        return TypstCode("(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")")
-    if isinstance(value, dict):
-        if not value:
-            return TypstCode("(:)")
-        return TypstCode("(" + ", ".join(f"{typst_string(str(k))}: {typst_value(v)}" for k, v in value.items()) + ")")
-    _raise_if_undefined(value)
-    raise TemplateError(
-        f"a PDF template printed a {type(value).__name__} value; format it first "
-        "(for example with the day, moment or clock filter)."
-    )
-
-
-def _raise_if_undefined(value) -> None:
-    import jinja2
-
-    if isinstance(value, jinja2.Undefined):
-        str(value)  # StrictUndefined raises UndefinedError, reported by _render_source
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,16 +69,10 @@ def typst_environment(clinic_dir: str | None):
 
 
 def _render_source(clinic: Clinic, **context) -> str:
-    import jinja2
+    from mesocare.render.templating import render_template
 
-    try:
-        return typst_environment(clinic.templates_dir).get_template(DOCUMENT_TEMPLATE).render(**context)
-    except jinja2.TemplateNotFound as e:
-        raise TemplateError(f"template {e.name} was not found in the clinic's templates folder or ours.") from None
-    except jinja2.TemplateSyntaxError as e:
-        raise TemplateError(f"{e.filename or e.name}, line {e.lineno}: template syntax error: {e.message}") from None
-    except jinja2.UndefinedError as e:
-        raise TemplateError(f"a PDF template uses a value that does not exist: {e.message}") from None
+    env = typst_environment(clinic.templates_dir)
+    return render_template(DOCUMENT_TEMPLATE, clinic.templates_dir, env=env, **context)
 
 
 def paper_name(clinic: Clinic, paper: str | None = None) -> str:
@@ -194,24 +120,34 @@ def font_dir() -> Path:
     return folder
 
 
+def fallback_font_dirs() -> list[Path]:
+    """The folders of the fallback font packages (emoji, symbols, other scripts, CJK)."""
+    folders = []
+    for package in FALLBACK_FONT_PACKAGES:
+        try:
+            folder = Path(str(resources.files(package)))
+        except ModuleNotFoundError:
+            raise MesocareError(
+                f"the font package {package.replace('_', '-')} is not installed: PDF handouts need it "
+                f"(pip install {package.replace('_', '-')})."
+            ) from None
+        folders.append(folder)
+    return folders
+
+
 @lru_cache(maxsize=1)
 def compiler():
     """One Typst compiler for the process: our fonts plus Typst's embedded ones, no system fonts."""
     import typst
 
-    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[str(font_dir())])
+    paths = [str(font_dir()), *(str(p) for p in fallback_font_dirs())]
+    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=paths)
     return typst.Compiler(font_paths=fonts, ignore_system_fonts=True)
 
 
 def creation_timestamp(day: date) -> int:
     """The PDF's creation date: SOURCE_DATE_EPOCH when set, else midnight UTC of ``day``."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            return int(epoch)
-        except ValueError:
-            raise InputError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{epoch}'.") from None
-    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+    return int(source_date.stamp(day).timestamp())
 
 
 def _template_root(clinic: Clinic) -> str:
@@ -259,28 +195,14 @@ def forget_layouts() -> None:
 
 
 def pdf_page_count(data: bytes) -> int:
-    """The number of pages of a PDF that Typst wrote (a classic cross-reference table).
+    """The number of pages of a PDF, read with pypdf (imported here only: large batches need it)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
 
-    Reads startxref -> trailer /Root -> catalog /Pages -> /Count, without any PDF library.
-    """
     try:
-        xref = int(re.findall(rb"startxref\s+(\d+)", data[-1024:])[-1])
-        head = re.match(rb"xref\s+(\d+)\s+(\d+)\s*?\r?\n", data[xref : xref + 64])
-        trailer = data[data.index(b"trailer", xref) :]
-        first = int(head[1])
-
-        def body(number: int) -> bytes:
-            at = xref + head.end() + (number - first) * 20
-            offset = int(data[at : at + 10])
-            if not data.startswith(f"{number} 0 obj".encode(), offset):
-                raise ValueError(f"object {number} is not where the table says")
-            return data[offset : data.index(b"endobj", offset)]
-
-        root = int(re.search(rb"/Root\s+(\d+)\s+0\s+R", trailer)[1])
-        pages = int(re.search(rb"/Pages\s+(\d+)\s+0\s+R", body(root))[1])
-        return int(re.search(rb"/Count\s+(\d+)", body(pages))[1])
-    except (ValueError, TypeError, IndexError) as e:
-        raise TemplateError(f"the PDF could not be assembled: a chunk's page count is unreadable ({e}).") from None
+        return len(PdfReader(io.BytesIO(data)).pages)
+    except (PyPdfError, ValueError, KeyError, TypeError) as e:
+        raise TemplateError(f"the PDF could not be assembled: a piece's page count is unreadable ({type(e).__name__}).") from None
 
 
 def assembly_source(chunks: list[tuple[str, int]], paper: str, title: str, author: str, duplex: bool) -> str:
@@ -368,7 +290,7 @@ def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, p
     pieces (the cover sheet, then ``CHUNK_SIZE`` handouts at a time) with Typst's memory released
     after each piece, and Typst itself then places the pieces' pages, in order, into one document
     (PDF pages as images: text stays vector and searchable, but that document is not tagged).
-    No PDF library is needed at run time.
+    pypdf counts each piece's pages.
 
     ``progress(done, total)``, when given, is called as handouts are typeset.
     """

@@ -1,19 +1,33 @@
-"""The Jinja environment: the clinic's templates folder first, then ours.
+"""The Jinja environment: the clinic's templates folder first, then ours, in a sandbox.
 
-StrictUndefined makes a template that names a missing field fail loudly. HTML templates
-are autoescaped (a name typed as ``<b>Ana</b>`` prints as typed).
+Templates are data a clinic may copy from anyone, so they render in Jinja's
+``SandboxedEnvironment``: a template can read the values it is given and use our filters, but
+cannot reach Python's internals (``cycler.__init__.__globals__``, ``''.__class__.__mro__``),
+call methods that change data, or build huge ranges and strings. StrictUndefined makes a
+template that names a missing field fail loudly. HTML templates are autoescaped (a name typed
+as ``<b>Ana</b>`` prints as typed). Every printed value loses its control characters
+(``printable``), so a name with an escape sequence cannot rewrite the screen that shows it.
+
+``template_errors`` is the one place where anything a template does wrong (a syntax error, an
+unsafe attribute, a missing value, ``1/0``, a template that includes itself, a file that is
+not UTF-8) becomes one ``TemplateError`` sentence naming the file and line; every format that
+renders a template goes through ``render_template`` (or ``template_errors`` directly).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
+from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 
 from mesocare import words
-from mesocare.errors import TemplateError
+from mesocare.errors import MesocareError, TemplateError
 from mesocare.model import AREA_WORDS, TECHNIQUE_WORDS
+from mesocare.render.printable import printable_value
+
+MAX_TEXT = 1_000_000  # the longest string or list a template may build with * or **
 
 
 def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
@@ -28,7 +42,8 @@ def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None)
     )
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# CommonMark's backslash escapes; "&" too, so "&lt;b&gt;" typed in a name is not an entity.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 
 def md_escape(value) -> str:
@@ -48,9 +63,60 @@ def short_version(version: str) -> str:
     return version[:12]
 
 
+def _loader(search: list[str]):
+    """A FileSystemLoader that says which file is not UTF-8 text (or cannot be read)."""
+    import jinja2
+
+    class Loader(jinja2.FileSystemLoader):
+        def get_source(self, environment, template):
+            try:
+                return super().get_source(environment, template)
+            except (UnicodeDecodeError, OSError) as e:
+                path = self._path(template)
+                if isinstance(e, OSError):
+                    raise TemplateError(f"{path}: the template cannot be read ({e.strerror or 'error'}).") from None
+                data = open(path, "rb").read()
+                try:
+                    data.decode("utf-8")
+                    line = 1
+                except UnicodeDecodeError as bad:
+                    line = data.count(b"\n", 0, bad.start) + 1
+                raise TemplateError(f"{path}, line {line}: the template is not UTF-8 text; save it as UTF-8.") from None
+
+        def _path(self, template: str) -> str:
+            pieces = jinja2.loaders.split_template_path(template)
+            for folder in self.searchpath:
+                path = os.path.join(folder, *pieces)
+                if os.path.isfile(path):
+                    return path
+            return template
+
+    return Loader(search)
+
+
+def _sandbox_class():
+    from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+    class Sandbox(SandboxedEnvironment):
+        """The sandbox, with ``*`` and ``**`` kept from building a value too big to hold."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**" and isinstance(right, int) and abs(right) > 100:
+                raise SecurityError("a power above 100 is more than a template needs.")
+            if operator == "*":
+                count, seq = (left, right) if isinstance(left, int) else (right, left)
+                if isinstance(count, int) and isinstance(seq, (str, list, tuple)) and len(seq) * count > MAX_TEXT:
+                    raise SecurityError("the template builds a text or list too long to print.")
+            return super().call_binop(context, operator, left, right)
+
+    return Sandbox
+
+
 @lru_cache(maxsize=8)
 def environment(clinic_dir: str | None):
-    """A cached Jinja environment for one clinic templates folder (None: ours only)."""
+    """A cached, sandboxed Jinja environment for one clinic templates folder (None: ours only)."""
     import jinja2
 
     from mesocare.resources import templates_dir
@@ -58,13 +124,14 @@ def environment(clinic_dir: str | None):
     search = [str(templates_dir())]
     if clinic_dir:
         search.insert(0, clinic_dir)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search),
+    env = _sandbox_class()(
+        loader=_loader(search),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "html.j2"), default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=printable_value,
     )
     env.filters.update(
         day=words.day,
@@ -80,18 +147,55 @@ def environment(clinic_dir: str | None):
     return env
 
 
-def render_template(name: str, clinic_dir: str | None, **context) -> str:
-    import jinja2
+def _where(error: BaseException, name: str, folders: list[str]) -> str:
+    """"path/handout.txt.j2, line 3": the innermost template line in the error's traceback."""
+    where = name
+    tb = error.__traceback__
+    roots = tuple(os.path.join(os.path.abspath(f), "") for f in folders)
+    while tb is not None:
+        path = tb.tb_frame.f_code.co_filename
+        if path.startswith(roots) or os.path.abspath(path).startswith(roots):
+            where = f"{path}, line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
 
+
+@contextmanager
+def template_errors(name: str, clinic_dir: str | None):
+    """Turn whatever goes wrong while template ``name`` renders into one TemplateError.
+
+    The sentence names the template file and line and what went wrong, never a value it was
+    rendering (those may be patient details).
+    """
+    import jinja2
+    from jinja2.sandbox import SecurityError
+
+    from mesocare.resources import templates_dir
+
+    folders = [f for f in (clinic_dir, str(templates_dir())) if f]
     try:
-        return environment(clinic_dir).get_template(name).render(**context)
-    except jinja2.TemplateNotFound:
-        raise TemplateError(f"template {name} was not found in the clinic's templates folder or ours.") from None
+        yield
+    except MesocareError:
+        raise
+    except jinja2.TemplateNotFound as e:
+        raise TemplateError(f"template {e.name} was not found in the clinic's templates folder or ours.") from None
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(f"{e.filename or e.name}, line {e.lineno}: template syntax error: {e.message}") from None
+    except SecurityError as e:
+        raise TemplateError(
+            f"{_where(e, name, folders)}: the template does something templates may not ({e}) and was stopped."
+        ) from None
     except jinja2.UndefinedError as e:
-        raise TemplateError(f"template {name} uses a value that does not exist: {e.message}") from None
+        raise TemplateError(f"{_where(e, name, folders)}: the template uses a value that does not exist: {e.message}") from None
+    except RecursionError as e:
+        raise TemplateError(f"{_where(e, name, folders)}: the template includes or calls itself without end.") from None
+    except ZeroDivisionError as e:
+        raise TemplateError(f"{_where(e, name, folders)}: the template divides by zero.") from None
+    except Exception as e:  # noqa: BLE001 - a template is a program: any failure is its error
+        raise TemplateError(f"{_where(e, name, folders)}: the template failed ({type(e).__name__}).") from None
 
 
-def template_folder(clinic_dir: str | None) -> Path | None:
-    return Path(clinic_dir) if clinic_dir else None
+def render_template(name: str, clinic_dir: str | None, env=None, **context) -> str:
+    """Render template ``name`` (the clinic's, else ours) with ``context``; errors as TemplateError."""
+    with template_errors(name, clinic_dir):
+        return (env or environment(clinic_dir)).get_template(name).render(**context)

@@ -1,0 +1,260 @@
+"""The calendar's events and their reminders, as plain data (pure: no clock, no icalendar).
+
+For one handout, ``events`` plans:
+
+- the appointment: timed (start and end in the clinic's zone) or, when no time was
+  given, an all-day event; the clinic's name is the location, its phone the contact;
+- for each dated item, the events a patient actually needs, each with one reminder:
+
+  ======================  ==========================================  =====================
+  item                    event                                       reminder
+  ======================  ==========================================  =====================
+  before, whole days      all-day, on the day the window starts        09:00 that day
+  before, hours (24h)     timed, from the window's start to the        09:00 on the start
+                          appointment                                  day, or at the start
+                                                                       if that is earlier
+                                                                       (18:00 the evening
+                                                                       before if it starts
+                                                                       before 07:00)
+  day of treatment        all-day, on the treatment day                18:00 the day before
+  after: the end          all-day on the day the patient may resume    09:00 that day
+                          (whole-day windows), or a moment at the      or at the end time
+                          end (hour windows)
+  after: the start        only when the window does not start as the   09:00 on the start
+                          appointment ends (sunscreen after the        day, or at the start
+                          48 hours without sun, daily water from the   time
+                          next day) or when it has no end (Lasix)
+  ======================  ==========================================  =====================
+
+  Why an after item gets its event at the END: the patient walks out of the clinic with
+  the handout, so a reminder of every aftercare rule at that moment adds nothing; what
+  they cannot keep in their head is when each one stops ("may I shower yet?"). Items that
+  start later are reminded when they start, and an item with no known end (the course end
+  unknown, or an open one such as Lasix) gets its start event so it is in the calendar at
+  all, and no end event.
+
+- The summaries use only the item's own words. A before/day/after-start event is titled
+  with the item's text when it is short (100 characters or less); a longer text is never
+  cut (a dropped second sentence could be "If a doctor prescribed it, do not stop"), the
+  title then names the item neutrally ("Before treatment: Medrol dose pack - see
+  details"). An end event reads "End of aftercare: showers and hot baths". Every
+  description is the item's ``when`` and ``text``.
+
+Reminder times are local wall times in the clinic's zone (09:00 stays 09:00 across a change
+of clocks); ``ics`` writes them as RFC 5545 triggers.
+
+Identity (``uid``). UIDs are sha256 of the clinic name, the patient (id, else the name folded to
+lower case; never written out), the appointment's local date (or the ``appointment_key``
+option, e.g. the booking system's id, when a re-dated appointment must still replace the
+old events) and the event (rule id and start/end), so re-importing an updated plan for
+the same appointment replaces its events instead of adding copies; moving the time on
+the same day keeps every UID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from mesocare import words
+from mesocare.dates import local_midnight, normalize, zone
+from mesocare.model import AREA_WORDS, TECHNIQUE_WORDS, Handout, Item
+
+UID_DOMAIN = "mesocare"
+SUMMARY_LIMIT = 100
+
+MORNING = time(9, 0)  # reminders on the day something starts or ends
+EVENING = time(18, 0)  # reminders the evening before the treatment day
+EARLIEST = time(7, 0)  # a reminder "at the start" earlier than this moves to the evening before
+
+PHASE_LABELS = {"before": "Before treatment", "day": "Treatment day", "after": "Aftercare"}
+
+
+@dataclass
+class Reminder:
+    """One reminder (a VALARM): when it rings and what it says."""
+
+    at: datetime  # aware; the instant the reminder rings
+    description: str
+
+
+@dataclass
+class PlannedEvent:
+    """One calendar event, before it is written (``ics`` writes it as a VEVENT)."""
+
+    key: str  # "appointment", "ginkgo-biloba", "showers/end"... part of the UID
+    role: str  # appointment | before | day | after-start | after-end
+    rule: str | None
+    summary: str
+    description: str
+    start: datetime | date  # a date: an all-day event on that day
+    end: datetime | date | None  # None: a moment (timed) or a single day (all-day)
+    alarm: Reminder | None
+    location: str | None = None
+    contact: str | None = None
+    busy: bool = False
+
+
+def _at(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    """A local wall time on a day, as an aware datetime (a time in a gap moves past it)."""
+    return normalize(datetime.combine(day, wall, tzinfo=tz), tz)
+
+
+def _is_midnight(dt: datetime, tz: ZoneInfo) -> bool:
+    """True when ``dt`` is the first instant of its local day (day-granular windows)."""
+    local = dt.astimezone(tz)
+    return local == local_midnight(local.date(), tz)
+
+
+def _reminder_for_start(start: datetime, tz: ZoneInfo) -> datetime:
+    """09:00 on the start day, or the start itself when earlier, or 18:00 the evening
+    before when the start is earlier than 07:00 (nobody wants a reminder at 05:00)."""
+    local = start.astimezone(tz)
+    morning = _at(local.date(), MORNING, tz)
+    if local >= morning:
+        return morning
+    if local.timetz().replace(tzinfo=None) >= EARLIEST:
+        return local
+    return _at(local.date() - timedelta(days=1), EVENING, tz)
+
+
+def _summary(item: Item) -> str:
+    """The item's own text when it is short; never a cut text, else a neutral title."""
+    text = _text(item)
+    if len(text) <= SUMMARY_LIMIT:
+        return text
+    return f"{PHASE_LABELS[item.phase]}: {item.name} - see details"
+
+
+def _text(item: Item) -> str:
+    return " ".join(item.text.split())
+
+
+def _description(item: Item, *lead: str) -> str:
+    return "\n".join([*lead, item.when, _text(item)])
+
+
+def _contact_line(handout: Handout) -> str | None:
+    if handout.clinic.phone:
+        return f"Questions: call {handout.clinic.name} on {handout.clinic.phone}."
+    return None
+
+
+def _with_contact(text: str, handout: Handout) -> str:
+    line = _contact_line(handout)
+    return f"{text}\n\n{line}" if line else text
+
+
+def _appointment_event(h: Handout, tz: ZoneInfo) -> PlannedEvent:
+    clinic = h.clinic
+    day = h.start.astimezone(tz).date()
+    what = TECHNIQUE_WORDS.get(h.technique, h.technique)
+    areas = words.joined([AREA_WORDS.get(a, a) for a in h.areas])
+    lines = [*h.banners]
+    if h.timed:
+        lines.append(f"Your {what} appointment ({areas}), {words.clock(h.start.astimezone(tz))} to "
+                     f"{words.clock(h.end.astimezone(tz))} on {words.day(day)}.")
+    else:
+        lines.append(f"Your {what} appointment ({areas}) on {words.day(day)}. "
+                     "No time was given: check it with the clinic.")
+    lines.append(f"Clinic: {clinic.name}" + (f", phone {clinic.phone}." if clinic.phone else "."))
+    when = f" at {words.clock(h.start.astimezone(tz))}" if h.timed else ""
+    return PlannedEvent(
+        key="appointment",
+        role="appointment",
+        rule=None,
+        summary=f"Mesotherapy appointment at {clinic.name}",
+        description="\n".join(lines),
+        start=h.start if h.timed else day,
+        end=h.end if h.timed else None,
+        alarm=Reminder(
+            _at(day - timedelta(days=1), EVENING, tz),
+            f"Tomorrow{when}: your mesotherapy appointment at {clinic.name}.",
+        ),
+        location=clinic.name,
+        contact=f"{clinic.name}, {clinic.phone}" if clinic.phone else None,
+        busy=True,
+    )
+
+
+def _item_events(h: Handout, item: Item, tz: ZoneInfo) -> list[PlannedEvent]:
+    start_day = item.start.astimezone(tz).date()
+    details = _with_contact(_description(item), h)
+    said = f"{item.when}: {_text(item)}"
+    if item.phase == "before":
+        if _is_midnight(item.start, tz):
+            alarm = Reminder(_at(start_day, MORNING, tz), said)
+            return [PlannedEvent(item.rule, "before", item.rule, _summary(item), details, start_day, None, alarm)]
+        # an hour window (caffeine 24 hours before): a timed event up to the appointment
+        end = item.end if item.end is not None and item.end > item.start else None
+        alarm = Reminder(_reminder_for_start(item.start, tz), said)
+        return [PlannedEvent(item.rule, "before", item.rule, _summary(item), details, item.start, end, alarm)]
+    if item.phase == "day":
+        alarm = Reminder(_at(start_day - timedelta(days=1), EVENING, tz), f"Tomorrow is your treatment day. {said}")
+        return [PlannedEvent(item.rule, "day", item.rule, _summary(item), details, start_day, None, alarm)]
+
+    # after: an empty window (it ends as it starts) has nothing to remind
+    if item.end is not None and item.end <= item.start:
+        return []
+    found: list[PlannedEvent] = []
+    if item.start > h.end or item.end is None:
+        if _is_midnight(item.start, tz):
+            start, alarm_at = start_day, _at(start_day, MORNING, tz)
+        else:
+            start, alarm_at = item.start, item.start
+        found.append(PlannedEvent(f"{item.rule}/start", "after-start", item.rule, _summary(item), details,
+                             start, None, Reminder(alarm_at, said)))
+    if item.end is not None:
+        end_local = item.end.astimezone(tz)
+        if _is_midnight(item.end, tz):
+            # whole days: the window ends at 24:00, the patient may resume on this day
+            start, alarm_at, lead = end_local.date(), _at(end_local.date(), MORNING, tz), "From today"
+        else:
+            start, alarm_at, lead = item.end, item.end, "From now"
+        over = f"This aftercare step is over from {words.moment(end_local)}."
+        found.append(PlannedEvent(f"{item.rule}/end", "after-end", item.rule, f"End of aftercare: {item.name}",
+                             _with_contact(_description(item, over), h), start, None,
+                             Reminder(alarm_at, f"{lead} you no longer need to follow this step: {_text(item)}")))
+    return found
+
+
+def events(h: Handout) -> list[PlannedEvent]:
+    """The appointment, then each item's events, in the handout's order."""
+    tz = zone(h.timezone)
+    planned = [_appointment_event(h, tz)]
+    for item in h.items:
+        planned.extend(_item_events(h, item, tz))
+    return planned
+
+
+# ----------------------------------------------------------------------------- identity
+
+
+def patient_key(h: Handout) -> str:
+    """Who the events are for, as part of a UID: the id, else the folded name (never written)."""
+    if h.patient_id and h.patient_id.strip():
+        return "id:" + h.patient_id.strip()
+    if h.patient_name and h.patient_name.strip():
+        return "name:" + " ".join(h.patient_name.split()).casefold()
+    # nobody named: the appointment itself is all there is to go by
+    return "anonymous:" + h.start.isoformat() + ":" + "+".join(h.areas)
+
+
+def uid(clinic: str, patient: str, appointment: str, event: str) -> str:
+    """A stable UID: the same clinic, patient, appointment and event give the same one."""
+    raw = "\x1f".join(("mesocare-ics/1", clinic, patient, appointment, event))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40] + "@" + UID_DOMAIN
+
+
+_KEY_CLEAN = re.compile(r"\s+")
+
+
+def appointment_key(h: Handout, key: str | None) -> str:
+    """The appointment, as part of a UID: the booking id when known, else its local date."""
+    key = key or h.appointment_id
+    if key:
+        return "key:" + _KEY_CLEAN.sub(" ", key.strip())
+    return "date:" + h.start.astimezone(zone(h.timezone)).date().isoformat()
