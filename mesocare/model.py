@@ -141,6 +141,11 @@ class Handout:
         return tuple(n for n in self.notes if n.section == section)
 
     @property
+    def past(self) -> bool:
+        """The appointment's day is before today (its handout carries a warning)."""
+        return self.start.date() < self.today
+
+    @property
     def late_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.late)
 

@@ -62,6 +62,9 @@ def config_text(name: str | None = None, phone: str | None = None, timezone: str
 {name_line}
 {phone_line}
 
+# The clinic's email address: calendar files (--format ics) name it as the organizer.
+#email: desk@example.org
+
 # The clinic's time zone (an IANA name). Every date and time on a handout is in this zone.
 # Without it, mesocare uses this computer's zone; --tz overrides it for one command.
 {zone_line}

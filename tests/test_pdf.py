@@ -551,3 +551,35 @@ def test_long_words_wrap_inside_the_page(tmp_path):
     margin = 18 / 25.4 * 36  # 18 mm at 36 dpi
     assert columns[0] >= margin - 2 and columns[-1] <= width - margin + 2
     assert "A" * 20 in all_text(data).replace("\u200b", "")
+
+
+@pytest.mark.parametrize(
+    "name, font",
+    [
+        ("王小明", "NotoSansCJK"),
+        ("山田 太郎", "NotoSansCJK"),
+        ("김민준", "NotoSansCJK"),
+        ("Ana 😀🩺", "NotoEmoji"),
+        ("Zoë ❤ Ana", None),
+        ("Αλέξης Παπαδόπουλος", None),
+        ("Дарья Иванова", None),
+        ("שרה כהן", None),
+    ],
+)
+def test_every_name_prints_as_typed(name, font):
+    """Emoji, CJK and other scripts come from the fallback font packages, never as empty boxes."""
+    data = pdf.render(fixed_handout(patient_name=name))
+    text = all_text(data)
+    for word in name.split():  # (pypdf gives right-to-left words in visual order)
+        assert word in text
+    if font:
+        assert any(f.startswith(font) for f in embedded_fonts(data)), embedded_fonts(data)
+    # nothing from the machine: every font is ours, Typst's own, or a fallback package's
+    assert all(f.startswith(("AtkinsonHyperlegible", "DejaVuSansMono", "NewCM", "Noto")) for f in embedded_fonts(data))
+
+
+def test_control_characters_in_a_name_do_not_reach_the_pdf():
+    data = pdf.render(fixed_handout(patient_name="Ana\x1b[31m Silva\x07\x9b2J"))
+    text = all_text(data)
+    assert "Ana Silva" in text
+    assert not any(ch in text for ch in "\x1b\x07\x9b")

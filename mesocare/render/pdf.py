@@ -100,7 +100,16 @@ def typst_source(
         paper=paper_name(clinic, paper),
         title=title or (BATCH_TITLE if batch is not None else HANDOUT_TITLE),
         author=clinic.name,
+        past=_past_warning(batch),
     )
+
+
+def _past_warning(batch: Batch | None) -> str | None:
+    """The cover sheet's warning about appointments before today, as the other formats say it."""
+    from mesocare.render.cover import past_warning
+
+    count = sum(h.past for h in batch.handouts) if batch is not None else 0
+    return past_warning(count) if count else None
 
 
 # --------------------------------------------------------------------------------------------
