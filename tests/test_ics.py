@@ -723,3 +723,13 @@ def test_control_characters_never_reach_the_calendar():
         assert not any(ch in out for ch in "\x1b\x07\x9b"), "a control character reached the calendar"
     assert "LOCATION:Harbour Clinic" in text and "SUMMARY:Ana[31m Silva:" not in batch
     assert "SUMMARY:Ana Silva: " in batch
+
+
+def test_a_bad_source_date_epoch_is_an_error_as_for_the_pdf(monkeypatch):
+    """One rule for SOURCE_DATE_EPOCH in every format (mesocare.render.source_date)."""
+    for bad in ("soon", "-5", "1.5", "１２３"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", bad)
+        with pytest.raises(InputError, match="SOURCE_DATE_EPOCH must be a whole number"):
+            ics.render(handout())
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "")
+    assert "DTSTAMP:20240601T000000Z" in ics.render(handout())

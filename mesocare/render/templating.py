@@ -25,7 +25,7 @@ from functools import lru_cache
 from mesocare import words
 from mesocare.errors import MesocareError, TemplateError
 from mesocare.model import AREA_WORDS, TECHNIQUE_WORDS
-from mesocare.render.printable import printable_value
+from mesocare.render.printable import printable, printable_value
 
 MAX_TEXT = 1_000_000  # the longest string or list a template may build with * or **
 
@@ -48,7 +48,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 def md_escape(value) -> str:
     """Escape Markdown punctuation so a name or rule text prints as typed."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(printable(str(value)).split()))
 
 
 def area_words(areas) -> str:
