@@ -26,7 +26,7 @@ import libical  # tests/libical.py: libical's strict check, through ctypes
 from mesocare.errors import InputError
 from mesocare.handout import build_handout
 from mesocare.model import AREAS, Batch, Clinic, Course, Request
-from mesocare.render import ics
+from mesocare.render import ics, ics_events, ics_timezone
 from mesocare.render import render as dispatch_render
 from mesocare.resources import instructions_dir
 from mesocare.rules import load_ruleset
@@ -298,7 +298,7 @@ def test_item_events_and_summaries():
 )
 def test_summary_is_the_whole_text_or_a_neutral_title(text, summary):
     item = next(i for i in handout().items if i.rule == "nsaids")
-    assert ics._summary(dataclasses.replace(item, text=text)) == summary
+    assert ics_events._summary(dataclasses.replace(item, text=text)) == summary
 
 
 def test_only_the_items_own_words():
@@ -313,7 +313,7 @@ def test_only_the_items_own_words():
         if e["role"] == "after-end":
             assert e["summary"] == f"End of aftercare: {item.name}"
         else:
-            assert e["summary"] in (" ".join(item.text.split()), ics._summary(item))
+            assert e["summary"] in (" ".join(item.text.split()), ics_events._summary(item))
             assert e["summary"] == " ".join(item.text.split()) or e["summary"].endswith(f"{item.name} - see details")
 
 
@@ -491,7 +491,7 @@ def test_reminders_at_the_intended_wall_time(day, slot, tz, areas, prescribed, c
 )
 def test_vtimezone_matches_zoneinfo(tz):
     """Both parsers, reading our VTIMEZONE, turn every UTC hour into the local time zoneinfo gives."""
-    vtz = ics._vtimezone(tz, date(2024, 1, 1), date(2026, 1, 1))
+    vtz = ics_timezone.vtimezone(tz, date(2024, 1, 1), date(2026, 1, 1))
     text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n" + vtz.to_ical().decode() + "END:VCALENDAR\r\n"
     from_vobject = vobject.readOne(io.StringIO(text)).vtimezone.gettzinfo()
     from_icalendar = icalendar.Calendar.from_ical(text).timezones[0].to_tz(lookup_tzid=False)
@@ -506,7 +506,7 @@ def test_vtimezone_matches_zoneinfo(tz):
 
 def test_vtimezone_onset_in_offset_from():
     """RFC 5545: an observance's DTSTART is local time in TZOFFSETFROM (London: 01:00 GMT)."""
-    raw = ics._vtimezone("Europe/London", date(2024, 1, 1), date(2025, 1, 1)).to_ical().decode()
+    raw = ics_timezone.vtimezone("Europe/London", date(2024, 1, 1), date(2025, 1, 1)).to_ical().decode()
     assert "BEGIN:DAYLIGHT\r\nDTSTART:20240331T010000\r\n" in raw
     assert "BEGIN:STANDARD\r\nDTSTART:20241027T020000\r\n" in raw
 

@@ -37,16 +37,9 @@ from zoneinfo import ZoneInfo
 from mesocare import words
 from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
-from mesocare.render.ics_events import (  # noqa: F401 (_summary: for tests)
-    PlannedEvent,
-    _summary,
-    events,
-    patient_key,
-    uid,
-)
+from mesocare.render.ics_events import PlannedEvent, events, patient_key, uid
 from mesocare.render.ics_events import appointment_key as _appointment_key
 from mesocare.render.ics_timezone import UTC_NAMES, vtimezone
-from mesocare.render.ics_timezone import vtimezone as _vtimezone  # noqa: F401 (for tests)
 from mesocare.render.printable import printable
 
 UTC = timezone.utc
