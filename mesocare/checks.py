@@ -11,8 +11,8 @@ What is checked, and how serious it is:
 problem                                                   level    where from
 ========================================================  =======  ========================
 bad YAML, unknown key, wrong type, unknown area/technique  error    the file's schema
-duplicate id in a folder, ``disable`` of a missing id     error    ``rules.collect``
-``after_rule`` naming a missing rule, a rule with no      error    ``rules.collect``
+duplicate id in a folder, ``disable`` of a missing id     error    ``rules.overlay``
+``after_rule`` naming a missing rule, a rule with no      error    ``rules.overlay``
 fixed end, or a loop of them
 a window that is always empty (``after_rule: X`` with     error    this module
 ``until`` no later than the end of X)
@@ -61,10 +61,9 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from mesocare.errors import RuleFileError
-from mesocare.rulefile import NoteSpec, RuleSpec, UnitText, parse_rule_file_all
-from mesocare.rules import DURATION, Window, collect, rule_files
-from mesocare.rules import _display as display_name
+from mesocare.rule_schema import RuleSpec, UnitText
+from mesocare.rules import Placed, Window, display_name, overlay, rule_files
+from mesocare.vocab import Duration
 
 MAX_GRADE = 8.0
 REVIEW_MONTHS = 24
@@ -99,26 +98,6 @@ class Finding:
 
     def as_dict(self) -> dict:
         return {"severity": self.severity, "file": self.file, "line": self.line, "field": self.field, "message": self.message}
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """A rule or note of a file that parsed, with where it is."""
-
-    kind: str  # "rules" or "notes"
-    index: int
-    spec: RuleSpec | NoteSpec
-    origin: str
-    file: str
-    lines: dict
-
-    def line(self, *path) -> int | None:
-        """The line of a field of this entry (the entry's own line when the field is absent)."""
-        loc = (self.kind, self.index, *path)
-        for cut in range(len(loc), 1, -1):
-            if loc[:cut] in self.lines:
-                return self.lines[loc[:cut]]
-        return None
 
 
 def reading_grade(text: str) -> float:
@@ -157,12 +136,12 @@ def check_rules(
     findings: list[Finding] = []
 
     # 1. schema errors of every file (each field of each rule), and the errors between files
-    # (duplicates, references), as collect finds them
-    _, errors = collect(folders)
-    findings.extend(Finding("error", e.file, e.line, e.field, e.problem) for e in errors)
+    # (duplicates, references), as the overlay finds them
+    laid = overlay(folders)
+    findings.extend(Finding("error", e.file, e.line, e.field, e.problem) for e in laid.errors)
 
-    # 2. the effective rules and notes, overlaid as collect does, for the checks below
-    effective = _effective(folders)
+    # 2. the effective rules and notes, with where each came from, for the checks below
+    effective = list(laid.placed.values())
     rules = {e.spec.id: e for e in effective if e.kind == "rules"}
     for entry in effective:
         findings.extend(_check_source(entry, sources_dir))
@@ -196,72 +175,14 @@ def _file_order(folders: list[tuple[Path, str]]) -> list[str]:
     return out
 
 
-def _effective(folders: list[tuple[Path, str]]) -> list[_Entry]:
-    """The rules and notes in force after overlaying, in the same way as ``rules.collect``.
-
-    A file with a schema error is skipped whole by ``collect``; here its rules and notes
-    that are valid on their own still count, so that their other problems (a hard text, an
-    old review) are reported in the same run as the schema error.
-    """
-    current: dict[str, _Entry] = {}
-    for folder, origin in folders:
-        if not folder.is_dir():
-            continue
-        seen_here: set[str] = set()
-        for path in rule_files(folder):
-            name = display_name(path)
-            parts = _valid_parts(path, name)
-            if parts is None:
-                continue
-            items, disable, lines = parts
-            for kind, i, item in items:
-                if item.id in seen_here:
-                    continue  # a duplicate: collect reports it
-                seen_here.add(item.id)
-                current[item.id] = _Entry(kind, i, item, origin, name, lines)
-            for rid in disable:
-                current.pop(rid, None)
-    return list(current.values())
-
-
-def _valid_parts(path: Path, name: str):
-    """([(kind, index, spec)], disable ids, lines) of the parts of a file that validate."""
-    from pydantic import ValidationError
-
-    from mesocare.rulefile import load_yaml_with_lines
-
-    parsed = parse_rule_file_all(path, name)
-    if not isinstance(parsed, list):
-        spec, lines = parsed
-        items = [("rules", i, r) for i, r in enumerate(spec.rules)] + [("notes", i, n) for i, n in enumerate(spec.notes)]
-        return items, list(spec.disable), lines
-    try:
-        data, lines = load_yaml_with_lines(path.read_text(encoding="utf-8"), name)
-    except (OSError, UnicodeDecodeError, RuleFileError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    items = []
-    for kind, model in (("rules", RuleSpec), ("notes", NoteSpec)):
-        raw = data.get(kind)
-        for i, value in enumerate(raw if isinstance(raw, list) else []):
-            try:
-                items.append((kind, i, model.model_validate(value)))
-            except ValidationError:
-                continue
-    raw_disable = data.get("disable")
-    disable = [d for d in raw_disable if isinstance(d, str)] if isinstance(raw_disable, list) else []
-    return items, disable, lines
-
-
-def _texts(entry: _Entry) -> list[tuple[tuple, str]]:
+def _texts(entry: Placed) -> list[tuple[tuple, str]]:
     text = entry.spec.text
     if isinstance(text, UnitText):
         return [(("text", "metric"), text.metric), (("text", "us"), text.us)]
     return [(("text",), text)]
 
 
-def _check_grade(entry: _Entry) -> list[Finding]:
+def _check_grade(entry: Placed) -> list[Finding]:
     out = []
     for path, text in _texts(entry):
         grade = reading_grade(text)
@@ -276,7 +197,7 @@ def _check_grade(entry: _Entry) -> list[Finding]:
     return out
 
 
-def _check_source(entry: _Entry, sources_dir: Path | None) -> list[Finding]:
+def _check_source(entry: Placed, sources_dir: Path | None) -> list[Finding]:
     source = (entry.spec.source or "").strip()
     if not source:
         return [Finding("error", entry.file, entry.line("source"), "source", f"{_what(entry)}: the source is empty: say where the instruction comes from")]
@@ -298,7 +219,7 @@ def _months_before(day: date, months: int) -> date:
     return day - relativedelta(months=months)
 
 
-def _check_review(entry: _Entry, today: date) -> list[Finding]:
+def _check_review(entry: Placed, today: date) -> list[Finding]:
     spec = entry.spec
     what = _what(entry)
     if spec.reviewed_on is None:
@@ -326,8 +247,11 @@ def _start(window) -> str:
 
 
 def _hours(duration: str) -> int:
-    n, unit = DURATION.match(duration).groups()
-    return int(n) * {"h": 1, "d": 24, "w": 168}[unit]
+    return Duration.parse(duration).hours
+
+
+def _is_duration(text: str | None) -> bool:
+    return text is not None and Duration.matches(text)
 
 
 def _fixed_end_hours(rule: RuleSpec) -> int | None:
@@ -335,12 +259,12 @@ def _fixed_end_hours(rule: RuleSpec) -> int | None:
     w = rule.window
     if w.after is not None and w.after != "open":
         return _hours(w.after)
-    if w.after_rule is not None and w.until is not None and DURATION.match(w.until):
+    if w.after_rule is not None and _is_duration(w.until):
         return _hours(w.until)
     return None
 
 
-def _check_window(entry: _Entry, rules: dict[str, _Entry]) -> list[Finding]:
+def _check_window(entry: Placed, rules: dict[str, Placed]) -> list[Finding]:
     spec: RuleSpec = entry.spec  # type: ignore[assignment]
     w = spec.window
     start = _start(w)
@@ -352,7 +276,7 @@ def _check_window(entry: _Entry, rules: dict[str, _Entry]) -> list[Finding]:
                 f"rule '{spec.id}': phase '{spec.phase}' contradicts its window ({Window(**w.model_dump()).describe()})",
             )
         )
-    if start == "after_rule" and w.until is not None and DURATION.match(w.until):
+    if start == "after_rule" and _is_duration(w.until):
         target = rules.get(w.after_rule)
         if target is not None:
             target_end = _fixed_end_hours(target.spec)  # type: ignore[arg-type]
@@ -367,7 +291,7 @@ def _check_window(entry: _Entry, rules: dict[str, _Entry]) -> list[Finding]:
     return out
 
 
-def _check_applies(entry: _Entry) -> list[Finding]:
+def _check_applies(entry: Placed) -> list[Finding]:
     spec: RuleSpec = entry.spec  # type: ignore[assignment]
     out = []
     if spec.areas is not None and not spec.areas:
@@ -387,7 +311,7 @@ def _check_applies(entry: _Entry) -> list[Finding]:
     return out
 
 
-def _what(entry: _Entry) -> str:
+def _what(entry: Placed) -> str:
     return f"{'rule' if entry.kind == 'rules' else 'note'} '{entry.spec.id}'"
 
 

@@ -15,6 +15,11 @@ Semantics (the README explains them in plain words):
   (the start moved back to 00:00 of its day, the end on to the next 00:00), so the
   handout can speak in whole days.
 
+Dates are supported from ``vocab.FIRST_DAY`` to ``vocab.LAST_DAY`` (1900 to 2999); outside
+them, and for a zone name that is not in the zone database or a day that a zone skipped
+(Pacific/Apia has no 30 December 2011), the functions here raise InputError with one
+sentence, so every caller (the CLI, a schedule row) reports it in its own way.
+
 Nothing here reads the clock: ``today`` is always a parameter.
 """
 
@@ -26,13 +31,37 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from mesocare.errors import InputError
+from mesocare.vocab import FIRST_DAY, LAST_DAY, Duration
 
 UTC = timezone.utc
+_ZONE_NAME_MAX = 64  # the longest IANA name is about 30 characters
+
+
+def zone(name: str, field: str = "timezone") -> ZoneInfo:
+    """The zone of an IANA name (Europe/London); InputError when there is no such zone."""
+    try:
+        return _zone(name)
+    except (ValueError, OSError, KeyError, TypeError):  # ZoneInfoNotFoundError is a KeyError
+        shown = name if len(name) <= _ZONE_NAME_MAX else name[:_ZONE_NAME_MAX] + "..."
+        what = f"'{shown}' is not a known time zone" if name.strip() else "is empty"
+        raise InputError(f"{field} {what}: use an IANA name such as Europe/London or America/New_York.") from None
 
 
 @lru_cache(maxsize=64)
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+def _zone(name: str) -> ZoneInfo:
+    if not name or len(name) > _ZONE_NAME_MAX or name != name.strip() or name.startswith("/") or ".." in name:
+        raise ValueError(name)
+    return ZoneInfo(name)  # a folder of the database (Europe) raises IsADirectoryError
+
+
+def check_day(d: date, field: str = "date") -> date:
+    """``d`` when it is in the supported range (1900-01-01 to 2999-12-31), else InputError."""
+    if not FIRST_DAY <= d <= LAST_DAY:
+        raise InputError(
+            f"{field} {d.isoformat()} is outside the dates mesocare works with "
+            f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})."
+        )
+    return d
 
 
 def normalize(dt: datetime, tz: ZoneInfo) -> datetime:
@@ -90,10 +119,16 @@ def appointment_times(
 ) -> AppointmentTimes:
     """Start and end of an appointment. Untimed: 00:00 to 24:00 of the day.
 
-    A wall time that does not exist (skipped when clocks go forward) is an error; a time
-    that happens twice (when clocks go back) is taken as the first of the two.
+    A wall time that does not exist (skipped when clocks go forward) is an error, and so is
+    a whole day the zone skipped; a time that happens twice (when clocks go back) is taken
+    as the first of the two. Dates outside the supported range are errors.
     """
+    check_day(day, "appointment date")
+    if course_end is not None:
+        check_day(course_end, "course end")
     tz = zone(tz_name)
+    if local_midnight(day, tz).date() != day:
+        raise InputError(f"{day.isoformat()} does not exist in {tz_name}: the clocks skipped that whole day.")
     if at is None:
         return AppointmentTimes(day, local_midnight(day, tz), end_of_day(day, tz), False, tz, course_end)
     wall = datetime.combine(day, at, tzinfo=tz)
@@ -106,15 +141,12 @@ def appointment_times(
     return AppointmentTimes(day, start, plus_hours(start, duration_minutes / 60, tz), True, tz, course_end)
 
 
-def _amount(spec: str) -> tuple[int, str]:
-    from mesocare.rules import DURATION
-
-    n, unit = DURATION.match(spec).groups()
-    return int(n), unit
+def _amount(spec: str) -> Duration:
+    return Duration.parse(spec)  # rule windows were checked when their files were read
 
 
 def _days(n: int, unit: str) -> int:
-    return n * 7 if unit == "w" else n
+    return Duration(n, unit).whole_days
 
 
 def after_end(spec: str, appt: AppointmentTimes) -> datetime:

@@ -31,14 +31,22 @@ class ConfigError(MesocareError):
     """The clinic config cannot be read or has a bad field."""
 
 
-class RuleFileError(MesocareError):
-    """A rule file is broken: bad YAML, unknown key, wrong type, missing reference..."""
+class FileError(MesocareError):
+    """A problem at a place in a file: ``file, line N, field 'x': problem``."""
 
     def __init__(self, file: str, line: int | None, field: str | None, problem: str):
         self.file, self.line, self.field, self.problem = file, line, field, problem
         where = file if line is None else f"{file}, line {line}"
         what = f", field '{field}'" if field else ""
         super().__init__(f"{where}{what}: {problem}")
+
+
+class YamlError(FileError):
+    """A YAML file is not valid YAML or goes past a limit (size, nesting, aliases)."""
+
+
+class RuleFileError(FileError):
+    """A rule file is broken: bad YAML, unknown key, wrong type, missing reference..."""
 
 
 class TemplateError(MesocareError):

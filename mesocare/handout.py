@@ -10,16 +10,20 @@ from datetime import date
 from typing import Any
 
 from mesocare import words
-from mesocare.dates import appointment_times, instant, is_late, item_status, window_span
+from mesocare.dates import appointment_times, check_day, instant, is_late, item_status, window_span
 from mesocare.errors import PastAppointmentError
 from mesocare.model import Clinic, Handout, Item, Note, Request
 from mesocare.rules import Rule, RuleSet
+from mesocare.vocab import PHASES
 
 SCHEMA_ID = "mesocare.handout/1"
-PHASE_ORDER = {"before": 0, "day": 1, "after": 2}
+PHASE_ORDER = {phase: i for i, phase in enumerate(PHASES)}
 
 
 def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: date, strict: bool = False) -> Handout:
+    check_day(today, "today")
+    if request.booked is not None:
+        check_day(request.booked, "booking date")
     duration = request.duration_minutes or clinic.duration_minutes
     appt = appointment_times(request.date, request.time, duration, clinic.timezone, request.course.end)
     tz = appt.tz

@@ -9,23 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock_time
 
-AREAS: tuple[str, ...] = ("face", "neck", "body", "hands", "scalp")
-AREA_WORDS: dict[str, str] = {
-    "face": "face",
-    "neck": "neck and décolletage",
-    "body": "body",
-    "hands": "hands",
-    "scalp": "scalp",
-}
-TECHNIQUES: tuple[str, ...] = ("needle", "microneedling", "needleless")
-TECHNIQUE_WORDS: dict[str, str] = {
-    "needle": "needle mesotherapy",
-    "microneedling": "microneedling",
-    "needleless": "needleless mesotherapy",
-}
-PHASES: tuple[str, ...] = ("before", "day", "after")
-STATUSES: tuple[str, ...] = ("upcoming", "started", "passed")
-NOTE_SECTIONS: tuple[str, ...] = ("expect", "after", "talk-first", "call-us", "caution")
+# the vocabulary lives in mesocare.vocab; these names stay importable from here for renderers
+from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: E402,F401
 
 
 @dataclass(frozen=True)
@@ -45,6 +30,7 @@ class Clinic:
     holidays_country: str | None = None  # e.g. "GB", "US" (the `holidays` package)
     holidays_subdiv: str | None = None
     services: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> {area, technique}
+    reviewed_by: str | None = None  # the clinician who signed off the rules in force; None: not yet
 
 
 @dataclass(frozen=True)
@@ -99,7 +85,7 @@ class Note:
     """An undated paragraph on the handout (what to expect, who should talk to us first...)."""
 
     id: str
-    section: str  # one of NOTE_SECTIONS
+    section: str  # one of vocab.NOTE_SECTIONS
     text: str
     source: str
     origin: str = "mesocare"
@@ -156,7 +142,6 @@ class ScheduleRow:
 
     position: str  # where it was in the input, for messages: "row 4", "message 2", "entry 3"
     request: Request
-    sort_key: str = ""  # optional tie-breaker after the start time (the input order if empty)
 
 
 @dataclass(frozen=True)

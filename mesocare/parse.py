@@ -6,30 +6,30 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 
+from mesocare.dates import check_day, zone
 from mesocare.errors import InputError
-from mesocare.model import AREAS, TECHNIQUES
-
-PRESCRIPTIONS: tuple[str, ...] = ("medrol", "lasix")
+from mesocare.vocab import AREAS, EVERY_MAX_DAYS, EVERY_UNITS, PRESCRIPTIONS, TECHNIQUES, Duration
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_EVERY = re.compile(r"^\s*(\d+)\s*([dwm])\s*$")
 
 
 def parse_date(value: str, field: str = "date", today: date | None = None) -> date:
-    """An ISO date (2024-06-10); with ``today`` given, also ``today`` and ``tomorrow``."""
+    """An ISO date (2024-06-10) in the supported range; with ``today`` given, also ``today``
+    and ``tomorrow``."""
     text = value.strip()
     low = text.lower()
     if today is not None and low == "today":
-        return today
+        return check_day(today, field)
     if today is not None and low == "tomorrow":
-        return today + timedelta(days=1)
+        return check_day(check_day(today, field) + timedelta(days=1), field)
     if not _DATE.match(text):
-        raise InputError(f"{field} '{value}' is not a date: write it as YYYY-MM-DD, for example 2024-06-10.")
+        raise InputError(f"{field} '{value[:40]}' is not a date: write it as YYYY-MM-DD, for example 2024-06-10.")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InputError(f"{field} '{value}' is not a real calendar date.") from None
+    return check_day(day, field)
 
 
 def parse_time(value: str, field: str = "time") -> time:
@@ -51,10 +51,14 @@ def parse_area(value: str, field: str = "area") -> str:
 
 
 def parse_areas(values: list[str] | tuple[str, ...], field: str = "area") -> tuple[str, ...]:
-    """One or more areas, in the order given, without repeats. Accepts "face,neck" too."""
+    """One or more areas, in the order given, without repeats. Accepts "face,neck" and
+    "face+neck" too; an empty part ("face+", "face,,neck") is an error."""
     out: list[str] = []
     for value in values:
-        for part in re.split(r"[,;+]", value):
+        parts = re.split(r"[,;+]", value)
+        if len(parts) > 1 and any(not p.strip() for p in parts):
+            raise InputError(f"{field} '{value[:60]}' has an empty part: join areas like face+neck, with nothing left over.")
+        for part in parts:
             if part.strip():
                 area = parse_area(part, field)
                 if area not in out:
@@ -97,12 +101,15 @@ def parse_duration_minutes(value: str | int, field: str = "duration") -> int:
     return minutes
 
 
-def parse_every(value: str, field: str = "every") -> tuple[int, str]:
-    """A session interval: 14d, 4w or 1m (calendar months). Returns (count, unit)."""
-    m = _EVERY.match(value)
-    if not m or int(m.group(1)) == 0:
-        raise InputError(f"{field} '{value}' is not an interval: write a number and d, w or m, for example 4w or 1m.")
-    return int(m.group(1)), m.group(2)
+def parse_every(value: str, field: str = "every") -> Duration:
+    """A session interval: 14d, 4w or 1m (calendar months), at most a year. A Duration,
+    which unpacks as (count, unit)."""
+    try:
+        return Duration.parse(value.lower(), EVERY_UNITS, EVERY_MAX_DAYS)
+    except ValueError as e:
+        if "too long" in str(e):
+            raise InputError(f"{field} '{value}' is too long: sessions can be at most a year apart (52w or 12m).") from None
+        raise InputError(f"{field} '{value[:40]}' is not an interval: write a number and d, w or m, for example 4w or 1m.") from None
 
 
 def parse_sessions(value: str | int, field: str = "sessions") -> int:
@@ -117,13 +124,6 @@ def parse_sessions(value: str | int, field: str = "sessions") -> int:
 
 def parse_zone(value: str, field: str = "timezone") -> str:
     """An IANA zone name such as Europe/London; checked against the zone database."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     name = value.strip()
-    try:
-        if not name or name.startswith("/") or ".." in name:
-            raise ValueError
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"{field} '{value}' is not a known time zone: use an IANA name such as Europe/London or America/New_York.") from None
+    zone(name, field)  # InputError with one sentence when it is not a zone
     return name

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from mesocare.course import closed_days_checker, make_course, session_dates
 from mesocare.model import Clinic
-from mesocare.schedule import closed_days_checker, make_course, session_dates
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

@@ -6,7 +6,7 @@ A rule file is a YAML mapping with up to three lists:
     notes:    undated paragraphs (what to expect, who should talk to us first...)
     disable:  ids of rules or notes to remove (a clinic's folder uses this)
 
-``mesocare.rulefile`` reads and validates files (safe YAML, pydantic; every error names the
+``mesocare.rule_schema`` reads and validates files (safe YAML, pydantic; every error names the
 file, the line and the field). Folders are applied in order: ours first, then the clinic's,
 where a new id adds a rule, an existing id replaces ours and ``disable`` removes one.
 
@@ -20,27 +20,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from mesocare.errors import RuleFileError
-
-DURATION = re.compile(r"^(\d+)\s*([hdw])$")
-DURATION_WORDS = {"h": "hours", "d": "days", "w": "weeks"}
-UNTIL_WORDS = ("appointment", "course-end", "open")
-
-
-def _count(n: str, unit: str) -> str:
-    """2 days, 1 day"""
-    word = DURATION_WORDS[unit]
-    return f"{n} {word[:-1] if n == '1' else word}"
+from mesocare.vocab import Duration
 
 
 @dataclass(frozen=True)
 class Window:
-    """When an instruction applies (see ``rulefile.WindowSpec`` for the forms)."""
+    """When an instruction applies (see ``rule_schema.WindowSpec`` for the forms)."""
 
     before: str | None = None
     on: str | None = None
@@ -51,17 +42,14 @@ class Window:
     def describe(self) -> str:
         """The window in short words, for tables: "10 days before", "48 hours after"."""
         if self.before:
-            n, unit = DURATION.match(self.before).groups()
-            return f"{_count(n, unit)} before"
+            return f"{Duration.parse(self.before).words()} before"
         if self.on:
             return "treatment day" + (" until the appointment" if self.until else "")
         if self.after:
             if self.after == "open":
                 return "after, open-ended"
-            n, unit = DURATION.match(self.after).groups()
-            return f"{_count(n, unit)} after"
+            return f"{Duration.parse(self.after).words()} after"
         return f"after {self.after_rule} until {self.until}"
-
 
     def as_dict(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
@@ -144,62 +132,87 @@ def rule_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def collect(folders: list[tuple[Path, str]]) -> tuple[RuleSet | None, list[RuleFileError]]:
-    """Load folders in order, overlaying later ones on earlier; return the set and every error."""
-    from mesocare.rulefile import parse_rule_file_all, text_pair
+@dataclass(frozen=True)
+class Placed:
+    """Where a rule or note in force came from: its file, its entry and every field's line."""
 
-    errors: list[RuleFileError] = []
-    rules: dict[str, Rule] = {}
-    notes: dict[str, NoteRule] = {}
-    disabled: list[str] = []
-    files: list[str] = []
+    kind: str  # "rules" or "notes"
+    index: int  # its place in the file's list
+    spec: Any  # the validated rule_schema.RuleSpec or NoteSpec
+    origin: str  # "mesocare" or "clinic"
+    file: str
+    lines: dict = field(repr=False)
+
+    def line(self, *path) -> int | None:
+        """The line of a field of this entry (the entry's own line when the field is absent)."""
+        loc = (self.kind, self.index, *path)
+        for cut in range(len(loc), 1, -1):
+            if loc[:cut] in self.lines:
+                return self.lines[loc[:cut]]
+        return None
+
+
+@dataclass
+class Overlay:
+    """Folders laid over each other: the rules and notes in force, where each came from,
+    and every error found. A file with a schema error still gives its valid entries, so that
+    ``rules check`` can report their other problems in the same run."""
+
+    rules: dict[str, Rule] = field(default_factory=dict)
+    notes: dict[str, NoteRule] = field(default_factory=dict)
+    placed: dict[str, Placed] = field(default_factory=dict)
+    disabled: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    errors: list[RuleFileError] = field(default_factory=list)
+
+
+def overlay(folders: list[tuple[Path, str]]) -> Overlay:
+    """Load folders in order, each laid over the ones before; record every error."""
+    from mesocare.rule_schema import read_rule_file, text_pair
+
+    out = Overlay()
+    errors, rules, notes = out.errors, out.rules, out.notes
     for folder, origin in folders:
         if not folder.is_dir():
             errors.append(RuleFileError(str(folder), None, None, "is not a folder of rule files"))
             continue
         seen_here: dict[str, str] = {}
         for path in rule_files(folder):
-            display = _display(path)
-            files.append(display)
-            parsed = parse_rule_file_all(path, display)
-            if isinstance(parsed, list):
-                errors.extend(parsed)
+            display = display_name(path)
+            out.files.append(display)
+            parts, file_errors = read_rule_file(path, display)
+            errors.extend(file_errors)
+            if parts is None:
                 continue
-            spec, lines = parsed
-            for i, r in enumerate(spec.rules):
-                line = lines.get(("rules", i), 0)
-                if r.id in seen_here:
+            lines = parts.lines
+            for kind, i, spec in parts.items:
+                line = lines.get((kind, i), 0)
+                if spec.id in seen_here:
                     errors.append(
-                        RuleFileError(display, lines.get(("rules", i, "id")), "id", f"duplicate id '{r.id}' (also in {seen_here[r.id]})")
+                        RuleFileError(display, lines.get((kind, i, "id")), "id", f"duplicate id '{spec.id}' (also in {seen_here[spec.id]})")
                     )
                     continue
-                seen_here[r.id] = f"{display}, line {line}"
-                text, text_us = text_pair(r.text)
-                rules[r.id] = Rule(
-                    id=r.id, name=r.name, phase=r.phase, window=Window(**r.window.model_dump()),
-                    areas=tuple(r.areas) if r.areas is not None else None,
-                    exclude_areas=tuple(r.exclude_areas),
-                    techniques=tuple(r.techniques) if r.techniques is not None else None,
-                    prescription=r.prescription, text=text, text_us=text_us, reason=r.reason,
-                    source=r.source, basis=r.basis, reviewed_on=r.reviewed_on, reviewed_by=r.reviewed_by,
-                    origin=origin, file=display, line=line,
-                )
-            for i, n in enumerate(spec.notes):
-                line = lines.get(("notes", i), 0)
-                if n.id in seen_here:
-                    errors.append(
-                        RuleFileError(display, lines.get(("notes", i, "id")), "id", f"duplicate id '{n.id}' (also in {seen_here[n.id]})")
+                seen_here[spec.id] = f"{display}, line {line}"
+                text, text_us = text_pair(spec.text)
+                if kind == "rules":  # a replaced id keeps its place in the order
+                    rules[spec.id] = Rule(
+                        id=spec.id, name=spec.name, phase=spec.phase, window=Window(**spec.window.model_dump()),
+                        areas=tuple(spec.areas) if spec.areas is not None else None,
+                        exclude_areas=tuple(spec.exclude_areas),
+                        techniques=tuple(spec.techniques) if spec.techniques is not None else None,
+                        prescription=spec.prescription, text=text, text_us=text_us, reason=spec.reason,
+                        source=spec.source, basis=spec.basis, reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
+                        origin=origin, file=display, line=line,
                     )
-                    continue
-                seen_here[n.id] = f"{display}, line {line}"
-                text, text_us = text_pair(n.text)
-                notes[n.id] = NoteRule(
-                    id=n.id, section=n.section, text=text, text_us=text_us, source=n.source,
-                    areas=tuple(n.areas) if n.areas is not None else None,
-                    reviewed_on=n.reviewed_on, reviewed_by=n.reviewed_by,
-                    origin=origin, file=display, line=line,
-                )
-            for i, rid in enumerate(spec.disable):
+                else:
+                    notes[spec.id] = NoteRule(
+                        id=spec.id, section=spec.section, text=text, text_us=text_us, source=spec.source,
+                        areas=tuple(spec.areas) if spec.areas is not None else None,
+                        reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
+                        origin=origin, file=display, line=line,
+                    )
+                out.placed[spec.id] = Placed(kind, i, spec, origin, display, lines)
+            for i, rid in parts.disable:
                 if rid not in rules and rid not in notes:
                     errors.append(
                         RuleFileError(display, lines.get(("disable", i)), "disable", f"no rule or note has the id '{rid}'")
@@ -207,7 +220,8 @@ def collect(folders: list[tuple[Path, str]]) -> tuple[RuleSet | None, list[RuleF
                     continue
                 rules.pop(rid, None)
                 notes.pop(rid, None)
-                disabled.append(rid)
+                out.placed.pop(rid, None)
+                out.disabled.append(rid)
     # references between rules
     for r in rules.values():
         ref = r.window.after_rule
@@ -222,15 +236,21 @@ def collect(folders: list[tuple[Path, str]]) -> tuple[RuleSet | None, list[RuleF
                 RuleFileError(r.file, r.line, "window.after_rule", f"rule '{r.id}' starts after '{ref}', which has no fixed end")
             )
     errors.extend(_cycles(rules))
-    if errors:
-        return None, errors
-    ordered = tuple(rules.values())
-    version = ruleset_hash(ordered, tuple(notes.values()))
-    reviews = [x.reviewed_on for x in (*ordered, *notes.values()) if x.reviewed_on]
+    return out
+
+
+def collect(folders: list[tuple[Path, str]]) -> tuple[RuleSet | None, list[RuleFileError]]:
+    """Load folders in order, overlaying later ones on earlier; return the set and every error."""
+    o = overlay(folders)
+    if o.errors:
+        return None, o.errors
+    ordered = tuple(o.rules.values())
+    notes = tuple(o.notes.values())
+    reviews = [x.reviewed_on for x in (*ordered, *notes) if x.reviewed_on]
     return (
         RuleSet(
-            rules=ordered, notes=tuple(notes.values()), version=version,
-            reviewed_on=max(reviews) if reviews else None, files=tuple(files), disabled=tuple(disabled),
+            rules=ordered, notes=notes, version=ruleset_hash(ordered, notes),
+            reviewed_on=max(reviews) if reviews else None, files=tuple(o.files), disabled=tuple(o.disabled),
         ),
         [],
     )
@@ -250,7 +270,7 @@ def _cycles(rules: dict[str, Rule]) -> list[RuleFileError]:
     return out
 
 
-def _display(path: Path) -> str:
+def display_name(path: Path) -> str:
     """A short, stable name for a file in messages: relative to the working folder if inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -295,15 +315,16 @@ def _cache_key(folders: list[tuple[Path, str]]) -> str | None:
     (the cold path then reports it)."""
     from mesocare import __version__
 
-    code = Path(__file__).with_name("rulefile.py")
-    h = hashlib.sha256(
-        f"{CACHE_FORMAT}\0{__version__}\0{Path(__file__).stat().st_mtime_ns}\0{code.stat().st_mtime_ns}".encode()
-    )
+    here = Path(__file__)
+    code = [here, *(here.with_name(n) for n in ("rule_schema.py", "yamlload.py", "vocab.py"))]
+    h = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}".encode())
+    for p in code:
+        h.update(f"\0{p.stat().st_mtime_ns}".encode())
     try:
         for folder, origin in folders:
             h.update(f"\0folder\0{origin}\0{folder.resolve()}".encode())
             for path in rule_files(folder):
-                h.update(f"\0file\0{_display(path)}\0".encode())
+                h.update(f"\0file\0{display_name(path)}\0".encode())
                 h.update(path.read_bytes())
     except OSError:
         return None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from mesocare.config import CONFIG_NAME
+from mesocare.clinic_config import CONFIG_NAME
 from mesocare.errors import ConfigError, OutputError
 
 RULES_DIR = "rules"
@@ -82,6 +82,10 @@ units: metric
 # new id is added; a rule with one of our ids replaces ours; "disable: [id]" removes one.
 # See {RULES_DIR}/README.md. List the rules in force with: mesocare rules list
 rules_dir: {RULES_DIR}
+
+# The clinician who signed off the rules in force (ours and this folder's). Until one does,
+# every handout says the rules are "not yet reviewed by a clinician". Default: none.
+#reviewed_by: "Dr A. Example, medical director"
 
 # The clinic's own templates: a file here with the name of one of ours is used instead.
 # See {TEMPLATES_DIR}/README.md.
@@ -286,12 +290,12 @@ def _validate_config(text: str) -> None:
     """The config we are about to write must load (a name or phone could break the YAML)."""
     from pydantic import ValidationError
 
-    from mesocare.configfile import ClinicSpec
-    from mesocare.errors import RuleFileError
-    from mesocare.rulefile import load_yaml_with_lines
+    from mesocare.config_schema import ClinicSpec
+    from mesocare.errors import YamlError
+    from mesocare.yamlload import load_yaml_with_lines
 
     try:
         data, _ = load_yaml_with_lines(text, CONFIG_NAME)
         ClinicSpec.model_validate(data)
-    except (RuleFileError, ValidationError) as e:
+    except (YamlError, ValidationError) as e:
         raise ConfigError(f"the clinic config to write would not load: {e}") from None

@@ -70,5 +70,5 @@ def test_warm_json_run_imports_nothing_heavy(tmp_path):
     subprocess.run(cmd, capture_output=True, env=env, cwd=tmp_path, check=True)  # fills the cache
     warm = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
     imported = {line.split("|")[-1].strip() for line in warm.stderr.splitlines() if line.startswith("import time:")}
-    for heavy in ("yaml", "mesocare.rulefile", "jinja2", "rich", "typst", "icalendar", "fhir", "hl7apy", "holidays", "textstat"):
+    for heavy in ("yaml", "mesocare.rule_schema", "mesocare.yamlload", "jinja2", "rich", "typst", "icalendar", "fhir", "hl7apy", "holidays", "textstat"):
         assert heavy not in imported, f"{heavy} was imported on the json path"

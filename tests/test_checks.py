@@ -11,7 +11,7 @@ import pytest
 
 from mesocare.checks import Finding, check_rules, reading_grade, summary
 from mesocare.resources import instructions_dir
-from mesocare.rulefile import rule_file_json_schema
+from mesocare.rule_schema import rule_file_json_schema
 from mesocare.rules import collect
 
 TODAY = date(2026, 11, 24)

@@ -295,7 +295,7 @@ def test_the_text_handout_marks_clinic_rules_and_shows_the_version(clinic):
     assert "Put the serum we gave you on your face each night. (clinic rule)" in text
     assert "Do not do hard exercise. (clinic rule)" not in text
     theirs, _ = collect([(instructions_dir(), "mesocare"), (clinic / "rules", "clinic")])
-    assert f"Rule set {theirs.version[:12]}, last reviewed Tuesday 24 November 2026." in text
+    assert f"Rule set {theirs.version[:12]}, dated Tuesday 24 November 2026; not yet reviewed by a clinician." in text
     assert "Includes the clinic's own rules." in text
     assert "hot tubs" not in text
 

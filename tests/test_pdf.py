@@ -176,7 +176,8 @@ TAIL = (
     "Call us if • You think you are having an allergic reaction. clinic rule Call us on 020 7946 0000. "
     "Never stop a medicine that a doctor prescribed for you without asking that doctor first. "
     "I have read these instructions. Patient signature Date "
-    "Made on Saturday 1 June 2024. Rule set 0123456789ab, last reviewed on Wednesday 1 May 2024."
+    "Made on Saturday 1 June 2024. Rule set 0123456789ab, dated Wednesday 1 May 2024; "
+    "not yet reviewed by a clinician."
 )
 FOOT = "Ana Silva Page {n} of 2 Monday 10 June 2024 · Rule set 0123456789ab"
 GOLDEN = {  # paper -> the text of each page
@@ -244,7 +245,7 @@ def test_everything_is_printed_in_order(sample, sample_pdf):
     parts += [n.text for n in sample.section("caution")]
     parts += ["I have read these instructions.", "Patient signature", "Date"]
     parts += [f"Made on {words.day(sample.today)}", f"Rule set {sample.rules_version[:12]}"]
-    parts += [f"last reviewed on {words.day(sample.reviewed_on)}"]
+    parts += [f"dated {words.day(sample.reviewed_on)}", "not yet reviewed by a clinician"]
     in_order(text, parts)
     steps = text[text.index("Before your appointment") :]
     assert steps.count("started before you booked") == len(sample.late_items) > 0

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from mesocare.cli import app
 from mesocare.errors import InputError
 from mesocare.model import Clinic
-from mesocare.schedule import make_course, session_dates
+from mesocare.course import make_course, session_dates
 
 runner = CliRunner()
 SUN, SAT = 6, 5

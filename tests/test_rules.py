@@ -83,19 +83,14 @@ def test_version_is_a_stable_hash(ruleset):
 
 def test_shipped_rule_schema_is_valid_json_schema():
     import jsonschema
-    import yaml
+
+    from mesocare.yamlload import load_yaml_with_lines
 
     schema = json.loads((instructions_dir() / "rules.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     for f in instructions_dir().glob("*.yaml"):
-        data = yaml.load(f.read_text(), Loader=yaml.BaseLoader if False else _loader())
-        jsonschema.validate(json.loads(json.dumps(data, default=str)), schema)
-
-
-def _loader():
-    from mesocare.rulefile import _yaml_loader
-
-    return _yaml_loader()
+        data, _ = load_yaml_with_lines(f.read_text(encoding="utf-8"), f.name)  # as mesocare reads it
+        jsonschema.validate(data, schema)
 
 
 # --------------------------------------------------------------------------- broken files

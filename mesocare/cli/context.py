@@ -70,10 +70,10 @@ class Context:
     def clinic(self):
         """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz and --paper."""
         if "clinic" not in self._cache:
-            from mesocare.config import find_config, load_clinic, with_overrides
+            from mesocare.clinic_config import find_config, load_clinic, with_overrides
             from mesocare.parse import parse_zone
 
-            zone_name = parse_zone(self.tz, "--tz") if self.tz else None
+            zone_name = parse_zone(self.tz, "--tz") if self.tz is not None else None
             path = find_config(self.clinic_file, dict(os.environ), Path.cwd())
             clinic = load_clinic(path, default_zone=zone_name)
             self._cache["clinic"] = with_overrides(clinic, timezone=zone_name, paper=_paper(self.paper))

@@ -24,13 +24,13 @@ def init(
     Never overwrites a file: one that is already there is left alone and named. Without
     --tz the clinic's zone is this computer's.
     """
-    from mesocare.config import CONFIG_NAME, machine_zone
+    from mesocare.clinic_config import CONFIG_NAME, machine_zone
     from mesocare.dates import zone
     from mesocare.parse import parse_zone
     from mesocare.scaffold import scaffold
 
     context = ctx.obj
-    zone_name = parse_zone(context.tz, "--tz") if context.tz else machine_zone()
+    zone_name = parse_zone(context.tz, "--tz") if context.tz is not None else machine_zone()
     result = scaffold(
         folder,
         context.clock(zone(zone_name)).date(),

@@ -105,7 +105,7 @@ def build_request(o: PrepOptions, clinic, today):
         parse_areas, parse_date, parse_duration_minutes, parse_every, parse_prescribed,
         parse_sessions, parse_technique, parse_time,
     )
-    from mesocare.schedule import make_course
+    from mesocare.course import make_course
 
     day = parse_date(o.date, "--date", today=today)
     return Request(

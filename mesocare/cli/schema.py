@@ -23,6 +23,6 @@ def schema(
 def print_rule_schema(ctx: typer.Context) -> None:
     import json
 
-    from mesocare.rulefile import rule_file_json_schema
+    from mesocare.rule_schema import rule_file_json_schema
 
     ctx.obj.echo(json.dumps(rule_file_json_schema(), indent=2, ensure_ascii=False))

@@ -26,7 +26,7 @@ from mesocare.parse import (
     parse_time,
 )
 from mesocare.readers.common import decode_text, problem
-from mesocare.schedule import make_course
+from mesocare.course import make_course
 
 REQUIRED: tuple[str, ...] = ("date", "time", "area")
 OPTIONAL: tuple[str, ...] = (

@@ -19,7 +19,7 @@ from mesocare.model import Clinic, Course, Request, RowProblem, Schedule, Schedu
 from mesocare.parse import parse_areas, parse_duration_minutes, parse_prescribed, parse_technique
 from mesocare.readers.common import clinic_zone, end_minutes, local_date, problem, to_local
 from mesocare.readers.services import resolve_each, resolve_service
-from mesocare.schedule import make_course
+from mesocare.course import make_course
 
 _FREQ_UNITS = {"DAILY": "d", "WEEKLY": "w", "MONTHLY": "m"}
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

@@ -42,9 +42,12 @@ def sections(h: Handout) -> list[Section]:
 
 
 def footer(h: Handout) -> str:
-    reviewed = f", last reviewed {words.day(h.reviewed_on)}" if h.reviewed_on else ""
+    """The rule set's version and date, and whether a clinician signed it off (the config's
+    ``reviewed_by``): the rules' own review dates are not a clinical review."""
+    dated = f", dated {words.day(h.reviewed_on)}" if h.reviewed_on else ""
+    signed = f"reviewed by {h.clinic.reviewed_by}" if h.clinic.reviewed_by else "not yet reviewed by a clinician"
     clinic = " Includes the clinic's own rules." if h.clinic_rules else ""
-    return f"Rule set {h.rules_version[:12]}{reviewed}. Made on {words.day(h.today)}.{clinic}"
+    return f"Rule set {h.rules_version[:12]}{dated}; {signed}. Made on {words.day(h.today)}.{clinic}"
 
 
 def context(h: Handout) -> dict:

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mesocare.config import WEEKDAYS
-from mesocare.model import AREAS
+from mesocare.vocab import AREAS, WEEKDAYS, Paper, Technique, Units
 
 
 class ServiceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     area: str
-    technique: Literal["needle", "microneedling", "needleless"] = "needle"
+    technique: Technique = "needle"
 
     @field_validator("area")
     @classmethod
     def _area(cls, v: str) -> str:
-        parts = [p.strip().lower() for p in v.replace("+", ",").split(",") if p.strip()]
+        parts = [p.strip().lower() for p in v.replace("+", ",").split(",")]
         bad = [p for p in parts if p not in AREAS]
-        if not parts or bad:
+        if bad:
             raise ValueError(f"'{v}' is not a known area: use {', '.join(AREAS)} (join several with +)")
         return "+".join(parts)
 
@@ -34,13 +31,16 @@ class ClinicSpec(BaseModel):
     email: str | None = Field(None, pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", max_length=254)
     timezone: str | None = Field(None, description="IANA zone, e.g. Europe/London; default: this machine's")
     duration: int = Field(30, ge=1, le=1440, description="default appointment length in minutes")
-    paper: Literal["A4", "Letter"] = "A4"
-    units: Literal["metric", "us"] = "metric"
+    paper: Paper = "A4"
+    units: Units = "metric"
     rules_dir: str | None = None
     templates_dir: str | None = None
     closed_weekdays: list[str] = Field(default_factory=list)
     holidays_country: str | None = None
     holidays_subdiv: str | None = None
+    reviewed_by: str | None = Field(
+        None, description="the clinician who signed off the rules in force (shown on every handout)"
+    )
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
 
     @field_validator("closed_weekdays")

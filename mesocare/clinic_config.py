@@ -1,5 +1,8 @@
 """The clinic's config: an optional YAML file with its name, phone, zone, paper and units.
 
+Its fields are validated by ``mesocare.config_schema``; the file is read by
+``mesocare.yamlload`` (safe, with limits).
+
 Looked up as ``--clinic FILE``, else ``$MESOCARE_CLINIC``, else ``./mesocare.yaml`` when
 present; with none, built-in defaults work (a neutral name and the machine's zone). Paths in
 the file (``rules_dir``, ``templates_dir``) are relative to the file's own folder.
@@ -9,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from mesocare.errors import ConfigError, RuleFileError
+
+from mesocare.errors import ConfigError, InputError, YamlError
 from mesocare.model import Clinic
+from mesocare.vocab import WEEKDAYS
 
 CONFIG_NAME = "mesocare.yaml"
 ENV_VAR = "MESOCARE_CLINIC"
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def machine_zone() -> str:
@@ -45,30 +49,27 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     up only then).
     """
     from mesocare.parse import parse_zone
-    from mesocare.errors import InputError
 
     if path is None:
         return Clinic(timezone=default_zone or machine_zone())
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{name}: the clinic config file does not exist.") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{name}: the clinic config file cannot be read ({e.__class__.__name__}).") from None
-    from mesocare.rulefile import field_name, line_for, load_yaml_with_lines, problem_words
+    from mesocare.yamlload import field_name, line_for, load_yaml_with_lines, problem_words, read_text
 
     try:
-        data, lines = load_yaml_with_lines(text, name)
-    except RuleFileError as e:
-        raise ConfigError(str(e)) from None
+        data, lines = load_yaml_with_lines(read_text(path, name), name)
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: the clinic config file does not exist.") from None
+    except OSError as e:
+        raise ConfigError(f"{name}: the clinic config file cannot be read ({e.__class__.__name__}).") from None
+    except YamlError as e:
+        raise ConfigError(f"{e}.") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{name}, line 1: the clinic config must be a mapping of settings such as name: and phone:.")
     from pydantic import ValidationError
 
-    from mesocare.configfile import ClinicSpec
+    from mesocare.config_schema import ClinicSpec
 
     try:
         spec = ClinicSpec.model_validate(data)
@@ -86,6 +87,13 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     if zone is None:
         zone = machine_zone()
     base = path.resolve().parent
+    for key in ("rules_dir", "templates_dir"):
+        folder = getattr(spec, key)
+        if folder and not (base / folder).is_dir():
+            raise ConfigError(
+                f"{name}, line {lines.get((key,))}, field '{key}': the folder '{folder}' does not exist "
+                f"(paths are relative to the config file's folder)."
+            )
     return Clinic(
         name=spec.name,
         phone=spec.phone,
@@ -100,6 +108,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         holidays_country=spec.holidays_country,
         holidays_subdiv=spec.holidays_subdiv,
         services={k: {"area": v.area, "technique": v.technique} for k, v in spec.services.items()},
+        reviewed_by=spec.reviewed_by or None,
     )
 
 

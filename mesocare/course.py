@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from mesocare.dates import check_day
 from mesocare.errors import InputError
 from mesocare.model import Clinic, Course
+from mesocare.vocab import LAST_DAY
 
 
 def closed_days_checker(clinic: Clinic):
@@ -48,9 +50,13 @@ def session_dates(first: date, sessions: int, every: tuple[int, str], clinic: Cl
     forward off a closed day. The first session is the booked appointment and never moves.
     """
     count, unit = every
+    check_day(first, "first session")
     closed = closed_days_checker(clinic) if clinic is not None else (lambda d: False)
     out: list[date] = [first]
     for k in range(1, sessions):
+        days = count * k * {"d": 1, "w": 7, "m": 31}[unit]
+        if days > (LAST_DAY - first).days:
+            raise InputError(f"the course would end after {LAST_DAY.isoformat()}, the last date mesocare works with.")
         if unit == "m":
             from dateutil.relativedelta import relativedelta
 
@@ -75,6 +81,7 @@ def make_course(
     if course_end is not None and (sessions is not None or every is not None):
         raise InputError("give either --sessions with --every, or --course-end, not both.")
     if course_end is not None:
+        check_day(course_end, "course end")
         if course_end < first:
             raise InputError(f"course end {course_end.isoformat()} is before the appointment date {first.isoformat()}.")
         return Course(sessions=(first,), end=course_end)
