@@ -16,6 +16,8 @@ from mesocare.rules import load_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["pytester"]  # test_reading_level runs its grade gate in a pytest of its own
+
 # the rule cache of the tests (and of the processes they start) lives in a temporary folder
 os.environ["MESOCARE_CACHE_DIR"] = tempfile.mkdtemp(prefix="mesocare-test-cache-")
 

@@ -33,25 +33,34 @@ def _scheduler_running() -> bool:
 def cups_printer():
     if not (shutil.which("lp") and Path("/usr/sbin/cupsd").exists() and PPD.exists()):
         pytest.skip("CUPS with cups-pdf is not installed (Debian packages cups and printer-driver-cups-pdf; ./scripts/test installs them as root)")
-    started = None
+    started: subprocess.Popen | None = None
     if not _scheduler_running():
         if os.geteuid() != 0:
             pytest.skip("cupsd is not running and only root can start it here")
-        subprocess.run(["/usr/sbin/cupsd"], check=True)
+        # -f: in the foreground, so this process is the server and its pid is the one to stop
+        started = subprocess.Popen(["/usr/sbin/cupsd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(50):
             if _scheduler_running():
                 break
             time.sleep(0.1)
-        started = True
-    made = subprocess.run(["lpadmin", "-p", PRINTER, "-v", "cups-pdf:/", "-E", "-P", str(PPD)], capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot add a CUPS PDF printer here: {made.stderr.strip()}")
-    yield PRINTER
-    subprocess.run(["lpadmin", "-x", PRINTER], capture_output=True)
-    if started:
-        pid = subprocess.run(["pidof", "cupsd"], capture_output=True, text=True).stdout.split()
-        for p in pid:
-            os.kill(int(p), signal.SIGTERM)
+    try:
+        made = subprocess.run(["lpadmin", "-p", PRINTER, "-v", "cups-pdf:/", "-E", "-P", str(PPD)], capture_output=True, text=True)
+        if made.returncode != 0:
+            pytest.skip(f"cannot add a CUPS PDF printer here: {made.stderr.strip()}")
+        yield PRINTER
+        subprocess.run(["lpadmin", "-x", PRINTER], capture_output=True)
+    finally:
+        if started is not None:  # only the server this fixture started, never another one
+            _stop(started)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=5)
 
 
 def test_print_sends_the_batch_pdf_to_cups(cups_printer, tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,43 @@ def test_yes_no_on_off_stay_strings(tmp_path):
     (folder / "c.yaml").write_text(GOOD_RULE.replace("text: Stop my thing.", "text: no"))
     ruleset, errors = collect([(folder, "clinic")])
     assert not errors and ruleset.rules[0].text == "no"
+
+
+# --------------------------------------------------------------------------- medicines a doctor prescribed
+
+# A text is about a medicine the patient may have from a doctor when it names one and tells
+# the patient to stop, avoid, skip or not take it. A rule with `prescription:` is the
+# clinician's own prescription (take it as told), not a medicine to stop.
+_MEDICINE = re.compile(r"prescri|medicine|aspirin|painkiller|stimulant|ibuprofen|naproxen|anti-inflammatory", re.I)
+_STOP = re.compile(r"\b(?:stop|avoid|skip|do not take|don't take)", re.I)
+_ASK_THAT_DOCTOR = re.compile(r"\bask(?:ing)? that doctor first\b", re.I)
+
+
+def _medicine_texts():
+    ruleset = load_ruleset([(instructions_dir(), "mesocare")])
+    for item in (*ruleset.rules, *ruleset.notes):
+        if getattr(item, "prescription", None) is not None:
+            continue
+        for text in filter(None, (item.text, item.text_us)):
+            if _MEDICINE.search(text) and _STOP.search(text):
+                yield pytest.param(text, id=item.id)
+
+
+MEDICINE_TEXTS = list(_medicine_texts())
+
+
+def test_the_medicine_rules_are_found():
+    ids = {p.id for p in MEDICINE_TEXTS}
+    assert {"stimulants", "aspirin", "nsaids", "prescription-caution"} <= ids, ids
+
+
+@pytest.mark.parametrize("text", MEDICINE_TEXTS)
+def test_every_rule_about_a_prescribed_medicine_defers_to_that_doctor(text):
+    """The handout never tells a patient to stop a medicine a doctor prescribed on our word:
+    each such text sends them to that doctor first (issue 12: the stimulants rule did not)."""
+    assert _ASK_THAT_DOCTOR.search(" ".join(text.split())), text
+
+
+def test_the_old_stimulants_text_would_fail():
+    old = "Do not take prescription stimulants on the day of your treatment. If you are not sure whether a medicine is a stimulant, ask us."
+    assert _MEDICINE.search(old) and _STOP.search(old) and not _ASK_THAT_DOCTOR.search(old)
