@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mesocare import rule_cache
 from mesocare.errors import RuleFileError
 from mesocare.vocab import Duration
 
@@ -299,15 +300,6 @@ def load_ruleset(folders: list[tuple[Path, str]], use_cache: bool = True) -> Rul
 
 # ----------------------------------------------------------------------------- the cache
 
-CACHE_FORMAT = "mesocare-rules-cache/1"
-
-
-def cache_dir() -> Path:
-    if os.environ.get("MESOCARE_CACHE_DIR"):
-        return Path(os.environ["MESOCARE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mesocare"
-
 
 def _cache_key(folders: list[tuple[Path, str]]) -> str | None:
     """A hash of everything the rule set depends on: the files' names and bytes, the order and
@@ -317,7 +309,7 @@ def _cache_key(folders: list[tuple[Path, str]]) -> str | None:
 
     here = Path(__file__)
     code = [here, *(here.with_name(n) for n in ("rule_schema.py", "yamlload.py", "vocab.py"))]
-    h = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}".encode())
+    h = hashlib.sha256(f"{rule_cache.CACHE_FORMAT}\0{__version__}".encode())
     for p in code:
         h.update(f"\0{p.stat().st_mtime_ns}".encode())
     try:
@@ -332,31 +324,17 @@ def _cache_key(folders: list[tuple[Path, str]]) -> str | None:
 
 
 def _cache_read(key: str) -> RuleSet | None:
+    data = rule_cache.read_entry(key)
+    if data is None:
+        return None
     try:
-        data = json.loads((cache_dir() / f"rules-{key[:40]}.json").read_text(encoding="utf-8"))
-        if data.get("format") != CACHE_FORMAT or data.get("key") != key:
-            return None
-        return _from_json(data["ruleset"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # no cache, or a damaged one: read the files
+        return _from_json(data)
+    except (ValueError, KeyError, TypeError):
+        return None  # a damaged entry: read the files
 
 
 def _cache_write(key: str, ruleset: RuleSet) -> None:
-    """Write the cache entry atomically; a cache that cannot be written is simply skipped."""
-    import tempfile
-
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".rules-", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"format": CACHE_FORMAT, "key": key, "ruleset": _to_json(ruleset)}, f, ensure_ascii=False)
-        os.replace(tmp, folder / f"rules-{key[:40]}.json")
-        old = sorted(folder.glob("rules-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[16:]
-        for stale in old:
-            stale.unlink(missing_ok=True)
-    except OSError:
-        pass
+    rule_cache.write_entry(key, _to_json(ruleset))
 
 
 def _to_json(ruleset: RuleSet) -> dict:

@@ -125,7 +125,8 @@ Every `*.yaml` file in this folder is laid over mesocare's own rules, in file-na
 
 Handouts mark the clinic's rules "(clinic rule)", and their JSON lists them in
 `clinic_rules` with `origin: "clinic"` on each item. Every handout's footer shows the rule-set
-version (a hash of the rules in force) and the latest review date, so you can tell which
+version (a hash of the rules in force), the rules' date and who signed them off (`reviewed_by`
+in `mesocare.yaml`; until then "not yet reviewed by a clinician"), so you can tell which
 version each patient was given.
 
 Files other than `*.yaml` / `*.yml` (like this one) are ignored. An editor that reads JSON

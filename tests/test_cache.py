@@ -8,7 +8,8 @@ import sys
 
 from conftest import GOOD_RULE
 from mesocare.resources import instructions_dir
-from mesocare.rules import cache_dir, load_ruleset
+from mesocare.rule_cache import cache_dir
+from mesocare.rules import load_ruleset
 
 
 
