@@ -88,10 +88,18 @@ def _check_depth(text: str, file: str) -> None:
         loader.dispose()
 
 
-def _check_expansion(root, file: str) -> None:
-    """Count the values the node graph expands to (aliases counted in full), without building it."""
+def _children(node) -> list:
     import yaml
 
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
+
+
+def _check_expansion(root, file: str) -> None:
+    """Count the values the node graph expands to (aliases counted in full), without building it."""
     sizes: dict[int, int] = {}
     on_path: set[int] = set()
     # iterative post-order walk; a node shared by aliases is sized once and counted each time
@@ -101,13 +109,7 @@ def _check_expansion(root, file: str) -> None:
         key = id(node)
         if done:
             on_path.discard(key)
-            if isinstance(node, yaml.MappingNode):
-                children = [n for pair in node.value for n in pair]
-            elif isinstance(node, yaml.SequenceNode):
-                children = node.value
-            else:
-                children = []
-            size = 1 + sum(sizes[id(c)] for c in children)
+            size = 1 + sum(sizes[id(c)] for c in _children(node))
             if size > MAX_NODES:
                 raise YamlError(
                     file, node.start_mark.line + 1, None,
@@ -121,13 +123,7 @@ def _check_expansion(root, file: str) -> None:
             raise YamlError(file, node.start_mark.line + 1, None, "an alias refers to the value it is inside")
         on_path.add(key)
         stack.append((node, True))
-        if isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
-        elif isinstance(node, yaml.SequenceNode):
-            children = node.value
-        else:
-            children = []
-        for child in reversed(children):
+        for child in reversed(_children(node)):
             if id(child) in on_path:
                 raise YamlError(file, child.start_mark.line + 1, None, "an alias refers to the value it is inside")
             if id(child) not in sizes:
