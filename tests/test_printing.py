@@ -93,10 +93,26 @@ def test_print_sends_the_batch_pdf_to_cups(cups_printer, tmp_path, monkeypatch):
     again = CliRunner().invoke(app, ["batch", str(REPO / "examples" / "schedule.csv"), "--date", "2024-06-10", "--duplex",
                                      "--out", str(ours), "--tz", "Europe/London", "--today", "2024-06-01"])
     assert again.exit_code == 0
-    printed = pypdf.PdfReader(arrived[0])
+    printed = _finished_pdf(arrived[0])
     assert len(printed.pages) == len(pypdf.PdfReader(ours).pages) >= 3
     for f in arrived:
         f.unlink()
+
+
+def _finished_pdf(path: Path, seconds: float = 30):
+    """The printed PDF once cups-pdf has finished writing it (Ghostscript is slow on a busy machine)."""
+    import pypdf
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            reader = pypdf.PdfReader(path)
+            len(reader.pages)
+            return reader
+        except (pypdf.errors.PdfReadError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def test_print_to_a_missing_printer_keeps_the_pdf(cups_printer, tmp_path, monkeypatch):
