@@ -105,7 +105,7 @@ def parse_every(value: str, field: str = "every") -> Duration:
     """A session interval: 14d, 4w or 1m (calendar months), at most a year. A Duration,
     which unpacks as (count, unit)."""
     try:
-        return Duration.parse(value.lower(), EVERY_UNITS, EVERY_MAX_DAYS)
+        return Duration.parse(value.lower(), EVERY_UNITS, EVERY_MAX_DAYS, allow_zero=False)
     except ValueError as e:
         if "too long" in str(e):
             raise InputError(f"{field} '{value}' is too long: sessions can be at most a year apart (52w or 12m).") from None

@@ -79,15 +79,17 @@ class Duration(NamedTuple):
     unit: str
 
     @classmethod
-    def parse(cls, text: str, units: str = WINDOW_UNITS, max_days: float = WINDOW_MAX_DAYS) -> Duration:
+    def parse(
+        cls, text: str, units: str = WINDOW_UNITS, max_days: float = WINDOW_MAX_DAYS, allow_zero: bool = True
+    ) -> Duration:
         """``48h``, ``10d``, ``2w``, ``1m`` (only the ``units`` given); ValueError with a
         sentence when the text is not one or is longer than ``max_days``."""
         m = _DURATION.match(str(text))
-        if not m or m.group(2) not in units or int(m.group(1)) == 0:
+        if not m or m.group(2) not in units or (not allow_zero and int(m.group(1)) == 0):
             examples = {"h": "48h", "d": "10d", "w": "2w", "m": "1m"}
             raise ValueError(
                 f"'{text}' is not a duration: write a number and {_or(list(units))}, "
-                f"for example {' or '.join(examples[u] for u in units)}"
+                f"for example {_or([examples[u] for u in units])}"
             )
         duration = cls(int(m.group(1)), m.group(2))
         if duration.days > max_days:

@@ -290,3 +290,15 @@ def test_reviewed_by_in_the_config_reaches_the_clinic(tmp_path):
     path = tmp_path / "mesocare.yaml"
     path.write_text("name: Harbour\nreviewed_by: Dr A. Example, medical director\n")
     assert load_clinic(path).reviewed_by == "Dr A. Example, medical director"
+
+
+@pytest.mark.parametrize("text, expected", [("48h", Duration(48, "h")), ("10 d", Duration(10, "d")), ("0h", Duration(0, "h")), ("2w", Duration(2, "w"))])
+def test_a_window_duration_is_parsed_once_for_every_module(text, expected):
+    d = Duration.parse(text)
+    assert d == expected and d.hours == expected.count * {"h": 1, "d": 24, "w": 168}[expected.unit]
+
+
+@pytest.mark.parametrize("text", ["10x", "1m", "h", "-2d", "1" * 12 + "d", "3661d"])
+def test_a_bad_window_duration_is_a_value_error(text):
+    with pytest.raises(ValueError):
+        Duration.parse(text)
