@@ -8,6 +8,7 @@ test is skipped and says why.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from conftest import REPO
 from mesocare.cli import app
 
 PPD = Path("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd")
-PRINTER = "MesocareTestPDF"
+PRINTER = f"MesocareTestPDF{os.getpid()}"  # one per test run: runs side by side do not share it
 
 
 def _scheduler_running() -> bool:
@@ -75,9 +76,11 @@ def test_print_sends_the_batch_pdf_to_cups(cups_printer, tmp_path, monkeypatch):
     assert r.exit_code == 0, r.stderr
     assert "Sent to the printer: request" in r.stderr
     assert list(tmp_path.iterdir()) == []  # no --out: nothing left behind (the temporary PDF is removed)
+    job = re.search(r"request (?:id is )?\S+-(\d+)", r.stderr)
+    assert job, r.stderr
     arrived = []
-    for _ in range(100):  # cups-pdf writes the file a few seconds later
-        arrived = [p for p in outdir.glob("*.pdf") if p not in before] if outdir.exists() else []
+    for _ in range(100):  # cups-pdf writes the file a few seconds later, named after the job
+        arrived = [p for p in outdir.glob(f"*job_{job.group(1)}.pdf") if p not in before] if outdir.exists() else []
         if arrived:
             break
         time.sleep(0.2)
