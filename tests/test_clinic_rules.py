@@ -124,7 +124,7 @@ def test_the_clinics_rules_pass_the_check(clinic):
     if not our_errors():
         ruleset, _ = collect([(instructions_dir(), "mesocare"), (clinic / "rules", "clinic")])
         assert "OK: " in result.output and "(2 of the clinic's)" in result.output
-        assert f"Rule set {ruleset.version[:12]}, last reviewed 2026-11-24." in result.output
+        assert f"Rule set {ruleset.version[:12]}, dated 2026-11-24; not yet reviewed by a clinician." in result.output
 
 
 @pytest.mark.parametrize("how", ["rules-folder", "clinic-folder", "config"])
@@ -311,7 +311,7 @@ def test_rules_list_shows_ours_and_the_clinics(clinic):
     assert "24 hours after" in rows["showers"] and "clinic" in rows["showers"]
     assert "ours" in rows["ginkgo-biloba"] and "10 days before" in rows["ginkgo-biloba"]
     assert "hot-tub-sauna" not in rows
-    assert "disabled: hot-tub-sauna" in result.output
+    assert "Disabled by the clinic: hot-tub-sauna." in result.output
 
 
 def _table_rows(text: str, listing_json: str) -> dict[str, str]:

@@ -75,7 +75,7 @@ def rules_check(
         f"OK: {count(len(ruleset.rules), 'rule')} and {count(len(ruleset.notes), 'note')} in force"
         f" ({len(ruleset.clinic_rules)} of the clinic's), {count(warnings, 'warning')}."
     )
-    context.echo(f"Rule set {ruleset.version[:12]}, last reviewed {_reviewed(ruleset)}.")
+    context.echo(f"Rule set {ruleset.version[:12]}, {_reviewed(ruleset, context.clinic())}.")
 
 
 @rules_app.command("list")
@@ -94,8 +94,9 @@ def rules_list(ctx: typer.Context, fmt: FormatOpt = None, _clinic: ClinicOpt = N
     from mesocare.cli.rules_table import print_tables
 
     print_tables(context, ruleset)
-    disabled = f"; disabled: {', '.join(ruleset.disabled)}" if ruleset.disabled else ""
-    context.echo(f"Rule set {ruleset.version[:12]}, last reviewed {_reviewed(ruleset)}{disabled}.")
+    context.echo(f"Rule set {ruleset.version[:12]}, {_reviewed(ruleset, context.clinic())}.")
+    if ruleset.disabled:
+        context.echo(f"Disabled by the clinic: {', '.join(ruleset.disabled)}.")
 
 
 @rules_app.command("show")
@@ -152,5 +153,9 @@ def rules_schema(ctx: typer.Context):
     print_rule_schema(ctx)
 
 
-def _reviewed(ruleset) -> str:
-    return ruleset.reviewed_on.isoformat() if ruleset.reviewed_on else "never"
+def _reviewed(ruleset, clinic) -> str:
+    """The rules' date and who signed them off, as the handout's footer says it: the rules'
+    own review dates are the content team's, not a clinical review."""
+    dated = f"dated {ruleset.reviewed_on.isoformat()}" if ruleset.reviewed_on else "undated"
+    signed = f"reviewed by {clinic.reviewed_by}" if clinic.reviewed_by else "not yet reviewed by a clinician"
+    return f"{dated}; {signed}"
