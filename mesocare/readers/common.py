@@ -77,3 +77,109 @@ def redact(text: str, secrets: tuple[str | None, ...]) -> str:
 def problem(position: str, field: str | None, message: str, secrets: tuple[str | None, ...] = (), error: bool = True) -> RowProblem:
     """A RowProblem whose message cannot name the patient."""
     return RowProblem(position, field, redact(message, secrets), error=error)
+
+
+# --------------------------------------------------------------------------- limits
+# The limits of what a schedule may hold (documented in the README, "Schedule files").
+
+MAX_FILE_MB = 64  # FHIR, iCalendar and HL7 files are read whole: this many megabytes at most
+MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
+MAX_ROWS = 200_000  # appointments (rows, events, entries, messages) in one schedule
+MAX_CELL_CHARS = 10_000  # one CSV cell, one HL7 segment's field (a longer one is an error)
+MAX_JSON_DEPTH = 40  # nesting of arrays and objects in a FHIR file
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # appointment, booking and course dates
+
+
+def too_big(what: str) -> InputError:
+    return InputError(
+        f"the {what} file is larger than {MAX_FILE_MB} MB, the most mesocare reads at once: split it into smaller files."
+    )
+
+
+def too_many_rows() -> InputError:
+    return InputError(f"the schedule has more than {MAX_ROWS:,} appointments, the most one batch reads: split it.")
+
+
+def check_date(value: date, field: str) -> date:
+    """``value`` when it is in the years a schedule may use; else InputError naming ``field``."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise InputError(f"{field} is in the year {value.year}: mesocare reads dates from {FIRST_YEAR} to {LAST_YEAR}.")
+    return value
+
+
+def check_request(request) -> None:
+    """InputError when a request's dates (appointment, booking, course) leave the years a
+    schedule may use, or its time zone arithmetic would: read before a handout is built."""
+    check_date(request.date, "the appointment date")
+    if request.booked is not None:
+        check_date(request.booked, "the booking date")
+    for session in request.course.sessions:
+        check_date(session, "a session of the course")
+    if request.course.end is not None:
+        check_date(request.course.end, "the course end")
+
+
+# --------------------------------------------------------------------------- safe messages
+
+_SHOWABLE = re.compile(r"^[0-9][0-9 :./+T-]{0,24}[A-Za-z]{0,2}$")  # 25:00, 2024-02-30, 3000000d
+_QUOTED = re.compile(r"'([^'\n]{0,200})'")
+
+
+def showable(value: str) -> bool:
+    """True when a cell's value may be quoted in a message: short and made of digits (a date,
+    time or number), so it cannot be a name or an email address whatever column it came from."""
+    return bool(_SHOWABLE.match(value.strip())) and len(value) <= 30
+
+
+def hide_values(message: str) -> str:
+    """``message`` with every quoted value that is not showable taken out ("time 'Zelda' is not
+    a time" -> "the time cell is not a time")."""
+
+    def one(match: re.Match) -> str:
+        return match.group(0) if showable(match.group(1)) else "\0"
+
+    hidden = _QUOTED.sub(one, message)
+    hidden = re.sub(r"^([\w-]+(?: [\w-]+)?) \0", r"the \1 value", hidden)
+    return hidden.replace(" \0", "").replace("\0", "a value")
+
+
+def row_failure(err: BaseException) -> str:
+    """The sentence for an exception raised while one row was read: ours as it is (values that
+    could be a name hidden); any other (a value out of range, a library's own error) in our
+    words, without its text, which may quote the row."""
+    if isinstance(err, InputError):
+        return hide_values(str(err))
+    if isinstance(err, (OverflowError, ArithmeticError)):
+        return "a value is out of the range mesocare can compute with (a date or number far too large)."
+    if isinstance(err, RecursionError):
+        return "the entry is nested too deeply to read."
+    return "a value cannot be read: it is malformed or out of range."
+
+
+# --------------------------------------------------------------------------- language, email
+
+
+def language_tag(text: str | None) -> str | None:
+    """A patient's language as a BCP 47 tag (HL7/ISO 639-2 "fre" -> "fr", "en_gb" -> "en-GB");
+    None for an empty value. A value that is not a tag at all is passed on as given (stripped),
+    for the language layer to refuse: whether a language is supported is not decided here."""
+    if text is None or not str(text).strip():
+        return None
+    raw = str(text).strip()
+    import langcodes
+
+    try:
+        return langcodes.standardize_tag(raw.replace("_", "-"))
+    except (ValueError, langcodes.LanguageTagError):
+        return raw[:64]
+
+
+def email_address(text: str | None) -> str | None:
+    """A patient's email address ("mailto:" dropped, spaces stripped); None for an empty value.
+    Not checked here: a bad address is the mail layer's to report (never quoting it)."""
+    if text is None:
+        return None
+    value = str(text).strip()
+    if value[:7].lower() == "mailto:":
+        value = value[7:].strip()
+    return value or None

@@ -2,16 +2,27 @@
 
 Columns (header names are case-insensitive; spaces and '-' in them count as '_'):
 required ``date`` (YYYY-MM-DD), ``time`` (HH:MM, a cell may be empty: untimed), ``area``
-("face", "face+neck", "face, neck"); optional ``name``, ``patient_id``, ``booked_on``,
-``technique``, ``prescribed``, ``duration`` (minutes), ``sessions``, ``every``, ``course_end``.
+("face", "face+neck", "face, neck"); optional ``name``, ``patient_id``, ``appointment_id``,
+``booked_on``, ``technique``, ``prescribed``, ``duration`` (minutes), ``sessions``, ``every``,
+``course_end``, ``language`` (a language tag: fr, es, en-GB; ISO 639-2 fre/spa too) and
+``email``. An empty cell means "not given".
 Row numbers are spreadsheet rows: the header is row 1.
+
+The file is read as a stream, row by row, so memory does not grow with its size. Each line is
+decoded on its own (UTF-8, else Windows-1252); a file with a UTF-16 byte-order mark is read as
+UTF-16. A row whose cell count differs from the header's, or whose cell runs over several
+lines (a quote opened and not closed), is an error for that row. Messages quote a cell's value
+only when it is made of digits (a date, time or number): any other cell could hold a name.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from mesocare.errors import InputError
 from mesocare.model import Clinic, Request, RowProblem, Schedule, ScheduleRow
@@ -25,7 +36,17 @@ from mesocare.parse import (
     parse_technique,
     parse_time,
 )
-from mesocare.readers.common import decode_text, problem
+from mesocare.readers.common import (
+    MAX_CELL_CHARS,
+    MAX_ROWS,
+    check_date,
+    check_request,
+    email_address,
+    language_tag,
+    problem,
+    row_failure,
+    too_many_rows,
+)
 from mesocare.course import make_course
 
 REQUIRED: tuple[str, ...] = ("date", "time", "area")
@@ -40,22 +61,16 @@ OPTIONAL: tuple[str, ...] = (
     "sessions",
     "every",
     "course_end",
+    "language",
+    "email",
 )
 _SECONDS = re.compile(r"^\s*(\d{1,2}:\d{2}):00\s*$")  # Excel writes 14:30:00
+_MAX_LINE = 1024 * 1024  # bytes in one line of the file
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")  # old Mac line ends
 
 
 def _column_name(text: str) -> str:
     return re.sub(r"[\s-]+", "_", text.strip().lower())
-
-
-def _delimiter(text: str) -> tuple[str, str]:
-    """The separator and the text to read: Excel's "sep=;" first line (then dropped), else the
-    most frequent of , ; and tab in the header line."""
-    first, _, rest = text.lstrip("\r\n").partition("\n")
-    hint = re.fullmatch(r"sep=(.)", first.rstrip("\r"))
-    if hint:
-        return hint.group(1), rest
-    return max((",", ";", "\t"), key=first.count), text
 
 
 def _header(cells: list[str]) -> tuple[dict[str, int], list[RowProblem]]:
@@ -66,7 +81,8 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[RowProblem]]:
         if not name:
             continue
         if name not in REQUIRED + OPTIONAL:
-            problems.append(RowProblem("header", cell.strip(), "unknown column, ignored", error=False))
+            shown = cell.strip() if re.fullmatch(r"[\w .-]{1,40}", cell.strip()) else None
+            problems.append(RowProblem("header", shown, "unknown column, ignored", error=False))
         elif name in columns:
             problems.append(RowProblem("header", name, "repeated column, only the first is read", error=False))
         else:
@@ -81,7 +97,7 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[RowProblem]]:
 
 
 def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request | None, list[RowProblem]]:
-    secrets = (cells.get("name"), cells.get("patient_id"))
+    secrets = (cells.get("name"), cells.get("patient_id"), cells.get("email"))
     problems: list[RowProblem] = []
     values: dict[str, object] = {}
 
@@ -91,12 +107,12 @@ def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request 
             return
         try:
             values[field] = parser(text)
-        except InputError as err:
-            problems.append(problem(position, field, str(err), secrets))
+        except Exception as err:  # noqa: BLE001 - any failure of one cell is that row's problem
+            problems.append(problem(position, field, row_failure(err), secrets))
 
     if not cells.get("date"):
         problems.append(RowProblem(position, "date", "date is empty: write it as YYYY-MM-DD."))
-    read("date", lambda t: parse_date(t, "date"))
+    read("date", lambda t: check_date(parse_date(t, "date"), "date"))
     read("time", lambda t: parse_time(_SECONDS.sub(r"\1", t), "time"))
     if not cells.get("area"):
         problems.append(RowProblem(position, "area", "area is empty: name at least one area."))
@@ -106,51 +122,185 @@ def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request 
     read("duration", lambda t: parse_duration_minutes(t, "duration"))
     read("sessions", lambda t: parse_sessions(t, "sessions"))
     read("every", lambda t: parse_every(t, "every"))
-    read("course_end", lambda t: parse_date(t, "course_end"))
-    read("booked_on", lambda t: parse_date(t, "booked_on"))
+    read("course_end", lambda t: check_date(parse_date(t, "course_end"), "course_end"))
+    read("booked_on", lambda t: check_date(parse_date(t, "booked_on"), "booked_on"))
+    read("language", language_tag)
     if problems:
         return None, problems
+    field = "course_end" if "course_end" in values else "sessions"
     try:
         course = make_course(
             values["date"], values.get("sessions"), values.get("every"), values.get("course_end"), clinic
         )
-    except InputError as err:
-        field = "course_end" if "course_end" in values else "sessions"
-        return None, [problem(position, field, str(err), secrets)]
-    request = Request(
-        date=values["date"],
-        time=values.get("time"),
-        duration_minutes=values.get("duration"),
-        areas=values["area"],
-        technique=values.get("technique", "needle"),
-        prescribed=values.get("prescribed", ()),
-        course=course,
-        name=cells.get("name") or None,
-        patient_id=cells.get("patient_id") or None,
-        appointment_id=cells.get("appointment_id") or None,
-        booked=values.get("booked_on"),
-    )
+        request = Request(
+            date=values["date"],
+            time=values.get("time"),
+            duration_minutes=values.get("duration"),
+            areas=values["area"],
+            technique=values.get("technique", "needle"),
+            prescribed=values.get("prescribed", ()),
+            course=course,
+            name=cells.get("name") or None,
+            patient_id=cells.get("patient_id") or None,
+            appointment_id=cells.get("appointment_id") or None,
+            booked=values.get("booked_on"),
+            language=values.get("language"),
+            email=email_address(cells.get("email")),
+        )
+        check_request(request)
+    except Exception as err:  # noqa: BLE001
+        return None, [problem(position, field, row_failure(err), secrets)]
     return request, []
 
 
-def read_csv(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedule:
-    delimiter, text = _delimiter(decode_text(data, "CSV"))
+def _lines(stream: BinaryIO) -> Iterator[str]:
+    """The file's lines as text (line ends kept), decoded one by one."""
+    buffered = io.BufferedReader(stream, 1 << 16) if not isinstance(stream, io.BufferedReader) else stream
+    head = buffered.peek(4)[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = io.TextIOWrapper(buffered, encoding="utf-16", newline="")
+        try:
+            while line := text.readline(_MAX_LINE):
+                yield line
+        except UnicodeError:
+            raise InputError("the CSV file starts like UTF-16 text but cannot be decoded.") from None
+        return
+    if head.startswith(codecs.BOM_UTF8):
+        buffered.read(3)
+    number = 0
+    while raw := buffered.readline(_MAX_LINE):
+        number += 1
+        if len(raw) >= _MAX_LINE and not raw.endswith(b"\n"):
+            raise InputError(f"line {number} is longer than 1 MB: this is not a schedule a booking system writes.")
+        if b"\x00" in raw and number == 1:
+            raise InputError("the CSV file is not a text file: save it as UTF-8 text.")
+        for part in _LONE_CR.split(raw) if b"\r" in raw[:-2] else (raw,):
+            try:
+                yield part.decode("utf-8")
+            except UnicodeDecodeError:
+                yield part.decode("cp1252", errors="replace")
+
+
+def _records(lines: Iterator[str]) -> tuple[str, Iterator[tuple[list[str], int]]]:
+    """The separator, and (cells, the line where the record ends) for each record. The
+    separator is Excel's "sep=;" first line (then dropped), else the most frequent of , ; and
+    tab in the first line that is not blank."""
+    skipped: list[str] = []
+    for first in lines:
+        if first.strip():
+            break
+        skipped.append(first)
+    else:
+        return ",", iter(())
+    hint = re.fullmatch(r"sep=(.)", first.rstrip("\r\n"))
+    delimiter = hint.group(1) if hint else max((",", ";", "\t"), key=first.count)
+
+    def chained() -> Iterator[str]:
+        yield from skipped
+        if not hint:
+            yield first
+        yield from lines
+
+    def records() -> Iterator[tuple[list[str], int]]:
+        reader = csv.reader(chained(), delimiter=delimiter)
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                raise _Runaway(reader.line_num) from None
+            yield cells, reader.line_num + (1 if hint else 0)
+
+    return delimiter, records()
+
+
+class _Runaway(Exception):
+    """The CSV parser gave up (a quoted cell longer than its limit: a quote never closed)."""
+
+    def __init__(self, line: int):
+        self.line = line
+
+
+def stream_csv(stream: BinaryIO, clinic: Clinic, found) -> Iterator[ScheduleRow | RowProblem]:
+    """The rows of a CSV file, one by one; ``found.has_booking_dates`` is set on the way."""
+    delimiter, records = _records(_lines(stream))
+    number = 0
+    header: list[str] | None = None
+    columns: dict[str, int] = {}
+    width = 0
+    rows = 0
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as err:
-        raise InputError(f"the CSV file cannot be read: {err}.") from None
-    numbered = [(n, cells) for n, cells in enumerate(records, start=1) if any(c.strip() for c in cells)]
-    if not numbered:
+        for cells, line in records:
+            number += 1
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = cells
+                columns, header_problems = _header(header)
+                yield from header_problems
+                width = len(header)
+                while width and not header[width - 1].strip():
+                    width -= 1
+                continue
+            position = f"row {number}"
+            broken = _shape(cells, width, line, delimiter)
+            if broken:
+                yield RowProblem(position, None, broken)
+                continue
+            rows += 1
+            if rows > MAX_ROWS:
+                raise too_many_rows()
+            values = {name: cells[i].strip() if i < len(cells) else "" for name, i in columns.items()}
+            found.has_booking_dates = found.has_booking_dates or bool(values.get("booked_on"))
+            request, row_problems = _row(values, position, clinic)
+            yield from row_problems
+            if request is not None:
+                yield ScheduleRow(position=position, request=request)
+    except _Runaway as runaway:
+        yield RowProblem(
+            f"row {number + 1}",
+            None,
+            f"a quote (\") opened in this row is never closed, so the file could not be read past line {runaway.line}: "
+            "close the quote or take it out.",
+        )
+        return
+    if header is None:
         raise InputError("the CSV file is empty: it needs a header row with date, time and area.")
-    (_, header), body = numbered[0], numbered[1:]
-    columns, problems = _header(header)
+
+
+def _shape(cells: list[str], width: int, line: int, delimiter: str) -> str | None:
+    """Why a record cannot be a row (its cells do not line up with the header), or None. A cell
+    over several lines (Alt+Enter in Excel) is fine unless its later lines hold the separator:
+    then they are rows swallowed by a quote that was never closed."""
+    for cell in cells:
+        if "\n" in cell and delimiter in cell.split("\n", 1)[1]:
+            return (
+                f"a cell runs over several lines, up to line {line}: a quote (\") is not closed where it should be, "
+                "so the rows after it were read into this one and are not used. Close the quote."
+            )
+        if len(cell) > MAX_CELL_CHARS:
+            return f"a cell is longer than {MAX_CELL_CHARS:,} characters."
+    count = len(cells)
+    while count > width and not cells[count - 1].strip():
+        count -= 1
+    if count != width:
+        return (
+            f"the row has {count} cells but the header has {width}: "
+            "a cell that holds the separator (a comma in a name) needs quotes around it."
+        )
+    return None
+
+
+def read_csv(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedule:
+    """A whole CSV file's Schedule (``stream_csv`` reads one row at a time)."""
+
+    class Found:
+        has_booking_dates = False
+
+    found = Found()
     rows: list[ScheduleRow] = []
-    booking_dates = False
-    for number, record in body:
-        cells = {name: record[i].strip() if i < len(record) else "" for name, i in columns.items()}
-        booking_dates = booking_dates or bool(cells.get("booked_on"))
-        request, row_problems = _row(cells, f"row {number}", clinic)
-        problems.extend(row_problems)
-        if request is not None:
-            rows.append(ScheduleRow(position=f"row {number}", request=request))
-    return Schedule(rows=tuple(rows), problems=tuple(problems), has_booking_dates=booking_dates)
+    problems: list[RowProblem] = []
+    for item in stream_csv(io.BytesIO(data), clinic, found):
+        (rows if isinstance(item, ScheduleRow) else problems).append(item)
+    return Schedule(rows=tuple(rows), problems=tuple(problems), has_booking_dates=found.has_booking_dates)
