@@ -125,10 +125,15 @@ _SHOWABLE = re.compile(r"^[0-9][0-9 :./+T-]{0,24}[A-Za-z]{0,2}$")  # 25:00, 2024
 _QUOTED = re.compile(r"'([^'\n]{0,200})'")
 
 
+_ZONE_LIKE = re.compile(r"^[A-Za-z][A-Za-z_-]*(/[A-Za-z0-9_+-]+)+$")  # Mars/Olympus
+
+
 def showable(value: str) -> bool:
     """True when a cell's value may be quoted in a message: short and made of digits (a date,
-    time or number), so it cannot be a name or an email address whatever column it came from."""
-    return bool(_SHOWABLE.match(value.strip())) and len(value) <= 30
+    time or number) or shaped like a zone name (Area/City), so it cannot be a name or an email
+    address whatever column it came from."""
+    value = value.strip()
+    return len(value) <= 40 and bool(_SHOWABLE.match(value) or _ZONE_LIKE.match(value))
 
 
 def hide_values(message: str) -> str:
@@ -143,10 +148,17 @@ def hide_values(message: str) -> str:
     return hidden.replace(" \0", "").replace("\0", "a value")
 
 
+class CodeError(InputError):
+    """A row's problem that quotes a service code on purpose (only code-like text is quoted:
+    see services.unknown_service); its message is not hidden like a cell's value."""
+
+
 def row_failure(err: BaseException) -> str:
     """The sentence for an exception raised while one row was read: ours as it is (values that
     could be a name hidden); any other (a value out of range, a library's own error) in our
     words, without its text, which may quote the row."""
+    if isinstance(err, CodeError):
+        return str(err)
     if isinstance(err, InputError):
         return hide_values(str(err))
     if isinstance(err, (OverflowError, ArithmeticError)):

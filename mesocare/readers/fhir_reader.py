@@ -3,11 +3,21 @@
 Each Appointment is checked with fhir.resources (its R4B models read R4 Appointments).
 start (an instant) is converted to the clinic's zone; end, else minutesDuration, gives the
 duration; created is the booking date. The participant whose actor.reference is a Patient
-gives patient_id (the reference, "Patient/123") and the name (actor.display). Area and
-technique come from the extensions below, else from serviceType / appointmentType codings
-(code, display or text) through the service map. Appointments with status cancelled, noshow
-or entered-in-error are skipped; Bundle entries with search.mode "include" are ignored.
+gives patient_id (the id in the reference: "Patient/C-0001" gives "C-0001") and the name
+(actor.display, else the Patient's name when the Patient is in the file). Area and technique
+come from the extensions below, else from serviceType / appointmentType codings (code,
+display or text) through the service map.
+
+The patient's language: the Patient's ``communication.language`` (the preferred one first) when
+the Patient is in the file, else the Appointment's language extension (below); the email
+address: the Patient's ``telecom`` with ``system: email``.
+
+Appointments with status cancelled, noshow or entered-in-error are skipped (not errors).
+Bundle entries with ``search.mode: include`` and Patient resources anywhere are read for the
+patient's details and never counted as skipped; an OperationOutcome (``search.mode: outcome``)
+with only information or warnings is reported, not counted as skipped.
 Positions: "entry N" (Bundle entry, list item or the single resource), "line N" (ndjson).
+A file more deeply nested than MAX_JSON_DEPTH is refused.
 """
 
 from __future__ import annotations
@@ -20,81 +30,254 @@ from datetime import date, tzinfo
 from mesocare.errors import InputError
 from mesocare.model import Clinic, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.parse import parse_areas, parse_duration_minutes, parse_prescribed, parse_technique
-from mesocare.readers.common import clinic_zone, decode_text, end_minutes, local_date, problem, to_local
+from mesocare.readers.common import (
+    MAX_JSON_DEPTH,
+    MAX_ROWS,
+    CodeError,
+    check_date,
+    check_request,
+    clinic_zone,
+    decode_text,
+    email_address,
+    end_minutes,
+    language_tag,
+    local_date,
+    problem,
+    row_failure,
+    to_local,
+    too_many_rows,
+)
 from mesocare.readers.services import resolve_service, unknown_service
 
 EXTENSION = "http://mesocare.example/fhir/StructureDefinition/"
 AREA_URL = EXTENSION + "area"  # valueCode, repeatable: face, neck, body, hands, scalp
 TECHNIQUE_URL = EXTENSION + "technique"  # valueCode: needle, microneedling, needleless
 PRESCRIBED_URL = EXTENSION + "prescribed"  # valueCode, repeatable: medrol, lasix
-SKIPPED_STATUSES: tuple[str, ...] = ("cancelled", "noshow", "entered-in-error")
+LANGUAGE_URL = EXTENSION + "language"  # valueCode: the patient's language (BCP 47), when no Patient is in the file
+SKIPPED_STATUSES: dict[str, str] = {
+    "cancelled": "cancelled, skipped",
+    "noshow": "a no-show, skipped",
+    "entered-in-error": "entered in error, skipped",
+}
 _TYPE_NAME = re.compile(r"^[A-Za-z]{1,64}$")
+_CODE = re.compile(r"^[A-Za-z0-9.-]{1,40}$")
 _BAD_JSON = object()  # stands for an ndjson line that is not JSON
+_TOO_DEEP = object()  # stands for an ndjson line nested too deeply
+_SUPPORTING = ("Patient",)  # resources read for details, never rows
+
+# Appointment fields that R4 does not have, by the older release that does
+_STU3_ONLY = ("reason", "indication", "incomingReferral")
+_DSTU2_ONLY = ("type",)
 
 
-def _expand(value, position: str) -> list[tuple[str, object]]:
-    """(position, resource) pairs of a parsed JSON value: a Bundle's entries, or the value itself."""
+def _depth_ok(value) -> bool:
+    """True when ``value`` nests no deeper than MAX_JSON_DEPTH (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return False
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return True
+
+
+def _load(text: str):
+    """Parsed JSON; RecursionError or a depth beyond the limit -> _TOO_DEEP."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        return _TOO_DEEP
+    return value if _depth_ok(value) else _TOO_DEEP
+
+
+def _too_deep() -> InputError:
+    return InputError(f"the FHIR file is nested more than {MAX_JSON_DEPTH} levels deep: it is not a schedule.")
+
+
+def _expand(value, position: str) -> list[tuple[str, object, str | None]]:
+    """(position, resource, search mode) of a parsed JSON value: a Bundle's entries, or the value."""
     if isinstance(value, dict) and value.get("resourceType") == "Bundle":
         entries = value.get("entry") or []
         if not isinstance(entries, list):
             raise InputError("the FHIR Bundle's entry is not a list.")
         prefix = f"{position}, " if position else ""
-        return [
-            (f"{prefix}entry {n}", entry.get("resource") if isinstance(entry, dict) else None)
-            for n, entry in enumerate(entries, start=1)
-            if not (isinstance(entry, dict) and (entry.get("search") or {}).get("mode") == "include")
-        ]
-    return [(position or "entry 1", value)]
+        found = []
+        for n, entry in enumerate(entries, start=1):
+            search = entry.get("search") if isinstance(entry, dict) else None
+            mode = search.get("mode") if isinstance(search, dict) else None
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            found.append((f"{prefix}entry {n}", resource, mode if isinstance(mode, str) else None))
+        return found
+    return [(position or "entry 1", value, None)]
 
 
-def _resources(text: str, ndjson: bool) -> list[tuple[str, object]]:
+def _resources(text: str, ndjson: bool) -> list[tuple[str, object, str | None]]:
     if not ndjson:
         try:
-            value = json.loads(text)
+            value = _load(text)
         except json.JSONDecodeError as err:
             lines = [line for line in text.splitlines() if line.strip()]
             if len(lines) < 2 or not _is_json_object(lines[0]):
                 raise InputError(f"the FHIR file is not valid JSON (line {err.lineno}, column {err.colno}).") from None
         else:
+            if value is _TOO_DEEP:
+                raise _too_deep()
             if isinstance(value, list):
-                return [(f"entry {n}", item) for n, item in enumerate(value, start=1)]
+                return [(f"entry {n}", item, None) for n, item in enumerate(value, start=1)]
             if not isinstance(value, dict) or "resourceType" not in value:
                 raise InputError("the file is JSON but not a FHIR resource: it has no resourceType.")
             return _expand(value, "")
-    found: list[tuple[str, object]] = []
+    found: list[tuple[str, object, str | None]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            found.extend(_expand(json.loads(line), f"line {number}"))
+            value = _load(line)
         except json.JSONDecodeError:
-            found.append((f"line {number}", _BAD_JSON))
+            found.append((f"line {number}", _BAD_JSON, None))
+            continue
+        if value is _TOO_DEEP:
+            found.append((f"line {number}", _TOO_DEEP, None))
+        else:
+            found.extend(_expand(value, f"line {number}"))
     return found
 
 
 def _is_json_object(line: str) -> bool:
     try:
-        return isinstance(json.loads(line), dict)
+        return isinstance(_load(line), dict)
     except json.JSONDecodeError:
         return False
 
 
-def _validation_message(message: str) -> str:
-    """fhir.resources' validation message in words a desk can act on."""
-    message = message.removeprefix("Value error, ")
+# --------------------------------------------------------------------------- validation messages
+
+_ERROR_WORDS = {
+    "missing": "is missing",
+    "extra_forbidden": "is not a field of an R4 Appointment",
+    "list_type": "should be a list",
+    "dict_type": "should be an object",
+    "model_type": "should be an object",
+    "model_attributes_type": "should be an object",
+    "string_type": "should be text",
+    "int_type": "should be a whole number",
+    "int_parsing": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "bool_type": "should be true or false",
+    "bool_parsing": "should be true or false",
+    "float_type": "should be a number",
+    "float_parsing": "should be a number",
+    "decimal_parsing": "should be a number",
+    "string_too_long": "is too long",
+    "literal_error": "has a value FHIR R4 does not allow",
+    "enum": "has a value FHIR R4 does not allow",
+    "url_parsing": "is not a valid address",
+}
+
+
+def _validation_message(error: dict) -> str:
+    """One pydantic error of fhir.resources in our words (never quoting the value)."""
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
     kind = message.split(" value string does not match spec regex")[0]
-    if kind == message:
-        return message
-    if kind == "Instant":
-        return "not a FHIR instant: write date, time and UTC offset, for example 2024-06-10T10:00:00+01:00."
-    return f"not a valid FHIR {kind[:1].lower()}{kind[1:]} value."
+    if kind != message:
+        if kind == "Instant":
+            return "not a FHIR instant: write date, time and UTC offset, for example 2024-06-10T10:00:00+01:00."
+        return f"not a valid FHIR {kind[:1].lower()}{kind[1:]} value."
+    words = _ERROR_WORDS.get(str(error.get("type", "")))
+    if words:
+        return f"{words}."
+    if "int" in str(error.get("type", "")) or "Integer" in message:
+        return "should be a whole number of a sensible size."
+    return "has a value of the wrong kind for FHIR R4."
+
+
+def _field_name(error: dict) -> str | None:
+    parts = [str(p) for p in error.get("loc", ()) if not str(p).startswith("function-")]
+    return ".".join(parts)[:80] or None
+
+
+def _release(raw: dict) -> str | None:
+    """"STU3" or "DSTU2" when an Appointment has fields that only that release has."""
+    if any(key in raw for key in _STU3_ONLY) or isinstance(raw.get("serviceCategory"), dict):
+        return "STU3"
+    if any(key in raw for key in _DSTU2_ONLY):
+        return "DSTU2"
+    return None
+
+
+# --------------------------------------------------------------------------- patients
+
+
+def _reference_id(reference: str) -> str | None:
+    """The Patient id of a reference: "Patient/C-0001", ".../fhir/Patient/C-0001/_history/2" -> "C-0001"."""
+    parts = reference.split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) >= 2 and parts[-2] == "Patient" and parts[-1]:
+        return parts[-1]
+    return None
+
+
+def _patients(resources: list[tuple[str, object, str | None]]) -> dict[str, dict]:
+    """The Patients in the file, by id."""
+    found: dict[str, dict] = {}
+    for _, raw, _ in resources:
+        if isinstance(raw, dict) and raw.get("resourceType") == "Patient" and isinstance(raw.get("id"), str):
+            found.setdefault(raw["id"], raw)
+    return found
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _patient_name(patient: dict) -> str | None:
+    names = [n for n in _listed(patient.get("name")) if isinstance(n, dict)]
+    names.sort(key=lambda n: {"usual": 0, "official": 1}.get(n.get("use"), 2))
+    for name in names:
+        if isinstance(name.get("text"), str) and name["text"].strip():
+            return name["text"].strip()
+        given = [g for g in _listed(name.get("given")) if isinstance(g, str)]
+        family = name.get("family") if isinstance(name.get("family"), str) else ""
+        whole = " ".join(p.strip() for p in (*given, family) if p and p.strip())
+        if whole:
+            return whole
+    return None
+
+
+def _patient_language(patient: dict) -> str | None:
+    spoken = [c for c in _listed(patient.get("communication")) if isinstance(c, dict)]
+    spoken.sort(key=lambda c: c.get("preferred") is not True)
+    for communication in spoken:
+        concept = communication.get("language")
+        if not isinstance(concept, dict):
+            continue
+        codes = [c.get("code") for c in _listed(concept.get("coding")) if isinstance(c, dict)]
+        text = next((c for c in codes if isinstance(c, str) and c.strip()), None) or concept.get("text")
+        if isinstance(text, str) and text.strip():
+            return language_tag(text)
+    return None
+
+
+def _patient_email(patient: dict) -> str | None:
+    for point in _listed(patient.get("telecom")):
+        if isinstance(point, dict) and point.get("system") == "email" and isinstance(point.get("value"), str):
+            address = email_address(point["value"])
+            if address:
+                return address
+    return None
+
+
+# --------------------------------------------------------------------------- appointments
 
 
 def _patient_participant(appointment) -> tuple[str | None, str | None]:
     for participant in appointment.participant or []:
         actor = participant.actor
         reference = (actor.reference or "") if actor else ""
-        if reference.startswith("Patient/") or "/Patient/" in reference:
+        if _reference_id(reference):
             return (actor.display or None), reference
     return None, None
 
@@ -121,31 +304,46 @@ def _service(appointment, clinic: Clinic) -> tuple[tuple[str, ...], str]:
             return found
     if not concepts:
         raise InputError("no service: give a serviceType coding or the area extension.")
-    raise InputError(unknown_service(codes))
+    raise CodeError(unknown_service(codes))
 
 
-def _appointment(raw: dict, position: str, clinic: Clinic, zone: tzinfo) -> tuple[Request | None, list[RowProblem]]:
+def _secrets(raw: dict, patients: dict[str, dict]) -> tuple[str | None, ...]:
+    actors = [p.get("actor") for p in _listed(raw.get("participant")) if isinstance(p, dict)]
+    found: list[str | None] = []
+    for actor in actors:
+        if not isinstance(actor, dict):
+            continue
+        found.extend(str(actor.get(k)) for k in ("display", "reference") if actor.get(k))
+        patient = patients.get(_reference_id(str(actor.get("reference") or "")) or "")
+        if patient:
+            found.extend((_patient_name(patient), _patient_email(patient)))
+    return tuple(found)
+
+
+def _appointment(raw: dict, position: str, clinic: Clinic, zone: tzinfo, patients: dict[str, dict], secrets) -> Request | RowProblem:
     from fhir.resources.R4B.appointment import Appointment
     from pydantic import ValidationError
 
-    actors = [p.get("actor") for p in raw.get("participant") or [] if isinstance(p, dict)]
-    secrets = tuple(str(a.get(k)) for a in actors if isinstance(a, dict) for k in ("display", "reference") if a.get(k))
     try:
         appointment = Appointment.model_validate(raw)
     except ValidationError as err:
-        return None, [
-            problem(position, ".".join(str(p) for p in e["loc"]) or None, _validation_message(e["msg"]), secrets)
-            for e in err.errors()
-        ]
-    name, patient_id = _patient_participant(appointment)
+        errors = err.errors(include_url=False, include_input=False)
+        first = errors[0] if errors else {}
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        return problem(position, _field_name(first), _validation_message(first).rstrip(".") + more + ".", secrets)
+    name, reference = _patient_participant(appointment)
+    patient_id = _reference_id(reference) if reference else None
+    patient = patients.get(patient_id or "")
     field = "start"
     try:
         if appointment.start is None:
             raise InputError("start is missing: the appointment has no start time.")
+        check_date(appointment.start.date(), "start")
         start = to_local(appointment.start, zone)
         field = "end" if appointment.end else "minutesDuration"
         duration = None
         if appointment.end:
+            check_date(appointment.end.date(), "end")
             duration = end_minutes(appointment.start, appointment.end, "end")
         elif appointment.minutesDuration:
             duration = parse_duration_minutes(appointment.minutesDuration, "minutesDuration")
@@ -156,47 +354,98 @@ def _appointment(raw: dict, position: str, clinic: Clinic, zone: tzinfo) -> tupl
         technique = parse_technique(techniques[0], field) if techniques else technique
         field = "prescribed extension"
         prescribed = parse_prescribed(_codes(appointment, PRESCRIBED_URL), field)
-    except InputError as err:
-        return None, [problem(position, field, str(err), secrets)]
-    created = appointment.created
-    return Request(
-        date=start.date(),
-        time=start.time().replace(second=0, microsecond=0, tzinfo=None),
-        duration_minutes=duration,
-        areas=areas,
-        technique=technique,
-        prescribed=prescribed,
-        name=name,
-        patient_id=patient_id,
-        booked=local_date(created, zone) if isinstance(created, date) else None,
-        appointment_id=f"Appointment/{appointment.id}" if appointment.id else None,
-    ), []
+        field = "language"
+        language = _patient_language(patient) if patient else None
+        if language is None:
+            language = next((language_tag(c) for c in _codes(appointment, LANGUAGE_URL)), None)
+        field = "created"
+        created = appointment.created
+        request = Request(
+            date=start.date(),
+            time=start.time().replace(second=0, microsecond=0, tzinfo=None),
+            duration_minutes=duration,
+            areas=areas,
+            technique=technique,
+            prescribed=prescribed,
+            name=name or (_patient_name(patient) if patient else None),
+            patient_id=patient_id,
+            booked=local_date(created, zone) if isinstance(created, date) else None,
+            appointment_id=f"Appointment/{appointment.id}" if appointment.id else None,
+            language=language,
+            email=_patient_email(patient) if patient else None,
+        )
+        check_request(request)
+    except Exception as err:  # noqa: BLE001 - any failure of one entry is that entry's problem
+        return problem(position, field, row_failure(err), secrets)
+    return request
+
+
+def _outcome(raw: dict, position: str) -> RowProblem:
+    """A search's OperationOutcome: reported; an error only when an issue is an error."""
+    issues = [i for i in _listed(raw.get("issue")) if isinstance(i, dict)]
+    severities = [str(i.get("severity")) for i in issues]
+    codes = sorted({str(i.get("code")) for i in issues if isinstance(i.get("code"), str) and _CODE.match(i["code"])})
+    code_words = f" (code {', '.join(codes)})" if codes else ""
+    if any(s in ("error", "fatal") for s in severities):
+        return RowProblem(
+            position, "OperationOutcome", f"the server reports an error in the search{code_words}: the list may be incomplete"
+        )
+    count = len(issues)
+    return RowProblem(
+        position,
+        "OperationOutcome",
+        f"a note from the server's search ({count} information or warning issue{'s' if count != 1 else ''}{code_words}), not an appointment",
+        error=False,
+    )
 
 
 def read_fhir(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedule:
     zone = clinic_zone(clinic)
     text = decode_text(data, "FHIR")
     ndjson = os.path.splitext(filename or "")[1].lower() in (".ndjson", ".jsonl")
+    resources = _resources(text, ndjson)
+    patients = _patients(resources)
     rows: list[ScheduleRow] = []
     problems: list[RowProblem] = []
     booking_dates = False
-    for position, raw in _resources(text, ndjson):
-        kind = raw.get("resourceType") if isinstance(raw, dict) else None
+    release_said = False
+    for position, raw, mode in resources:
         if raw is _BAD_JSON:
             problems.append(RowProblem(position, None, "not valid JSON, skipped"))
+            continue
+        if raw is _TOO_DEEP:
+            problems.append(RowProblem(position, None, f"nested more than {MAX_JSON_DEPTH} levels deep, skipped"))
+            continue
+        kind = raw.get("resourceType") if isinstance(raw, dict) else None
+        if mode == "include" or kind in _SUPPORTING:
+            continue  # read above for the patients' details
+        if kind == "OperationOutcome" and mode in ("outcome", None):
+            problems.append(_outcome(raw, position))
             continue
         if kind != "Appointment":
             known = isinstance(kind, str) and _TYPE_NAME.match(kind)
             what = f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind} resource, not an Appointment" if known else "not a FHIR resource"
             problems.append(RowProblem(position, "resourceType", f"{what}, skipped"))
             continue
+        if len(rows) >= MAX_ROWS:
+            raise too_many_rows()
         booking_dates = booking_dates or bool(raw.get("created"))
         status = raw.get("status")
-        if status in SKIPPED_STATUSES:
-            problems.append(RowProblem(position, "status", f"status {status}, skipped", error=False))
+        if isinstance(status, str) and status in SKIPPED_STATUSES:
+            problems.append(RowProblem(position, "status", SKIPPED_STATUSES[status], error=False))
             continue
-        request, row_problems = _appointment(raw, position, clinic, zone)
-        problems.extend(row_problems)
-        if request is not None:
-            rows.append(ScheduleRow(position=position, request=request))
+        release = _release(raw)
+        if release and not release_said:
+            release_said = True
+            problems.append(
+                RowProblem(
+                    "file", None,
+                    f"this looks like a FHIR {release} file, and mesocare reads FHIR R4: ask the booking system for an R4 export",
+                )
+            )
+        result = _appointment(raw, position, clinic, zone, patients, _secrets(raw, patients))
+        if isinstance(result, RowProblem):
+            problems.append(result)
+        else:
+            rows.append(ScheduleRow(position=position, request=result))
     return Schedule(rows=tuple(rows), problems=tuple(problems), has_booking_dates=booking_dates)

@@ -4,9 +4,14 @@ DTSTART: a DATE is untimed; a DATE-TIME with TZID or UTC is converted to the cli
 a floating one is taken to be in it. DTEND or DURATION gives the duration. STATUS:CANCELLED
 is skipped. Area: X-MESOCARE-AREA, else CATEGORIES values, else the service map against the
 SUMMARY (the whole text, else its words). Technique: X-MESOCARE-TECHNIQUE, else the service
-map. Patient: X-MESOCARE-PATIENT (else the first ATTENDEE's CN) and X-MESOCARE-PATIENT-ID.
+map. Patient: X-MESOCARE-PATIENT (else the first ATTENDEE's CN) and X-MESOCARE-PATIENT-ID;
+X-MESOCARE-LANGUAGE is the patient's language (a tag: fr, es, en-GB) and the first ATTENDEE's
+``mailto:`` address the patient's email address.
 X-MESOCARE-PRESCRIBED names prescribed medicines. CREATED is the booking date (DTSTAMP is
-not). An RRULE with COUNT or UNTIL (daily, weekly or monthly) gives the course of sessions.
+not). An RRULE with COUNT or UNTIL (daily, weekly or monthly) gives the course of sessions;
+an RRULE that cannot be read (FREQ=BOGUS, INTERVAL=0) is that event's problem.
+Anything that goes wrong in one event (a zone that is not a zone, a year out of range) is that
+event's problem, never the file's.
 """
 
 from __future__ import annotations
@@ -17,7 +22,20 @@ from datetime import date, datetime, timedelta, tzinfo
 from mesocare.errors import InputError
 from mesocare.model import Clinic, Course, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.parse import parse_areas, parse_duration_minutes, parse_prescribed, parse_technique
-from mesocare.readers.common import clinic_zone, end_minutes, local_date, problem, to_local
+from mesocare.readers.common import (
+    MAX_ROWS,
+    check_date,
+    check_request,
+    clinic_zone,
+    email_address,
+    end_minutes,
+    language_tag,
+    local_date,
+    problem,
+    row_failure,
+    to_local,
+    too_many_rows,
+)
 from mesocare.readers.services import resolve_each, resolve_service
 from mesocare.course import make_course
 
@@ -38,15 +56,29 @@ def _categories(event) -> list[str]:
     return [str(c).strip() for v in values for c in getattr(v, "cats", [v]) if str(c).strip()]
 
 
+def _attendees(event) -> list:
+    attendees = event.get("ATTENDEE")
+    return attendees if isinstance(attendees, list) else [] if attendees is None else [attendees]
+
+
 def _patient(event) -> tuple[str | None, str | None]:
     names = _texts(event, "X-MESOCARE-PATIENT")
     if not names:
-        attendees = event.get("ATTENDEE")
-        attendees = attendees if isinstance(attendees, list) else [] if attendees is None else [attendees]
-        cn = str(attendees[0].params.get("CN", "")).strip() if attendees else ""
+        attendees = _attendees(event)
+        params = getattr(attendees[0], "params", {}) if attendees else {}
+        cn = str(params.get("CN", "")).strip()
         names = [cn] if cn else []
     ids = _texts(event, "X-MESOCARE-PATIENT-ID")
     return (names[0] if names else None), (ids[0] if ids else None)
+
+
+def _email(event) -> str | None:
+    """The first ATTENDEE's mailto: address."""
+    for attendee in _attendees(event):
+        text = str(attendee).strip()
+        if text[:7].lower() == "mailto:":
+            return email_address(text)
+    return None
 
 
 def _value(event, name: str, kind: type):
@@ -85,19 +117,34 @@ def _service(event, clinic: Clinic) -> tuple[tuple[str, ...], str] | None:
 
 
 def _course(event, first: date, zone: tzinfo, clinic: Clinic) -> Course:
+    if any(bad == "RRULE" for bad, _ in event.errors):
+        raise InputError("RRULE cannot be read: write it as in RFC 5545, for example FREQ=WEEKLY;COUNT=4.")
     rule = event.get("RRULE")
     if rule is None or isinstance(rule, list):
         return Course()
-    unit = _FREQ_UNITS.get(str((rule.get("FREQ") or [""])[0]).upper())
+    if not isinstance(rule, dict):
+        raise InputError("RRULE cannot be read: write it as in RFC 5545, for example FREQ=WEEKLY;COUNT=4.")
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    if freq not in ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+        raise InputError("RRULE has no FREQ that iCalendar knows: use DAILY, WEEKLY or MONTHLY.")
+    interval = (rule.get("INTERVAL") or [1])[0]
+    if not isinstance(interval, int) or interval < 1:
+        raise InputError("RRULE INTERVAL must be a whole number of 1 or more.")
+    if rule.get("UNTIL"):
+        check_date(local_date(rule["UNTIL"][0], zone), "RRULE UNTIL")
+    unit = _FREQ_UNITS.get(freq)
     # BYDAY / BYMONTHDAY that only repeat the first session's weekday or day (as Outlook and
     # Google write them) change nothing; any other rule leaves the course end unknown.
     same_day = {"BYDAY": [_WEEKDAYS[first.weekday()]], "BYMONTHDAY": [first.day]}
     extra = {k: v for k, v in rule.items() if k not in ("FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST")}
     if unit is None or any(same_day.get(k) != [str(x) if k == "BYDAY" else x for x in v] for k, v in extra.items()):
         return Course()
-    every = (int((rule.get("INTERVAL") or [1])[0]), unit)
+    every = (interval, unit)
     if rule.get("COUNT"):
-        return make_course(first, int(rule["COUNT"][0]), every, None, clinic)
+        count = int(rule["COUNT"][0])
+        if not 1 <= count <= 60:
+            raise InputError("RRULE COUNT must be between 1 and 60 sessions.")
+        return make_course(first, count, every, None, clinic)
     if rule.get("UNTIL"):
         return make_course(first, None, None, local_date(rule["UNTIL"][0], zone), clinic)
     return Course()
@@ -106,7 +153,7 @@ def _course(event, first: date, zone: tzinfo, clinic: Clinic) -> Course:
 def _event(event, position: str, clinic: Clinic, zone: tzinfo) -> tuple[Request | None, RowProblem | None, bool]:
     """The request of one VEVENT, or the problem that stops it; and whether it had CREATED."""
     name, patient_id = _patient(event)
-    secrets = (name, patient_id)
+    secrets = (name, patient_id, _email(event))
     has_created = "CREATED" in event
     if str(event.get("STATUS", "")).strip().upper() == "CANCELLED":
         return None, RowProblem(position, "STATUS", "cancelled, skipped", error=False), has_created
@@ -115,6 +162,7 @@ def _event(event, position: str, clinic: Clinic, zone: tzinfo) -> tuple[Request 
         start = _value(event, "DTSTART", date)
         if start is None:
             raise InputError("DTSTART is missing: the event has no start.")
+        check_date(start if not isinstance(start, datetime) else start.date(), "DTSTART")
         field = "DTEND" if "DTEND" in event else "DURATION"
         if isinstance(start, datetime):
             local = to_local(start, zone)
@@ -136,31 +184,60 @@ def _event(event, position: str, clinic: Clinic, zone: tzinfo) -> tuple[Request 
         created = _value(event, "CREATED", date)
         field = "RRULE"
         course = _course(event, day, zone, clinic)
-    except InputError as err:
-        return None, problem(position, field, str(err), secrets), has_created
-    request = Request(
-        date=day,
-        time=clock,
-        duration_minutes=duration,
-        areas=service[0],
-        technique=technique,
-        prescribed=prescribed,
-        course=course,
-        name=name,
-        patient_id=patient_id,
-        booked=local_date(created, zone) if isinstance(created, date) else None,
-        appointment_id=str(event.get("UID")) if event.get("UID") else None,
-    )
+        field = "X-MESOCARE-LANGUAGE"
+        languages = _texts(event, field)
+        request = Request(
+            date=day,
+            time=clock,
+            duration_minutes=duration,
+            areas=service[0],
+            technique=technique,
+            prescribed=prescribed,
+            course=course,
+            name=name,
+            patient_id=patient_id,
+            booked=local_date(created, zone) if isinstance(created, date) else None,
+            appointment_id=str(event.get("UID")) if event.get("UID") else None,
+            language=language_tag(languages[0]) if languages else None,
+            email=secrets[2],
+        )
+        check_request(request)
+    except Exception as err:  # noqa: BLE001 - any failure of one event is that event's problem
+        return None, problem(position, field, row_failure(err), secrets), has_created
     return request, None, has_created
+
+
+_SAFE_ZONES: list = []
+
+
+def _use_safe_zones() -> None:
+    """Make icalendar's zoneinfo look-up answer "unknown" for a TZID that names a folder of the
+    zone database ("Europe") or an unreadable path, instead of raising (it then stays on the
+    event, which reports it as an unknown zone)."""
+    if _SAFE_ZONES:
+        return
+    from icalendar.timezone import tzp
+    from icalendar.timezone.zoneinfo import ZONEINFO
+
+    class SafeZones(ZONEINFO):
+        def timezone(self, name: str):
+            try:
+                return super().timezone(name)
+            except (OSError, ValueError, TypeError):
+                return None
+
+    tzp.use(SafeZones())
+    _SAFE_ZONES.append(True)
 
 
 def read_ics(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedule:
     import icalendar
 
+    _use_safe_zones()
     zone = clinic_zone(clinic)
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
-    except (ValueError, IndexError, KeyError):
+    except Exception:  # noqa: BLE001 - icalendar's own errors on a broken file
         calendars = []
     if not calendars:
         raise InputError("the iCalendar file cannot be read: it needs BEGIN:VCALENDAR ... END:VCALENDAR.")
@@ -168,9 +245,14 @@ def read_ics(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
     problems: list[RowProblem] = []
     booking_dates = False
     events = [event for calendar in calendars for event in calendar.walk("VEVENT")]
+    if len(events) > MAX_ROWS:
+        raise too_many_rows()
     for number, event in enumerate(events, start=1):
         position = f"event {number}"
-        request, row_problem, has_created = _event(event, position, clinic, zone)
+        try:
+            request, row_problem, has_created = _event(event, position, clinic, zone)
+        except Exception as err:  # noqa: BLE001 - an event too broken to name its patient
+            request, row_problem, has_created = None, RowProblem(position, None, row_failure(err)), False
         booking_dates = booking_dates or has_created
         if row_problem is not None:
             problems.append(row_problem)
