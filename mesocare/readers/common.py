@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, tzinfo
 
@@ -177,7 +178,11 @@ def language_tag(text: str | None) -> str | None:
     for the language layer to refuse: whether a language is supported is not decided here."""
     if text is None or not str(text).strip():
         return None
-    raw = str(text).strip()
+    return _tag(str(text).strip())
+
+
+@functools.lru_cache(maxsize=256)
+def _tag(raw: str) -> str:
     import langcodes
 
     try:
