@@ -83,10 +83,15 @@ def _depth_ok(value) -> bool:
     return True
 
 
+def _number(text: str):
+    """A JSON integer; one of more than 30 digits stays text (the entry's problem, not the file's)."""
+    return int(text) if len(text) <= 30 else text
+
+
 def _load(text: str):
     """Parsed JSON; RecursionError or a depth beyond the limit -> _TOO_DEEP."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_int=_number)
     except RecursionError:
         return _TOO_DEEP
     return value if _depth_ok(value) else _TOO_DEEP
@@ -326,7 +331,9 @@ def _appointment(raw: dict, position: str, clinic: Clinic, zone: tzinfo, patient
 
     try:
         appointment = Appointment.model_validate(raw)
-    except ValidationError as err:
+    except (ValueError, TypeError, RecursionError) as err:
+        if not isinstance(err, ValidationError):
+            return problem(position, None, row_failure(err), secrets)
         errors = err.errors(include_url=False, include_input=False)
         first = errors[0] if errors else {}
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
