@@ -252,7 +252,7 @@ def _service(msg: _Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
         raise _Coded(
             where,
             f"service code '{code}' (from {where}, after trying {fields}{also}) is not in the clinic's service map "
-            f"or the default one: add it to the clinic config, for example  services: {{{code}: {{area: face}}}}",
+            f"or the default one: add it to the clinic config, for example services: {{{code}: {{area: face}}}}",
         )
     raise _Bad(where, f"the service in {where} (after trying {fields}{also}) is not in the clinic's service map or the default one.")
 
