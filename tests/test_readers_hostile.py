@@ -328,7 +328,7 @@ def test_hl7_unknown_service_names_the_code_the_fields_and_the_config_line():
     schedule = read(hl7("SCH|A1|F1||||||OV15^Office visit|||^^30^20240610100000", "AIS|1||ov^Visit").encode(), "f.hl7")
     (problem,) = schedule.problems
     assert problem.field == "AIS-3"
-    assert "'ov'" in problem.problem and "AIS-3, SCH-7, SCH-8" in problem.problem and "services: {ov: {area: face}}" in problem.problem
+    assert "'ov'" in problem.problem and "AIS-3, SCH-7 and SCH-8" in problem.problem and "services: {ov: {area: face}}" in problem.problem
 
 
 @pytest.mark.parametrize(
@@ -366,3 +366,37 @@ def test_files_beyond_the_size_limit_are_refused_in_one_sentence(monkeypatch):
     monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1000)
     with pytest.raises(InputError, match=r"^f\.hl7: the HL7 file is larger than"):
         read(hl7("SCH|A1|F1||||||MESO-FACE|||^^30^20240610100000" + "x" * 2000).encode(), "f.hl7")
+
+
+# --------------------------------------------------------------------------- the shared rules
+
+
+@pytest.mark.parametrize(
+    "raw, tag",
+    [("fre", "fr"), ("fra", "fr"), ("FR", "fr"), ("spa", "es"), ("por", "pt"), ("ita", "it"), ("deu", "de"), ("ger", "de"),
+     ("eng", "en"), ("en_gb", "en-GB"), ("pt-br", "pt-BR"), ("", None), ("  ", None), (None, None), ("French", "French")],
+)
+def test_language_tags_are_normalised_not_judged(raw, tag):
+    from mesocare.readers.common import language_tag
+
+    assert language_tag(raw) == tag
+
+
+def test_an_open_file_is_read_like_bytes_and_failures_name_the_file(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_bytes(csv("date,time,area", "2024-06-10,10:00,face"))
+    with path.open("rb") as source:
+        assert [r.position for r in read_schedule(source, LONDON, filename="plan.csv").rows] == ["row 2"]
+    with pytest.raises(InputError, match=r"^plan\.csv: the schedule has no 'area' column"):
+        list(stream_schedule(io.BytesIO(csv("date,time", "2024-06-10,10:00")), LONDON, filename="plan.csv"))
+
+
+def test_a_library_failure_inside_a_file_is_our_input_error(monkeypatch):
+    import mesocare.readers.hl7_reader as hl7_reader
+
+    def broken(*_):
+        raise RecursionError("deep")
+
+    monkeypatch.setattr(hl7_reader, "_split", broken)
+    with pytest.raises(InputError, match=r"^f\.hl7: the schedule is nested too deeply to read\.$"):
+        read(hl7().encode(), "f.hl7")

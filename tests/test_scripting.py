@@ -53,7 +53,8 @@ def test_fhir_bundle_from_stdin_with_booking_dates():
     assert r.exit_code == 0, r.stderr
     handouts = json.loads(r.stdout)
     assert handouts[0]["booked"] is not None
-    assert all(h["patient"]["id"].startswith("Patient/") for h in handouts)
+    ids = [h["patient"]["id"] for h in handouts]
+    assert all(ids) and not any(i.startswith("Patient/") for i in ids)  # the id, as in the README's file names
 
 
 def test_malformed_fhir_and_hl7_are_named_and_the_rest_processed():

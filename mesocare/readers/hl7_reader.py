@@ -242,19 +242,17 @@ def _service(msg: _Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
                 raise _Bad(f"{segment}-{field}", str(err)) from None
             if found:
                 return found
-    fields = ", ".join(f"{s}-{f}" for s, f in _SERVICES)
     if not tried:
-        raise _Bad("SCH-7", f"no service: {fields} are all empty.")
+        raise _Bad("SCH-7", "no service: AIS-3, SCH-7 and SCH-8 are all empty.")
     where, code = next(((w, c) for w, c in tried if c), tried[0])
-    others = [w for w, _ in tried if w != where]
-    also = f"; {' and '.join(others)} did not match either" if others else ""
+    looked = "mesocare looks in AIS-3, SCH-7 and SCH-8"  # the order of _SERVICES
     if _SERVICE_CODE.match(code):
         raise _Coded(
             where,
-            f"service code '{code}' (from {where}, after trying {fields}{also}) is not in the clinic's service map "
-            f"or the default one: add it to the clinic config, for example services: {{{code}: {{area: face}}}}",
+            f"service code '{code}' (in {where}; {looked}) is not in the clinic's service map or the default one: "
+            f"add it to the clinic config, for example: services: {{{code}: {{area: face}}}}",
         )
-    raise _Bad(where, f"the service in {where} (after trying {fields}{also}) is not in the clinic's service map or the default one.")
+    raise _Bad(where, f"the service in {where} ({looked}) is not in the clinic's service map or the default one.")
 
 
 def _email(msg: _Message) -> str | None:
