@@ -446,8 +446,10 @@ def read_fhir(data: bytes, clinic: Clinic, filename: str | None = None) -> Sched
             release_said = True
             problems.append(
                 RowProblem(
-                    "file", None,
+                    "file",
+                    None,
                     f"this looks like a FHIR {release} file, and mesocare reads FHIR R4: ask the booking system for an R4 export",
+                    error=False,  # a note: the entries themselves are counted
                 )
             )
         result = _appointment(raw, position, clinic, zone, patients, _secrets(raw, patients))
