@@ -63,10 +63,23 @@ def test_csv_unquoted_comma_in_a_name_is_an_error_for_that_row():
     private(schedule)
 
 
-def test_csv_short_row_is_an_error_but_trailing_empty_cells_are_not():
-    schedule = read(csv("date,time,area,name", "2024-06-10,10:00,face", "2024-06-11,10:00,face,Ann,,", ""), "s.csv")
-    assert [r.position for r in schedule.rows] == ["row 3"]
-    assert [p.position for p in schedule.problems] == ["row 2"]
+def test_csv_short_or_long_rows_are_errors_but_the_headers_own_trailing_cells_are_not():
+    schedule = read(csv("date,time,area,name", "2024-06-10,10:00,face", "2024-06-11,10:00,face,Ann,,", "2024-06-11,10:00,face,Bo"), "s.csv")
+    assert [r.position for r in schedule.rows] == ["row 4"]
+    assert [p.position for p in schedule.problems] == ["row 2", "row 3"]
+    excel = read(csv("date;time;area;;", "2024-06-10;10:00;face;;", "2024-06-11;10:00;neck"), "s.csv")
+    assert [r.position for r in excel.rows] == ["row 2", "row 3"]
+
+
+def test_csv_shifted_row_with_an_empty_last_cell_is_caught():
+    schedule = read(csv("date,time,area,name,sessions", "2024-06-10,10:00,face,Quixote-Marsh, Zelda,"), "s.csv")
+    assert schedule.rows == ()
+    assert schedule.problems[0].problem.startswith("the row has 6 cells but the header has 5")
+
+
+def test_csv_shifted_area_still_lists_the_areas():
+    schedule = read(csv("date,time,area,name", f"2024-06-10,10:00,{NAME},face"), "s.csv")
+    assert schedule.problems[0].problem == "the area value is not a known area: use one of face, neck, body, hands, scalp."
 
 
 def test_csv_unterminated_quote_never_gives_a_handout_with_other_rows():
@@ -98,8 +111,8 @@ def test_csv_multiline_note_in_an_unknown_column_is_fine():
     [
         ("9999-12-31,10:00,face,,", "date"),
         ("0001-01-01,10:00,face,,", "date"),
-        ("2024-06-10,10:00,face,3,3000000d", "sessions"),
-        ("2024-06-10,10:00,face,60,1000m", "sessions"),
+        ("2024-06-10,10:00,face,3,3000000d", "every"),
+        ("2024-06-10,10:00,face,60,1000m", "sessions"),  # a session past 2199
     ],
 )
 def test_csv_out_of_range_rows_are_skipped_and_the_rest_read(cells, field):

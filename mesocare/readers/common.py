@@ -64,12 +64,17 @@ def end_minutes(start: datetime, end: datetime, field: str) -> int | None:
 
 
 def redact(text: str, secrets: tuple[str | None, ...]) -> str:
-    """``text`` with any patient name or identifier (and each word of a name) removed."""
+    """``text`` with any patient name or identifier (and each word of a name) removed. Words
+    of mesocare's own vocabulary (areas, techniques) stay: a shifted row can put "face" in the
+    name column, and the message that lists the areas must still read."""
+    from mesocare.model import AREAS, TECHNIQUES
+
     words: set[str] = set()
     for secret in secrets:
         if secret and len(secret.strip()) >= 2:
             words.add(secret.strip())
             words.update(w for w in re.split(r"[\s,^&]+", secret) if len(w) >= 3)
+    words -= {w for w in words if w.casefold() in AREAS + TECHNIQUES}
     for word in sorted(words, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", "[patient]", text, flags=re.IGNORECASE)
     return text

@@ -37,6 +37,7 @@ from mesocare.parse import (
     parse_time,
 )
 from mesocare.readers.common import (
+    LAST_YEAR,
     MAX_CELL_CHARS,
     MAX_ROWS,
     check_date,
@@ -148,6 +149,9 @@ def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request 
             email=email_address(cells.get("email")),
         )
         check_request(request)
+    except (OverflowError, ArithmeticError, ValueError):  # dates past datetime's year 9999
+        field = "every" if "every" in values else field
+        return None, [RowProblem(position, field, f"the course's sessions go past the year {LAST_YEAR}: check sessions and every.")]
     except Exception as err:  # noqa: BLE001
         return None, [problem(position, field, row_failure(err), secrets)]
     return request, []
@@ -244,7 +248,7 @@ def stream_csv(stream: BinaryIO, clinic: Clinic, found) -> Iterator[ScheduleRow 
                     width -= 1
                 continue
             position = f"row {number}"
-            broken = _shape(cells, width, line, delimiter)
+            broken = _shape(cells, width, len(header), line, delimiter)
             if broken:
                 yield RowProblem(position, None, broken)
                 continue
@@ -269,10 +273,12 @@ def stream_csv(stream: BinaryIO, clinic: Clinic, found) -> Iterator[ScheduleRow 
         raise InputError("the CSV file is empty: it needs a header row with date, time and area.")
 
 
-def _shape(cells: list[str], width: int, line: int, delimiter: str) -> str | None:
+def _shape(cells: list[str], width: int, header_length: int, line: int, delimiter: str) -> str | None:
     """Why a record cannot be a row (its cells do not line up with the header), or None. A cell
     over several lines (Alt+Enter in Excel) is fine unless its later lines hold the separator:
-    then they are rows swallowed by a quote that was never closed."""
+    then they are rows swallowed by a quote that was never closed. A row may stop short of
+    the header's own trailing empty cells, never have more cells than the header: an unquoted
+    separator shifts the cells after it, and the shifted row must not be read."""
     for cell in cells:
         if "\n" in cell and delimiter in cell.split("\n", 1)[1]:
             return (
@@ -281,12 +287,9 @@ def _shape(cells: list[str], width: int, line: int, delimiter: str) -> str | Non
             )
         if len(cell) > MAX_CELL_CHARS:
             return f"a cell is longer than {MAX_CELL_CHARS:,} characters."
-    count = len(cells)
-    while count > width and not cells[count - 1].strip():
-        count -= 1
-    if count != width:
+    if len(cells) < width or len(cells) > header_length:
         return (
-            f"the row has {count} cells but the header has {width}: "
+            f"the row has {len(cells)} cells but the header has {width}: "
             "a cell that holds the separator (a comma in a name) needs quotes around it."
         )
     return None
