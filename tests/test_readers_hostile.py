@@ -112,7 +112,8 @@ def test_csv_multiline_note_in_an_unknown_column_is_fine():
         ("9999-12-31,10:00,face,,", "date"),
         ("0001-01-01,10:00,face,,", "date"),
         ("2024-06-10,10:00,face,3,3000000d", "every"),
-        ("2024-06-10,10:00,face,60,1000m", "sessions"),  # a session past 2199
+        ("2024-06-10,10:00,face,60,1000m", "every"),
+        ("2999-06-10,10:00,face,12,4w", "sessions"),  # a session past 2999
     ],
 )
 def test_csv_out_of_range_rows_are_skipped_and_the_rest_read(cells, field):

@@ -9,6 +9,7 @@ from datetime import date, datetime, tzinfo
 from mesocare.errors import InputError
 from mesocare.model import Clinic, RowProblem
 from mesocare.parse import parse_duration_minutes, parse_zone
+from mesocare.vocab import FIRST_DAY, LAST_DAY
 
 
 def decode_text(data: bytes, what: str) -> str:
@@ -93,7 +94,7 @@ MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
 MAX_ROWS = 200_000  # appointments (rows, events, entries, messages) in one schedule
 MAX_CELL_CHARS = 10_000  # one CSV cell, one HL7 segment's field (a longer one is an error)
 MAX_JSON_DEPTH = 40  # nesting of arrays and objects in a FHIR file
-FIRST_YEAR, LAST_YEAR = 1900, 2199  # appointment, booking and course dates
+FIRST_YEAR, LAST_YEAR = FIRST_DAY.year, LAST_DAY.year  # the supported date range (vocab)
 
 
 def too_big(what: str) -> InputError:
