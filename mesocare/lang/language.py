@@ -1,0 +1,174 @@
+"""One language and region: its dates and times (CLDR through Babel), its phrase grammar,
+its gettext catalog and its typography.
+
+``en-GB``, the default, formats dates from the same CLDR names without importing Babel (the
+JSON path of ``prep`` stays as fast as before); a test checks it against Babel for every day
+of several years. Every other locale imports Babel once, when first used, and keeps its
+locale data for the rest of the process.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+
+from mesocare.lang.grammar import GRAMMARS, Grammar
+from mesocare.lang.tags import DEFAULT_TAG, LANGUAGE_NAMES, Tag
+
+# en-GB, the default, without Babel: CLDR's English names, pattern "EEEE d MMMM y" (as before)
+_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EN_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+EN_GB_DATE_PATTERN = "EEEE d MMMM y"
+
+NBSP = "\u00a0"
+_FR_BEFORE = re.compile(r"(?<=[^\s\d(«])[ \u00a0]?([:;!?])(?=\s|$|»|\))")
+_FR_BEFORE_DIGIT = re.compile(r"(?<=\d) ([:;!?])(?=\s|$)")
+_FR_OPEN = re.compile(r"«[ \u00a0]*")
+_FR_CLOSE = re.compile(r"[ \u00a0]*»")
+
+
+class Language:
+    """A locale mesocare writes in. Get one with :func:`mesocare.lang.get` (cached)."""
+
+    def __init__(self, tag: Tag):
+        self.tag = tag.tag  # "fr-CA"
+        self.code = tag.language  # "fr"
+        self.region = tag.region  # "CA"
+        self.babel_name = tag.babel  # "fr_CA"
+        self.is_default = self.tag == DEFAULT_TAG
+        self.grammar: Grammar = GRAMMARS[self.code](self)
+
+    def __repr__(self) -> str:
+        return f"Language({self.tag!r})"
+
+    # ------------------------------------------------------------------ CLDR (Babel)
+    @cached_property
+    def locale(self):
+        """The Babel locale (imports Babel, loads its data once)."""
+        from babel import Locale
+
+        return Locale.parse(self.babel_name)
+
+    def check(self) -> "Language":
+        """Raise LanguageError when CLDR has no such locale (fr-XX)."""
+        if self.is_default:
+            return self
+        from babel import UnknownLocaleError
+
+        from mesocare.lang.tags import LanguageError
+
+        try:
+            self.locale
+        except (UnknownLocaleError, ValueError):
+            raise LanguageError(
+                f"'{self.tag}' is not a region mesocare knows for {LANGUAGE_NAMES[self.code]}: "
+                f"write the language alone ({self.code}) or a region such as {self.code}-{self.region_example}."
+            ) from None
+        return self
+
+    @property
+    def region_example(self) -> str:
+        from mesocare.lang.tags import LANGUAGES
+
+        return LANGUAGES[self.code]
+
+    @property
+    def english_name(self) -> str:
+        return LANGUAGE_NAMES[self.code]
+
+    @cached_property
+    def display_name(self) -> str:
+        """The language's own name for itself, from CLDR: français (Canada), Deutsch (Deutschland)."""
+        if self.is_default:
+            return "English (United Kingdom)"
+        return self.locale.get_display_name(self.locale)
+
+    def day(self, d: date) -> str:
+        """A date written out in full: Friday 31 May 2024, vendredi 31 mai 2024, Friday, May 31, 2024."""
+        if self.is_default:
+            return f"{_EN_DAYS[d.weekday()]} {d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
+        from babel.dates import format_date
+
+        return format_date(d, "full", locale=self.locale)
+
+    def clock(self, t: datetime | time) -> str:
+        """A time of day: 10:30, 10 h 30 (fr-CA), 10:30 AM (en-US)."""
+        if isinstance(t, datetime):
+            t = t.time().replace(tzinfo=None)
+        if self.is_default:
+            return f"{t.hour:02d}:{t.minute:02d}"
+        from babel.dates import format_time
+
+        return format_time(t, "short", locale=self.locale)
+
+    def short_day(self, d: date) -> str:
+        """A compact date for tables: 10 Jun 2024, 10 juin 2024."""
+        if self.is_default:
+            return f"{d.day} {_EN_MONTHS[d.month - 1][:3]} {d.year}"
+        from babel.dates import format_date
+
+        return format_date(d, "medium", locale=self.locale)
+
+    def number(self, value: float) -> str:
+        if self.is_default:
+            return f"{value:g}"
+        from babel.numbers import format_decimal
+
+        return format_decimal(value, locale=self.locale)
+
+    # ------------------------------------------------------------------ phrases
+    def moment(self, dt: datetime) -> str:
+        return self.grammar.moment(dt)
+
+    def when(self, *args, **kwargs) -> str:
+        return self.typo(self.grammar.when(*args, **kwargs))
+
+    def joined(self, words) -> str:
+        return self.grammar.joined(words)
+
+    def appointment_words(self, start: datetime, timed: bool) -> str:
+        """10:00 on Monday 10 June 2024 / lundi 10 juin 2024 à 10:00 (the day alone when untimed)."""
+        if not timed:
+            return self.day(start.date())
+        return self.typo(self.grammar.appointment(start))
+
+    # ------------------------------------------------------------------ gettext
+    @cached_property
+    def translations(self):
+        from mesocare.lang.catalog import translations
+
+        return translations(self)
+
+    def gettext(self, message: str) -> str:
+        """A template or UI string in this language (the English msgid when English)."""
+        if self.code == "en":
+            return message
+        return self.typo(self.translations.gettext(message))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        if self.code == "en":
+            return singular if n == 1 else plural
+        return self.typo(self.translations.ngettext(singular, plural, n))
+
+    def _(self, message: str, **values) -> str:
+        """gettext, then fill %(name)s placeholders."""
+        text = self.gettext(message)
+        return text % values if values else text
+
+    def n_(self, singular: str, plural: str, n: int, **values) -> str:
+        values.setdefault("num", n)
+        return self.ngettext(singular, plural, n) % values
+
+    # ------------------------------------------------------------------ typography
+    def typo(self, text: str) -> str:
+        """French: a non-breaking space before : ; ! ? and inside « »."""
+        if self.code != "fr" or not text:
+            return text
+        text = _FR_BEFORE.sub(NBSP + r"\1", text)
+        text = _FR_BEFORE_DIGIT.sub(NBSP + r"\1", text)
+        text = _FR_OPEN.sub("«" + NBSP, text)
+        return _FR_CLOSE.sub(NBSP + "»", text)

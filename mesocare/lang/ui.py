@@ -1,0 +1,233 @@
+"""The sentences the core and the renderers put around the rules: banners, section titles,
+the footer, the cover sheet, calendar words. Each goes through the gettext catalog of the
+handout's language (the msgids are today's English, so en-GB output is unchanged).
+
+Templates say their own words with ``{{ _("...") }}``; this module holds the ones built in
+Python. ``N_`` marks a string for extraction without translating it there.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from mesocare.lang.language import Language
+
+
+def N_(message: str) -> str:
+    return message
+
+
+DEFAULT_CLINIC_NAME = N_("Your mesotherapy clinic")
+
+AREA_WORDS = {
+    "face": N_("face"),
+    "neck": N_("neck and décolletage"),
+    "body": N_("body"),
+    "hands": N_("hands"),
+    "scalp": N_("scalp"),
+}
+TECHNIQUE_WORDS = {
+    "needle": N_("needle mesotherapy"),
+    "microneedling": N_("microneedling"),
+    "needleless": N_("needleless mesotherapy"),
+}
+SECTION_TITLES = {
+    "before": N_("Before your appointment"),
+    "day": N_("On the day of your appointment"),
+    "after": N_("After your appointment"),
+    "expect": N_("What to expect"),
+    "talk-first": N_("Talk to us first if"),
+    "call-us": N_("Call us if"),
+    "caution": N_("About your medicines"),
+}
+
+
+def clinic_name(lang: Language, name: str) -> str:
+    """The clinic's own name, or the neutral default in the handout's language."""
+    return lang.gettext(DEFAULT_CLINIC_NAME) if name == DEFAULT_CLINIC_NAME else name
+
+
+def area(lang: Language, code: str) -> str:
+    return lang.gettext(AREA_WORDS[code]) if code in AREA_WORDS else code
+
+
+def areas(lang: Language, codes) -> str:
+    """face and hands; or "body; neck and décolletage" when a name already has an "and"."""
+    names = [area(lang, a) for a in codes]
+    conj = f" {lang.grammar.conjunction('x')} "
+    if len(names) > 1 and any(conj in n for n in names):
+        return lang.typo("; ".join(names))
+    return lang.joined(names)
+
+
+def technique(lang: Language, code: str) -> str:
+    return lang.gettext(TECHNIQUE_WORDS[code]) if code in TECHNIQUE_WORDS else code
+
+
+def section_title(lang: Language, key: str) -> str:
+    return lang.gettext(SECTION_TITLES[key])
+
+
+def past_banner(lang: Language, day: date) -> str:
+    return lang._(
+        "This appointment, on %(day)s, is in the past. "
+        "Check the date with the clinic before you follow these instructions.",
+        day=lang.day(day),
+    )
+
+
+def late_step(lang: Language, name: str, start: date) -> str:
+    """ginkgo biloba (from Friday 31 May 2024)"""
+    return lang._("%(name)s (from %(day)s)", name=name, day=lang.day(start))
+
+
+def late_banner(lang: Language, booked: date, ahead: int, steps: list[str], phone: str | None) -> str:
+    if ahead == 0:
+        lead = lang._("the day of your appointment")
+    else:
+        lead = lang.n_("%(num)d day before your appointment", "%(num)d days before your appointment", ahead)
+    parts = [
+        lang._("You booked on %(day)s, %(lead)s.", day=lang.day(booked), lead=lead),
+        lang._("Some steps below started before you booked: %(steps)s.", steps=lang.joined(steps)),
+        lang._("Call us on %(phone)s before your appointment so we can check what to do.", phone=phone)
+        if phone
+        else lang._("Call us before your appointment so we can check what to do."),
+    ]
+    return " ".join(parts)
+
+
+def call_line(lang: Language, phone: str | None) -> str:
+    return lang._("Our phone number is %(phone)s.", phone=phone) if phone else lang._("Call the clinic.")
+
+
+def footer(lang: Language, version: str, reviewed: date | None, today: date, clinic_rules: bool, credit: str | None) -> str:
+    """Rule set abc123456789, last reviewed ... Made on ... (and, in other languages than the
+    default, the language and its translation record)."""
+    text = lang._("Rule set %(version)s", version=version[:12])
+    if reviewed:
+        text += lang._(", last reviewed %(day)s", day=lang.day(reviewed))
+    text += ". " + lang._("Made on %(day)s.", day=lang.day(today))
+    if clinic_rules:
+        text += " " + lang._("Includes the clinic's own rules.")
+    if not lang.is_default:
+        text += " " + lang._("Language: %(language)s.", language=lang.display_name)
+        if credit:
+            text += " " + credit
+    return text
+
+
+def credit(lang: Language, record: dict | None) -> str | None:
+    """The translation record as one sentence in the handout's language."""
+    if not record or lang.code == "en":
+        return None
+    return lang._(
+        "Translation: %(by)s, %(on)s; it still needs review by a clinician who reads this language.",
+        by=lang.gettext(record.get("by", "")) if record.get("by") == MACHINE_ASSISTED else record.get("by", ""),
+        on=lang.day(date.fromisoformat(record["on"])) if record.get("on") else "",
+    )
+
+
+MACHINE_ASSISTED = N_("machine-assisted translation by the mesocare team")
+
+
+# ----------------------------------------------------------------------------- cover sheet
+def cover_words(lang: Language) -> dict[str, str]:
+    return {
+        "no_time": lang.gettext("no time"),
+        "no_name": lang.gettext("no name"),
+        "unchecked": lang.gettext("Late bookings could not be checked: the schedule has no booking dates."),
+    }
+
+
+def cover_title(lang: Language, day: date | None) -> str:
+    return lang._("Appointments on %(day)s", day=lang.day(day)) if day else lang.gettext("Appointments")
+
+
+def handout_count(lang: Language, n: int) -> str:
+    return lang.n_("%(num)d handout", "%(num)d handouts", n)
+
+
+def made_on(lang: Language, day: date) -> str:
+    return lang._("Made on %(day)s.", day=lang.day(day))
+
+
+# ----------------------------------------------------------------------------- PDF (Typst)
+PDF_WORDS = {
+    "page": N_("Page %(n)s of %(m)s"),
+    "cover_page": N_("Cover sheet, page %(n)s of %(m)s"),
+    "rule_set": N_("Rule set %(version)s"),
+    "patient_id": N_("Patient %(id)s"),
+    "date": N_("Date"),
+    "time": N_("Time"),
+    "area": N_("Area"),
+    "treatment": N_("Treatment"),
+    "on_the_day": N_("On the day"),
+    "phone": N_("Phone: %(phone)s"),
+    "kicker": N_("Your mesotherapy care instructions"),
+    "name": N_("Name:"),
+    "read_first": N_("Please read this first"),
+    "late_tag": N_("started before you booked"),
+    "clinic_tag": N_("clinic rule"),
+    "when": N_("When"),
+    "what": N_("What to do"),
+    "call_on": N_("Call us on %(phone)s."),
+    "call_clinic": N_("Call the clinic."),
+    "read": N_("I have read these instructions."),
+    "signature": N_("Patient signature"),
+    "made": N_("Made on %(day)s. Rule set %(version)s."),
+    "made_reviewed": N_("Made on %(day)s. Rule set %(version)s, last reviewed on %(reviewed)s."),
+    "made_on": N_("Made on %(day)s"),
+    "made_on_label": N_("Made on"),
+    "all_appointments": N_("All appointments"),
+    "cover_kicker": N_("Cover sheet for the nurse"),
+    "appointments": N_("Appointments"),
+    "patients": N_("Patients"),
+    "language": N_("Language"),
+    "no_appointments": N_("No appointments to print."),
+    "not_checked": N_("Not checked"),
+    "to_call_intro": N_(
+        "These patients booked after some steps had already started. "
+        "The clinic should phone each of them before the appointment."
+    ),
+    "step_from": N_("%(name)s from %(day)s"),
+    "phone_them": N_("Phone them and check what to do."),
+    "nobody": N_("No one to call: every patient booked before their first step started."),
+    "rows_skipped": N_("Rows skipped"),
+    "none": N_("None."),
+    "left_out": N_("Left out on purpose"),
+}
+
+
+def split_placeholders(text: str, *names: str) -> list[str]:
+    """"Page %(n)s of %(m)s" -> ["Page ", " of ", ""] (for Typst, which fills in counters)."""
+    import re
+
+    parts = re.split(r"%\((?:" + "|".join(names) + r")\)s", text)
+    return parts
+
+
+# ----------------------------------------------------------------------------- calendar (.ics)
+ICS_WORDS = {
+    "calname": N_("Mesotherapy care plan"),
+    "calname_batch": N_("Mesotherapy care plans"),
+    "before": N_("Before treatment"),
+    "day": N_("Treatment day"),
+    "after": N_("Aftercare"),
+    "see_details": N_("%(label)s: %(name)s - see details"),
+    "questions": N_("Questions: call %(clinic)s on %(phone)s."),
+    "appointment_timed": N_("Your %(technique)s appointment (%(areas)s), %(start)s to %(end)s on %(day)s."),
+    "appointment_untimed": N_(
+        "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: check it with the clinic."
+    ),
+    "clinic_phone": N_("Clinic: %(clinic)s, phone %(phone)s."),
+    "clinic": N_("Clinic: %(clinic)s."),
+    "summary": N_("Mesotherapy appointment at %(clinic)s"),
+    "tomorrow_at": N_("Tomorrow at %(time)s: your mesotherapy appointment at %(clinic)s."),
+    "tomorrow": N_("Tomorrow: your mesotherapy appointment at %(clinic)s."),
+    "said": N_("%(when)s: %(text)s"),
+    "treatment_tomorrow": N_("Tomorrow is your treatment day. %(said)s"),
+    "over": N_("This aftercare step is over from %(moment)s."),
+    "resume_today": N_("From today you no longer need to follow this step: %(text)s"),
+    "resume_now": N_("From now you no longer need to follow this step: %(text)s"),
+    "end_of": N_("End of aftercare: %(name)s"),
+}
