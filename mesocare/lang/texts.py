@@ -104,7 +104,7 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
         raise RuleFileError(display, lines.get((key,)), key, "unknown key: use language, translation, rules and notes")
     if data.get("translation") is not None:
         if not isinstance(data["translation"], dict):
-            raise RuleFileError(display, lines.get(("translation",)), "translation", "must be a mapping with by:, on: and review:")
+            raise RuleFileError(display, lines.get(("translation",)), "translation", "must be a mapping with by:, date: and review:")
         texts.credits.append({k: str(v) for k, v in data["translation"].items()} | {"file": display})
     for kind, fields, store in (("rules", RULE_FIELDS, texts.rules), ("notes", NOTE_FIELDS, texts.notes)):
         section = data.get(kind) or {}

@@ -123,7 +123,7 @@ def credit(lang: Language, record: dict | None) -> str | None:
     return lang._(
         "Translation: %(by)s, %(on)s; it still needs review by a clinician who reads this language.",
         by=lang.gettext(record.get("by", "")) if record.get("by") == MACHINE_ASSISTED else record.get("by", ""),
-        on=lang.day(date.fromisoformat(record["on"])) if record.get("on") else "",
+        on=lang.day(date.fromisoformat(record["date"])) if record.get("date") else "",
     )
 
 

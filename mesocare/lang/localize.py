@@ -1,0 +1,118 @@
+"""The words of each rule and note in the handout's language.
+
+English reads the rule files' own ``name``, ``text`` and ``reason``. Every other language reads
+them from the translation files (:mod:`mesocare.lang.texts`): ours for our rules, the clinic's
+for the rules the clinic wrote or replaced. A rule without a text in the language asked for
+is an error naming the rule, its file and the language; it is never printed in English.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from mesocare.errors import RuleFileError
+from mesocare.lang.language import Language
+from mesocare.lang.tags import LANGUAGE_NAMES
+from mesocare.lang.texts import Texts, load_texts
+
+
+class MissingRuleText(RuleFileError):
+    """A rule or note has no text in the handout's language."""
+
+
+@dataclass(frozen=True)
+class RuleWords:
+    name: str
+    text: str
+    reason: str
+
+
+class Localizer:
+    """Looks up rule and note words in one language for one set of rule folders."""
+
+    def __init__(self, lang: Language, folders: tuple[tuple[str, str], ...] = ()):
+        self.lang = lang
+        self.folders = folders
+        self._texts: Texts | None = None
+
+    @property
+    def texts(self) -> Texts:
+        if self._texts is None:
+            self._texts = load_texts(self.lang, [(Path(f), origin) for f, origin in self.folders])
+        return self._texts
+
+    @property
+    def english(self) -> bool:
+        return self.lang.code == "en"
+
+    def credit(self) -> dict | None:
+        """Our translation record for this language (the clinic's files may add their own)."""
+        if self.english:
+            return None
+        ours = [c for c in self.texts.credits if "by" in c]
+        return ours[0] if ours else None
+
+    def _missing(self, kind: str, item, field: str) -> MissingRuleText:
+        lang = self.lang
+        return MissingRuleText(
+            item.file,
+            item.line or None,
+            field,
+            f"{kind} '{item.id}' has no {LANGUAGE_NAMES[lang.code]} {field} for a handout in {lang.tag}: "
+            f"add it under {kind}s: in lang/{lang.code}.yaml in the folder of {Path(item.file).name}",
+        )
+
+    def rule(self, rule, units: str) -> RuleWords:
+        if self.english:
+            return RuleWords(rule.name, rule.text_for(units), rule.reason)
+        entry = self.texts.entry("rule", rule.id, rule.origin)
+        if entry is None or not entry.text:
+            raise self._missing("rule", rule, "text")
+        text = entry.text_for(units)
+        if units == "us" and rule.text_us and not entry.text_us:
+            raise self._missing("rule", rule, "text.us")
+        if not entry.name:
+            raise self._missing("rule", rule, "name")
+        if not entry.reason:
+            raise self._missing("rule", rule, "reason")
+        return RuleWords(entry.name, text, entry.reason)
+
+    def note(self, note, units: str) -> str:
+        if self.english:
+            return note.text_for(units)
+        entry = self.texts.entry("note", note.id, note.origin)
+        if entry is None or not entry.text:
+            raise self._missing("note", note, "text")
+        if units == "us" and note.text_us and not entry.text_us:
+            raise self._missing("note", note, "text.us")
+        return entry.text_for(units)
+
+    def problems(self, ruleset) -> list[MissingRuleText]:
+        """Every rule and note without its words in this language (for ``rules check``)."""
+        out: list[MissingRuleText] = []
+        if self.english:
+            return out
+        for r in ruleset.rules:
+            entry = self.texts.entry("rule", r.id, r.origin)
+            for field in ("name", "text", "reason"):
+                if entry is None or not getattr(entry, field):
+                    out.append(self._missing("rule", r, field))
+            if r.text_us and entry is not None and entry.text and not entry.text_us:
+                out.append(self._missing("rule", r, "text.us"))
+        for n in ruleset.notes:
+            entry = self.texts.entry("note", n.id, n.origin)
+            if entry is None or not entry.text:
+                out.append(self._missing("note", n, "text"))
+            elif n.text_us and not entry.text_us:
+                out.append(self._missing("note", n, "text.us"))
+        return out
+
+
+@lru_cache(maxsize=32)
+def localizer(tag: str, folders: tuple[tuple[str, str], ...]) -> Localizer:
+    """One Localizer per language and rule folders, per process."""
+    from mesocare import lang
+
+    return Localizer(lang.get(tag), folders)
