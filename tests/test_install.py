@@ -33,6 +33,11 @@ def test_wheel_ships_rules_templates_and_schemas(wheel):
     for f in REPO.joinpath("templates").glob("*.j2"):
         assert f"mesocare/templates/{f.name}" in names
     assert "mesocare/schemas/handout.schema.json" in names
+    for po in REPO.joinpath("mesocare", "locales").glob("*/LC_MESSAGES/mesocare.po"):
+        code = po.parent.parent.name
+        assert f"mesocare/locales/{code}/LC_MESSAGES/mesocare.mo" in names  # compiled by the build hook
+    for f in REPO.joinpath("instructions", "lang").glob("*.yaml"):
+        assert f"mesocare/instructions/lang/{f.name}" in names
     assert "mesocare/instructions/rules.schema.json" in names
 
 
@@ -59,3 +64,12 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path):
         capture_output=True, text=True, env=env, cwd=elsewhere,
     )
     assert html.returncode == 0 and "<!DOCTYPE html>" in html.stdout
+    # the compiled catalogs are found and read with the standard library alone
+    code = (
+        "import sys; from mesocare import lang; "
+        "print(lang.get('fr').gettext('What to expect')); print(lang.get('pt-BR').gettext('Call us if')); "
+        "print(lang.get('de').translations.chain[0].__class__.__module__); "
+        "print('babel.messages' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=elsewhere, check=True)
+    assert out.stdout.splitlines() == ["À quoi vous attendre", "Ligue para nós se", "gettext", "False"]

@@ -30,12 +30,19 @@ def catalog_files(code: str) -> tuple[Path, Path]:
     return folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
 
 
+def _in_checkout() -> bool:
+    return (locales_dir().parent.parent / "pyproject.toml").is_file()
+
+
 def _load(code: str) -> gettext.GNUTranslations | None:
+    """The compiled catalog (stdlib gettext, no Babel). In a checkout whose .po was edited
+    since the last build, the .po is compiled in memory instead, so a translator sees the edit."""
     po, mo = catalog_files(code)
-    if mo.is_file() and (not po.is_file() or mo.stat().st_mtime_ns >= po.stat().st_mtime_ns):
+    stale = _in_checkout() and po.is_file() and (not mo.is_file() or mo.stat().st_mtime_ns < po.stat().st_mtime_ns)
+    if mo.is_file() and not stale:
         with mo.open("rb") as f:
             return gettext.GNUTranslations(f)
-    if po.is_file():  # a checkout whose .po was edited since the last build: compile it now
+    if po.is_file() and _in_checkout():
         return gettext.GNUTranslations(io.BytesIO(compile_po(po)))
     return None
 
