@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from mesocare import words
+from mesocare import lang as languages
 from mesocare.dates import appointment_times, check_day, instant, is_late, item_status, window_span
 from mesocare.errors import PastAppointmentError
 from mesocare.model import Clinic, Handout, Item, Note, Request
@@ -20,7 +20,25 @@ SCHEMA_ID = "mesocare.handout/1"
 PHASE_ORDER = {phase: i for i, phase in enumerate(PHASES)}
 
 
+def rule_folders(clinic: Clinic) -> tuple[tuple[str, str], ...]:
+    """Our rule folder and the clinic's: where each language's rule texts are looked up."""
+    from mesocare.resources import instructions_dir
+
+    ours = ((str(instructions_dir()), "mesocare"),)
+    return ours + (((clinic.rules_dir, "clinic"),) if clinic.rules_dir else ())
+
+
 def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: date, strict: bool = False) -> Handout:
+    """The handout in the patient's language (``request.language``), else the clinic's.
+
+    Raises LanguageError for a language mesocare does not write, and MissingRuleText when a
+    rule has no text in it.
+    """
+    from mesocare.lang import ui
+    from mesocare.lang.localize import localizer
+
+    lang = languages.get(request.language or clinic.language)
+    local = localizer(lang.tag, rule_folders(clinic))
     check_day(today, "today")
     if request.booked is not None:
         check_day(request.booked, "booking date")
@@ -40,10 +58,7 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
             f"the appointment date {request.date.isoformat()} is before today ({today.isoformat()}); "
             "the handout is marked as past."
         )
-        banners.append(
-            f"This appointment, on {words.day(request.date)}, is in the past. "
-            "Check the date with the clinic before you follow these instructions."
-        )
+        banners.append(ui.past_banner(lang, request.date))
 
     spans: dict[str, tuple] = {}
 
@@ -61,22 +76,23 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
         start, end = span(rule)
         if end is not None and instant(end) <= instant(start):
             continue  # an empty window: e.g. "until the course ends" for a one-session course
-        open_end = " until your last session" if rule.window.until == "course-end" and not course_known else ""
+        open_end = rule.window.until == "course-end" and not course_known
+        words = local.rule(rule, clinic.units)
         items.append(
             Item(
                 rule=rule.id,
-                name=rule.name,
+                name=words.name,
                 phase=rule.phase,
                 start=start,
                 end=end,
                 status=item_status(start, end, today, tz),
                 late=is_late(start, appt, request.booked),
-                text=rule.text_for(clinic.units),
-                when=words.when(
+                text=words.text,
+                when=lang.when(
                     rule.phase, start, end, appt.start, appt.end, open_end,
                     until_appointment=rule.window.until == "appointment", timed=appt.timed,
                 ),
-                reason=rule.reason,
+                reason=words.reason,
                 source=rule.source,
                 basis=rule.basis,
                 prescription=rule.prescription is not None,
@@ -89,21 +105,12 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
 
     late = [i for i in items if i.late]
     if late:
-        listed = words.joined([f"{i.name} (from {words.day(i.start.date())})" for i in late])
-        phone = f" on {clinic.phone}" if clinic.phone else ""
+        steps = [ui.late_step(lang, i.name, i.start.date()) for i in late]
         ahead = (request.date - request.booked).days
-        lead = {0: "the day of your appointment", 1: "1 day before your appointment"}.get(
-            ahead, f"{ahead} days before your appointment"
-        )
-        banners.insert(
-            0,
-            f"You booked on {words.day(request.booked)}, {lead}. "
-            f"Some steps below started before you booked: {listed}. "
-            f"Call us{phone} before your appointment so we can check what to do.",
-        )
+        banners.insert(0, ui.late_banner(lang, request.booked, ahead, steps, clinic.phone))
 
     notes = tuple(
-        Note(id=n.id, section=n.section, text=n.text_for(clinic.units), source=n.source, origin=n.origin)
+        Note(id=n.id, section=n.section, text=local.note(n, clinic.units), source=n.source, origin=n.origin)
         for n in ruleset.notes
         if n.areas is None or any(a in n.areas for a in request.areas)
     )
@@ -130,6 +137,8 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
         reviewed_on=ruleset.reviewed_on,
         clinic_rules=clinic_ids,
         appointment_id=request.appointment_id,
+        language=lang.tag,
+        translation=ui.credit(lang, local.credit()),
     )
 
 
@@ -141,6 +150,7 @@ def handout_dict(h: Handout) -> dict[str, Any]:
     """The contract's JSON object for one appointment. Keys may be added, never renamed."""
     return {
         "schema": SCHEMA_ID,
+        "language": h.language,
         "appointment": {
             "start": h.start.isoformat(),
             "end": h.end.isoformat(),

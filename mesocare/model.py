@@ -31,6 +31,8 @@ class Clinic:
     holidays_subdiv: str | None = None
     services: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> {area, technique}
     reviewed_by: str | None = None  # the clinician who signed off the rules in force; None: not yet
+    language: str = "en-GB"  # the clinic's language (BCP 47): handouts without one, cover sheets
+    languages: tuple[str, ...] = ()  # every language the clinic hands out (rules check checks them)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class Handout:
     reviewed_on: date | None  # the latest review date in the rule set
     clinic_rules: tuple[str, ...] = ()  # ids of rules that came from the clinic's folder
     appointment_id: str | None = None  # the booking system's id, when known
+    language: str = "en-GB"  # the handout's language tag (BCP 47)
+    translation: str | None = None  # the translation record, in that language (None: English)
 
     @property
     def timezone(self) -> str:

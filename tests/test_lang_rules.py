@@ -141,9 +141,9 @@ def test_broken_translation_files_name_file_and_line(tmp_path, content, problem)
     folder = tmp_path / "rules"
     (folder / "lang").mkdir(parents=True)
     (folder / "lang" / "fr.yaml").write_text(content, encoding="utf-8")
-    from mesocare.errors import RuleFileError
+    from mesocare.errors import MesocareError
     from mesocare.lang.texts import load_texts
 
-    with pytest.raises(RuleFileError) as e:
+    with pytest.raises(MesocareError) as e:
         load_texts(lang.get("fr"), [(folder, "clinic")])
     assert problem in str(e.value) and "fr.yaml" in str(e.value)

@@ -85,15 +85,16 @@ def _words(value, file: str, line: int | None, where: str) -> tuple[str | None, 
 
 def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
     """Overlay one translation file onto ``texts``; raise RuleFileError naming file and line."""
-    try:
-        from mesocare.yamlload import load_yaml_with_lines
-    except ImportError:  # pragma: no cover (before the YAML loader moved)
-        from mesocare.rulefile import load_yaml_with_lines
+    from mesocare.yamlload import load_yaml_with_lines, read_text
 
     display = _display(path)
-    raw = path.read_bytes()
+    try:
+        text = read_text(path, display)
+    except OSError as e:
+        raise RuleFileError(display, None, None, f"cannot be read ({e.strerror or e.__class__.__name__})") from None
+    raw = text.encode("utf-8")
     texts.files.append(display)
-    data, lines = load_yaml_with_lines(raw.decode("utf-8"), display)
+    data, lines = load_yaml_with_lines(text, display)
     if data is None:
         return
     if not isinstance(data, dict):

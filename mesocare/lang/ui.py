@@ -100,20 +100,32 @@ def call_line(lang: Language, phone: str | None) -> str:
     return lang._("Our phone number is %(phone)s.", phone=phone) if phone else lang._("Call the clinic.")
 
 
-def footer(lang: Language, version: str, reviewed: date | None, today: date, clinic_rules: bool, credit: str | None) -> str:
-    """Rule set abc123456789, last reviewed ... Made on ... (and, in other languages than the
-    default, the language and its translation record)."""
+def footer(
+    lang: Language,
+    version: str,
+    dated: date | None,
+    reviewed_by: str | None,
+    today: date,
+    clinic_rules: bool,
+    credit: str | None,
+) -> str:
+    """Rule set abc123456789, dated ...; reviewed by ... Made on ... (and, in every language
+    but the default, the language and its translation record)."""
     text = lang._("Rule set %(version)s", version=version[:12])
-    if reviewed:
-        text += lang._(", last reviewed %(day)s", day=lang.day(reviewed))
+    if dated:
+        text += lang._(", dated %(day)s", day=lang.day(dated))
+    if reviewed_by:
+        text += lang._("; reviewed by %(name)s", name=reviewed_by)
+    else:
+        text += lang.gettext("; not yet reviewed by a clinician")
     text += ". " + lang._("Made on %(day)s.", day=lang.day(today))
     if clinic_rules:
-        text += " " + lang._("Includes the clinic's own rules.")
+        text += " " + lang.gettext("Includes the clinic's own rules.")
     if not lang.is_default:
         text += " " + lang._("Language: %(language)s.", language=lang.display_name)
         if credit:
             text += " " + credit
-    return text
+    return lang.typo(text)
 
 
 def credit(lang: Language, record: dict | None) -> str | None:
@@ -145,6 +157,18 @@ def cover_title(lang: Language, day: date | None) -> str:
 
 def handout_count(lang: Language, n: int) -> str:
     return lang.n_("%(num)d handout", "%(num)d handouts", n)
+
+
+PAST_MARK = N_("(past)")
+
+
+def past_warning(lang: Language, count: int) -> str:
+    """The cover sheet's warning when some appointments are before today."""
+    return lang.n_(
+        "%(num)d appointment is in the past (marked past): check its date before you give out its handout.",
+        "%(num)d appointments are in the past (marked past): check their dates before you give out their handouts.",
+        count,
+    )
 
 
 def made_on(lang: Language, day: date) -> str:

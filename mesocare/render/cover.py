@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mesocare import words
+from mesocare import lang as languages
+from mesocare.lang import ui
 from mesocare.model import Batch, Handout
-from mesocare.render.templating import area_words
 
 
 @dataclass(frozen=True)
@@ -17,51 +17,74 @@ class CoverRow:
     area: str
     late: str  # "ginkgo biloba (from Friday 31 May 2024), ..." or ""
     past: bool = False  # the appointment is before today: its time reads "10:00 (past)"
+    language: str = ""  # the handout's language, in the cover's language: "French (France)"
 
 
-PAST_MARK = " (past)"
+def cover_language(batch: Batch):
+    """The cover sheet is for the nurse: in the clinic's language, whatever the patients read."""
+    return languages.get(batch.clinic.language)
 
 
-def past_warning(count: int) -> str:
+def past_warning(count: int, lang=None) -> str:
     """The cover sheet's warning when some appointments are before today (as their handouts say)."""
-    if count == 1:
-        return "1 appointment is in the past (marked past): check its date before you give out its handout."
-    return f"{count} appointments are in the past (marked past): check their dates before you give out their handouts."
+    return ui.past_warning(lang or languages.get(None), count)
 
 
-def who(h: Handout) -> str:
-    return h.patient_name or h.patient_id or "no name"
+def who(h: Handout, lang=None) -> str:
+    return h.patient_name or h.patient_id or (lang or languages.get(None)).gettext("no name")
+
+
+def language_name(tag: str, lang) -> str:
+    """A handout's language as the nurse reads it: "French (Canada)" on an English cover sheet."""
+    if lang.is_default and tag == languages.DEFAULT_TAG:
+        return "English (United Kingdom)"
+    return languages.get(tag).locale.get_display_name(lang.locale)
+
+
+def mixed_languages(batch: Batch) -> bool:
+    """True when some handout is not in the cover sheet's language (the cover then lists them)."""
+    tag = cover_language(batch).tag
+    return any(h.language != tag for h in batch.handouts)
 
 
 def cover_rows(batch: Batch) -> list[CoverRow]:
+    lang = cover_language(batch)
+    mark = " " + lang.gettext(ui.PAST_MARK)
+    show = mixed_languages(batch)
     return [
         CoverRow(
-            time=(words.clock(h.start) if h.timed else "no time") + (PAST_MARK if h.past else ""),
-            day=words.day(h.start.date()),
-            who=who(h),
-            area=area_words(h.areas),
-            late=words.joined([f"{i.name} (from {words.day(i.start.date())})" for i in h.late_items]),
+            time=(lang.clock(h.start) if h.timed else lang.gettext("no time")) + (mark if h.past else ""),
+            day=lang.day(h.start.date()),
+            who=who(h, lang),
+            area=ui.areas(lang, h.areas),
+            late=lang.joined([ui.late_step(lang, i.name, i.start.date()) for i in h.late_items]),
             past=h.past,
+            language=language_name(h.language, lang) if show else "",
         )
         for h in batch.handouts
     ]
 
 
 def cover_context(batch: Batch) -> dict:
+    from mesocare.render.view import html_lang
+
+    lang = cover_language(batch)
     rows = cover_rows(batch)
-    title = f"Appointments on {words.day(batch.day)}" if batch.day else "Appointments"
     count = len(batch.handouts)
     return {
         "batch": batch,
+        "lang": lang,
+        "html_lang": html_lang(lang.tag),
+        "show_language": mixed_languages(batch),
         "clinic": batch.clinic,
-        "title": title,
-        "count": f"{count} handout{'s' if count != 1 else ''}",
+        "title": ui.cover_title(lang, batch.day),
+        "count": ui.handout_count(lang, count),
         "rows": rows,
-        "past": past_warning(sum(r.past for r in rows)) if any(r.past for r in rows) else "",
+        "past": past_warning(sum(r.past for r in rows), lang) if any(r.past for r in rows) else "",
         "to_call": [r for r in rows if r.late],
         "booking_checked": batch.booking_checked,
-        "unchecked": "Late bookings could not be checked: the schedule has no booking dates.",
+        "unchecked": lang.gettext("Late bookings could not be checked: the schedule has no booking dates."),
         "skipped": [str(p) for p in batch.errors],
         "notices": [str(p) for p in batch.problems if not p.error],
-        "made": f"Made on {words.day(batch.today)}.",
+        "made": ui.made_on(lang, batch.today),
     }

@@ -34,7 +34,8 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from mesocare import words
+from mesocare import lang as languages
+from mesocare.lang.ui import N_
 from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
 from mesocare.render.ics_events import PlannedEvent, events, patient_key, uid
@@ -44,8 +45,8 @@ from mesocare.render.printable import printable
 
 UTC = timezone.utc
 PRODID = "-//mesocare//handout//EN"
-CALNAME = "Mesotherapy care plan"
-BATCH_CALNAME = "Mesotherapy care plans"
+CALNAME = N_("Mesotherapy care plan")
+BATCH_CALNAME = N_("Mesotherapy care plans")
 
 
 def _written(dt: datetime) -> datetime:
@@ -209,7 +210,8 @@ def render(
     planned = events(h)
     patient = patient_key(h)
     appt = _appointment_key(h, appointment_key)
-    cal = _new_calendar(CALNAME, h.timezone, h.clinic)
+    lang = languages.get(h.language)
+    cal = _new_calendar(lang.gettext(CALNAME), h.timezone, h.clinic)
     _add_events(
         cal,
         planned,
@@ -222,12 +224,12 @@ def render(
     return _finish(cal, [h.timezone], planned, h.today)
 
 
-def _label(h: Handout, n: int) -> str:
+def _label(h: Handout, n: int, lang=None) -> str:
     if h.patient_name and h.patient_name.strip():
         return " ".join(h.patient_name.split())
     if h.patient_id and h.patient_id.strip():
         return h.patient_id.strip()
-    return f"Patient {n}"
+    return (lang or languages.get(None))._("Patient %(id)s", id=n)
 
 
 def render_batch(batch: Batch, *, alarms: bool = True, stamp: datetime | None = None, **_options) -> str:
@@ -236,7 +238,8 @@ def render_batch(batch: Batch, *, alarms: bool = True, stamp: datetime | None = 
     patient's own file and the batch agree; a second appointment of the same patient on the
     same day gets its own."""
     tz_name = batch.clinic.timezone
-    name = BATCH_CALNAME + (f" for {words.day(batch.day)}" if batch.day else "")
+    lang = languages.get(batch.clinic.language)  # the clinic's calendar: in the clinic's language
+    name = lang._("Mesotherapy care plans for %(day)s", day=lang.day(batch.day)) if batch.day else lang.gettext(BATCH_CALNAME)
     cal = _new_calendar(name, tz_name, batch.clinic)
     organizer = _organizer(batch.clinic)
     dtstamp = _dtstamp(batch.today, stamp)
@@ -255,7 +258,7 @@ def render_batch(batch: Batch, *, alarms: bool = True, stamp: datetime | None = 
             planned,
             uid_of=lambda key, h=h, patient=patient, appt=appt: uid(h.clinic.name, patient, appt, key),
             dtstamp=dtstamp,
-            label=_label(h, n),
+            label=_label(h, n, lang),
             alarms=alarms,
             organizer=organizer,
         )

@@ -59,9 +59,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from mesocare import words
+from mesocare import lang as languages
 from mesocare.dates import local_midnight, normalize, zone
-from mesocare.model import AREA_WORDS, TECHNIQUE_WORDS, Handout, Item
+from mesocare.lang import ui
+from mesocare.lang.language import Language
+from mesocare.model import Handout, Item
 
 UID_DOMAIN = "mesocare"
 SUMMARY_LIMIT = 100
@@ -70,7 +72,7 @@ MORNING = time(9, 0)  # reminders on the day something starts or ends
 EVENING = time(18, 0)  # reminders the evening before the treatment day
 EARLIEST = time(7, 0)  # a reminder "at the start" earlier than this moves to the evening before
 
-PHASE_LABELS = {"before": "Before treatment", "day": "Treatment day", "after": "Aftercare"}
+PHASE_LABELS = {"before": ui.N_("Before treatment"), "day": ui.N_("Treatment day"), "after": ui.N_("Aftercare")}
 
 
 @dataclass
@@ -121,12 +123,13 @@ def _reminder_for_start(start: datetime, tz: ZoneInfo) -> datetime:
     return _at(local.date() - timedelta(days=1), EVENING, tz)
 
 
-def _summary(item: Item) -> str:
+def _summary(item: Item, lang: Language | None = None) -> str:
     """The item's own text when it is short; never a cut text, else a neutral title."""
+    lang = lang or languages.get(None)
     text = _text(item)
     if len(text) <= SUMMARY_LIMIT:
         return text
-    return f"{PHASE_LABELS[item.phase]}: {item.name} - see details"
+    return lang._("%(label)s: %(name)s - see details", label=lang.gettext(PHASE_LABELS[item.phase]), name=item.name)
 
 
 def _text(item: Item) -> str:
@@ -137,64 +140,78 @@ def _description(item: Item, *lead: str) -> str:
     return "\n".join([*lead, item.when, _text(item)])
 
 
-def _contact_line(handout: Handout) -> str | None:
+def _clinic_name(handout: Handout, lang: Language) -> str:
+    return ui.clinic_name(lang, handout.clinic.name)
+
+
+def _contact_line(handout: Handout, lang: Language) -> str | None:
     if handout.clinic.phone:
-        return f"Questions: call {handout.clinic.name} on {handout.clinic.phone}."
+        return lang._("Questions: call %(clinic)s on %(phone)s.", clinic=_clinic_name(handout, lang), phone=handout.clinic.phone)
     return None
 
 
-def _with_contact(text: str, handout: Handout) -> str:
-    line = _contact_line(handout)
+def _with_contact(text: str, handout: Handout, lang: Language) -> str:
+    line = _contact_line(handout, lang)
     return f"{text}\n\n{line}" if line else text
 
 
-def _appointment_event(h: Handout, tz: ZoneInfo) -> PlannedEvent:
+def _appointment_event(h: Handout, tz: ZoneInfo, lang: Language) -> PlannedEvent:
     clinic = h.clinic
+    name = _clinic_name(h, lang)
     day = h.start.astimezone(tz).date()
-    what = TECHNIQUE_WORDS.get(h.technique, h.technique)
-    areas = words.joined([AREA_WORDS.get(a, a) for a in h.areas])
+    what = ui.technique(lang, h.technique)
+    areas = lang.joined([ui.area(lang, a) for a in h.areas])
     lines = [*h.banners]
     if h.timed:
-        lines.append(f"Your {what} appointment ({areas}), {words.clock(h.start.astimezone(tz))} to "
-                     f"{words.clock(h.end.astimezone(tz))} on {words.day(day)}.")
+        lines.append(lang._(
+            "Your %(technique)s appointment (%(areas)s), %(start)s to %(end)s on %(day)s.",
+            technique=what, areas=areas, start=lang.clock(h.start.astimezone(tz)),
+            end=lang.clock(h.end.astimezone(tz)), day=lang.day(day),
+        ))
     else:
-        lines.append(f"Your {what} appointment ({areas}) on {words.day(day)}. "
-                     "No time was given: check it with the clinic.")
-    lines.append(f"Clinic: {clinic.name}" + (f", phone {clinic.phone}." if clinic.phone else "."))
-    when = f" at {words.clock(h.start.astimezone(tz))}" if h.timed else ""
+        lines.append(lang._(
+            "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: check it with the clinic.",
+            technique=what, areas=areas, day=lang.day(day),
+        ))
+    if clinic.phone:
+        lines.append(lang._("Clinic: %(clinic)s, phone %(phone)s.", clinic=name, phone=clinic.phone))
+    else:
+        lines.append(lang._("Clinic: %(clinic)s.", clinic=name))
+    if h.timed:
+        alarm = lang._("Tomorrow at %(time)s: your mesotherapy appointment at %(clinic)s.",
+                       time=lang.clock(h.start.astimezone(tz)), clinic=name)
+    else:
+        alarm = lang._("Tomorrow: your mesotherapy appointment at %(clinic)s.", clinic=name)
     return PlannedEvent(
         key="appointment",
         role="appointment",
         rule=None,
-        summary=f"Mesotherapy appointment at {clinic.name}",
+        summary=lang._("Mesotherapy appointment at %(clinic)s", clinic=name),
         description="\n".join(lines),
         start=h.start if h.timed else day,
         end=h.end if h.timed else None,
-        alarm=Reminder(
-            _at(day - timedelta(days=1), EVENING, tz),
-            f"Tomorrow{when}: your mesotherapy appointment at {clinic.name}.",
-        ),
-        location=clinic.name,
-        contact=f"{clinic.name}, {clinic.phone}" if clinic.phone else None,
+        alarm=Reminder(_at(day - timedelta(days=1), EVENING, tz), alarm),
+        location=name,
+        contact=f"{name}, {clinic.phone}" if clinic.phone else None,
         busy=True,
     )
 
 
-def _item_events(h: Handout, item: Item, tz: ZoneInfo) -> list[PlannedEvent]:
+def _item_events(h: Handout, item: Item, tz: ZoneInfo, lang: Language) -> list[PlannedEvent]:
     start_day = item.start.astimezone(tz).date()
-    details = _with_contact(_description(item), h)
-    said = f"{item.when}: {_text(item)}"
+    details = _with_contact(_description(item), h, lang)
+    said = lang._("%(when)s: %(text)s", when=item.when, text=_text(item))
     if item.phase == "before":
         if _is_midnight(item.start, tz):
             alarm = Reminder(_at(start_day, MORNING, tz), said)
-            return [PlannedEvent(item.rule, "before", item.rule, _summary(item), details, start_day, None, alarm)]
+            return [PlannedEvent(item.rule, "before", item.rule, _summary(item, lang), details, start_day, None, alarm)]
         # an hour window (caffeine 24 hours before): a timed event up to the appointment
         end = item.end if item.end is not None and item.end > item.start else None
         alarm = Reminder(_reminder_for_start(item.start, tz), said)
-        return [PlannedEvent(item.rule, "before", item.rule, _summary(item), details, item.start, end, alarm)]
+        return [PlannedEvent(item.rule, "before", item.rule, _summary(item, lang), details, item.start, end, alarm)]
     if item.phase == "day":
-        alarm = Reminder(_at(start_day - timedelta(days=1), EVENING, tz), f"Tomorrow is your treatment day. {said}")
-        return [PlannedEvent(item.rule, "day", item.rule, _summary(item), details, start_day, None, alarm)]
+        alarm = Reminder(_at(start_day - timedelta(days=1), EVENING, tz), lang._("Tomorrow is your treatment day. %(said)s", said=said))
+        return [PlannedEvent(item.rule, "day", item.rule, _summary(item, lang), details, start_day, None, alarm)]
 
     # after: an empty window (it ends as it starts) has nothing to remind
     if item.end is not None and item.end <= item.start:
@@ -205,28 +222,33 @@ def _item_events(h: Handout, item: Item, tz: ZoneInfo) -> list[PlannedEvent]:
             start, alarm_at = start_day, _at(start_day, MORNING, tz)
         else:
             start, alarm_at = item.start, item.start
-        found.append(PlannedEvent(f"{item.rule}/start", "after-start", item.rule, _summary(item), details,
+        found.append(PlannedEvent(f"{item.rule}/start", "after-start", item.rule, _summary(item, lang), details,
                              start, None, Reminder(alarm_at, said)))
     if item.end is not None:
         end_local = item.end.astimezone(tz)
         if _is_midnight(item.end, tz):
             # whole days: the window ends at 24:00, the patient may resume on this day
-            start, alarm_at, lead = end_local.date(), _at(end_local.date(), MORNING, tz), "From today"
+            start, alarm_at = end_local.date(), _at(end_local.date(), MORNING, tz)
+            resume = lang._("From today you no longer need to follow this step: %(text)s", text=_text(item))
         else:
-            start, alarm_at, lead = item.end, item.end, "From now"
-        over = f"This aftercare step is over from {words.moment(end_local)}."
-        found.append(PlannedEvent(f"{item.rule}/end", "after-end", item.rule, f"End of aftercare: {item.name}",
-                             _with_contact(_description(item, over), h), start, None,
-                             Reminder(alarm_at, f"{lead} you no longer need to follow this step: {_text(item)}")))
+            start, alarm_at = item.end, item.end
+            resume = lang._("From now you no longer need to follow this step: %(text)s", text=_text(item))
+        phrase = lang.grammar.from_(end_local)
+        over = lang._("This aftercare step is over from %(moment)s.", moment=lang.grammar.moment(end_local),
+                      **{"from": phrase[:1].lower() + phrase[1:]})
+        found.append(PlannedEvent(f"{item.rule}/end", "after-end", item.rule, lang._("End of aftercare: %(name)s", name=item.name),
+                             _with_contact(_description(item, over), h, lang), start, None,
+                             Reminder(alarm_at, resume)))
     return found
 
 
 def events(h: Handout) -> list[PlannedEvent]:
     """The appointment, then each item's events, in the handout's order."""
     tz = zone(h.timezone)
-    planned = [_appointment_event(h, tz)]
+    lang = languages.get(h.language)
+    planned = [_appointment_event(h, tz, lang)]
     for item in h.items:
-        planned.extend(_item_events(h, item, tz))
+        planned.extend(_item_events(h, item, tz, lang))
     return planned
 
 

@@ -30,10 +30,13 @@ from mesocare.render.printable import printable, printable_value
 MAX_TEXT = 1_000_000  # the longest string or list a template may build with * or **
 
 
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")  # ASCII spaces only: no-break spaces (French « », " :") stay
+
+
 def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
     """Wrap a paragraph; ``first`` is the first line's prefix (a bullet), ``indent`` the rest's."""
     return textwrap.fill(
-        " ".join(str(text).split()),
+        " ".join(_SPACES.split(str(text).strip(" \t\n\r\f\v"))),
         width=width,
         initial_indent=indent if first is None else first,
         subsequent_indent=indent,
@@ -195,7 +198,16 @@ def template_errors(name: str, clinic_dir: str | None):
         raise TemplateError(f"{_where(e, name, folders)}: the template failed ({type(e).__name__}).") from None
 
 
-def render_template(name: str, clinic_dir: str | None, env=None, **context) -> str:
-    """Render template ``name`` (the clinic's, else ours) with ``context``; errors as TemplateError."""
+def render_template(name: str, clinic_dir: str | None, env=None, lang=None, **context) -> str:
+    """Render template ``name`` (the clinic's, else ours) with ``context``; errors as TemplateError.
+
+    ``lang`` (a mesocare.lang.Language; the context's ``lang`` when not given, else the default)
+    installs that language's gettext catalog and date filters (``{{ _("...") }}``).
+    """
+    from mesocare import lang as languages
+    from mesocare.lang.jinja import for_language
+
+    lang = lang or context.get("lang") or languages.get(None)
     with template_errors(name, clinic_dir):
-        return (env or environment(clinic_dir)).get_template(name).render(**context)
+        env = for_language(env or environment(clinic_dir), lang)
+        return env.get_template(name).render(**context)

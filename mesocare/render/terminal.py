@@ -8,7 +8,8 @@ recolour or rewrite the screen. Bullet lines that wrap are indented under their 
 
 from __future__ import annotations
 
-from mesocare.model import TECHNIQUE_WORDS, Handout
+from mesocare.lang import ui
+from mesocare.model import Handout
 from mesocare.render.printable import printable
 from mesocare.render.view import context
 
@@ -39,42 +40,49 @@ def renderables(handout: Handout):
     from rich.text import Text
 
     c = context(handout)
-    clinic = handout.clinic
+    lang = c["lang"]
+    _ = lang.gettext
+    clinic = c["clinic"]
     parts = []
     head = _text(clinic.name, style="bold cyan")
     if clinic.phone:
-        head.append(printable(f"\nPhone: {clinic.phone}"), style="cyan")
+        head.append(printable("\n" + lang._("Phone: %(phone)s", phone=clinic.phone)), style="cyan")
     parts.append(head)
     who = Text()
+
+    def labelled(message: str, name: str, value: str, **rest: str) -> None:
+        """"Instructions for <b>Ana</b>": the label in the language's word order, the value bold."""
+        before, after = ui.split_placeholders(_(message), name)
+        who.append(before % rest if rest else before)
+        who.append(value, style="bold")
+        who.append(after % rest if rest else after)
+
     if c["patient"]:
-        who.append("Instructions for ")
-        who.append(printable(c["patient"], newlines=False), style="bold")
+        labelled("Instructions for %(name)s", "name", printable(c["patient"], newlines=False))
         who.append("\n")
-    who.append("Your appointment: ")
-    who.append(c["appointment"], style="bold")
-    who.append("\nArea: ")
-    who.append(c["area"], style="bold")
-    who.append(f" ({TECHNIQUE_WORDS.get(handout.technique, handout.technique)})")
+    labelled("Your appointment: %(when)s", "when", c["appointment"])
+    who.append("\n")
+    labelled("Area: %(area)s (%(technique)s)", "area", c["area"], technique=ui.technique(lang, handout.technique))
     parts.append(who)
     parts.append(Text(""))
     for banner in c["banners"]:
-        parts.append(Panel(_text(banner), title="Important", border_style="bold red", title_align="left"))
+        parts.append(Panel(_text(banner), title=_("Important"), border_style="bold red", title_align="left"))
     for s in c["sections"]:
         parts.append(Text(""))
         parts.append(Rule(_text(s.title, style="bold"), align="left", style="cyan"))
         if s.items:
             table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=True, pad_edge=False, leading=1)
-            table.add_column("When", style="bold", ratio=2)
-            table.add_column("What to do", ratio=3)
+            table.add_column(_("When"), style="bold", ratio=2)
+            table.add_column(_("What to do"), ratio=3)
             for i in s.items:
                 what = _text(i.text)
                 if i.origin == "clinic":
-                    what.append(" (clinic rule)", style="dim")
+                    what.append(" " + _("(clinic rule)"), style="dim")
                 when = _text(i.when)
                 if i.status == "passed":
-                    when.append(" (passed)", style="dim")
+                    when.append(" " + _("(passed)"), style="dim")
                 if i.late:
-                    when.append(" (started before booking)", style="bold red")
+                    when.append(" " + _("(started before booking)"), style="bold red")
                 table.add_row(when, what)
             parts.append(table)
         for n in s.notes:

@@ -5,11 +5,11 @@ The sections, their titles and their order are decided once here; templates only
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from mesocare import words
+from mesocare import lang as languages
+from mesocare.lang import ui
 from mesocare.model import Handout, Item, Note
-from mesocare.render.templating import area_words
 
 
 @dataclass(frozen=True)
@@ -21,43 +21,56 @@ class Section:
     closing: str | None = None  # a last line (the phone number under "Call us if")
 
 
+def language(h: Handout):
+    return languages.get(h.language)
+
+
 def appointment_words(h: Handout) -> str:
-    """10:00 on Monday 10 June 2024 (or the day alone when untimed)."""
-    return words.moment(h.start) if h.timed else words.day(h.start.date())
+    """10:00 on Monday 10 June 2024 (or the day alone when untimed), in the handout's language."""
+    return language(h).appointment_words(h.start, h.timed)
 
 
 def sections(h: Handout) -> list[Section]:
-    phone = h.clinic.phone
-    call = f"Our phone number is {phone}." if phone else "Call the clinic."
+    lang = language(h)
+    title = lambda key: ui.section_title(lang, key)  # noqa: E731
     out = [
-        Section("before", "Before your appointment", items=h.phase("before")),
-        Section("day", "On the day of your appointment", items=h.phase("day")),
-        Section("after", "After your appointment", items=h.phase("after"), notes=h.section("after")),
-        Section("expect", "What to expect", notes=h.section("expect")),
-        Section("talk-first", "Talk to us first if", notes=h.section("talk-first")),
-        Section("call-us", "Call us if", notes=h.section("call-us"), closing=call),
-        Section("caution", "About your medicines", notes=h.section("caution")),
+        Section("before", title("before"), items=h.phase("before")),
+        Section("day", title("day"), items=h.phase("day")),
+        Section("after", title("after"), items=h.phase("after"), notes=h.section("after")),
+        Section("expect", title("expect"), notes=h.section("expect")),
+        Section("talk-first", title("talk-first"), notes=h.section("talk-first")),
+        Section("call-us", title("call-us"), notes=h.section("call-us"), closing=ui.call_line(lang, h.clinic.phone)),
+        Section("caution", title("caution"), notes=h.section("caution")),
     ]
     return [s for s in out if s.items or s.notes]
 
 
 def footer(h: Handout) -> str:
     """The rule set's version and date, and whether a clinician signed it off (the config's
-    ``reviewed_by``): the rules' own review dates are not a clinical review."""
-    dated = f", dated {words.day(h.reviewed_on)}" if h.reviewed_on else ""
-    signed = f"reviewed by {h.clinic.reviewed_by}" if h.clinic.reviewed_by else "not yet reviewed by a clinician"
-    clinic = " Includes the clinic's own rules." if h.clinic_rules else ""
-    return f"Rule set {h.rules_version[:12]}{dated}; {signed}. Made on {words.day(h.today)}.{clinic}"
+    ``reviewed_by``): the rules' own review dates are not a clinical review. Other languages
+    than the default add the language and its translation record."""
+    return ui.footer(
+        language(h), h.rules_version, h.reviewed_on, h.clinic.reviewed_by, h.today, bool(h.clinic_rules), h.translation
+    )
+
+
+def html_lang(tag: str) -> str:
+    """The HTML lang attribute: the tag, except plain "en" for the default (as before)."""
+    return "en" if tag == languages.DEFAULT_TAG else tag
 
 
 def context(h: Handout) -> dict:
     """The variables every handout template gets."""
+    lang = language(h)
     return {
         "h": h,
-        "clinic": h.clinic,
+        "lang": lang,
+        "html_lang": html_lang(lang.tag),
+        "section_lang": None,
+        "clinic": replace(h.clinic, name=ui.clinic_name(lang, h.clinic.name)),
         "patient": h.patient_name,
         "appointment": appointment_words(h),
-        "area": area_words(h.areas),
+        "area": ui.areas(lang, h.areas),
         "sections": sections(h),
         "banners": h.banners,
         "footer": footer(h),

@@ -1,0 +1,41 @@
+"""Templates in the handout's language: ``{{ _("Phone: %(phone)s", phone=...) }}`` through the
+gettext catalog, and the date, time and list filters in that language's words.
+
+``for_language(env, lang)`` returns an overlay of a template environment (it shares the loader
+and the compiled templates) with Jinja's i18n extension installed for one language, cached per
+environment and language.
+"""
+
+from __future__ import annotations
+
+from mesocare.lang import ui
+from mesocare.lang.language import Language
+
+_OVERLAYS: dict[tuple[int, str], object] = {}
+
+
+def _filters(lang: Language) -> dict:
+    return {
+        "day": lang.day,
+        "clock": lang.clock,
+        "moment": lang.grammar.moment,
+        "areas": lambda codes: ui.areas(lang, codes),
+        "technique": lambda code: ui.technique(lang, code),
+        "joined": lang.joined,
+        "label": lambda text: lang.typo(f"{text}:"),
+    }
+
+
+def for_language(env, lang: Language):
+    key = (id(env), lang.tag)
+    overlay = _OVERLAYS.get(key)
+    if overlay is None:
+        overlay = env.overlay(extensions=["jinja2.ext.i18n"])
+        overlay.filters = dict(env.filters)  # an overlay shares these dicts with its parent
+        overlay.globals = dict(env.globals)
+        overlay.install_gettext_callables(gettext=lang.gettext, ngettext=lang.ngettext, newstyle=True)
+        overlay.filters.update(_filters(lang))
+        overlay.globals.update(lang_tag=lang.tag)
+        _OVERLAYS[key] = (env, overlay)  # keep env alive so its id is not reused
+        return overlay
+    return overlay[1]
