@@ -25,8 +25,8 @@ _EN_MONTHS = (
 EN_GB_DATE_PATTERN = "EEEE d MMMM y"
 
 NBSP = "\u00a0"
-_FR_BEFORE = re.compile(r"(?<=[^\s\d(«])[ \u00a0]?([:;!?])(?=\s|$|»|\))")
-_FR_BEFORE_DIGIT = re.compile(r"(?<=\d) ([:;!?])(?=\s|$)")
+# before : ; ! ? that end a word (10:30 and https:// are left alone: no space follows them)
+_FR_BEFORE = re.compile(r"(?<=[^\s(«])[ \u00a0]?([:;!?])(?=\s|$|»|\))")
 _FR_OPEN = re.compile(r"«[ \u00a0]*")
 _FR_CLOSE = re.compile(r"[ \u00a0]*»")
 
@@ -169,6 +169,5 @@ class Language:
         if self.code != "fr" or not text:
             return text
         text = _FR_BEFORE.sub(NBSP + r"\1", text)
-        text = _FR_BEFORE_DIGIT.sub(NBSP + r"\1", text)
         text = _FR_OPEN.sub("«" + NBSP, text)
         return _FR_CLOSE.sub(NBSP + "»", text)

@@ -176,6 +176,7 @@ def made_on(lang: Language, day: date) -> str:
 
 
 # ----------------------------------------------------------------------------- PDF (Typst)
+PDF_TITLES = (N_("Mesotherapy handouts"),)
 PDF_WORDS = {
     "page": N_("Page %(n)s of %(m)s"),
     "cover_page": N_("Cover sheet, page %(n)s of %(m)s"),
@@ -199,7 +200,7 @@ PDF_WORDS = {
     "read": N_("I have read these instructions."),
     "signature": N_("Patient signature"),
     "made": N_("Made on %(day)s. Rule set %(version)s."),
-    "made_reviewed": N_("Made on %(day)s. Rule set %(version)s, last reviewed on %(reviewed)s."),
+    "made_reviewed": N_("Made on %(day)s. Rule set %(version)s, dated %(reviewed)s."),
     "made_on": N_("Made on %(day)s"),
     "made_on_label": N_("Made on"),
     "all_appointments": N_("All appointments"),
@@ -255,3 +256,120 @@ ICS_WORDS = {
     "resume_now": N_("From now you no longer need to follow this step: %(text)s"),
     "end_of": N_("End of aftercare: %(name)s"),
 }
+
+
+def language_name(lang: Language, tag: str) -> str:
+    """A handout's language as the cover sheet's reader says it: "French (Canada)" in English,
+    "francés (Canadá)" in Spanish (CLDR's names)."""
+    from mesocare import lang as languages
+
+    if lang.is_default and tag == lang.tag:
+        return lang.display_name
+    return languages.get(tag).locale.get_display_name(lang.locale)
+
+
+def _around(lang: Language, message: str, name: str) -> list[str]:
+    """A sentence cut around one placeholder, for Typst to put a bold value or a counter in."""
+    return split_placeholders(lang.gettext(message), name)
+
+
+def pdf_handout_words(h) -> dict:
+    """Every word one PDF handout prints besides the rule texts, in its language."""
+    from mesocare import lang as languages
+
+    lang = languages.get(h.language)
+    g = lang.gettext
+    page = _around(lang, PDF_WORDS["page"], "n")
+    made = lang._(
+        PDF_WORDS["made_reviewed"] if h.reviewed_on else PDF_WORDS["made"],
+        day=lang.day(h.today), version=h.rules_version[:12],
+        reviewed=lang.day(h.reviewed_on) if h.reviewed_on else "",
+    )
+    signed = (lang._("reviewed by %(name)s", name=h.clinic.reviewed_by) if h.clinic.reviewed_by
+              else lang.gettext("not yet reviewed by a clinician"))
+    extra = []
+    if h.clinic_rules:
+        extra.append(g("Includes the clinic's own rules."))
+    if not lang.is_default:
+        extra.append(lang._("Language: %(language)s.", language=lang.display_name))
+        if h.translation:
+            extra.append(h.translation)
+    return {
+        "typst_lang": lang.code,
+        "typst_region": lang.region.lower(),
+        "hyphenate": not lang.is_default,
+        "clinic": clinic_name(lang, h.clinic.name),
+        "date": lang.day(h.start.date()),
+        "time": lang.clock(h.start) if h.timed else None,
+        "areas": areas(lang, h.areas),
+        "technique": technique(lang, h.technique),
+        "lower": lang.day(h.start.date()) + " · " + lang._(PDF_WORDS["rule_set"], version=h.rules_version[:12]),
+        "page": [page[0], *split_placeholders(page[1], "m")],
+        "patient_id": lang._(PDF_WORDS["patient_id"], id=h.patient_id or ""),
+        "labels": {k: g(PDF_WORDS[k]) for k in ("date", "time", "area", "treatment")},
+        "titles": {
+            "before": g(SECTION_TITLES["before"]), "day": g(PDF_WORDS["on_the_day"]), "after": g(SECTION_TITLES["after"]),
+            "expect": g(SECTION_TITLES["expect"]), "talk-first": g(SECTION_TITLES["talk-first"]),
+            "call-us": g(SECTION_TITLES["call-us"]),
+        },
+        "phone": _around(lang, PDF_WORDS["phone"], "phone"),
+        "kicker": g(PDF_WORDS["kicker"]),
+        "name": g(PDF_WORDS["name"]),
+        "read_first": g(PDF_WORDS["read_first"]),
+        "tags": {"late": g(PDF_WORDS["late_tag"]), "clinic": g(PDF_WORDS["clinic_tag"])},
+        "when": g(PDF_WORDS["when"]),
+        "what": g(PDF_WORDS["what"]),
+        "call": (lang._(PDF_WORDS["call_on"], phone=h.clinic.phone) if h.clinic.phone else g(PDF_WORDS["call_clinic"])),
+        "read": g(PDF_WORDS["read"]),
+        "signature": g(PDF_WORDS["signature"]),
+        "made": lang.typo(" ".join([made[:-1] + "; " + signed + ".", *extra])),
+    }
+
+
+def pdf_cover_words(batch) -> dict:
+    """Every word the PDF cover sheet prints, in the clinic's language (it is for the nurse)."""
+    from mesocare import lang as languages
+
+    lang = languages.get(batch.clinic.language)
+    g = lang.gettext
+    page = _around(lang, PDF_WORDS["cover_page"], "n")
+    rows = []
+    for h in batch.handouts:
+        rows.append({
+            "time": lang.clock(h.start) if h.timed else g("no time"),
+            "date": lang.day(h.start.date()),
+            "who": h.patient_name or h.patient_id or g("no name"),
+            "area": areas(lang, h.areas),
+            "language": language_name(lang, h.language),
+            "when": (lang.grammar.appointment(h.start) if h.timed else lang.day(h.start.date())),
+            "steps": lang.joined([lang._(PDF_WORDS["step_from"], name=i.name, day=lang.day(i.start.date())) for i in h.late_items]),
+        })
+    mixed = any(h.language != lang.tag for h in batch.handouts)
+    return {
+        "typst_lang": lang.code,
+        "typst_region": lang.region.lower(),
+        "clinic": clinic_name(lang, batch.clinic.name),
+        "lower": lang._(PDF_WORDS["made_on"], day=lang.day(batch.today)),
+        "page": [page[0], *split_placeholders(page[1], "m")],
+        "title": lang.day(batch.day) if batch.day else g(PDF_WORDS["all_appointments"]),
+        "kicker": g(PDF_WORDS["cover_kicker"]),
+        "facts": [[g(PDF_WORDS["appointments"]), str(len(batch.handouts))], [g(PDF_WORDS["made_on_label"]), lang.day(batch.today)]],
+        "important": g("Important"),
+        "past_mark": g(PAST_MARK),
+        "phone": _around(lang, PDF_WORDS["phone"], "phone"),
+        "patients": g(PDF_WORDS["patients"]),
+        "head": [g(PDF_WORDS[k]) for k in ("date", "time")] + [g("Patient"), g(PDF_WORDS["area"])]
+        + ([g(PDF_WORDS["language"])] if mixed else []),
+        "mixed": mixed,
+        "rows": rows,
+        "no_appointments": g(PDF_WORDS["no_appointments"]),
+        "call_title": g("Call before the appointment"),
+        "unchecked": g("Late bookings could not be checked: the schedule has no booking dates."),
+        "not_checked": g(PDF_WORDS["not_checked"]),
+        "to_call_intro": g(PDF_WORDS["to_call_intro"]),
+        "phone_them": g(PDF_WORDS["phone_them"]),
+        "nobody": g(PDF_WORDS["nobody"]),
+        "rows_skipped": g(PDF_WORDS["rows_skipped"]),
+        "none": g(PDF_WORDS["none"]),
+        "left_out": g(PDF_WORDS["left_out"]),
+    }

@@ -34,13 +34,6 @@ def who(h: Handout, lang=None) -> str:
     return h.patient_name or h.patient_id or (lang or languages.get(None)).gettext("no name")
 
 
-def language_name(tag: str, lang) -> str:
-    """A handout's language as the nurse reads it: "French (Canada)" on an English cover sheet."""
-    if lang.is_default and tag == languages.DEFAULT_TAG:
-        return "English (United Kingdom)"
-    return languages.get(tag).locale.get_display_name(lang.locale)
-
-
 def mixed_languages(batch: Batch) -> bool:
     """True when some handout is not in the cover sheet's language (the cover then lists them)."""
     tag = cover_language(batch).tag
@@ -59,7 +52,7 @@ def cover_rows(batch: Batch) -> list[CoverRow]:
             area=ui.areas(lang, h.areas),
             late=lang.joined([ui.late_step(lang, i.name, i.start.date()) for i in h.late_items]),
             past=h.past,
-            language=language_name(h.language, lang) if show else "",
+            language=ui.language_name(lang, h.language) if show else "",
         )
         for h in batch.handouts
     ]

@@ -48,7 +48,7 @@ PAPERS: dict[str, str] = {"a4": "a4", "letter": "us-letter", "us-letter": "us-le
 
 CHUNK_SIZE = 50  # handouts per Typst document in a large batch (memory stays flat)
 CACHE_AGE = 10  # the typst binding keeps memoized results for 10 compilations
-BATCH_TITLE = "Mesotherapy handouts"
+BATCH_TITLE = "Mesotherapy handouts"  # a gettext msgid (mesocare.lang.ui)
 HANDOUT_TITLE = "Your mesotherapy care instructions"
 
 _COMPILE_LOCK = threading.RLock()
@@ -91,16 +91,32 @@ def typst_source(
     paper: str | None = None,
     title: str | None = None,
 ) -> str:
-    """The Typst document for some handouts, after a cover sheet for ``batch`` when given."""
+    """The Typst document for some handouts, after a cover sheet for ``batch`` when given.
+
+    Each handout speaks its own language (its words, and Typst's ``lang`` for its pages); the
+    document's language is the cover sheet's (the clinic's) in a batch, else the handout's.
+    """
+    from mesocare import lang as languages
+    from mesocare.lang import ui
+
+    handouts = tuple(handouts)
+    if batch is not None or not handouts:
+        doc = languages.get(clinic.language)
+    else:
+        doc = languages.get(handouts[0].language)
     return _render_source(
         clinic,
-        handouts=tuple(handouts),
+        handouts=handouts,
         batch=batch,
         duplex=bool(duplex),
         paper=paper_name(clinic, paper),
-        title=title or (BATCH_TITLE if batch is not None else HANDOUT_TITLE),
-        author=clinic.name,
+        title=doc.gettext(title or (BATCH_TITLE if batch is not None else HANDOUT_TITLE)),
+        author=ui.clinic_name(doc, clinic.name),
         past=_past_warning(batch),
+        doc_lang=doc.code,
+        doc_region=doc.region.lower(),
+        words=[ui.pdf_handout_words(h) for h in handouts],
+        cover_words=ui.pdf_cover_words(batch) if batch is not None else None,
     )
 
 
@@ -108,8 +124,10 @@ def _past_warning(batch: Batch | None) -> str | None:
     """The cover sheet's warning about appointments before today, as the other formats say it."""
     from mesocare.render.cover import past_warning
 
+    from mesocare import lang as languages
+
     count = sum(h.past for h in batch.handouts) if batch is not None else 0
-    return past_warning(count) if count else None
+    return past_warning(count, languages.get(batch.clinic.language)) if count else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -207,7 +207,8 @@ def render_template(name: str, clinic_dir: str | None, env=None, lang=None, **co
     from mesocare import lang as languages
     from mesocare.lang.jinja import for_language
 
-    lang = lang or context.get("lang") or languages.get(None)
+    given = context.get("lang")
+    lang = lang or (given if isinstance(given, languages.Language) else None) or languages.get(None)
     with template_errors(name, clinic_dir):
         env = for_language(env or environment(clinic_dir), lang)
         return env.get_template(name).render(**context)
