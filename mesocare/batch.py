@@ -12,6 +12,7 @@ from datetime import date
 from mesocare.dates import instant
 from mesocare.errors import MesocareError
 from mesocare.handout import build_handout
+from mesocare.lang import LanguageError
 from mesocare.model import Batch, Clinic, Handout, RowProblem, Schedule
 from mesocare.rules import RuleSet
 
@@ -30,6 +31,9 @@ def build_batch(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: dat
             continue
         try:
             handout = build_handout(row.request, ruleset, clinic, today)
+        except LanguageError as e:
+            problems.append(RowProblem(row.position, "language", str(e)))
+            continue
         except MesocareError as e:
             problems.append(RowProblem(row.position, None, str(e)))
             continue

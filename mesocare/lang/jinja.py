@@ -39,3 +39,19 @@ def for_language(env, lang: Language):
         _OVERLAYS[key] = (env, overlay)  # keep env alive so its id is not reused
         return overlay
     return overlay[1]
+
+
+def gettext_for(lang: Language):
+    """A ``_`` for one part of a template (one handout in a batch of several languages), with
+    the same behaviour as Jinja's newstyle gettext: %(name)s filled in, values escaped in HTML."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    @pass_context
+    def gettext(__context, __string, **variables):
+        rv = lang.gettext(__string)
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables if variables else rv
+
+    return gettext

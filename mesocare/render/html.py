@@ -13,9 +13,15 @@ def render(handout: Handout, **options) -> str:
 
 
 def render_batch(batch: Batch, **options) -> str:
-    return render_template(
-        "batch.html.j2",
-        batch.clinic.templates_dir,
-        cover=cover_context(batch),
-        views=[context(h) for h in batch.handouts],
-    )
+    """The cover sheet in the clinic's language, then each handout in its own (its section
+    carries its ``lang`` when that differs from the page's)."""
+    from mesocare.lang.jinja import gettext_for
+
+    cover = cover_context(batch)
+    views = []
+    for h in batch.handouts:
+        view = context(h)
+        view["gettext"] = gettext_for(view["lang"])
+        view["section_lang"] = view["lang"].tag if view["lang"].tag != cover["lang"].tag else None
+        views.append(view)
+    return render_template("batch.html.j2", batch.clinic.templates_dir, lang=cover["lang"], cover=cover, views=views)

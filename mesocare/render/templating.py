@@ -51,7 +51,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 def md_escape(value) -> str:
     """Escape Markdown punctuation so a name or rule text prints as typed."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(printable(str(value)).split()))
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(_SPACES.split(printable(str(value)).strip(" \t\n\r\f\v"))))
 
 
 def area_words(areas) -> str:

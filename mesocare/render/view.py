@@ -71,6 +71,7 @@ def context(h: Handout) -> dict:
         "patient": h.patient_name,
         "appointment": appointment_words(h),
         "area": ui.areas(lang, h.areas),
+        "technique": ui.technique(lang, h.technique),
         "sections": sections(h),
         "banners": h.banners,
         "footer": footer(h),
