@@ -86,6 +86,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
             raise ConfigError(f"{name}, line {lines.get(('timezone',))}, field 'timezone': {e}") from None
     if zone is None:
         zone = machine_zone()
+    language, languages = _languages(spec, lines, name)
     base = path.resolve().parent
     for key in ("rules_dir", "templates_dir"):
         folder = getattr(spec, key)
@@ -109,7 +110,26 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         holidays_subdiv=spec.holidays_subdiv,
         services={k: {"area": v.area, "technique": v.technique} for k, v in spec.services.items()},
         reviewed_by=spec.reviewed_by or None,
+        language=language,
+        languages=languages,
     )
+
+
+def _languages(spec, lines: dict, name: str) -> tuple[str, tuple[str, ...]]:
+    """The config's language and languages, as canonical tags; a bad one names its line."""
+    from mesocare import lang
+    from mesocare.lang import LanguageError
+
+    def tag(value: str, where: tuple) -> str:
+        try:
+            return lang.get(value).tag
+        except LanguageError as e:
+            field = ".".join(str(p) for p in where)
+            raise ConfigError(f"{name}, line {lines.get(where)}, field '{field}': {e}") from None
+
+    language = tag(spec.language, ("language",)) if spec.language else lang.DEFAULT_TAG
+    languages = tuple(dict.fromkeys(tag(v, ("languages", i)) for i, v in enumerate(spec.languages)))
+    return language, languages
 
 
 def with_overrides(clinic: Clinic, **changes) -> Clinic:

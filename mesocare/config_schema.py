@@ -42,6 +42,8 @@ class ClinicSpec(BaseModel):
         None, description="the clinician who signed off the rules in force (shown on every handout)"
     )
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
+    language: str | None = Field(None, description="the clinic's language (BCP 47): en-GB (default), fr, es-MX, pt-BR...")
+    languages: list[str] = Field(default_factory=list, description="every language the clinic hands out (for rules check)")
 
     @field_validator("closed_weekdays")
     @classmethod

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from mesocare.cli.context import Context
-from mesocare.cli.options import ClinicOpt, DateOpt, DebugOpt, FormatOpt, OutOpt, PaperOpt, TodayOpt, TzOpt, pick_format
+from mesocare.cli.options import ClinicOpt, DateOpt, DebugOpt, LangOpt, FormatOpt, OutOpt, PaperOpt, TodayOpt, TzOpt, pick_format
 from mesocare.errors import ExitCode, InputError, OutputError
 
 FORMATS = ("pdf", "html", "text", "markdown", "json", "ndjson", "ics")
@@ -49,6 +49,7 @@ def batch(
     _today: TodayOpt = None,
     _clinic: ClinicOpt = None,
     _debug: DebugOpt = False,
+    _lang: LangOpt = None,
 ):
     """Print handouts for a whole schedule, with a cover sheet of whom to phone first.
 

@@ -33,6 +33,7 @@ class Context:
     tz: str | None = None
     today_opt: str | None = None
     paper: str | None = None
+    lang_opt: str | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -76,7 +77,9 @@ class Context:
             zone_name = parse_zone(self.tz, "--tz") if self.tz is not None else None
             path = find_config(self.clinic_file, dict(os.environ), Path.cwd())
             clinic = load_clinic(path, default_zone=zone_name)
-            self._cache["clinic"] = with_overrides(clinic, timezone=zone_name, paper=_paper(self.paper))
+            self._cache["clinic"] = with_overrides(
+                clinic, timezone=zone_name, paper=_paper(self.paper), language=_language(self.lang_opt)
+            )
         return self._cache["clinic"]
 
     def use_clinic_file(self, path: str) -> None:
@@ -121,6 +124,15 @@ def _isatty(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _language(value: str | None) -> str | None:
+    """--lang as a canonical tag (fr -> fr-FR); an unknown language is one sentence, exit 1."""
+    if value is None:
+        return None
+    from mesocare import lang
+
+    return lang.get(value).tag
 
 
 def _paper(value: str | None) -> str | None:

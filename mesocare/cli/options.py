@@ -37,6 +37,7 @@ TzOpt = Annotated[Optional[str], _shared("--tz", field="tz", help="The clinic's 
 TodayOpt = Annotated[Optional[str], _shared("--today", field="today_opt", help="Take this date as today, YYYY-MM-DD (for reproducible runs).")]
 PaperOpt = Annotated[Optional[str], _shared("--paper", field="paper", help="A4 or Letter, for html and pdf (default: the clinic's).")]
 DebugOpt = Annotated[bool, _shared("--debug", field="debug", help="Show a traceback on errors.")]
+LangOpt = Annotated[Optional[str], _shared("--lang", field="lang_opt", help="The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: the clinic's language, else en-GB; in a batch, rows with their own language keep it).")]
 
 # ---- plain values
 DateOpt = Annotated[Optional[str], typer.Option("--date", help="The appointment's date (batch: only that day's): YYYY-MM-DD, today or tomorrow, in the clinic's zone.")]

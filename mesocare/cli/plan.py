@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mesocare.cli.options import ClinicOpt, DateOpt, DebugOpt, EveryOpt, FormatOpt, TodayOpt, TzOpt, pick_text_or_json
+from mesocare.cli.options import ClinicOpt, DateOpt, DebugOpt, LangOpt, EveryOpt, FormatOpt, TodayOpt, TzOpt, pick_text_or_json
 
 
 def plan(
@@ -19,6 +19,7 @@ def plan(
     _tz: TzOpt = None,
     _today: TodayOpt = None,
     _debug: DebugOpt = False,
+    _lang: LangOpt = None,
 ):
     """List a course's session dates, moved off the clinic's closed weekdays and public holidays.
 
@@ -46,6 +47,12 @@ def plan(
             "end": course.end.isoformat() if course.end else None,
             "warnings": list(course.warnings),
         }, indent=2))
+    elif clinic.language != "en-GB":
+        from mesocare import lang
+        from mesocare.lang.ui import plan_lines
+
+        for line in plan_lines(lang.get(clinic.language), course, interval, clinic):
+            context.echo(line)
     else:
         unit = {"d": "day", "w": "week", "m": "month"}[interval[1]] if interval else ""
         every_words = f", every {count(interval[0], unit)}" if interval else ""

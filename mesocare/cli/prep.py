@@ -9,7 +9,7 @@ import typer
 
 from mesocare.cli.context import Context
 from mesocare.cli.options import (
-    ClinicOpt, DateOpt, DebugOpt, EveryOpt, FormatOpt, OutOpt, PaperOpt, SessionsOpt, TodayOpt, TzOpt, pick_format,
+    ClinicOpt, DateOpt, DebugOpt, LangOpt, EveryOpt, FormatOpt, OutOpt, PaperOpt, SessionsOpt, TodayOpt, TzOpt, pick_format,
 )
 from mesocare.errors import OutputError
 
@@ -59,6 +59,7 @@ def prep(
     _clinic: ClinicOpt = None,
     _paper: PaperOpt = None,
     _debug: DebugOpt = False,
+    _lang: LangOpt = None,
 ):
     """Print one patient's handout, with every deadline as a real date.
 

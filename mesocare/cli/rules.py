@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from mesocare.cli.context import Context
-from mesocare.cli.options import ClinicOpt, DebugOpt, FormatOpt, TodayOpt, TzOpt, pick_text_or_json
+from mesocare.cli.options import ClinicOpt, DebugOpt, FormatOpt, LangOpt, TodayOpt, TzOpt, pick_text_or_json
 from mesocare.cli.plan import count
 from mesocare.cli.schema import print_rule_schema
 from mesocare.errors import ExitCode, InputError
@@ -35,8 +35,8 @@ def rules_check(
 
     Errors (exit 1): schema errors, duplicate ids, references to missing rules, windows that
     contradict each other, unknown areas or techniques, a missing source, text above reading
-    grade 8. Warnings (printed, exit 0): reviews missing or older than 24 months. Formats:
-    text or json.
+    grade 8, a rule or note without its text in one of the config's languages (languages:).
+    Warnings (printed, exit 0): reviews missing or older than 24 months. Formats: text or json.
     """
     import json
 
@@ -52,8 +52,17 @@ def rules_check(
         clinic_rules = None
     folders = context.rule_folders(clinic_rules)
     findings = check_rules(folders, context.today())
-    errors, warnings = summary(findings)
+    errors, _ = summary(findings)
     ruleset, _ = collect(folders) if not errors else (None, [])
+    clinic = context.clinic()
+    tags = tuple(dict.fromkeys((*clinic.languages, clinic.language))) if clinic.languages else (clinic.language,)
+    if ruleset is not None:
+        from mesocare.lang.localize import translation_findings
+
+        findings += translation_findings(ruleset, folders, tags)
+    errors, warnings = summary(findings)
+    if errors:
+        ruleset = None
     code = ExitCode.BAD_INPUT if errors else ExitCode.OK
     if fmt == "json":
         context.echo(json.dumps({
@@ -79,15 +88,22 @@ def rules_check(
 
 
 @rules_app.command("list")
-def rules_list(ctx: typer.Context, fmt: FormatOpt = None, _clinic: ClinicOpt = None, _debug: DebugOpt = False):
-    """List the rules and notes in force (ours, with the clinic's laid over them). Formats: text or json."""
+def rules_list(
+    ctx: typer.Context, fmt: FormatOpt = None, _clinic: ClinicOpt = None, _lang: LangOpt = None, _debug: DebugOpt = False
+):
+    """List the rules and notes in force (ours, with the clinic's laid over them), in the
+    clinic's language or --lang's. Formats: text or json."""
     import json
 
+    from mesocare import lang
+    from mesocare.lang.localize import localizer, localized_ruleset
     from mesocare.rule_info import ruleset_dict
 
     context: Context = ctx.obj
     fmt = pick_text_or_json(fmt)
-    ruleset = context.ruleset()
+    tag = context.clinic().language
+    folders = tuple((str(f), origin) for f, origin in context.rule_folders())
+    ruleset = localized_ruleset(context.ruleset(), localizer(lang.get(tag).tag, folders))
     if fmt == "json":
         context.echo(json.dumps(ruleset_dict(ruleset), indent=2, ensure_ascii=False))
         return

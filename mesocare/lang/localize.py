@@ -116,3 +116,32 @@ def localizer(tag: str, folders: tuple[tuple[str, str], ...]) -> Localizer:
     from mesocare import lang
 
     return Localizer(lang.get(tag), folders)
+
+
+def localized_ruleset(ruleset, loc: Localizer):
+    """The rule set with every name, text and reason in ``loc``'s language (for ``rules list
+    --lang``). A rule without a text in that language raises MissingRuleText."""
+    from dataclasses import replace
+
+    if loc.english:
+        return ruleset
+    rules = []
+    for r in ruleset.rules:
+        words = loc.rule(r, "metric")
+        us = loc.rule(r, "us").text if r.text_us else None
+        rules.append(replace(r, name=words.name, text=words.text, text_us=us, reason=words.reason))
+    notes = [replace(n, text=loc.note(n, "metric"), text_us=loc.note(n, "us") if n.text_us else None) for n in ruleset.notes]
+    return replace(ruleset, rules=tuple(rules), notes=tuple(notes))
+
+
+def translation_findings(ruleset, folders, tags) -> list:
+    """``rules check``: every rule and note without its words in each of the clinic's languages."""
+    from mesocare import lang
+    from mesocare.checks import Finding
+
+    out = []
+    for tag in tags:
+        loc = Localizer(lang.get(tag), tuple((str(f), origin) for f, origin in folders))
+        for p in loc.problems(ruleset):
+            out.append(Finding("error", p.file, p.line, p.field, p.problem))
+    return out

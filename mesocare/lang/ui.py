@@ -373,3 +373,53 @@ def pdf_cover_words(batch) -> dict:
         "none": g(PDF_WORDS["none"]),
         "left_out": g(PDF_WORDS["left_out"]),
     }
+
+
+# ----------------------------------------------------------------------------- mesocare plan
+def _weekday(lang: Language, index: int) -> str:
+    return lang.locale.days["format"]["wide"][index]
+
+
+def plan_closed_reason(lang: Language, day: date, clinic) -> str:
+    """Why a session moved, in the plan's language (holiday names as the holidays package gives them)."""
+    if day.weekday() in clinic.closed_weekdays:
+        return lang._("closed on %(weekday)s", weekday=_weekday(lang, day.weekday()))
+    if clinic.holidays_country:
+        import holidays
+
+        name = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv).get(day)
+        if name:
+            return lang._("public holiday: %(name)s", name=name)
+    return lang.gettext("closed")
+
+
+def plan_lines(lang: Language, course, interval, clinic) -> list[str]:
+    """The text of ``mesocare plan`` in a language other than the default."""
+    g = lang.gettext
+    head = lang.n_("%(num)d session", "%(num)d sessions", course.count)
+    if interval:
+        n, unit = interval
+        every = {
+            "d": lang.n_("every %(num)d day", "every %(num)d days", n),
+            "w": lang.n_("every %(num)d week", "every %(num)d weeks", n),
+            "m": lang.n_("every %(num)d month", "every %(num)d months", n),
+        }[unit]
+        head += ", " + every
+    parts = []
+    if clinic.closed_weekdays:
+        parts.append(lang._("closed on %(weekday)s", weekday=lang.joined([_weekday(lang, d) for d in sorted(clinic.closed_weekdays)])))
+    if clinic.holidays_country:
+        region = f"-{clinic.holidays_subdiv}" if clinic.holidays_subdiv else ""
+        parts.append(lang._("public holidays of %(country)s", country=clinic.holidays_country + region))
+    closed = lang.joined(parts) if parts else lang.gettext("no closed days set")
+    lines = [lang.typo(f"{head}; {closed}.")]
+    for s in course.sessions:
+        line = f"{s.number:>3}  {lang.day(s.date)}"
+        if s.moved_from:
+            reason = (plan_closed_reason(lang, s.moved_from, clinic) if s.reason != "after the previous session"
+                      else lang.gettext("after the previous session"))
+            line += "  " + lang._("(moved from %(day)s: %(reason)s)", day=lang.day(s.moved_from), reason=reason)
+        lines.append(line)
+    if course.end:
+        lines.append(lang._("The course ends on %(day)s.", day=lang.day(course.end)))
+    return lines
