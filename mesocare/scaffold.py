@@ -78,6 +78,14 @@ paper: A4
 # Units on handouts: metric (litres) or us (fluid ounces, gallons).
 units: metric
 
+# The language of handouts and cover sheets: en-GB (default), en-US, fr, fr-CA, es, es-MX,
+# it, pt, pt-BR, de. A patient's own language in a schedule wins for that patient's handout;
+# --lang overrides it for one command.
+#language: fr
+# Every language the clinic hands out: mesocare rules check reports each rule or note of
+# the clinic's without a text in one of them (see rules/lang/ in the README).
+#languages: [en, fr]
+
 # The clinic's own rules: every *.yaml file in this folder is added to ours. A rule with a
 # new id is added; a rule with one of our ids replaces ours; "disable: [id]" removes one.
 # See {RULES_DIR}/README.md. List the rules in force with: mesocare rules list

@@ -15,7 +15,6 @@ from pathlib import Path
 from mesocare.errors import RuleFileError
 from mesocare.lang.language import Language
 from mesocare.lang.tags import LANGUAGE_NAMES
-from mesocare.lang.texts import Texts, load_texts
 
 
 class MissingRuleText(RuleFileError):
@@ -35,11 +34,14 @@ class Localizer:
     def __init__(self, lang: Language, folders: tuple[tuple[str, str], ...] = ()):
         self.lang = lang
         self.folders = folders
-        self._texts: Texts | None = None
+        self._texts = None
 
     @property
-    def texts(self) -> Texts:
+    def texts(self):
+        """Every translation file for this language (read on first use: English never needs them)."""
         if self._texts is None:
+            from mesocare.lang.texts import load_texts
+
             self._texts = load_texts(self.lang, [(Path(f), origin) for f, origin in self.folders])
         return self._texts
 
@@ -110,9 +112,27 @@ class Localizer:
         return out
 
 
-@lru_cache(maxsize=32)
 def localizer(tag: str, folders: tuple[tuple[str, str], ...]) -> Localizer:
-    """One Localizer per language and rule folders, per process."""
+    """One Localizer per language, rule folders and state of their translation files, per
+    process (a file edited since is read again)."""
+    english = tag.split("-")[0] == "en"  # English reads the rule files' own words: no files to watch
+    return _localizer(tag, folders, () if english else _stamp(folders))
+
+
+def _stamp(folders: tuple[tuple[str, str], ...]) -> tuple:
+    out = []
+    for folder, _origin in folders:
+        try:
+            for entry in sorted((Path(folder) / "lang").iterdir()):
+                st = entry.stat()
+                out.append((str(entry), st.st_mtime_ns, st.st_size))
+        except OSError:
+            continue
+    return tuple(out)
+
+
+@lru_cache(maxsize=32)
+def _localizer(tag: str, folders: tuple[tuple[str, str], ...], stamp: tuple) -> Localizer:
     from mesocare import lang
 
     return Localizer(lang.get(tag), folders)
