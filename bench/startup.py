@@ -3,6 +3,7 @@
 
     python bench/startup.py            # median of 20 runs each, printed as a ratio
     python bench/startup.py --runs 50
+    python bench/startup.py --lang fr --format text   # a handout in French, as text
 
 Runs the mesocare of the interpreter running this script (use .venv/bin/python). Run it on a
 quiet machine: other load inflates both numbers.
@@ -35,14 +36,18 @@ def median_ms(cmd: list[str], runs: int, env: dict, cwd: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--lang", help="add --lang TAG (default: none, the default language)")
+    parser.add_argument("--format", default="json", help="the output format (default: json)")
     args = parser.parse_args()
+    command = [*PREP[:-1], args.format, *(["--lang", args.lang] if args.lang else [])]
+    label = f"mesocare prep --format {args.format}" + (f" --lang {args.lang}" if args.lang else "")
     env = {k: v for k, v in os.environ.items() if k != "MESOCARE_CLINIC"}
     with tempfile.TemporaryDirectory() as cwd:
         bare = median_ms([sys.executable, "-c", "pass"], args.runs, env, cwd)
-        prep = median_ms([sys.executable, *PREP], args.runs, env, cwd)
-    print(f"python -c pass:            {bare:7.1f} ms (median of {args.runs})")
-    print(f"mesocare prep --format json: {prep:5.1f} ms (median of {args.runs})")
-    print(f"ratio:                     {prep / bare:7.1f}x")
+        prep = median_ms([sys.executable, *command], args.runs, env, cwd)
+    print(f"python -c pass: {bare:7.1f} ms (median of {args.runs})")
+    print(f"{label}: {prep:7.1f} ms (median of {args.runs})")
+    print(f"ratio: {prep / bare:7.1f}x")
 
 
 if __name__ == "__main__":
