@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/batch.py              # 1,000 appointments
     .venv/bin/python bench/batch.py --count 200 --html
+    .venv/bin/python bench/batch.py --languages  # each patient in one of en, fr, es-MX, it, pt-BR, de
 
 With --html (and Chromium on PATH) the same handouts also go through an HTML-to-PDF engine
 (Chromium's print to PDF) for comparison. Run it on a quiet machine.
@@ -24,14 +25,17 @@ from pathlib import Path
 AREAS = ["face", "neck", "body", "hands", "scalp", "face+neck"]
 
 
-def schedule(path: Path, count: int) -> None:
+LANGUAGES = ["en", "fr", "es-MX", "it", "pt-BR", "de"]
+
+
+def schedule(path: Path, count: int, languages: bool = False) -> None:
     rng = random.Random(7)
-    lines = ["date,time,area,name,patient_id,booked_on,prescribed"]
+    lines = ["date,time,area,name,patient_id,booked_on,prescribed" + (",language" if languages else "")]
     for i in range(count):
         hour, minute = 8 + (i % 10), rng.choice([0, 15, 30, 45])
         booked = rng.choice(["2024-05-01", "2024-06-03", "2024-06-09", ""])
         lines.append(f"2024-06-10,{hour:02d}:{minute:02d},{rng.choice(AREAS)},Patient {i:04d},P-{i:05d},{booked},"
-                     f"{rng.choice(['', '', 'medrol', 'lasix'])}")
+                     f"{rng.choice(['', '', 'medrol', 'lasix'])}" + (f",{LANGUAGES[i % len(LANGUAGES)]}" if languages else ""))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -48,10 +52,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--html", action="store_true", help="also time HTML through Chromium's print to PDF")
+    parser.add_argument("--languages", action="store_true", help="patients in six languages (a language column)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "day.csv"
-        schedule(csv, args.count)
+        schedule(csv, args.count, args.languages)
         base = [sys.executable, "-m", "mesocare", "batch", str(csv), "--tz", "Europe/London", "--today", "2024-06-01"]
         wall, peak = run([*base, "--out", "day.pdf"], tmp)
         pages = subprocess.run([sys.executable, "-c", "import sys; from mesocare.render.pdf import pdf_page_count; "

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from mesocare import lang as languages
@@ -22,10 +23,15 @@ PHASE_ORDER = {phase: i for i, phase in enumerate(PHASES)}
 
 def rule_folders(clinic: Clinic) -> tuple[tuple[str, str], ...]:
     """Our rule folder and the clinic's: where each language's rule texts are looked up."""
+    return _rule_folders(clinic.rules_dir)
+
+
+@lru_cache(maxsize=8)
+def _rule_folders(clinic_rules: str | None) -> tuple[tuple[str, str], ...]:
     from mesocare.resources import instructions_dir
 
     ours = ((str(instructions_dir()), "mesocare"),)
-    return ours + (((clinic.rules_dir, "clinic"),) if clinic.rules_dir else ())
+    return ours + (((clinic_rules, "clinic"),) if clinic_rules else ())
 
 
 def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: date, strict: bool = False) -> Handout:

@@ -41,6 +41,8 @@ class Language:
         self.babel_name = tag.babel  # "fr_CA"
         self.is_default = self.tag == DEFAULT_TAG
         self.grammar: Grammar = GRAMMARS[self.code](self)
+        self._days: dict[date, str] = {}
+        self._clocks: dict[tuple[int, int], str] = {}
 
     def __repr__(self) -> str:
         return f"Language({self.tag!r})"
@@ -91,19 +93,27 @@ class Language:
         """A date written out in full: Friday 31 May 2024, vendredi 31 mai 2024, Friday, May 31, 2024."""
         if self.is_default:
             return f"{_EN_DAYS[d.weekday()]} {d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
-        from babel.dates import format_date
+        d = date(d.year, d.month, d.day)  # a datetime would print as its date, and memoise apart
+        text = self._days.get(d)
+        if text is None:  # a batch asks for the same few days thousands of times
+            from babel.dates import format_date
 
-        return format_date(d, "full", locale=self.locale)
+            text = self._days[d] = format_date(d, "full", locale=self.locale)
+        return text
 
     def clock(self, t: datetime | time) -> str:
         """A time of day: 10:30, 10 h 30 (fr-CA), 10:30 AM (en-US)."""
         if isinstance(t, datetime):
-            t = t.time().replace(tzinfo=None)
+            t = t.time()
         if self.is_default:
             return f"{t.hour:02d}:{t.minute:02d}"
-        from babel.dates import format_time
+        key = (t.hour, t.minute)
+        text = self._clocks.get(key)
+        if text is None:
+            from babel.dates import format_time
 
-        return format_time(t, "short", locale=self.locale)
+            text = self._clocks[key] = format_time(time(t.hour, t.minute), "short", locale=self.locale)
+        return text
 
     def short_day(self, d: date) -> str:
         """A compact date for tables: 10 Jun 2024, 10 juin 2024."""

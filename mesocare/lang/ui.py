@@ -258,6 +258,11 @@ ICS_WORDS = {
 }
 
 
+def typst_region(lang: Language) -> str | None:
+    """Typst takes an ISO 3166-1 alpha-2 region (fr-CA -> "ca"); es-419 has none."""
+    return lang.region.lower() if lang.region.isalpha() else None
+
+
 def language_name(lang: Language, tag: str) -> str:
     """A handout's language as the cover sheet's reader says it: "French (Canada)" in English,
     "francés (Canadá)" in Spanish (CLDR's names)."""
@@ -296,7 +301,7 @@ def pdf_handout_words(h) -> dict:
             extra.append(h.translation)
     return {
         "typst_lang": lang.code,
-        "typst_region": lang.region.lower(),
+        "typst_region": typst_region(lang),
         "hyphenate": not lang.is_default,
         "clinic": clinic_name(lang, h.clinic.name),
         "date": lang.day(h.start.date()),
@@ -347,7 +352,7 @@ def pdf_cover_words(batch) -> dict:
     mixed = any(h.language != lang.tag for h in batch.handouts)
     return {
         "typst_lang": lang.code,
-        "typst_region": lang.region.lower(),
+        "typst_region": typst_region(lang),
         "clinic": clinic_name(lang, batch.clinic.name),
         "lower": lang._(PDF_WORDS["made_on"], day=lang.day(batch.today)),
         "page": [page[0], *split_placeholders(page[1], "m")],

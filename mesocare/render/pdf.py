@@ -114,7 +114,7 @@ def typst_source(
         author=ui.clinic_name(doc, clinic.name),
         past=_past_warning(batch),
         doc_lang=doc.code,
-        doc_region=doc.region.lower(),
+        doc_region=ui.typst_region(doc),
         words=[ui.pdf_handout_words(h) for h in handouts],
         cover_words=ui.pdf_cover_words(batch) if batch is not None else None,
     )
