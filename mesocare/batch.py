@@ -49,7 +49,22 @@ def build_batch(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: dat
         booking_checked=schedule.has_booking_dates,
         problems=tuple(problems),
         positions=tuple(position for _, _, position in built),
+        step_names=_step_names(handouts, ruleset, clinic),
     )
+
+
+def _step_names(handouts, ruleset: RuleSet, clinic: Clinic) -> tuple[tuple[str, str], ...]:
+    """The names of the late steps in the cover sheet's language (the clinic's): the nurse
+    reads "willow bark" on an English cover even when the patient's handout is in German."""
+    from mesocare import lang
+    from mesocare.handout import rule_folders
+    from mesocare.lang.localize import localizer
+
+    late = sorted({i.rule for h in handouts for i in h.late_items})
+    if not late:
+        return ()
+    local = localizer(lang.get(clinic.language).tag, rule_folders(clinic))
+    return tuple((rid, local.rule(ruleset.rule(rid), clinic.units).name) for rid in late if ruleset.rule(rid))
 
 
 def summary(batch: Batch, cover: bool = True) -> str:

@@ -187,6 +187,7 @@ class Batch:
     booking_checked: bool  # False: the schedule had no booking dates, late bookings unchecked
     problems: tuple[RowProblem, ...] = ()  # rows skipped, each named
     positions: tuple[str, ...] = ()  # where each handout's row was in the schedule ("row 4")
+    step_names: tuple[tuple[str, str], ...] = ()  # (rule id, name) in the cover sheet's language
 
     @property
     def to_call(self) -> tuple[Handout, ...]:

@@ -229,3 +229,14 @@ def test_a_mixed_batch_pdf_sets_each_handouts_language(tmp_path):
     text = "\n".join(p.extract_text() for p in doc.pages)
     assert "Cover sheet, page 1 of" in text and "Page 1 sur" in text and "Seite 1 von" in text
     assert "French (France)" in text and "German (Germany)" in text
+
+
+def test_the_cover_sheet_names_late_steps_in_its_own_language():
+    rows = (ScheduleRow("row 2", Request(date=date(2024, 6, 10), time=time(9, 0), areas=("face",), name="Hans",
+                                         booked=date(2024, 6, 3), language="de")),)
+    clinic = Clinic(name="Clinique du Port", timezone="Europe/Paris", language="fr")
+    batch = build_batch(Schedule(rows=rows, has_booking_dates=True), RULES, clinic, date(2024, 6, 1))
+    cover = render_batch(batch, "text").split("\f")[0]
+    assert "l'écorce de saule (à partir du vendredi 31 mai 2024)" in cover
+    assert "Weidenrinde" not in cover  # the German name is on Hans's own handout only
+    assert "Weidenrinde (ab Freitag, 31. Mai 2024)" in render_batch(batch, "text").split("\f")[1]

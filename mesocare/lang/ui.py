@@ -339,6 +339,8 @@ def pdf_cover_words(batch) -> dict:
     g = lang.gettext
     page = _around(lang, PDF_WORDS["cover_page"], "n")
     rows = []
+    names = dict(batch.step_names)
+    colon = lang.typo("x:")[1:]
     for h in batch.handouts:
         rows.append({
             "time": lang.clock(h.start) if h.timed else g("no time"),
@@ -347,7 +349,9 @@ def pdf_cover_words(batch) -> dict:
             "area": areas(lang, h.areas),
             "language": language_name(lang, h.language),
             "when": (lang.grammar.appointment(h.start) if h.timed else lang.day(h.start.date())),
-            "steps": lang.joined([lang._(PDF_WORDS["step_from"], name=i.name, day=lang.day(i.start.date())) for i in h.late_items]),
+            "steps": lang.joined([lang._(PDF_WORDS["step_from"], name=names.get(i.rule, i.name), day=lang.day(i.start.date()))
+                                  for i in h.late_items]),
+            "sep": colon,
         })
     mixed = any(h.language != lang.tag for h in batch.handouts)
     return {

@@ -44,13 +44,14 @@ def cover_rows(batch: Batch) -> list[CoverRow]:
     lang = cover_language(batch)
     mark = " " + lang.gettext(ui.PAST_MARK)
     show = mixed_languages(batch)
+    names = dict(batch.step_names)
     return [
         CoverRow(
             time=(lang.clock(h.start) if h.timed else lang.gettext("no time")) + (mark if h.past else ""),
             day=lang.day(h.start.date()),
             who=who(h, lang),
             area=ui.areas(lang, h.areas),
-            late=lang.joined([ui.late_step(lang, i.name, i.start.date()) for i in h.late_items]),
+            late=lang.joined([ui.late_step(lang, names.get(i.rule, i.name), i.start.date()) for i in h.late_items]),
             past=h.past,
             language=ui.language_name(lang, h.language) if show else "",
         )
