@@ -178,3 +178,24 @@ def test_batch_lang_and_cover(tmp_path):
     assert r.exit_code == 0, r.stderr
     assert "PRIMA DELL'APPUNTAMENTO" in r.stdout and "Da venerdì 31 maggio 2024" in r.stdout
     assert "DA CHIAMARE PRIMA DELL'APPUNTAMENTO" in r.stdout  # --lang: the run's language, cover included
+
+
+def test_batch_per_patient_language_from_the_schedule(tmp_path):
+    csv = tmp_path / "day.csv"
+    csv.write_text(
+        "date,time,area,name,language\n"
+        "2024-06-10,09:00,face,Ana,fr\n"
+        "2024-06-10,10:00,face,Bo,\n"
+        "2024-06-10,11:00,hands,Cy,es-MX\n"
+        "2024-06-10,12:00,neck,Di,tlh\n"
+        "2024-06-10,13:00,body,Ed,pt_BR\n",
+        encoding="utf-8",
+    )
+    r = run("batch", str(csv), "--format", "json", *LONDON)
+    assert r.exit_code == 3  # the row in a language mesocare does not write is skipped, and named
+    assert [h["language"] for h in json.loads(r.stdout)] == ["fr-FR", "en-GB", "es-MX", "pt-BR"]
+    assert "row 5, language: 'tlh' is not a language mesocare writes handouts in" in r.stderr
+    assert "Di" not in r.stderr  # never the patient's name
+    r = run("batch", str(csv), "--format", "text", *LONDON)
+    cover = r.stdout.split("\f")[0]
+    assert "(French (France))" in cover and "(Spanish (Mexico))" in cover and "(Portuguese (Brazil))" in cover
