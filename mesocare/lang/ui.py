@@ -109,8 +109,8 @@ def footer(
     clinic_rules: bool,
     credit: str | None,
 ) -> str:
-    """Rule set abc123456789, dated ...; reviewed by ... Made on ... (and, in every language
-    but the default, the language and its translation record)."""
+    """Rule set abc123456789, dated ...; reviewed by ... Made on ... Language: ... (and, for a
+    translation, its translation record)."""
     text = lang._("Rule set %(version)s", version=version[:12])
     if dated:
         text += lang._(", dated %(day)s", day=lang.day(dated))
@@ -121,10 +121,9 @@ def footer(
     text += ". " + lang._("Made on %(day)s.", day=lang.day(today))
     if clinic_rules:
         text += " " + lang.gettext("Includes the clinic's own rules.")
-    if not lang.is_default:
-        text += " " + lang._("Language: %(language)s.", language=lang.display_name)
-        if credit:
-            text += " " + credit
+    text += " " + lang._("Language: %(language)s.", language=lang.display_name)
+    if credit:
+        text += " " + credit
     return lang.typo(text)
 
 

@@ -47,8 +47,8 @@ def sections(h: Handout) -> list[Section]:
 
 def footer(h: Handout) -> str:
     """The rule set's version and date, and whether a clinician signed it off (the config's
-    ``reviewed_by``): the rules' own review dates are not a clinical review. Other languages
-    than the default add the language and its translation record."""
+    ``reviewed_by``): the rules' own review dates are not a clinical review. Then the language,
+    and for a translation its translation record."""
     return ui.footer(
         language(h), h.rules_version, h.reviewed_on, h.clinic.reviewed_by, h.today, bool(h.clinic_rules), h.translation
     )
