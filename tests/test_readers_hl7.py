@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from mesocare.errors import InputError
 from mesocare.model import Clinic, Request, RowProblem
 from mesocare.readers import read_schedule
-from mesocare.readers.hl7_reader import _Bad, _timestamp, read_hl7
+from mesocare.readers.hl7_messages import Bad as _Bad
+from mesocare.readers.hl7_reader import _timestamp, read_hl7
 
 DATA = Path(__file__).resolve().parent / "data" / "schedules"
 LONDON = Clinic(timezone="Europe/London")
@@ -161,6 +162,11 @@ def test_escapes_custom_separators_and_batch_segments():
     request = read(text).rows[0].request
     assert (request.name, request.patient_id, request.date) == ("Dan O&Neill", "X7", date(2024, 6, 10))
 
+
+
+def test_escape_sequences_formatting_removed_and_hex_as_latin1():
+    text = message("S12", "SCH|A1||||||face||||^^^20240610", r"PID|1||X7||M\XFC\ller\.sk5\\H\\.br\^Ann\Zq\ ")
+    assert read(text).rows[0].request.name == "Ann\\Zq\\ Müller"
 
 def test_text_before_the_first_message_is_reported():
     schedule = read("garbage line\r" + message("S12", "SCH|A1||||||face||||^^^20240610"))

@@ -411,6 +411,6 @@ def test_a_library_failure_inside_a_file_is_our_input_error(monkeypatch):
     def broken(*_):
         raise RecursionError("deep")
 
-    monkeypatch.setattr(hl7_reader, "_split", broken)
+    monkeypatch.setattr(hl7_reader, "split_messages", broken)
     with pytest.raises(InputError, match=r"^f\.hl7: the schedule is nested too deeply to read\.$"):
         read(hl7().encode(), "f.hl7")

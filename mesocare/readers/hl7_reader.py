@@ -14,12 +14,9 @@ Patient's language: PID-15 (ISO 639 codes such as fre/fra/fr, spa/es, or a text)
 tag; email address: PID-13, the repetition whose communication address (component 4, else 1)
 holds an "@".
 
-Each segment is split by the message's own encoding characters (MSH-1 and MSH-2), reading only
-the first segment of each kind used here and only the fields asked for: a general HL7 parser
-(hl7apy, python-hl7) builds the whole tree of every message, which costs about 1 to 3 ms a
-message (20,000 messages: a minute); this path costs tens of microseconds. Field positions do not
-move between versions (v2.7+ withdrew SCH-9 to SCH-11, which real feeds still fill).
-Components are taken from a field's first repetition by position.
+Field positions do not move between versions (v2.7+ withdrew SCH-9 to SCH-11, which real feeds
+still fill). Components are taken from a field's first repetition by position. Splitting files
+into messages and messages into fields is hl7_messages' job (by hand, for speed: see there).
 """
 
 from __future__ import annotations
@@ -32,7 +29,6 @@ from mesocare.errors import InputError
 from mesocare.model import Clinic, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.parse import parse_duration_minutes
 from mesocare.readers.common import (
-    MAX_CELL_CHARS,
     MAX_ROWS,
     check_date,
     check_request,
@@ -48,10 +44,10 @@ from mesocare.readers.common import (
     to_local,
     too_many_rows,
 )
-from mesocare.readers.services import resolve_service, unknown_service
+from mesocare.readers.hl7_messages import Bad, Message, parse_message, split_messages
+from mesocare.readers.services import resolve_service
 
 _WANTED = ("MSH", "SCH", "TQ1", "PID", "AIS", "AIG", "AIL", "AIP")
-_BATCH = ("FHS", "BHS", "BTS", "FTS")
 _BOOK, _CANCEL = ("S12", "S13", "S14"), ("S15", "S16", "S17")
 _STARTS = (("SCH", 11, 4), ("TQ1", 7, 1), ("AIS", 4, 1), ("AIG", 8, 1), ("AIL", 6, 1), ("AIP", 6, 1))
 _SERVICES = (("AIS", 3), ("SCH", 7), ("SCH", 8))
@@ -65,100 +61,8 @@ _CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
 _SERVICE_CODE = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 
 
-@dataclass
-class _Message:
-    """One message's segments (the first of each wanted kind, as text) and its encoding."""
-
-    segments: dict[str, list[str]]  # the fields of each segment: [name, field 1, field 2...]
-    encoding: dict[str, str]
-
-    def field(self, segment: str, field: int) -> str:
-        """A field's whole text ('' when absent); MSH counts MSH-1 as the field separator."""
-        fields = self.segments.get(segment)
-        if fields is None:
-            return ""
-        index = field - 1 if segment == "MSH" else field
-        return fields[index] if 0 < index < len(fields) else ""
-
-    def repetitions(self, segment: str, field: int) -> list[str]:
-        text = self.field(segment, field)
-        return text.split(self.encoding["REPETITION"]) if text else []
-
-    def get(self, segment: str, field: int, component: int = 1, repetition: str | None = None) -> str:
-        """A component of a field's first repetition (or of ``repetition``), unescaped ('' when absent)."""
-        if repetition is None:
-            text = self.field(segment, field)
-            if segment == "MSH" and field == 2:
-                return text
-            repetition = text.split(self.encoding["REPETITION"], 1)[0]
-        parts = repetition.split(self.encoding["COMPONENT"], component)
-        text = parts[component - 1].split(self.encoding["SUBCOMPONENT"], 1)[0] if component <= len(parts) else ""
-        return self._unescape(text.strip()[:MAX_CELL_CHARS])
-
-    def _unescape(self, text: str) -> str:
-        enc = self.encoding
-        if enc["ESCAPE"] not in text:
-            return text
-        table = {"F": enc["FIELD"], "S": enc["COMPONENT"], "T": enc["SUBCOMPONENT"], "R": enc["REPETITION"], "E": enc["ESCAPE"]}
-        esc = re.escape(enc["ESCAPE"])
-
-        def one(match: re.Match) -> str:
-            code = match.group(1)
-            if code[:1] == "X":
-                return bytes.fromhex(code[1:]).decode("latin-1") if len(code) % 2 == 1 else ""
-            return table.get(code, "")
-
-        return re.sub(rf"{esc}([FSTREHN]|X[0-9A-Fa-f]*|\.[a-z]{{2}}[0-9+-]*){esc}", one, text)
-
-
-class _Bad(Exception):
-    """A field that stops a message from becoming an appointment."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
-class _Coded(_Bad):
-    """A _Bad whose message quotes a service code on purpose."""
-
-
-def _split(text: str) -> tuple[list[list[str]], bool]:
-    """The messages (lists of segment texts), and whether other text came before the first MSH."""
-    text = text.replace("\x0b", "\r").replace("\x1c", "\r")  # MLLP: <VT> message <FS><CR>
-    messages: list[list[str]] = []
-    stray = False
-    for segment in (s.strip() for s in re.split(r"\r\n|\r|\n", text)):
-        if segment[:3].upper() == "MSH":
-            messages.append([segment])
-        elif not segment or segment[:3].upper() in _BATCH:
-            continue
-        elif messages:
-            messages[-1].append(segment)
-        else:
-            stray = True
-    return messages, stray
-
-
-def _parse(segments: list[str]) -> _Message:
-    """The message's encoding (from MSH-1 and MSH-2) and its first segment of each wanted kind."""
-    msh = segments[0]
-    separator = msh[3:4]
-    characters = msh[4:].split(separator, 1)[0] if separator else ""
-    if not separator or separator.isalnum() or separator.isspace() or len(characters) < 4:
-        raise _Bad("MSH", "the MSH segment cannot be read: MSH-1 and MSH-2 must give the encoding characters.")
-    component, repetition, escape, subcomponent = characters[:4]
-    if len({separator, component, repetition, escape, subcomponent}) < 5 or any(c.isalnum() for c in characters[:4]):
-        raise _Bad("MSH", "the MSH segment cannot be read: MSH-1 and MSH-2 must give five different encoding characters.")
-    encoding = {"FIELD": separator, "COMPONENT": component, "REPETITION": repetition, "ESCAPE": escape, "SUBCOMPONENT": subcomponent}
-    found: dict[str, str] = {}
-    for text in segments:
-        name = text[:3].upper()
-        if name in _WANTED and name not in found:
-            if text[3:4] not in (separator, ""):
-                raise _Bad(name, f"the {name} segment cannot be read: its fields are not separated by '{separator}'.")
-            found[name] = text.split(separator)
-    return _Message(found, encoding)
+class _Coded(Bad):
+    """A Bad whose message quotes a service code on purpose."""
 
 
 def _timestamp(text: str, field: str, zone: tzinfo) -> datetime | date:
@@ -166,7 +70,7 @@ def _timestamp(text: str, field: str, zone: tzinfo) -> datetime | date:
     m = _TS.match(text)
     if not m:
         shown = f" '{text}'" if showable(text) else ""
-        raise _Bad(field, f"{field}{shown} is not an HL7 timestamp (YYYYMMDD[HHMM[SS]][+/-ZZZZ]).")
+        raise Bad(field, f"{field}{shown} is not an HL7 timestamp (YYYYMMDD[HHMM[SS]][+/-ZZZZ]).")
     year, month, day, hour, minute, second, offset = m.groups()
     try:
         if hour is None:
@@ -174,45 +78,45 @@ def _timestamp(text: str, field: str, zone: tzinfo) -> datetime | date:
         moment = datetime(int(year), int(month), int(day), int(hour), int(minute or 0), int(second or 0))
         check_date(moment.date(), field)
     except ValueError:
-        raise _Bad(field, f"{field} '{text}' is not a real date and time.") from None
+        raise Bad(field, f"{field} '{text}' is not a real date and time.") from None
     except InputError as err:
-        raise _Bad(field, str(err)) from None
+        raise Bad(field, str(err)) from None
     if offset:
         hours, minutes = int(offset[1:3]), int(offset[3:])
         if hours > 14 or minutes > 59:
-            raise _Bad(field, f"{field} has the UTC offset {offset}, which no place on Earth uses (-1200 to +1400).")
+            raise Bad(field, f"{field} has the UTC offset {offset}, which no place on Earth uses (-1200 to +1400).")
         sign = -1 if offset[0] == "-" else 1
         moment = moment.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
     return to_local(moment, zone)
 
 
-def _minutes(msg: _Message, segment: str, field: int, units_field: int) -> int | None:
+def _minutes(msg: Message, segment: str, field: int, units_field: int) -> int | None:
     """A duration field in its units field's unit (minutes when empty); None when it is 0."""
     name, units = f"{segment}-{field}", f"{segment}-{units_field}"
     amount, unit = msg.get(segment, field), msg.get(segment, units_field) or "min"
     factor = _UNITS.get(unit.lower()) or _UNITS.get(msg.get(segment, units_field, 2).lower())
     if factor is None:
         shown = f" '{unit}'" if _CODE.match(unit) else ""
-        raise _Bad(units, f"{units} unit{shown} is not minutes, hours or seconds.")
+        raise Bad(units, f"{units} unit{shown} is not minutes, hours or seconds.")
     try:
         minutes = round(float(amount) * factor)
     except (ValueError, OverflowError):
-        raise _Bad(name, f"{name} is not a number.") from None
+        raise Bad(name, f"{name} is not a number.") from None
     try:
         return parse_duration_minutes(minutes, name) if minutes else None
     except InputError as err:
-        raise _Bad(name, str(err)) from None
+        raise Bad(name, str(err)) from None
 
 
-def _start(msg: _Message, zone: tzinfo) -> datetime | date:
+def _start(msg: Message, zone: tzinfo) -> datetime | date:
     for segment, field, component in _STARTS:
         text = msg.get(segment, field, component)
         if text:
             return _timestamp(text, f"{segment}-{field}", zone)
-    raise _Bad("SCH-11", "no start time: SCH-11 component 4 and the TQ1, AIS, AIG, AIL and AIP segments have none.")
+    raise Bad("SCH-11", "no start time: SCH-11 component 4 and the TQ1, AIS, AIG, AIL and AIP segments have none.")
 
 
-def _duration(msg: _Message, start: datetime | date, zone: tzinfo) -> int | None:
+def _duration(msg: Message, start: datetime | date, zone: tzinfo) -> int | None:
     if not isinstance(start, datetime):
         return None  # untimed: the appointment takes its day
     if msg.get("SCH", 9):
@@ -224,13 +128,13 @@ def _duration(msg: _Message, start: datetime | date, zone: tzinfo) -> int | None
             try:
                 return end_minutes(start, end, f"{segment}-{field} end")
             except InputError as err:
-                raise _Bad(f"{segment}-{field}", str(err)) from None
+                raise Bad(f"{segment}-{field}", str(err)) from None
     if msg.get("AIS", 7):
         return _minutes(msg, "AIS", 7, 8)
     return None
 
 
-def _service(msg: _Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
+def _service(msg: Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
     tried: list[tuple[str, str]] = []
     for segment, field in _SERVICES:
         texts = [msg.get(segment, field, 1), msg.get(segment, field, 2)]
@@ -239,11 +143,11 @@ def _service(msg: _Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
             try:
                 found = resolve_service(texts, clinic)
             except InputError as err:
-                raise _Bad(f"{segment}-{field}", str(err)) from None
+                raise Bad(f"{segment}-{field}", str(err)) from None
             if found:
                 return found
     if not tried:
-        raise _Bad("SCH-7", "no service: AIS-3, SCH-7 and SCH-8 are all empty.")
+        raise Bad("SCH-7", "no service: AIS-3, SCH-7 and SCH-8 are all empty.")
     where, code = next(((w, c) for w, c in tried if c), tried[0])
     looked = "mesocare looks in AIS-3, SCH-7 and SCH-8"  # the order of _SERVICES
     if _SERVICE_CODE.match(code):
@@ -252,10 +156,10 @@ def _service(msg: _Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
             f"service code '{code}' (in {where}; {looked}) is not in the clinic's service map or the default one: "
             f"add it to the clinic config, for example: services: {{{code}: {{area: face}}}}",
         )
-    raise _Bad(where, f"the service in {where} ({looked}) is not in the clinic's service map or the default one.")
+    raise Bad(where, f"the service in {where} ({looked}) is not in the clinic's service map or the default one.")
 
 
-def _email(msg: _Message) -> str | None:
+def _email(msg: Message) -> str | None:
     """PID-13's email address: the repetition whose communication address holds an "@"."""
     for repetition in msg.repetitions("PID", 13):
         for component in (4, 1):
@@ -265,16 +169,16 @@ def _email(msg: _Message) -> str | None:
     return None
 
 
-def _language(msg: _Message) -> str | None:
+def _language(msg: Message) -> str | None:
     return language_tag(msg.get("PID", 15, 1) or msg.get("PID", 15, 2))
 
 
-def _patient(msg: _Message) -> tuple[str | None, str | None]:
+def _patient(msg: Message) -> tuple[str | None, str | None]:
     name = " ".join(p for p in (msg.get("PID", 5, 2), msg.get("PID", 5, 1)) if p)
     return name or None, msg.get("PID", 3) or msg.get("PID", 2) or None
 
 
-def _request(msg: _Message, position: str, clinic: Clinic, zone: tzinfo) -> Request | RowProblem:
+def _request(msg: Message, position: str, clinic: Clinic, zone: tzinfo) -> Request | RowProblem:
     """The appointment a booking message describes, or the problem that stops it."""
     name, patient_id = _patient(msg)
     email = _email(msg)
@@ -287,7 +191,7 @@ def _request(msg: _Message, position: str, clinic: Clinic, zone: tzinfo) -> Requ
         areas, technique = _service(msg, clinic)
     except _Coded as bad:
         return problem(position, bad.field, str(bad), secrets)
-    except _Bad as bad:
+    except Bad as bad:
         return problem(position, bad.field, row_failure(InputError(str(bad))), secrets)
     timed = isinstance(start, datetime)
     request = Request(
@@ -358,7 +262,7 @@ class _Bookings:
         return tuple(b.row for b in self._all.values())
 
 
-def _apply(msg: _Message, position: str, bookings: _Bookings, clinic: Clinic, zone: tzinfo) -> RowProblem | None:
+def _apply(msg: Message, position: str, bookings: _Bookings, clinic: Clinic, zone: tzinfo) -> RowProblem | None:
     """Book, move or cancel the message's appointment in ``bookings``; the problem, if any."""
     kind, event = msg.get("MSH", 9, 1).upper(), msg.get("MSH", 9, 2).upper()
     if not kind:
@@ -396,7 +300,7 @@ def _apply(msg: _Message, position: str, bookings: _Bookings, clinic: Clinic, zo
 
 def read_hl7(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedule:
     zone = clinic_zone(clinic)
-    messages, stray = _split(decode_text(data, "HL7"))
+    messages, stray = split_messages(decode_text(data, "HL7"))
     if not messages:
         raise InputError("the HL7 file has no MSH segment: it is not an HL7 v2 message file.")
     problems: list[RowProblem] = []
@@ -409,8 +313,8 @@ def read_hl7(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
     for number, segments in enumerate(messages, start=1):
         position = f"message {number}"
         try:
-            msg = _parse(segments)
-        except _Bad as bad:
+            msg = parse_message(segments, _WANTED)
+        except Bad as bad:
             problems.append(RowProblem(position, bad.field, str(bad)))
             continue
         has_booking_dates = has_booking_dates or bool(msg.get("MSH", 7))
