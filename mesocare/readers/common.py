@@ -129,7 +129,9 @@ def check_request(request) -> None:
 # --------------------------------------------------------------------------- safe messages
 
 _SHOWABLE = re.compile(r"^[0-9][0-9 :./+T-]{0,24}[A-Za-z]{0,2}$")  # 25:00, 2024-02-30, 3000000d
-_QUOTED = re.compile(r"'([^'\n]{0,200})'")
+# Greedy and across line ends: a value may hold a quote (O'Brien) or a line end (a CSV quote
+# left open), and hiding too much of a message is safe where hiding too little is not.
+_QUOTED = re.compile(r"'(.{0,400})'", re.DOTALL)
 
 
 _ZONE_LIKE = re.compile(r"^[A-Za-z][A-Za-z_-]*(/[A-Za-z0-9_+-]+)+$")  # Mars/Olympus

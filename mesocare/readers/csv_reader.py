@@ -46,6 +46,7 @@ from mesocare.readers.common import (
     language_tag,
     problem,
     row_failure,
+    showable,
     too_many_rows,
 )
 from mesocare.course import make_course
@@ -109,7 +110,9 @@ def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request 
         try:
             values[field] = parser(text)
         except Exception as err:  # noqa: BLE001 - any failure of one cell is that row's problem
-            problems.append(problem(position, field, row_failure(err), secrets))
+            # the failing cell itself may hold a name (columns shifted by a stray quote or comma)
+            hidden = secrets if showable(text) else (*secrets, text)
+            problems.append(problem(position, field, row_failure(err), hidden))
 
     if not cells.get("date"):
         problems.append(RowProblem(position, "date", "date is empty: write it as YYYY-MM-DD."))
