@@ -98,7 +98,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     return Clinic(
         name=spec.name,
         phone=spec.phone,
-        email=spec.email,
+        email=spec.email.from_ if spec.email else None,
         timezone=zone,
         duration_minutes=spec.duration,
         paper=spec.paper,
@@ -112,6 +112,8 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         reviewed_by=spec.reviewed_by or None,
         language=language,
         languages=languages,
+        mail=spec.email.settings(base) if spec.email and spec.email.host else None,
+        state_dir=str((base / spec.state_dir).resolve()) if spec.state_dir else None,
     )
 
 

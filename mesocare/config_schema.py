@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mesocare.vocab import AREAS, WEEKDAYS, Paper, Technique, Units
+from mesocare.mail.settings import EmailSpec
 
 
 class ServiceSpec(BaseModel):
@@ -28,7 +29,7 @@ class ClinicSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field("Your mesotherapy clinic", min_length=1)
     phone: str | None = None
-    email: str | None = Field(None, pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", max_length=254)
+    email: EmailSpec | None = None  # the clinic's address alone, or with the mail server (mesocare.mail.settings)
     timezone: str | None = Field(None, description="IANA zone, e.g. Europe/London; default: this machine's")
     duration: int = Field(30, ge=1, le=1440, description="default appointment length in minutes")
     paper: Paper = "A4"
@@ -44,6 +45,7 @@ class ClinicSpec(BaseModel):
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
     language: str | None = Field(None, description="the clinic's language (BCP 47): en-GB (default), fr, es-MX, pt-BR...")
     languages: list[str] = Field(default_factory=list, description="every language the clinic hands out (for rules check)")
+    state_dir: str | None = None
 
     @field_validator("closed_weekdays")
     @classmethod

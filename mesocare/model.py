@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock_time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mesocare.mail.settings import EmailSettings
 
 # the vocabulary lives in mesocare.vocab; these names stay importable from here for renderers
 from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: E402,F401
@@ -33,6 +37,8 @@ class Clinic:
     reviewed_by: str | None = None  # the clinician who signed off the rules in force; None: not yet
     language: str = "en-GB"  # the clinic's language (BCP 47): handouts without one, cover sheets
     languages: tuple[str, ...] = ()  # every language the clinic hands out (rules check checks them)
+    mail: "EmailSettings | None" = None  # the mail server (config ``email:`` with a host); None: no sending
+    state_dir: str | None = None  # where the sent log lives (None: the user's data folder)
 
 
 @dataclass(frozen=True)

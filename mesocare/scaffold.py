@@ -64,6 +64,16 @@ def config_text(name: str | None = None, phone: str | None = None, timezone: str
 
 # The clinic's email address: calendar files (--format ics) name it as the organizer.
 #email: desk@example.org
+# To email handouts and reminders (mesocare send, mesocare remind), give the mail server
+# with it instead (see "Email" in the README; the password goes in the environment
+# variable MESOCARE_SMTP_PASSWORD, never in this file):
+#email:
+#  from: desk@example.org
+#  host: smtp.example.org
+#  username: desk@example.org
+
+# Where mesocare keeps its log of the emails sent (default: this user's data folder).
+#state_dir: state
 
 # The clinic's time zone (an IANA name). Every date and time on a handout is in this zone.
 # Without it, mesocare uses this computer's zone; --tz overrides it for one command.

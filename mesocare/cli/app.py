@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from mesocare import __version__
-from mesocare.cli import batch, init, plan, prep, rules, schema
+from mesocare.cli import batch, init, mail, plan, prep, rules, schema
 from mesocare.cli.context import Context
 from mesocare.errors import ClosedPipe, ExitCode, Interrupted, MesocareError
 
@@ -90,6 +90,8 @@ app.command("batch")(batch.batch)
 app.command("schema")(schema.schema)
 app.command("init")(init.init)
 app.command("plan")(plan.plan)
+app.command("send")(mail.send)
+app.command("remind")(mail.remind)
 app.add_typer(rules.rules_app, name="rules")
 
 

@@ -1,0 +1,124 @@
+"""The clinic config's ``email:`` settings (validated with pydantic when a config file is read).
+
+``email:`` is the clinic's address (calendar files name it as the organizer), alone or
+with the mail server that ``send`` and ``remind`` go through:
+
+    email: desk@harbourskin.example      # the address only: nothing can be sent
+
+    email:
+      from: desk@harbourskin.example
+      host: smtp.harbourskin.example
+      port: 587              # default: 587 for starttls, 465 for tls, 25 for none
+      security: starttls     # starttls (default), tls, or none (only to this machine)
+      username: desk@harbourskin.example   # the password: $MESOCARE_SMTP_PASSWORD only
+
+The password is never read from a file. ``security: none`` sends in plain text, so it is
+refused for any host but this machine (localhost, 127.0.0.0/8, ::1): mail with health
+information must not cross a network unencrypted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PASSWORD_ENV = "MESOCARE_SMTP_PASSWORD"
+DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """How to reach the clinic's mail server (everything but the password)."""
+
+    sender: str  # the From address
+    host: str
+    port: int
+    security: str = "starttls"  # starttls | tls | none
+    username: str | None = None
+    reply_to: str | None = None
+    ca_file: str | None = None  # a CA bundle to trust instead of the system's (an in-house CA)
+    timeout: float = 30.0  # seconds, for connecting and for every reply
+    retries: int = 3  # extra attempts after a temporary failure (4xx, connection lost)
+    retry_wait: float = 2.0  # seconds before the first retry; doubled each time
+
+
+def is_this_machine(host: str) -> bool:
+    """True for localhost and loopback addresses only (no name is looked up)."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def valid_address(text: str) -> bool:
+    """A plain ASCII addr-spec (local@domain), nothing that could split a header."""
+    from email.headerregistry import Address
+
+    text = text.strip()
+    if not text or any(c in text for c in "\r\n<>,;\"() \t") or not text.isascii() or text.count("@") != 1:
+        return False
+    try:
+        address = Address(addr_spec=text)
+    except (ValueError, IndexError, TypeError):
+        return False
+    return bool(address.username) and "." in address.domain and not address.domain.startswith(".")
+
+
+class EmailSpec(BaseModel):
+    """The ``email:`` mapping of the clinic config."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+    from_: str = Field(alias="from", max_length=254, description="the clinic's address, e.g. desk@clinic.example")
+    host: str | None = Field(None, min_length=1, description="the clinic's mail server (none: nothing is sent)")
+    port: int | None = Field(None, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    reply_to: str | None = None
+    ca_file: str | None = None
+    timeout: float = Field(30.0, gt=0, le=600)
+    retries: int = Field(3, ge=0, le=10)
+    retry_wait: float = Field(2.0, ge=0, le=300)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _address_alone(cls, data):
+        return {"from": data} if isinstance(data, str) else data
+
+    @field_validator("from_", "reply_to")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None and not valid_address(v):
+            raise ValueError(f"'{v}' is not an email address such as desk@clinic.example")
+        return v
+
+    @model_validator(mode="after")
+    def _plain_only_here(self) -> "EmailSpec":
+        if self.host and self.security == "none" and not is_this_machine(self.host):
+            raise ValueError(
+                f"security: none sends mail unencrypted, so it is only allowed to this machine (localhost), "
+                f"not to {self.host}: use starttls or tls"
+            )
+        return self
+
+    def settings(self, base: Path) -> EmailSettings:
+        """The settings (``host`` is set), with ``ca_file`` relative to the config file's folder ``base``."""
+        assert self.host
+        return EmailSettings(
+            sender=self.from_,
+            host=self.host,
+            port=self.port or DEFAULT_PORTS[self.security],
+            security=self.security,
+            username=self.username or None,
+            reply_to=self.reply_to,
+            ca_file=str((base / self.ca_file).resolve()) if self.ca_file else None,
+            timeout=self.timeout,
+            retries=self.retries,
+            retry_wait=self.retry_wait,
+        )

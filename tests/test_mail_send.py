@@ -1,0 +1,334 @@
+"""Sending to a real SMTP server (aiosmtpd, STARTTLS with a trustme CA, AUTH): exactly once,
+updates, retries, refusals, a server that goes away, dry runs."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from mailserver import PASSWORD, MailServer
+from mesocare.clinic_config import load_clinic
+from mesocare.mail.outbox import run
+from mesocare.mail.sentlog import SentLog
+from mesocare.errors import ConfigError
+from mesocare.readers import read_schedule
+
+TODAY = date(2024, 6, 1)
+HEADER = "date,time,area,name,patient_id,appointment_id,email\n"
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = MailServer(tmp_path).start()
+    yield srv
+    srv.stop()
+
+
+def clinic_for(tmp_path: Path, server: MailServer, **email):
+    path = tmp_path / "mesocare.yaml"
+    path.write_text(server.config(**email), encoding="utf-8")
+    return load_clinic(path)
+
+
+def rows(n: int, day: str = "2024-06-10", area: str = "face", start: int = 0) -> str:
+    return "".join(f"{day},{9 + (i // 12) % 9:02d}:{(i * 5) % 60:02d},{area},Patient {i},P-{i},A-{i},p{i}@example.com\n"
+                   for i in range(start, start + n))
+
+
+class Run:
+    def __init__(self, tmp_path, server, ruleset, **email):
+        self.tmp, self.server, self.ruleset = tmp_path, server, ruleset
+        self.clinic = clinic_for(tmp_path, server, **email)
+        self.err: list[str] = []
+
+    def __call__(self, csv: str, command: str = "send", today: date = TODAY, password: str | None = PASSWORD, **kw) -> int:
+        self.err = []
+        schedule = read_schedule((HEADER + csv).encode(), self.clinic, filename="s.csv")
+        return run(command, schedule, self.ruleset, self.clinic, today, now=datetime(2024, 6, 1, 9, tzinfo=timezone.utc),
+                   err=self.err.append, password=password, **kw)
+
+    @property
+    def stderr(self) -> str:
+        return "\n".join(self.err)
+
+    def log(self) -> SentLog:
+        return SentLog(self.tmp / "state", readonly=True)
+
+
+@pytest.fixture
+def go(tmp_path, server, ruleset):
+    return Run(tmp_path, server, ruleset)
+
+
+def recipients(server) -> list[str]:
+    return [r.rcpt_tos[0] for r in server.inbox]
+
+
+def test_sends_once_and_a_rerun_sends_nothing(go, server):
+    csv = rows(5) + "2024-06-10,10:00,neck,No Mail,P-x,A-x,\n"
+    assert go(csv) == 0
+    assert sorted(recipients(server)) == [f"p{i}@example.com" for i in range(5)]
+    assert "5 handout messages sent." in go.stderr
+    assert "1 without an email address: print theirs (row 7)." in go.stderr
+    assert server.logins and all(login == "desk@clinic.test" for login, _ in server.logins)
+    first = [r.data for r in server.inbox]
+    for r in server.inbox:  # STARTTLS was required by the server; each message is whole
+        assert r.message["Subject"] == "Your appointment on Monday 10 June 2024: your instructions"
+        assert {p.get_content_type() for p in r.message.iter_attachments()} == {"application/pdf", "text/calendar"}
+        calendar = next(p for p in r.message.iter_attachments() if p.get_content_type() == "text/calendar")
+        assert calendar.get_param("method") == "PUBLISH" and b"ORGANIZER" in calendar.get_content().encode()
+    assert go(csv) == 0
+    assert len(server.inbox) == 5 and [r.data for r in server.inbox] == first
+    assert "5 already sent before, unchanged" in go.stderr
+    with go.log() as log:
+        assert log.count() == 5 and log.get("booking:A-0", "handout").copies == 1
+
+
+def test_a_changed_appointment_gets_one_updated_message(go, server):
+    assert go(rows(3)) == 0
+    moved = rows(3).replace("2024-06-10,09:05,face,Patient 1", "2024-06-12,14:00,face,Patient 1")
+    moved = moved.replace("Patient 2,P-2,A-2", "Patient 2,P-2,A-2").replace("2024-06-10,09:10,face", "2024-06-10,09:10,face+neck")
+    assert go(moved) == 0
+    assert "2 handout messages sent (2 of them updates)." in go.stderr
+    assert go(moved) == 0 and len(server.inbox) == 5
+    by_subject = [(r.rcpt_tos[0], r.message["Subject"]) for r in server.inbox[3:]]
+    assert ("p1@example.com", "Updated: your appointment on Wednesday 12 June 2024: your instructions") in by_subject
+    later = {r.rcpt_tos[0]: " ".join(r.message.get_body(("plain",)).get_content().split()) for r in server.inbox[3:]}
+    text1, text2 = later["p1@example.com"], later["p2@example.com"]
+    assert "Your appointment has moved. It was at 09:05 on Monday 10 June 2024." in text1
+    assert "The area to be treated has changed" in text2
+    assert len({r.message["Message-ID"] for r in server.inbox}) == 5
+
+
+def test_resend_forces_another_copy(go, server):
+    assert go(rows(2)) == 0
+    assert go(rows(2), resend=True) == 0
+    assert len(server.inbox) == 4
+    ids = {r.message["Message-ID"] for r in server.inbox}
+    assert len(ids) == 4  # a forced copy is a new message, not one a mail system would fold
+    with go.log() as log:
+        assert log.get("booking:A-1", "handout").copies == 2
+
+
+@pytest.mark.parametrize("answer", ["421 4.3.2 Service shutting down", "451 4.3.0 Try again later"])
+def test_temporary_refusals_are_retried(go, server, answer):
+    refused = set()
+
+    def replies(n, envelope):
+        if envelope.rcpt_tos[0] == "p1@example.com" and len(refused) < 2:
+            refused.add(n)
+            return answer
+        return None
+
+    server.replies = replies
+    assert go(rows(3)) == 0
+    assert sorted(recipients(server)) == ["p0@example.com", "p1@example.com", "p2@example.com"]
+    assert server.offered == 5
+
+
+def test_a_temporary_refusal_that_lasts_fails_the_row_and_the_next_run_sends_it(go, server):
+    server.replies = lambda n, e: "451 4.7.1 Greylisted <p1@example.com>" if e.rcpt_tos[0] == "p1@example.com" else None
+    assert go(rows(3)) == 3
+    assert recipients(server) == ["p0@example.com", "p2@example.com"]
+    assert "row 3: not sent (451 4.7.1 Greylisted <address>); it will be tried again on the next run" in go.stderr
+    assert "p1@example.com" not in go.stderr and "Patient" not in go.stderr
+    assert server.offered == 2 + 3  # retried twice (retries: 2)
+    server.replies = None
+    assert go(rows(3)) == 0
+    assert sorted(recipients(server)) == ["p0@example.com", "p1@example.com", "p2@example.com"]
+
+
+def test_a_permanent_refusal_is_not_retried(go, server):
+    server.replies = lambda n, e: "550 5.1.1 <p1@example.com>: Recipient address rejected" if e.rcpt_tos[0] == "p1@example.com" else None
+    assert go(rows(3)) == 3
+    assert server.offered == 3
+    assert "row 3: refused by the mail server (550 5.1.1 <address>: Recipient address rejected); not retried" in go.stderr
+    with go.log() as log:
+        assert log.get("booking:A-1", "handout") is None and log.count() == 2
+
+
+def test_a_dropped_connection_mid_message_is_not_marked_sent(go, server):
+    server.replies = lambda n, e: "drop" if n == 2 else None
+    assert go(rows(3)) == 0
+    assert sorted(recipients(server)) == ["p0@example.com", "p1@example.com", "p2@example.com"]
+
+
+def test_the_server_stopped_mid_run_then_a_rerun_sends_the_rest_once(go, server):
+    def replies(n, envelope):
+        if n == 3:
+            threading.Thread(target=server.stop).start()
+            return "drop"
+        return None
+
+    server.replies = replies
+    assert go(rows(6)) == 3
+    assert len(server.inbox) == 2
+    assert "could not be reached" in go.stderr
+    for position in ("row 4", "row 5", "row 6", "row 7"):
+        assert f"{position}: not sent" in go.stderr
+    with go.log() as log:
+        assert log.count() == 2
+    server.replies = None
+    server.start()
+    assert go(rows(6)) == 0
+    assert sorted(recipients(server)) == sorted(f"p{i}@example.com" for i in range(6))
+
+
+def test_reminders_once_per_day(go, server):
+    csv = rows(2) + rows(1, day="2024-06-20", start=5)
+    assert go(csv, command="remind", today=date(2024, 6, 9), day=date(2024, 6, 9)) == 0
+    assert sorted(recipients(server)) == ["p0@example.com", "p1@example.com"]
+    assert server.inbox[0].message["Subject"] == "A reminder for Sunday 9 June 2024"
+    assert "1 with nothing starting that day." in go.stderr
+    assert go(csv, command="remind", today=date(2024, 6, 9), day=date(2024, 6, 9)) == 0
+    assert len(server.inbox) == 2
+    # the appointment of the 20th: ginkgo and willow bark stop ten days before, on the 10th
+    assert go(csv, command="remind", today=date(2024, 6, 10), day=date(2024, 6, 10)) == 0
+    assert recipients(server)[2:] == ["p5@example.com"]
+    text = " ".join(server.inbox[2].message.get_body(("plain",)).get_content().split())
+    assert "Starting today: - From Monday 10 June 2024: Stop taking any supplements that have ginkgo biloba" in text
+
+
+def test_a_new_rule_set_that_changes_the_plan_sends_an_update(go, server, tmp_path):
+    from conftest import GOOD_RULE
+    from mesocare.resources import instructions_dir
+    from mesocare.rules import load_ruleset
+
+    assert go(rows(2)) == 0
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ours.yaml").write_text(GOOD_RULE, encoding="utf-8")
+    go.ruleset = load_ruleset([(instructions_dir(), "mesocare"), (rules, "clinic")])
+    assert go(rows(2)) == 0
+    assert len(server.inbox) == 4
+    text = " ".join(server.inbox[3].message.get_body(("plain",)).get_content().split())
+    assert "Your instructions have changed. This message replaces the one we sent before." in text
+    assert go(rows(2)) == 0 and len(server.inbox) == 4
+
+
+def test_dry_run_writes_byte_stable_eml_and_sends_nothing(go, server, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    assert go(rows(3), dry_run=one) == 0
+    assert go(rows(3), dry_run=two) == 0
+    names = sorted(p.name for p in one.iterdir())
+    assert names == ["2024-06-10_0900_P-0.instructions.eml", "2024-06-10_0905_P-1.instructions.eml",
+                     "2024-06-10_0910_P-2.instructions.eml"]
+    for name in names:
+        assert (one / name).read_bytes() == (two / name).read_bytes()
+    assert server.inbox == [] and server.offered == 0
+    assert not (tmp_path / "state" / "sent.sqlite3").exists()
+    assert "3 handout messages written as .eml files, not sent." in go.stderr
+    # the dry run's content is the real one's
+    assert go(rows(3)) == 0
+    sent = {r.rcpt_tos[0]: r.data for r in server.inbox}
+    dry = (one / names[0]).read_bytes()
+    strip = lambda raw: b"\r\n".join(l for l in raw.split(b"\r\n") if not l.startswith(b"Date:"))
+    assert strip(dry) == strip(sent["p0@example.com"])
+
+
+def test_wrong_password_stops_with_the_server_s_answer(go, server):
+    assert go(rows(2), password="not-the-password") == 3
+    assert "Stopped: the mail server 127.0.0.1" in go.stderr and "refused the login" in go.stderr
+    assert "535" in go.stderr and "MESOCARE_SMTP_PASSWORD" in go.stderr
+    assert "row 2: not sent (the run stopped first)" in go.stderr and "row 3: not sent" in go.stderr
+    assert "not-the-password" not in go.stderr and PASSWORD not in go.stderr
+    assert server.inbox == []
+    with pytest.raises(ConfigError, match="MESOCARE_SMTP_PASSWORD"):
+        go(rows(2), password=None)
+
+
+def test_an_untrusted_certificate_is_refused(tmp_path, server, ruleset):
+    go = Run(tmp_path, server, ruleset, ca_file=None)
+    assert go(rows(1)) == 3
+    assert "certificate could not be verified" in go.stderr and "0 handout messages sent." in go.stderr
+    assert server.inbox == []
+
+
+def test_no_starttls_no_mail(tmp_path, ruleset):
+    plain = MailServer(tmp_path, starttls=False, auth=False).start()
+    try:
+        go = Run(tmp_path, plain, ruleset, security="starttls")
+        assert go(rows(1)) == 3
+        assert "does not offer STARTTLS" in go.stderr
+        assert plain.inbox == []
+    finally:
+        plain.stop()
+
+
+def test_a_corrected_address_gets_the_message_as_a_first_one(go, server):
+    assert go(rows(1)) == 0
+    assert go(rows(1).replace("p0@example.com", "p0.new@example.com")) == 0
+    assert recipients(server) == ["p0@example.com", "p0.new@example.com"]
+    assert server.inbox[1].message["Subject"] == "Your appointment on Monday 10 June 2024: your instructions"
+    assert "updates" not in go.stderr
+
+
+def test_a_bad_address_is_named_not_sent(go, server):
+    assert go(rows(1) + "2024-06-10,10:00,face,X,P-9,A-9,not-an-address\n") == 3
+    assert "row 3, email: the email address is not valid: nothing sent" in go.stderr
+    assert "not-an-address" not in go.stderr and len(server.inbox) == 1
+
+
+def test_worker_processes_give_the_same_bytes(go, server, tmp_path, monkeypatch):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    monkeypatch.setenv("MESOCARE_PDF_WORKERS", "1")
+    assert go(rows(30), dry_run=one) == 0
+    monkeypatch.setenv("MESOCARE_PDF_WORKERS", "2")
+    assert go(rows(30), dry_run=two) == 0
+    names = sorted(p.name for p in one.iterdir())
+    assert len(names) == 30 and names == sorted(p.name for p in two.iterdir())
+    assert all((one / n).read_bytes() == (two / n).read_bytes() for n in names)
+
+
+def test_two_runs_take_turns_on_the_lock(tmp_path):
+    from mesocare.mail.sentlog import run_lock
+
+    order: list[str] = []
+    first_in = threading.Event()
+    release = threading.Event()
+
+    def first():
+        with run_lock(tmp_path):
+            order.append("first in")
+            first_in.set()
+            release.wait(10)
+            order.append("first out")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(10)
+
+    def waiting():
+        order.append("second waits")
+        release.set()
+
+    with run_lock(tmp_path, waiting=waiting):
+        order.append("second in")
+    thread.join(10)
+    assert order == ["first in", "second waits", "first out", "second in"]
+
+
+def test_tls_from_the_start(tmp_path, ruleset):
+    server = MailServer(tmp_path, implicit_tls=True).start()
+    try:
+        go = Run(tmp_path, server, ruleset)
+        assert go.clinic.mail.security == "tls"
+        assert go(rows(2)) == 0
+        assert recipients(server) == ["p0@example.com", "p1@example.com"]
+    finally:
+        server.stop()
+
+
+def test_security_none_to_this_machine_sends_in_plain(tmp_path, ruleset):
+    server = MailServer(tmp_path, starttls=False, auth=False).start()
+    try:
+        go = Run(tmp_path, server, ruleset, ca_file=None)
+        assert go.clinic.mail.security == "none"
+        assert go(rows(1)) == 0 and recipients(server) == ["p0@example.com"]
+    finally:
+        server.stop()
