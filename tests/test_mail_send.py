@@ -44,9 +44,10 @@ class Run:
         self.clinic = clinic_for(tmp_path, server, **email)
         self.err: list[str] = []
 
-    def __call__(self, csv: str, command: str = "send", today: date = TODAY, password: str | None = PASSWORD, **kw) -> int:
+    def __call__(self, csv: str, command: str = "send", today: date = TODAY, password: str | None = PASSWORD,
+                 data: bytes | None = None, filename: str = "s.csv", **kw) -> int:
         self.err = []
-        schedule = read_schedule((HEADER + csv).encode(), self.clinic, filename="s.csv")
+        schedule = read_schedule(data or (HEADER + csv).encode(), self.clinic, filename=filename)
         return run(command, schedule, self.ruleset, self.clinic, today, now=datetime(2024, 6, 1, 9, tzinfo=timezone.utc),
                    err=self.err.append, password=password, **kw)
 
@@ -221,7 +222,7 @@ def test_dry_run_writes_byte_stable_eml_and_sends_nothing(go, server, tmp_path):
         assert (one / name).read_bytes() == (two / name).read_bytes()
     assert server.inbox == [] and server.offered == 0
     assert not (tmp_path / "state" / "sent.sqlite3").exists()
-    assert "3 handout messages written as .eml files, not sent." in go.stderr
+    assert "3 handout messages written as 3 .eml files, not sent." in go.stderr
     # the dry run's content is the real one's
     assert go(rows(3)) == 0
     sent = {r.rcpt_tos[0]: r.data for r in server.inbox}
@@ -332,3 +333,25 @@ def test_security_none_to_this_machine_sends_in_plain(tmp_path, ruleset):
         assert go(rows(1)) == 0 and recipients(server) == ["p0@example.com"]
     finally:
         server.stop()
+
+
+ICS = """BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:visit-1@desk\r\nDTSTAMP:20240601T000000Z\r\n\
+DTSTART:20240610T090000Z\r\nX-MESOCARE-AREA:face\r\nATTENDEE;CN="Ana Example":mailto:ana@example.com\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:visit-2@desk\r\nDTSTAMP:20240601T000000Z\r\nDTSTART:20240610T100000Z\r\nX-MESOCARE-AREA:neck\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n"""
+HL7 = "\r".join([
+    r"MSH|^~\&|DESK|HARBOUR|MESOCARE|HARBOUR|20240601091200||SIU^S12|M1|P|2.5",
+    "SCH|A1|F1||||||MESO-FACE|||^^30^20240610100000",
+    "PID|1||C-0001||Example^Ana||||||||^PRN^PH^^^^0123~^NET^Internet^ana@example.com",
+]) + "\r"
+
+
+@pytest.mark.parametrize("data, filename", [(ICS.encode(), "day.ics"), (HL7.encode(), "day.hl7")], ids=["ics", "hl7"])
+def test_addresses_from_other_schedule_formats(tmp_path, server, ruleset, data, filename):
+    path = tmp_path / "mesocare.yaml"
+    path.write_text(server.config() + "services:\n  MESO-FACE: {area: face}\n", encoding="utf-8")
+    go = Run(tmp_path, server, ruleset)
+    go.clinic = load_clinic(path)
+    assert go("", data=data, filename=filename) == 0, go.stderr
+    assert recipients(server) == ["ana@example.com"]
+    assert go("", data=data, filename=filename) == 0 and len(server.inbox) == 1

@@ -329,7 +329,7 @@ def summary(plan: Plan, report: Report, what: str, dry_run: bool = False) -> str
     """The lines for stderr: what was sent, what was not and why, per row; no names, no addresses."""
     lines: list[str] = []
     if dry_run:
-        lines.append(f"{_n(len(report.written), what)} written as .eml files, not sent"
+        lines.append(f"{_n(len(report.written), what)} written as {_n(len(report.written), '.eml file')}, not sent"
                      + (f" ({report.updated} of them updates)." if report.updated else "."))
     else:
         lines.append(f"{_n(report.sent, what)} sent" + (f" ({report.updated} of them updates)." if report.updated else "."))
