@@ -205,3 +205,14 @@ def test_email_alone_is_the_clinic_s_address_and_sends_nothing(tmp_path):
     path.write_text("name: X\nemail: not an address\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="line 2, field 'email"):
         load_clinic(path)
+
+
+def test_messages_read_at_grade_8_or_below(ruleset, london):
+    from mesocare.checks import MAX_GRADE, reading_grade
+
+    for reminder_day in (None, date(2024, 6, 9)):
+        job, _ = job_for(ruleset, london, request(), reminder_day=reminder_day)
+        text = parse(render_job(job, ENVELOPE)).get_body(("plain",)).get_content()
+        assert reading_grade(text) <= MAX_GRADE
+    moved = replace(job_for(ruleset, london, request())[0], change=m.Change(was_date=date(2024, 6, 3), moved=True))
+    assert reading_grade(parse(render_job(moved, ENVELOPE)).get_body(("plain",)).get_content()) <= MAX_GRADE
