@@ -37,7 +37,7 @@ def job_for(ruleset, clinic, req, today=date(2024, 6, 1), reminder_day=None):
         content = m.reminder_content(h, rem, req.email)
     else:
         rem, content = None, m.handout_content(h, req.email)
-    return Job("row 2", m.appointment_key(req), content, h, req.email, "en", "stem", reminder=rem), h
+    return Job("row 2", m.appointment_key(req), content, h, req.email, h.language, "stem", reminder=rem), h
 
 
 def parse(raw: bytes):
@@ -53,7 +53,7 @@ def test_handout_message_has_text_html_pdf_and_calendar(ruleset, london):
     assert msg["From"] == "Harbour Skin Clinic <desk@clinic.test>"
     assert msg["Subject"] == "Your appointment on Monday 10 June 2024: your instructions"
     assert msg["Auto-Submitted"] == "auto-generated"
-    assert msg["Content-Language"] == "en"
+    assert msg["Content-Language"] == "en-GB"
     text = " ".join(msg.get_body(("plain",)).get_content().split())
     html = msg.get_body(("html",)).get_content()
     assert "Your appointment at Harbour Skin Clinic is at 10:00 on Monday 10 June 2024." in text
@@ -216,3 +216,28 @@ def test_messages_read_at_grade_8_or_below(ruleset, london):
         assert reading_grade(text) <= MAX_GRADE
     moved = replace(job_for(ruleset, london, request())[0], change=m.Change(was_date=date(2024, 6, 3), moved=True))
     assert reading_grade(parse(render_job(moved, ENVELOPE)).get_body(("plain",)).get_content()) <= MAX_GRADE
+
+
+def test_the_message_is_in_the_patient_s_language(ruleset, london):
+    from pypdf import PdfReader
+
+    job, h = job_for(ruleset, london, request(language="fr"))
+    assert h.language == "fr-FR"
+    msg = parse(render_job(job, ENVELOPE))
+    assert msg["Subject"] == "Votre rendez-vous du lundi 10 juin 2024\u00a0: vos consignes"
+    assert msg["Content-Language"] == "fr-FR"
+    text = " ".join(msg.get_body(("plain",)).get_content().split())
+    assert text.startswith("Bonjour Ana <b>Lopez</b>,")
+    assert "Votre rendez-vous chez Harbour Skin Clinic est à 10:00 le lundi 10 juin 2024." in text
+    assert "Appelez-nous au 020 7946 0000." in text
+    for english in ("Your appointment", "Questions?", "The first thing", "attached"):
+        assert english not in text
+    html = msg.get_body(("html",)).get_content()
+    assert "<html lang=\"fr-FR\">" in html and "Bonjour Ana &lt;b&gt;Lopez&lt;/b&gt;," in html
+    pdf = next(p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf").get_content()
+    assert "lundi 10 juin 2024" in " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    reminder, _ = job_for(ruleset, london, request(language="es"), reminder_day=date(2024, 6, 9))
+    msg = parse(render_job(reminder, ENVELOPE))
+    assert msg["Subject"] == "Un recordatorio para el domingo, 9 de junio de 2024"
+    text = " ".join(msg.get_body(("plain",)).get_content().split())
+    assert "Mañana es el día de su tratamiento:" in text and "Tomorrow" not in text

@@ -23,7 +23,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from mesocare import words
 from mesocare.dates import same, zone
 from mesocare.model import Handout, Item, Request
 
@@ -192,24 +191,33 @@ def message_id(key: str, content: Content, copy: int, sender: str) -> str:
     return f"<{_digest(key, content.kind, content.hash, str(copy))[:32]}.mesocare@{domain}>"
 
 
-def _context(letter: Letter) -> dict:
+def language(h: Handout):
+    """The handout's language (the patient's, else the clinic's): the message is in it too."""
+    from mesocare import lang as languages
+
+    return languages.get(h.language)
+
+
+def _context(letter: Letter, lang) -> dict:
+    from mesocare.render.view import html_lang
+
     h = letter.handout
     start = _local(h.start, h)
     change = letter.change
     return {
         "clinic": h.clinic,
         "patient": " ".join(h.patient_name.split()) if h.patient_name and h.patient_name.strip() else None,
-        "day": words.day(start.date()),
-        "time": words.clock(start) if h.timed else None,
+        "day": lang.day(start.date()),
+        "time": lang.clock(start) if h.timed else None,
         "areas": h.areas,
         "technique": h.technique,
         "first": first_step(h),
         "banners": h.banners,
         "change": change,
-        "was_day": words.day(change.was_date) if change and change.was_date else None,
+        "was_day": lang.day(change.was_date) if change and change.was_date else None,
         "reminder": letter.reminder,
-        "reminder_day": words.day(letter.reminder.day) if letter.reminder else None,
-        "language": letter.language,
+        "reminder_day": lang.day(letter.reminder.day) if letter.reminder else None,
+        "language": html_lang(lang.tag),
         "replies": bool(letter.reply_to),  # replies reach someone: do not ask the patient not to reply
         "pdf_name": next((a[0] for a in letter.attachments if a[2] == "pdf"), None),
         "ics_name": next((a[0] for a in letter.attachments if a[2] == "calendar"), None),
@@ -230,30 +238,37 @@ class _Sentences:
         return lambda *args, **kwargs: str(macro(*args, **kwargs))
 
 
-def sentences(clinic_dir: str | None) -> _Sentences:
-    import jinja2
+def sentences(clinic_dir: str | None, lang) -> _Sentences:
+    """The sentences in ``lang`` (the clinic's ``mail/_sentences.j2`` first, then ours)."""
+    from mesocare.lang.jinja import for_language
+    from mesocare.render.templating import environment, template_errors
 
-    from mesocare.errors import TemplateError
-    from mesocare.render.templating import environment
-
-    try:
-        return _Sentences(environment(clinic_dir).get_template("mail/_sentences.j2").module)
-    except jinja2.TemplateError as e:
-        raise TemplateError(f"template mail/_sentences.j2 cannot be read: {e}") from None
+    with template_errors("mail/_sentences.j2", clinic_dir):
+        return _Sentences(for_language(environment(clinic_dir), lang).get_template("mail/_sentences.j2").module)
 
 
 def texts(letter: Letter) -> tuple[str, str, str]:
-    """Subject, plain text and HTML, from the templates (the clinic's own first)."""
+    """Subject, plain text and HTML in the handout's language, from the templates (the
+    clinic's own first)."""
     from mesocare.render.templating import render_template
 
     base = "handout" if letter.kind == HANDOUT else REMINDER
     clinic_dir = letter.handout.clinic.templates_dir
-    context = _context(letter)
-    context["s"] = sentences(clinic_dir)
-    subject = render_template(f"mail/{base}.subject.j2", clinic_dir, **context)
-    text = render_template(f"mail/{base}.txt.j2", clinic_dir, **context)
-    html = render_template(f"mail/{base}.html.j2", clinic_dir, **context)
-    return " ".join(subject.split()), text, html
+    lang = language(letter.handout)
+    context = _context(letter, lang)
+    context["s"] = sentences(clinic_dir, lang)
+    subject = render_template(f"mail/{base}.subject.j2", clinic_dir, lang=lang, **context)
+    text = render_template(f"mail/{base}.txt.j2", clinic_dir, lang=lang, **context)
+    html = render_template(f"mail/{base}.html.j2", clinic_dir, lang=lang, **context)
+    return _one_line(subject), text, html
+
+
+def _one_line(text: str) -> str:
+    """Line breaks and runs of spaces to one space (no-break spaces, as French puts before a
+    colon, are kept)."""
+    import re
+
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip()
 
 
 def attachment_names(h: Handout) -> tuple[str, str]:

@@ -68,8 +68,9 @@ class Plan:
         return [p for p in self.problems if p.error]
 
 
-def _language(request, clinic: Clinic) -> str:
-    return (request.language or getattr(clinic, "language", None) or "en").strip() or "en"
+def _language(handout: Handout) -> str:
+    """The message's language tag: the handout's (the patient's, else the clinic's)."""
+    return handout.language
 
 
 def _rows(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day: date | None, plan: Plan):
@@ -118,7 +119,7 @@ def _job(plan: Plan, seen: dict, log, resend, position, request, handout, addres
         plan.already_sent += 1
         return
     plan.jobs.append(
-        Job(position, key, content, handout, address, _language(request, handout.clinic),
+        Job(position, key, content, handout, address, _language(handout),
             handout_stem(handout, position), copy, change, reminder)
     )
 
@@ -136,7 +137,7 @@ def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: d
         address = _address(request, position, plan)
         if address is None:
             continue
-        content = m.handout_content(handout, address, _language(request, clinic))
+        content = m.handout_content(handout, address, _language(handout))
         _job(plan, seen, log, resend, position, request, handout, address, content)
     return plan
 
@@ -154,7 +155,7 @@ def plan_reminders(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: 
         address = _address(request, position, plan)
         if address is None:
             continue
-        content = m.reminder_content(handout, reminder, address, _language(request, clinic))
+        content = m.reminder_content(handout, reminder, address, _language(handout))
         _job(plan, seen, log, resend, position, request, handout, address, content, reminder)
     return plan
 
