@@ -1,20 +1,235 @@
-"""Batches: a schedule's rows in, a Batch of handouts out (sorted by start), bad rows named.
+"""Batches: a schedule's rows in, handouts out (sorted by start), bad rows named.
 
 Pure: ``today`` is a parameter; nothing is printed. A row that cannot be turned into a
 handout (a time the clocks skip, say) becomes a RowProblem and the rest go on.
+
+Any number of rows in flat memory (``BatchPlan``): the schedule is read once, each good row
+is written to a temporary spool file and only a light record stays in memory (its start as a
+number and where it is in the spool); the records are sorted, and the handouts are then built
+one at a time, in that order, as they are asked for. Rows that share everything but the
+patient (same day, time, duration, areas, technique, medicines, course and booking date) share
+one computed handout (``HandoutCache``, bounded). ``build_batch`` is the same thing held whole,
+for the formats that lay out a whole list at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import pickle
+import tempfile
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 
-from mesocare.dates import instant
+from mesocare.dates import appointment_times, instant
 from mesocare.errors import MesocareError
-from mesocare.handout import build_handout
+from mesocare.handout import booked, dated_handout
 from mesocare.lang import LanguageError
-from mesocare.model import Batch, Clinic, Handout, RowProblem, Schedule
+from mesocare.model import Batch, Clinic, Handout, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.rules import RuleSet
+
+CACHE_SIZE = 512  # computed handouts kept (rows come in time order, so neighbours share them)
+
+
+class HandoutCache:
+    """``build_handout`` for many rows, computing once what rows share.
+
+    Two levels, each bounded (least recently used dropped first): the dated handout
+    (``dated_handout``) per request without the patient (name, ids, email) and without the
+    booking date, i.e. per day, time, duration, areas, technique, medicines, course and
+    language; then that handout for one booking date (``booked``: which steps are late). A
+    hit is the cached handout with this patient's name and ids put back, equal to what
+    ``build_handout`` returns.
+    """
+
+    PERSONAL = {"name": None, "patient_id": None, "appointment_id": None, "email": None}
+
+    def __init__(self, ruleset: RuleSet, clinic: Clinic, today: date, size: int = CACHE_SIZE):
+        self.ruleset, self.clinic, self.today, self.size = ruleset, clinic, today, size
+        self._dated: OrderedDict[Request, tuple] = OrderedDict()
+        self._booked: OrderedDict[Request, Handout] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def _get(self, table: OrderedDict, key, make):
+        value = table.get(key)
+        if value is None:
+            value = table[key] = make()
+            if len(table) > self.size:
+                table.popitem(last=False)
+        else:
+            table.move_to_end(key)
+        return value
+
+    def build(self, request: Request) -> Handout:
+        key = replace(request, **self.PERSONAL)
+        handout = self._booked.get(key)
+        if handout is None:
+            self.misses += 1
+            dated = self._get(
+                self._dated, replace(key, booked=None), lambda: dated_handout(key, self.ruleset, self.clinic, self.today)
+            )
+            handout = self._get(self._booked, key, lambda: booked(*dated, key))
+        else:
+            self.hits += 1
+            self._booked.move_to_end(key)
+        return replace(
+            handout, patient_name=request.name, patient_id=request.patient_id, appointment_id=request.appointment_id
+        )
+
+
+@lru_cache(maxsize=4096)
+def _start(day: date, at, tz_name: str) -> float:
+    """The appointment's start as seconds since the epoch (the sort key; the duration does not move it)."""
+    return instant(appointment_times(day, at, 30, tz_name).start).timestamp()
+
+
+class BatchPlan:
+    """A schedule read once and held light, giving its handouts in start order, one at a time.
+
+    ``items`` are a reader's ScheduleRows and RowProblems in input order; ``booking`` says,
+    once they are read, whether the schedule had booking dates. Reading happens here, in full,
+    before the first handout is given, so a file that fails part way fails before any output.
+    Iterate (once) for ``(handout, position)`` pairs; ``problems`` and the counts are final
+    after that. Use as a context manager (or call ``close``) to remove the spool file.
+    """
+
+    def __init__(
+        self,
+        items: Iterable[ScheduleRow | RowProblem],
+        ruleset: RuleSet,
+        clinic: Clinic,
+        today: date,
+        day: date | None = None,
+        booking: Callable[[], bool] = lambda: False,
+        cache_size: int = CACHE_SIZE,
+    ):
+        self.clinic, self.today, self.day = clinic, today, day
+        self.cache = HandoutCache(ruleset, clinic, today, cache_size)
+        self._read: list[RowProblem] = []  # the reader's problems, in its order
+        self._built: list[tuple[int, RowProblem]] = []  # problems building a row, with its input index
+        self._spool = tempfile.TemporaryFile(prefix="mesocare-rows-")
+        self._starts = array("d")  # per good row: its start, its input index, where it is in the spool
+        self._index = array("q")
+        self._offsets = array("q")
+        self.days: set[date] = set()  # the appointments' dates
+        self._late_rules: set[str] = set()  # ids of the rules late for some patient
+        self.count = 0  # handouts given so far
+        self.to_call = 0  # of which with late items
+        try:
+            self._read_rows(items)
+            self.booking_checked = bool(booking())
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_rows(self, items: Iterable[ScheduleRow | RowProblem]) -> None:
+        tz = self.clinic.timezone
+        for index, item in enumerate(items):
+            if isinstance(item, RowProblem):
+                self._read.append(item)
+                continue
+            request = item.request
+            if self.day is not None and request.date != self.day:
+                continue
+            try:
+                start = _start(request.date, request.time, tz)
+            except MesocareError as e:
+                self._built.append((index, RowProblem(item.position, None, str(e))))
+                continue
+            self.days.add(request.date)
+            self._starts.append(start)
+            self._index.append(index)
+            self._offsets.append(self._spool.tell())
+            self._spool.write(pickle.dumps((item.position, request), protocol=pickle.HIGHEST_PROTOCOL))
+        self._offsets.append(self._spool.tell())
+
+    @property
+    def rows(self) -> int:
+        """Good rows read (handouts to come, less any that fail to build)."""
+        return len(self._starts)
+
+    def __iter__(self) -> Iterator[tuple[Handout, str]]:
+        spool, offsets, starts = self._spool, self._offsets, self._starts
+        order = sorted(range(len(starts)), key=starts.__getitem__)  # stable: ties keep the input order
+        for n in order:
+            spool.seek(offsets[n])
+            position, request = pickle.loads(spool.read(offsets[n + 1] - offsets[n]))
+            try:
+                handout = self.cache.build(request)
+            except LanguageError as e:
+                self._built.append((self._index[n], RowProblem(position, "language", str(e))))
+                continue
+            except MesocareError as e:
+                self._built.append((self._index[n], RowProblem(position, None, str(e))))
+                continue
+            if handout.warnings:  # past-appointment warnings name the row, never the patient
+                handout = replace(handout, warnings=tuple(f"{position}: {w}" for w in handout.warnings))
+            self.count += 1
+            late = handout.late_items
+            self.to_call += bool(late)
+            self._late_rules.update(i.rule for i in late)
+            yield handout, position
+
+    @property
+    def problems(self) -> tuple[RowProblem, ...]:
+        """The reader's problems, then those met building rows, in input order."""
+        return tuple(self._read) + tuple(p for _, p in sorted(self._built, key=lambda t: t[0]))
+
+    @property
+    def errors(self) -> tuple[RowProblem, ...]:
+        return tuple(p for p in self.problems if p.error)
+
+    def batch(self, pairs: Iterable[tuple[Handout, str]] | None = None) -> Batch:
+        """Every handout held at once, as one Batch (for the formats that lay out a whole list).
+
+        ``pairs``: this plan's iteration, when the caller watches it on the way.
+        """
+        built = list(self if pairs is None else pairs)
+        return Batch(
+            clinic=self.clinic,
+            today=self.today,
+            day=self.day,
+            handouts=tuple(h for h, _ in built),
+            booking_checked=self.booking_checked,
+            problems=self.problems,
+            positions=tuple(p for _, p in built),
+            step_names=self.step_names(),
+        )
+
+    def cover(self, handouts: tuple[Handout, ...]) -> Batch:
+        """The Batch a cover sheet shows: ``handouts`` (as given), and the problems so far."""
+        return Batch(self.clinic, self.today, self.day, handouts, self.booking_checked, self.problems,
+                     step_names=self.step_names())
+
+    def step_names(self) -> tuple[tuple[str, str], ...]:
+        """The names of the late steps so far in the cover sheet's language (the clinic's): the
+        nurse reads "willow bark" on an English cover even when the patient's handout is in German."""
+        if not self._late_rules:
+            return ()
+        from mesocare import lang
+        from mesocare.handout import rule_folders
+        from mesocare.lang.localize import localizer
+
+        ruleset, clinic = self.cache.ruleset, self.clinic
+        local = localizer(lang.get(clinic.language).tag, rule_folders(clinic))
+        return tuple(
+            (rid, local.rule(ruleset.rule(rid), clinic.units).name) for rid in sorted(self._late_rules) if ruleset.rule(rid)
+        )
+
+    def close(self) -> None:
+        self._spool.close()
+
+    def __enter__(self) -> "BatchPlan":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def schedule_items(schedule: Schedule) -> list[ScheduleRow | RowProblem]:
+    return [*schedule.problems, *schedule.rows]
 
 
 def build_batch(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day: date | None = None) -> Batch:
@@ -24,64 +239,42 @@ def build_batch(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: dat
     sheet says late bookings could not be checked), so printing tomorrow's list today never
     puts every patient on the call list.
     """
-    problems: list[RowProblem] = list(schedule.problems)
-    built: list[tuple[Handout, int, str]] = []
-    for index, row in enumerate(schedule.rows):
-        if day is not None and row.request.date != day:
-            continue
-        try:
-            handout = build_handout(row.request, ruleset, clinic, today)
-        except LanguageError as e:
-            problems.append(RowProblem(row.position, "language", str(e)))
-            continue
-        except MesocareError as e:
-            problems.append(RowProblem(row.position, None, str(e)))
-            continue
-        built.append((handout, index, row.position))
-    built.sort(key=lambda t: (instant(t[0].start), t[1]))
-    # past-appointment warnings name the row, never the patient
-    handouts = [replace(h, warnings=tuple(f"{position}: {w}" for w in h.warnings)) for h, _, position in built]
-    return Batch(
-        clinic=clinic,
-        today=today,
-        day=day,
-        handouts=tuple(handouts),
-        booking_checked=schedule.has_booking_dates,
-        problems=tuple(problems),
-        positions=tuple(position for _, _, position in built),
-        step_names=_step_names(handouts, ruleset, clinic),
-    )
+    with BatchPlan(schedule_items(schedule), ruleset, clinic, today, day, lambda: schedule.has_booking_dates) as plan:
+        return plan.batch()
 
 
-def _step_names(handouts, ruleset: RuleSet, clinic: Clinic) -> tuple[tuple[str, str], ...]:
-    """The names of the late steps in the cover sheet's language (the clinic's): the nurse
-    reads "willow bark" on an English cover even when the patient's handout is in German."""
-    from mesocare import lang
-    from mesocare.handout import rule_folders
-    from mesocare.lang.localize import localizer
+@dataclass(frozen=True)
+class Tally:
+    """What a batch did, in counts: all the summary needs (a streamed batch holds no list)."""
 
-    late = sorted({i.rule for h in handouts for i in h.late_items})
-    if not late:
-        return ()
-    local = localizer(lang.get(clinic.language).tag, rule_folders(clinic))
-    return tuple((rid, local.rule(ruleset.rule(rid), clinic.units).name) for rid in late if ruleset.rule(rid))
+    handouts: int
+    to_call: int
+    problems: tuple[RowProblem, ...]
+    booking_checked: bool
+
+    @classmethod
+    def of(cls, batch: Batch | BatchPlan) -> "Tally":
+        if isinstance(batch, BatchPlan):
+            return cls(batch.count, batch.to_call, batch.problems, batch.booking_checked)
+        return cls(len(batch.handouts), len(batch.to_call), batch.problems, batch.booking_checked)
 
 
-def summary(batch: Batch, cover: bool = True) -> str:
+def summary(batch: Batch | BatchPlan | Tally, cover: bool = True) -> str:
     """What a batch did, for stderr; ``cover``: the output has a cover sheet to point to."""
-    n = len(batch.handouts)
+    tally = batch if isinstance(batch, Tally) else Tally.of(batch)
+    n = tally.handouts
     lines = [f"{n} handout{'s' if n != 1 else ''}."]
-    errors = batch.errors
-    skipped = [p for p in batch.problems if not p.error]
+    errors = [p for p in tally.problems if p.error]
+    skipped = [p for p in tally.problems if not p.error]
     if errors:
         lines.append(f"{len(errors)} row{'s' if len(errors) != 1 else ''} skipped:")
         lines.extend(f"  {p}" for p in errors)
     if skipped:
         lines.append(f"{len(skipped)} not printed on purpose:")
         lines.extend(f"  {p}" for p in skipped)
-    if batch.handouts and not batch.booking_checked:
+    if n and not tally.booking_checked:
         lines.append("Late bookings could not be checked: the schedule has no booking dates.")
-    elif batch.to_call:
+    elif tally.to_call:
         where = " (see the cover sheet)" if cover else ""
-        lines.append(f"{len(batch.to_call)} to phone before their appointment{where}.")
+        lines.append(f"{tally.to_call} to phone before their appointment{where}.")
     return "\n".join(lines)

@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from mesocare import lang as languages
-from mesocare.dates import appointment_times, check_day, instant, is_late, item_status, window_span
+from mesocare.dates import AppointmentTimes, appointment_times, check_day, instant, is_late, item_status, window_span
 from mesocare.errors import PastAppointmentError
 from mesocare.model import Clinic, Handout, Item, Note, Request
 from mesocare.rules import Rule, RuleSet
@@ -35,10 +36,23 @@ def _rule_folders(clinic_rules: str | None) -> tuple[tuple[str, str], ...]:
 
 
 def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: date, strict: bool = False) -> Handout:
-    """The handout in the patient's language (``request.language``), else the clinic's.
+    """The handout in the patient's language (``request.language``), else the clinic's: its
+    dated steps (``dated_handout``), then what its booking date makes late (``booked``).
 
     Raises LanguageError for a language mesocare does not write, and MissingRuleText when a
     rule has no text in it.
+    """
+    return booked(*dated_handout(request, ruleset, clinic, today, strict), request)
+
+
+def dated_handout(
+    request: Request, ruleset: RuleSet, clinic: Clinic, today: date, strict: bool = False
+) -> tuple[Handout, AppointmentTimes]:
+    """The handout as if no booking date were known (nothing late), and the appointment's times.
+
+    It depends on the appointment (day, time, duration, areas, technique, medicines, course,
+    language) and today, not on when it was booked: a batch computes it once for rows that
+    differ only in the booking date and the patient.
     """
     from mesocare.lang import ui
     from mesocare.lang.localize import localizer
@@ -46,8 +60,6 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
     lang = languages.get(request.language or clinic.language)
     local = localizer(lang.tag, rule_folders(clinic))
     check_day(today, "today")
-    if request.booked is not None:
-        check_day(request.booked, "booking date")
     duration = request.duration_minutes or clinic.duration_minutes
     appt = appointment_times(request.date, request.time, duration, clinic.timezone, request.course.end)
     tz = appt.tz
@@ -92,7 +104,7 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
                 start=start,
                 end=end,
                 status=item_status(start, end, today, tz),
-                late=is_late(start, appt, request.booked),
+                late=False,
                 text=words.text,
                 when=lang.when(
                     rule.phase, start, end, appt.start, appt.end, open_end,
@@ -108,12 +120,6 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
     items.sort(
         key=lambda i: (PHASE_ORDER[i.phase], instant(i.start), i.end is None, instant(i.end or i.start), order[i.rule])
     )
-
-    late = [i for i in items if i.late]
-    if late:
-        steps = [ui.late_step(lang, i.name, i.start.date()) for i in late]
-        ahead = (request.date - request.booked).days
-        banners.insert(0, ui.late_banner(lang, request.booked, ahead, steps, clinic.phone))
 
     notes = tuple(
         Note(id=n.id, section=n.section, text=local.note(n, clinic.units), source=n.source, origin=n.origin)
@@ -138,22 +144,77 @@ def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: dat
         banners=tuple(banners),
         warnings=tuple(warnings),
         today=today,
-        booked=request.booked,
+        booked=None,
         rules_version=ruleset.version,
         reviewed_on=ruleset.reviewed_on,
         clinic_rules=clinic_ids,
         appointment_id=request.appointment_id,
         language=lang.tag,
         translation=ui.credit(lang, local.credit()),
-    )
+    ), appt
+
+
+def booked(h: Handout, appt: AppointmentTimes, request: Request) -> Handout:
+    """``h`` (from ``dated_handout``) for ``request``'s booking date: the steps that had already
+    started by then are marked late, and a banner asks the patient to phone first."""
+    if request.booked is None:
+        return h
+    from mesocare.lang import ui
+
+    check_day(request.booked, "booking date")
+    items = tuple(replace(i, late=True) if is_late(i.start, appt, request.booked) else i for i in h.items)
+    late = [i for i in items if i.late]
+    if not late:
+        return replace(h, booked=request.booked)
+    lang = languages.get(request.language or h.clinic.language)
+    steps = [ui.late_step(lang, i.name, i.start.date()) for i in late]
+    ahead = (request.date - request.booked).days
+    banner = ui.late_banner(lang, request.booked, ahead, steps, h.clinic.phone)
+    return replace(h, items=items, banners=(banner, *h.banners), booked=request.booked)
 
 
 def _iso(dt) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
-def handout_dict(h: Handout) -> dict[str, Any]:
-    """The contract's JSON object for one appointment. Keys may be added, never renamed."""
+def item_dict(i: Item) -> dict[str, Any]:
+    """One dated instruction in the contract's JSON."""
+    return {
+        "rule": i.rule,
+        "phase": i.phase,
+        "start": i.start.isoformat(),
+        "end": _iso(i.end),
+        "status": i.status,
+        "late": i.late,
+        "text": i.text,
+        "name": i.name,
+        "when": i.when,
+        "reason": i.reason,
+        "source": i.source,
+        "basis": i.basis,
+        "prescription": i.prescription,
+        "origin": i.origin,
+    }
+
+
+def note_dict(n: Note) -> dict[str, Any]:
+    return {"id": n.id, "section": n.section, "text": n.text, "source": n.source, "origin": n.origin}
+
+
+def item_list(items: tuple[Item, ...]) -> list[dict[str, Any]]:
+    return [item_dict(i) for i in items]
+
+
+def note_list(notes: tuple[Note, ...]) -> list[dict[str, Any]]:
+    return [note_dict(n) for n in notes]
+
+
+def handout_dict(h: Handout, items=item_list, notes=note_list) -> dict[str, Any]:
+    """The contract's JSON object for one appointment. Keys may be added, never renamed.
+
+    ``items`` and ``notes`` turn the handout's items and notes into their JSON value (a batch
+    passes functions that reuse what it encoded for an earlier row).
+    """
     return {
         "schema": SCHEMA_ID,
         "language": h.language,
@@ -175,28 +236,8 @@ def handout_dict(h: Handout) -> dict[str, Any]:
             "sessions": [d.isoformat() for d in h.course.sessions],
             "end": h.course.end.isoformat() if h.course.end else None,
         },
-        "items": [
-            {
-                "rule": i.rule,
-                "phase": i.phase,
-                "start": i.start.isoformat(),
-                "end": _iso(i.end),
-                "status": i.status,
-                "late": i.late,
-                "text": i.text,
-                "name": i.name,
-                "when": i.when,
-                "reason": i.reason,
-                "source": i.source,
-                "basis": i.basis,
-                "prescription": i.prescription,
-                "origin": i.origin,
-            }
-            for i in h.items
-        ],
-        "notes": [
-            {"id": n.id, "section": n.section, "text": n.text, "source": n.source, "origin": n.origin} for n in h.notes
-        ],
+        "items": items(h.items),
+        "notes": notes(h.notes),
         "banners": list(h.banners),
         "warnings": list(h.warnings),
         "today": h.today.isoformat(),

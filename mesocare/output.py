@@ -20,7 +20,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Iterable, Iterator
 
 from mesocare.errors import OutputError
 
@@ -32,13 +32,24 @@ def _payload(data: str | bytes) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
-def write(data: str | bytes, out: str | Path, stdout: BinaryIO | None = None) -> None:
-    """Write ``data`` to ``out``: ``-`` is ``stdout``, a stream or device straight, a file atomically."""
+def _pieces(data: str | bytes | Iterable[str | bytes]) -> Iterable[bytes]:
+    if isinstance(data, (str, bytes)):
+        return (_payload(data),)
+    return (_payload(piece) for piece in data)
+
+
+def write(data: str | bytes | Iterable[str | bytes], out: str | Path, stdout: BinaryIO | None = None) -> None:
+    """Write ``data`` to ``out``: ``-`` is ``stdout``, a stream or device straight, a file atomically.
+
+    ``data`` may be pieces (an iterable of str or bytes), written as they come: a long batch
+    streams to stdout or a pipe, and a regular file is still replaced whole at the end.
+    """
     if str(out) == STDOUT:
         if stdout is None:
             raise OutputError("-: there is no standard output to write to.")
-        stdout.write(_payload(data))
-        stdout.flush()
+        for piece in _pieces(data):
+            stdout.write(piece)
+            stdout.flush()
         return
     path = Path(out)
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
@@ -56,19 +67,31 @@ def write(data: str | bytes, out: str | Path, stdout: BinaryIO | None = None) ->
         atomic_write(target, data, shown=out)
 
 
-def write_through(path: Path, data: str | bytes) -> None:
+def file_pieces(path: str | Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file's bytes in pieces of ``size``, for ``write`` (a long PDF is never held whole)."""
+    with open(path, "rb") as f:
+        while piece := f.read(size):
+            yield piece
+
+
+def write_through(path: Path, data: str | bytes | Iterable[str | bytes]) -> None:
     """Write to a device, a pipe or a terminal as it is (no temporary file, no rename)."""
     try:
         with open(path, "wb", buffering=0) as f:
-            view = memoryview(_payload(data))
-            while view:
-                view = view[f.write(view):]
+            for piece in _pieces(data):
+                view = memoryview(piece)
+                while view:
+                    view = view[f.write(view):]
     except OSError as e:
         raise OutputError(f"{path}: cannot be written ({e.strerror}).") from None
 
 
-def atomic_write(out: Path, data: str | bytes, shown: str | Path | None = None) -> None:
-    """Replace (or create) the regular file ``out`` whole: a temporary file, fsync, rename."""
+def atomic_write(out: Path, data: str | bytes | Iterable[str | bytes], shown: str | Path | None = None) -> None:
+    """Replace (or create) the regular file ``out`` whole: a temporary file, fsync, rename.
+
+    When ``data`` is pieces and making one fails part way, the temporary file is removed and
+    ``out`` is left as it was.
+    """
     shown = out if shown is None else shown
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
@@ -83,7 +106,8 @@ def atomic_write(out: Path, data: str | bytes, shown: str | Path | None = None) 
         raise OutputError(f"{shown}: cannot write in {folder} ({e.strerror}).") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(_payload(data))
+            for piece in _pieces(data):
+                f.write(piece)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
@@ -119,17 +143,24 @@ def handout_stem(handout, position: str) -> str:
 
 def unique_names(stems: Iterable[str], fmt: str) -> list[str]:
     """One file name per stem, in order: a clash gets -2, -3, ... (never -2-2)."""
-    ext = EXTENSIONS.get(fmt, fmt)
-    seen: set[str] = set()
-    names = []
-    for stem in stems:
-        name, n = f"{stem}.{ext}", 1
-        while name in seen:
+    name = UniqueNames(fmt)
+    return [name(stem) for stem in stems]
+
+
+class UniqueNames:
+    """``unique_names`` one stem at a time, as a long batch makes its files."""
+
+    def __init__(self, fmt: str):
+        self.ext = EXTENSIONS.get(fmt, fmt)
+        self.seen: set[str] = set()
+
+    def __call__(self, stem: str) -> str:
+        name, n = f"{stem}.{self.ext}", 1
+        while name in self.seen:
             n += 1
-            name = f"{stem}-{n}.{ext}"
-        seen.add(name)
-        names.append(name)
-    return names
+            name = f"{stem}-{n}.{self.ext}"
+        self.seen.add(name)
+        return name
 
 
 def open_folder(folder: Path) -> Path:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, BinaryIO, Optional
 
 import typer
 
@@ -16,6 +18,7 @@ from mesocare.errors import ExitCode, InputError, OutputError
 
 FORMATS = ("pdf", "html", "text", "markdown", "json", "ndjson", "ics")
 WITH_COVER = ("pdf", "html", "text", "markdown")  # one file for the list, a cover sheet first
+STREAMED = ("json", "ndjson")  # written handout by handout, as they are made
 
 
 @dataclass(frozen=True)
@@ -74,78 +77,111 @@ def choose_format(o: BatchOptions, is_tty: bool) -> str:
     return "text" if fmt == "terminal" else fmt
 
 
-def read_schedule_bytes(source: str) -> tuple[bytes, str | None]:
+@contextmanager
+def open_schedule(source: str) -> Iterator[tuple[BinaryIO, str | None]]:
+    """The schedule as an open binary file (stdin for ``-``) and its name, read as a stream."""
     if source == "-":
-        return sys.stdin.buffer.read(), None
+        yield sys.stdin.buffer, None
+        return
     path = Path(source)
     try:
-        return path.read_bytes(), path.name
+        f = open(path, "rb")
     except FileNotFoundError:
         raise InputError(f"{source}: the schedule file does not exist.") from None
+    except IsADirectoryError:
+        raise InputError(f"{source}: is a folder, not a schedule file.") from None
     except OSError as e:
         raise InputError(f"{source}: the schedule file cannot be read ({e.strerror}).") from None
+    with f:
+        yield f, path.name
 
 
 def run(context: Context, o: BatchOptions) -> ExitCode:
     from mesocare import output
-    from mesocare.batch import build_batch, summary
+    from mesocare.batch import BatchPlan, summary
     from mesocare.parse import parse_date
-    from mesocare.readers import read_schedule
-    from mesocare.render import BINARY, render, render_batch
+    from mesocare.readers import stream_schedule
+    from mesocare.render import render, render_batch
 
     fmt = choose_format(o, context.is_tty)
     clinic, today = context.clinic(), context.today()
     ruleset = context.ruleset()
     day = parse_date(o.date, "--date", today=today) if o.date else None
-    data, filename = read_schedule_bytes(o.schedule)
-    batch_ = build_batch(read_schedule(data, clinic, fmt=o.input_format, filename=filename), ruleset, clinic, today, day)
+    # the whole schedule is read, row by row, and held light before the first handout is made
+    with open_schedule(o.schedule) as (source, filename):
+        schedule = stream_schedule(source, clinic, fmt=o.input_format, filename=filename)
+        plan = BatchPlan(schedule, ruleset, clinic, today, day, lambda: schedule.has_booking_dates)
+    with plan:
+        handouts = _warned(context, plan)
+        if o.folder:
+            folder = output.open_folder(Path(o.out))
+            name = output.UniqueNames(fmt)
+            for handout, position in handouts:
+                output.write_in_folder(folder, name(output.handout_stem(handout, position)), render(handout, fmt))
+        elif fmt in STREAMED:
+            from mesocare.render.json_ import stream_batch
 
-    if o.folder:
-        folder = output.open_folder(Path(o.out))
-        stems = [output.handout_stem(h, p) for h, p in zip(batch_.handouts, batch_.positions)]
-        for handout, name in zip(batch_.handouts, output.unique_names(stems, fmt)):
-            output.write_in_folder(folder, name, render(handout, fmt))
-    elif o.print_ and not batch_.handouts:
+            text = stream_batch((h for h, _ in handouts), ndjson=fmt == "ndjson")
+            output.write(text, "-" if o.out is None else o.out, context.stdout_bytes())
+        elif fmt == "pdf":
+            write_pdf(context, o, plan, handouts, day)
+        else:
+            batch_ = plan.batch(handouts)
+            output.write(render_batch(batch_, fmt), "-" if o.out is None else o.out, context.stdout_bytes())
+        context.err(summary(plan, cover=not o.folder and fmt in WITH_COVER))
+        return ExitCode.SKIPPED_ROWS if plan.errors else ExitCode.OK
+
+
+def write_pdf(context: Context, o: BatchOptions, plan, handouts, day) -> None:
+    """The batch as one PDF, typeset piece by piece in a temporary folder, then written out
+    (or printed)."""
+    import tempfile
+
+    from mesocare import output
+    from mesocare.cli.progress import Progress
+    from mesocare.render.pdf import batch_pdf
+
+    if o.out in (None, "-") and not o.print_ and context.is_tty:
+        raise OutputError("a PDF is binary: give --out FILE.pdf, or pipe it to a file.")
+    if o.print_ and not plan.rows:
         context.err("No handouts to print: nothing was sent to the printer.")
-    else:
-        if o.out in (None, "-") and not o.print_ and fmt in BINARY and context.is_tty:
-            raise OutputError("a PDF is binary: give --out FILE.pdf, or pipe it to a file.")
-        from mesocare.cli.progress import Progress
-
-        progress = Progress(len(batch_.handouts), context.stderr_is_tty)
+        return
+    with tempfile.TemporaryDirectory(prefix="mesocare-pdf-") as folder:
+        progress = Progress(plan.rows, context.stderr_is_tty)
         try:
-            options = {"duplex": o.duplex, "progress": progress} if fmt == "pdf" else {}
-            data_out = render_batch(batch_, fmt, **options)
+            path = batch_pdf((h for h, _ in handouts), plan.cover, folder, duplex=o.duplex, progress=progress,
+                             total=plan.rows, dated=len(plan.days) > 1)
         finally:
             progress.stop()
         if o.print_:
-            send_to_printer(context, data_out, o, day)
-        elif o.out in (None, "-"):
-            output.write(data_out, "-", context.stdout_bytes())
+            send_to_printer(context, path, o, day)
         else:
-            output.write(data_out, o.out)
-    if batch_.handouts:
-        context.warn_if_no_phone(clinic)
-    for handout in batch_.handouts:
+            output.write(output.file_pieces(path), "-" if o.out is None else o.out, context.stdout_bytes())
+
+
+def _warned(context: Context, handouts):
+    """The handouts, printing each one's warnings (and, at the first, the missing phone) on stderr."""
+    for handout, position in handouts:
+        context.warn_if_no_phone(handout.clinic)
         for warning in handout.warnings:
             context.warn(warning)
-    context.err(summary(batch_, cover=not o.folder and fmt in WITH_COVER))
-    return ExitCode.SKIPPED_ROWS if batch_.errors else ExitCode.OK
+        yield handout, position
 
 
-def send_to_printer(context: Context, pdf: bytes, o: BatchOptions, day) -> None:
+def send_to_printer(context: Context, pdf: Path, o: BatchOptions, day) -> None:
+    import shutil
     import tempfile
 
     from mesocare import output
     from mesocare.printing import print_pdf
 
     if o.out not in (None, "-"):
-        output.write(pdf, o.out)
+        output.write(output.file_pieces(pdf), o.out)
         path = Path(o.out)
     else:
         fd, name = tempfile.mkstemp(prefix="mesocare-", suffix=".pdf")
-        with os.fdopen(fd, "wb") as f:
-            f.write(pdf)
+        with os.fdopen(fd, "wb") as f, open(pdf, "rb") as typeset:
+            shutil.copyfileobj(typeset, f)
         path = Path(name)
     title = f"mesocare {day.isoformat()}" if day else "mesocare"
     job = print_pdf(path, printer=o.printer, duplex=o.duplex, title=title)  # on failure the PDF is kept

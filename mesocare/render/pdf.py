@@ -18,17 +18,21 @@ handout's or batch's ``today``), so the same input gives the same bytes on every
 Page numbers: each handout (and the cover sheet) is a run of pages; one document-wide footer
 finds its run from metadata markers and prints "Page N of M" counted within that run.
 
-Batches: up to ``CHUNK_SIZE`` handouts make one Typst document (cover sheet first); a larger
-batch is typeset in pieces that Typst then assembles into one PDF (see ``render_batch``), so
-memory stays flat however long the day is. One compiler, with its fonts loaded once, is reused
-for every document in the process.
+Batches: up to ``CHUNK_SIZE`` handouts make one Typst document (cover sheet first); a longer
+list is typeset in pieces as its handouts come, and pikepdf joins the piece files on disk into
+one PDF (see ``batch_pdf`` and ``pdf_join``), so memory stays flat however long the list. Every
+batch PDF has an outline entry per patient (time and name). One compiler, with its fonts loaded
+once, is reused for every document in the process.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import threading
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -90,11 +94,14 @@ def typst_source(
     duplex: bool = False,
     paper: str | None = None,
     title: str | None = None,
+    bookmarks: list[str | None] | None = None,
 ) -> str:
     """The Typst document for some handouts, after a cover sheet for ``batch`` when given.
 
     Each handout speaks its own language (its words, and Typst's ``lang`` for its pages); the
     document's language is the cover sheet's (the clinic's) in a batch, else the handout's.
+    ``bookmarks``: the PDF outline's entries, the cover sheet's first, then one per handout
+    (None: none for that run).
     """
     from mesocare import lang as languages
     from mesocare.lang import ui
@@ -117,6 +124,7 @@ def typst_source(
         doc_region=ui.typst_region(doc),
         words=[ui.pdf_handout_words(h) for h in handouts],
         cover_words=ui.pdf_cover_words(batch) if batch is not None else None,
+        bookmarks=bookmarks,
     )
 
 
@@ -187,8 +195,8 @@ def _template_root(clinic: Clinic) -> str:
 def compile_pdf(source: str, day: date, root: str, tags: bool = True) -> bytes:
     """Typeset Typst source to PDF bytes with the shared compiler.
 
-    ``tags`` writes a tagged (accessible) PDF; chunks of a large batch skip it, since they end up
-    as page images in the assembled document anyway.
+    ``tags`` writes a tagged (accessible) PDF; the pieces of a long batch skip it, since joined
+    pieces do not make one tagged document (their structure trees are not merged).
     """
     import typst
 
@@ -232,28 +240,6 @@ def pdf_page_count(data: bytes) -> int:
         raise TemplateError(f"the PDF could not be assembled: a piece's page count is unreadable ({type(e).__name__}).") from None
 
 
-def assembly_source(chunks: list[tuple[str, int]], paper: str, title: str, author: str, duplex: bool) -> str:
-    """A Typst document that places every page of the chunk PDFs, in order, full size.
-
-    ``chunks`` are (file name, page count) pairs; with ``duplex`` a chunk with an odd number of
-    pages is followed by a blank page, so each chunk (and each handout in it) starts on an odd
-    page of the whole document.
-    """
-    lines = [
-        f"#set document(title: {typst_string(title)}, author: {typst_string(author)})",
-        f"#set page(paper: {typst_string(paper)}, margin: 0pt)",
-    ]
-    for name, count in chunks:
-        for number in range(1, count + 1):
-            lines.append(
-                f"#page(place(top + left, image({typst_string(name)}, format: \"pdf\", page: {number}, "
-                "width: 100%, height: 100%)))"
-            )
-        if duplex and count % 2:
-            lines.append("#page[]")
-    return "\n".join(lines) + "\n"
-
-
 # --------------------------------------------------------------------------------------------
 # The renderer interface
 # --------------------------------------------------------------------------------------------
@@ -266,11 +252,11 @@ def render(handout: Handout, paper: str | None = None, **options) -> bytes:
     return compile_pdf(source, handout.today, _template_root(handout.clinic))
 
 
-def _compile_piece(source: str, day: date, root: str) -> bytes:
-    """One piece of a large batch (run in a worker process, or here)."""
-    data = compile_pdf(source, day, root, tags=False)
+def _compile_piece(source: str, day: date, root: str, path: str, tags: bool) -> str:
+    """Typeset one piece of a batch to the file ``path`` (run in a worker process, or here)."""
+    Path(path).write_bytes(compile_pdf(source, day, root, tags=tags))
     forget_layouts()
-    return data
+    return path
 
 
 def workers(pieces: int) -> int:
@@ -281,17 +267,19 @@ def workers(pieces: int) -> int:
     return max(1, min(count, pieces - 1))
 
 
-def _compile_pieces(sources, count: int, day: date, root: str):
-    """Typeset the pieces in order, in parallel worker processes when there are cores to spare.
+def _compile_pieces(jobs, day: date, root: str, pieces: int):
+    """Typeset the pieces ``(source, path, tags)`` in order, in parallel worker processes when
+    there are cores to spare (``pieces``: how many there will be, about); yields each path once
+    its file is written.
 
     Workers are spawned (not forked: the Typst compiler of this process may already hold
     threads); each keeps its own compiler for all the pieces it is given. At most two pieces
     per worker are in flight, so memory stays flat however long the list.
     """
-    n = workers(count)
+    n = workers(pieces)
     if n <= 1:
-        for source in sources:
-            yield _compile_piece(source, day, root)
+        for source, path, tags in jobs:
+            yield _compile_piece(source, day, root, path, tags)
         return
     import multiprocessing
     from collections import deque
@@ -299,51 +287,126 @@ def _compile_pieces(sources, count: int, day: date, root: str):
 
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
         pending: deque = deque()
-        for source in sources:
-            pending.append(pool.submit(_compile_piece, source, day, root))
+        for source, path, tags in jobs:
+            pending.append(pool.submit(_compile_piece, source, day, root, path, tags))
             if len(pending) >= 2 * n:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
 
-def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, progress=None, **options) -> bytes:
-    """A cover sheet for the nurse, then every handout starting on a new sheet, as ONE PDF.
+def _light(h: Handout) -> Handout:
+    """What the cover sheet and the outline need of a handout: its time, patient, area and late
+    steps (kept for every patient while the rest of the list is typeset)."""
+    return replace(h, items=h.late_items, notes=(), banners=(), warnings=())
 
-    With ``duplex=True`` the cover and every handout start on an odd page (a blank page is added
-    where needed), so two patients never share a sheet printed on both sides.
 
-    Up to ``CHUNK_SIZE`` handouts are one tagged Typst document. A larger batch is typeset in
-    pieces (the cover sheet, then ``CHUNK_SIZE`` handouts at a time) with Typst's memory released
-    after each piece, and Typst itself then places the pieces' pages, in order, into one document
-    (PDF pages as images: text stays vector and searchable, but that document is not tagged).
-    pypdf counts each piece's pages.
+def outline_titles(handouts: Iterable[Handout], dated: bool, clinic: Clinic) -> list[str]:
+    """One outline entry per handout, in the cover sheet's language (the clinic's): its time and
+    patient ("10:00 Ana Lopez"), after the day ("Monday 10 June 2024, 10:00 Ana Lopez") when
+    ``dated`` (the batch spans several days)."""
+    from mesocare import lang as languages
+    from mesocare.render.cover import who
 
-    ``progress(done, total)``, when given, is called as handouts are typeset.
+    lang = languages.get(clinic.language)
+    titles = []
+    for h in handouts:
+        at = lang.clock(h.start) if h.timed else lang.gettext("no time")
+        titles.append(f"{lang.day(h.start.date()) + ', ' if dated else ''}{at} {who(h, lang)}")
+    return titles
+
+
+COVER_TITLE = "Cover sheet"
+
+
+def _cover_title(clinic: Clinic) -> str:
+    from mesocare import lang as languages
+
+    return languages.get(clinic.language).gettext(COVER_TITLE)
+
+
+def batch_pdf(
+    handouts: Iterable[Handout],
+    cover: Callable[[tuple[Handout, ...]], Batch],
+    folder: str | Path,
+    duplex: bool = False,
+    paper: str | None = None,
+    progress=None,
+    total: int | None = None,
+    dated: bool | None = None,
+) -> Path:
+    """A cover sheet for the nurse, then every handout starting on a new sheet, as ONE PDF file
+    in ``folder`` (returned), with an outline entry per patient (time and name).
+
+    ``handouts`` are read once, in order; ``cover(handouts)`` is then asked for the Batch the
+    cover sheet shows (the whole list's summary; for a long list its handouts carry only what the
+    cover sheet needs). ``dated``: the list spans several days, so outline entries name the day
+    too (default: found from the list when it is short, else True). With ``duplex=True`` the
+    cover and every handout start on an odd page (a blank page is added where needed), so two
+    patients never share a sheet printed on both sides.
+
+    Up to ``CHUNK_SIZE`` handouts are one tagged Typst document. A longer list is typeset in
+    pieces of ``CHUNK_SIZE`` handouts as they come (in worker processes, Typst's memory released
+    after each piece), each piece a file in ``folder``; the cover sheet is typeset last, once the
+    whole list is known, and pikepdf joins the files, cover first (``pdf_join``). Memory stays
+    flat however long the list: each process holds a piece at a time, and this one a few
+    strings per patient. ``progress(done, total)``, when given, is called as handouts are typeset.
     """
-    clinic = batch.clinic
-    root = _template_root(clinic)
-    handouts = tuple(batch.handouts)
-    if len(handouts) <= CHUNK_SIZE:
-        source = typst_source(handouts, clinic, batch=batch, duplex=duplex, paper=paper)
-        return compile_pdf(source, batch.today, root)
+    folder = Path(folder)
+    handouts = iter(handouts)
+    head = tuple(itertools.islice(handouts, CHUNK_SIZE + 1))
+    out = folder / "batch.pdf"
+    if len(head) <= CHUNK_SIZE:
+        batch = cover(head)
+        several = len({h.start.date() for h in head}) > 1 if dated is None else dated
+        bookmarks = [_cover_title(batch.clinic), *outline_titles(head, several, batch.clinic)]
+        source = typst_source(head, batch.clinic, batch=batch, duplex=duplex, paper=paper, bookmarks=bookmarks)
+        out.write_bytes(compile_pdf(source, batch.today, _template_root(batch.clinic)))
+        return out
 
+    from mesocare.render import pdf_join
+
+    several = True if dated is None else dated
+    light: list[Handout] = []
+    first = cover(())  # the clinic and today; the summary comes at the end
+    clinic, today, root = first.clinic, first.today, _template_root(first.clinic)
+
+    def jobs():
+        pending = itertools.chain(head, handouts)
+        for number in itertools.count(1):
+            part = tuple(itertools.islice(pending, CHUNK_SIZE))
+            if not part:
+                break
+            light.extend(_light(h) for h in part)
+            bookmarks = [None, *outline_titles(part, several, clinic)]
+            source = typst_source(part, clinic, duplex=duplex, paper=paper, title=BATCH_TITLE, bookmarks=bookmarks)
+            yield source, str(folder / f"part-{number:06d}.pdf"), False
+        whole = cover(tuple(light))
+        source = typst_source((), clinic, batch=whole, duplex=duplex, paper=paper, title=BATCH_TITLE,
+                              bookmarks=[_cover_title(clinic)])
+        yield source, str(folder / "part-000000.pdf"), False
+
+    paths: list[Path] = []
+    try:
+        expected = -(-max(total or 0, len(head)) // CHUNK_SIZE) + 1  # the pieces, the cover sheet's too
+        for path in _compile_pieces(jobs(), today, root, expected):
+            paths.append(Path(path))
+            if progress is not None:
+                done = min(len(paths) * CHUNK_SIZE, len(light))
+                progress(done, max(total or 0, done))
+    finally:
+        forget_layouts()
+    pdf_join.join([paths[-1], *paths[:-1]], out, duplex=duplex)  # the cover sheet, typeset last, first
+    return out
+
+
+def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, progress=None, **options) -> bytes:
+    """The batch as one PDF (see ``batch_pdf``), in memory."""
     import tempfile
 
-    pieces = [((), batch)] + [(handouts[i : i + CHUNK_SIZE], None) for i in range(0, len(handouts), CHUNK_SIZE)]
-    sources = (
-        typst_source(part, clinic, batch=cover, duplex=duplex, paper=paper, title=BATCH_TITLE) for part, cover in pieces
-    )
     with tempfile.TemporaryDirectory(prefix="mesocare-pdf-") as folder:
-        chunks: list[tuple[str, int]] = []
-        try:
-            for number, data in enumerate(_compile_pieces(sources, len(pieces), batch.today, root)):
-                if progress is not None:
-                    progress(sum(len(part) for part, _ in pieces[: number + 1]), len(handouts))
-                name = f"part-{number:05d}.pdf"
-                Path(folder, name).write_bytes(data)
-                chunks.append((name, pdf_page_count(data)))
-            whole = assembly_source(chunks, paper_name(clinic, paper), BATCH_TITLE, clinic.name, duplex)
-            return compile_pdf(whole, batch.today, folder, tags=False)
-        finally:
-            forget_layouts()
+        path = batch_pdf(
+            batch.handouts, lambda light: batch, folder, duplex=duplex, paper=paper, progress=progress,
+            total=len(batch.handouts),
+        )
+        return path.read_bytes()
