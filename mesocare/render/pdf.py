@@ -387,15 +387,14 @@ def batch_pdf(
         yield source, str(folder / "part-000000.pdf"), False
 
     paths: list[Path] = []
-    try:
-        expected = -(-max(total or 0, len(head)) // CHUNK_SIZE) + 1  # the pieces, the cover sheet's too
-        for path in _compile_pieces(jobs(), today, root, expected):
-            paths.append(Path(path))
-            if progress is not None:
-                done = min(len(paths) * CHUNK_SIZE, len(light))
-                progress(done, max(total or 0, done))
-    finally:
-        forget_layouts()
+    # each piece forgets Typst's layouts where it was typeset (here, or in a worker): this process
+    # loads no compiler (nor its fonts) when workers do the typesetting
+    expected = -(-max(total or 0, len(head)) // CHUNK_SIZE) + 1  # the pieces, the cover sheet's too
+    for path in _compile_pieces(jobs(), today, root, expected):
+        paths.append(Path(path))
+        if progress is not None:
+            done = min(len(paths) * CHUNK_SIZE, len(light))
+            progress(done, max(total or 0, done))
     pdf_join.join([paths[-1], *paths[:-1]], out, duplex=duplex)  # the cover sheet, typeset last, first
     return out
 
