@@ -108,7 +108,21 @@ def test_an_interrupt_is_exit_130_with_one_line(tmp_path):
     feeder = subprocess.Popen([sys.executable, str(slow)], stdout=subprocess.PIPE)
     proc = subprocess.Popen([sys.executable, "-m", "mesocare", "batch", "-", *TODAY], stdin=feeder.stdout,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(3)  # started, waiting for the rest of stdin
+    # started and waiting for the rest of stdin once it has read the header from the pipe
+    # (a fixed sleep is not enough on a loaded machine, where start-up can take seconds)
+    import fcntl
+    import struct
+    import termios
+
+    def waiting() -> int:  # bytes written by the feeder and not yet read by mesocare
+        return struct.unpack("i", fcntl.ioctl(feeder.stdout.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+
+    deadline = time.monotonic() + 60
+    while waiting() == 0 and feeder.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # the feeder has not written the header yet
+    while waiting() > 0 and time.monotonic() < deadline:
+        time.sleep(0.02)  # mesocare is still starting
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     feeder.kill()
