@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, BinaryIO, Optional
 
 import typer
 
@@ -74,12 +74,14 @@ def choose_format(o: BatchOptions, is_tty: bool) -> str:
     return "text" if fmt == "terminal" else fmt
 
 
-def read_schedule_bytes(source: str) -> tuple[bytes, str | None]:
+def read_schedule_bytes(source: str) -> tuple[BinaryIO, str | None]:
+    """The schedule as a binary stream (never read whole here: a CSV is read row by row, the
+    other formats up to their limit, so /dev/zero or an endless pipe is one sentence)."""
     if source == "-":
-        return sys.stdin.buffer.read(), None
+        return sys.stdin.buffer, None
     path = Path(source)
     try:
-        return path.read_bytes(), path.name
+        return path.open("rb"), path.name
     except FileNotFoundError:
         raise InputError(f"{source}: the schedule file does not exist.") from None
     except OSError as e:
@@ -98,7 +100,9 @@ def run(context: Context, o: BatchOptions) -> ExitCode:
     ruleset = context.ruleset()
     day = parse_date(o.date, "--date", today=today) if o.date else None
     data, filename = read_schedule_bytes(o.schedule)
-    batch_ = build_batch(read_schedule(data, clinic, fmt=o.input_format, filename=filename), ruleset, clinic, today, day)
+    with data if filename else open(os.devnull, "rb"):  # close the file read, never stdin
+        schedule = read_schedule(data, clinic, fmt=o.input_format, filename=filename)
+    batch_ = build_batch(schedule, ruleset, clinic, today, day)
 
     if o.folder:
         folder = output.open_folder(Path(o.out))
