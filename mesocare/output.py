@@ -51,13 +51,15 @@ def write(data: str | bytes | Iterable[str | bytes], out: str | Path, stdout: Bi
             stdout.write(piece)
             stdout.flush()
         return
+    if not str(out):
+        raise OutputError("--out is empty: give a file name, - for standard output, or a folder ending in /.")
     path = Path(out)
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
+        target = Path(os.path.realpath(path)) if path.is_symlink() else path
         mode = os.stat(path).st_mode  # through links, /dev/stdout's too
     except FileNotFoundError:
         mode = None
-    except OSError as e:
+    except OSError as e:  # a name too long, a folder we may not enter...
         raise OutputError(f"{out}: cannot be written ({e.strerror}).") from None
     if mode is not None and stat.S_ISDIR(mode):
         raise OutputError(f"{out}: is a folder; end it with / for one file per patient.")

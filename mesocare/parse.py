@@ -14,6 +14,13 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
+def _short(value) -> str:
+    """A typed value as a message quotes it: at most 40 characters (a 5,000-digit value is not
+    a 5,000-character message)."""
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
 def parse_date(value: str, field: str = "date", today: date | None = None) -> date:
     """An ISO date (2024-06-10) in the supported range; with ``today`` given, also ``today``
     and ``tomorrow``."""
@@ -24,11 +31,11 @@ def parse_date(value: str, field: str = "date", today: date | None = None) -> da
     if today is not None and low == "tomorrow":
         return check_day(check_day(today, field) + timedelta(days=1), field)
     if not _DATE.match(text):
-        raise InputError(f"{field} '{value[:40]}' is not a date: write it as YYYY-MM-DD, for example 2024-06-10.")
+        raise InputError(f"{field} '{_short(value)}' is not a date: write it as YYYY-MM-DD, for example 2024-06-10.")
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"{field} '{value}' is not a real calendar date.") from None
+        raise InputError(f"{field} '{_short(value)}' is not a real calendar date.") from None
     return check_day(day, field)
 
 
@@ -36,17 +43,17 @@ def parse_time(value: str, field: str = "time") -> time:
     """A 24-hour clock time, HH:MM."""
     m = _TIME.match(value.strip())
     if not m:
-        raise InputError(f"{field} '{value}' is not a time: write it as HH:MM on the 24-hour clock, for example 14:30.")
+        raise InputError(f"{field} '{_short(value)}' is not a time: write it as HH:MM on the 24-hour clock, for example 14:30.")
     hour, minute = int(m.group(1)), int(m.group(2))
     if hour > 23 or minute > 59:
-        raise InputError(f"{field} '{value}' is not a real time: hours go from 00 to 23 and minutes from 00 to 59.")
+        raise InputError(f"{field} '{_short(value)}' is not a real time: hours go from 00 to 23 and minutes from 00 to 59.")
     return time(hour, minute)
 
 
 def parse_area(value: str, field: str = "area") -> str:
     area = value.strip().lower()
     if area not in AREAS:
-        raise InputError(f"{field} '{value}' is not a known area: use one of {', '.join(AREAS)}.")
+        raise InputError(f"{field} '{_short(value)}' is not a known area: use one of {', '.join(AREAS)}.")
     return area
 
 
@@ -57,7 +64,7 @@ def parse_areas(values: list[str] | tuple[str, ...], field: str = "area") -> tup
     for value in values:
         parts = re.split(r"[,;+]", value)
         if len(parts) > 1 and any(not p.strip() for p in parts):
-            raise InputError(f"{field} '{value[:60]}' has an empty part: join areas like face+neck, with nothing left over.")
+            raise InputError(f"{field} '{_short(value)}' has an empty part: join areas like face+neck, with nothing left over.")
         for part in parts:
             if part.strip():
                 area = parse_area(part, field)
@@ -73,7 +80,7 @@ def parse_technique(value: str | None, field: str = "technique") -> str:
         return "needle"
     tech = value.strip().lower()
     if tech not in TECHNIQUES:
-        raise InputError(f"{field} '{value}' is not a known technique: use one of {', '.join(TECHNIQUES)}.")
+        raise InputError(f"{field} '{_short(value)}' is not a known technique: use one of {', '.join(TECHNIQUES)}.")
     return tech
 
 
@@ -85,7 +92,7 @@ def parse_prescribed(values: list[str] | tuple[str, ...], field: str = "prescrib
             if not name:
                 continue
             if name not in PRESCRIPTIONS:
-                raise InputError(f"{field} '{part.strip()}' is not a medicine mesocare knows: use {' or '.join(PRESCRIPTIONS)}.")
+                raise InputError(f"{field} '{_short(part.strip())}' is not a medicine mesocare knows: use {' or '.join(PRESCRIPTIONS)}.")
             if name not in out:
                 out.append(name)
     return tuple(out)
@@ -95,9 +102,9 @@ def parse_duration_minutes(value: str | int, field: str = "duration") -> int:
     try:
         minutes = int(str(value).strip())
     except ValueError:
-        raise InputError(f"{field} '{value}' is not a whole number of minutes.") from None
+        raise InputError(f"{field} '{_short(value)}' is not a whole number of minutes.") from None
     if not 1 <= minutes <= 24 * 60:
-        raise InputError(f"{field} '{value}' must be between 1 and 1440 minutes.")
+        raise InputError(f"{field} '{_short(value)}' must be between 1 and 1440 minutes.")
     return minutes
 
 
@@ -108,17 +115,17 @@ def parse_every(value: str, field: str = "every") -> Duration:
         return Duration.parse(value.lower(), EVERY_UNITS, EVERY_MAX_DAYS, allow_zero=False)
     except ValueError as e:
         if "too long" in str(e):
-            raise InputError(f"{field} '{value}' is too long: sessions can be at most a year apart (52w or 12m).") from None
-        raise InputError(f"{field} '{value[:40]}' is not an interval: write a number and d, w or m, for example 4w or 1m.") from None
+            raise InputError(f"{field} '{_short(value)}' is too long: sessions can be at most a year apart (52w or 12m).") from None
+        raise InputError(f"{field} '{_short(value)}' is not an interval: write a number and d, w or m, for example 4w or 1m.") from None
 
 
 def parse_sessions(value: str | int, field: str = "sessions") -> int:
     try:
         n = int(str(value).strip())
     except ValueError:
-        raise InputError(f"{field} '{value}' is not a whole number.") from None
+        raise InputError(f"{field} '{_short(value)}' is not a whole number.") from None
     if not 1 <= n <= 60:
-        raise InputError(f"{field} '{value}' must be between 1 and 60.")
+        raise InputError(f"{field} '{_short(value)}' must be between 1 and 60.")
     return n
 
 

@@ -115,6 +115,19 @@ class RuleSpec(_Strict):
             raise ValueError("text is empty")
         return v
 
+    @field_validator("reviewed_on")
+    @classmethod
+    def _reviewed(cls, v):
+        return _review_day(v)
+
+
+def _review_day(v: date | None) -> date | None:
+    from mesocare.vocab import FIRST_DAY, LAST_DAY
+
+    if v is not None and not FIRST_DAY <= v <= LAST_DAY:
+        raise ValueError(f"{v.isoformat()} is outside the dates mesocare works with ({FIRST_DAY} to {LAST_DAY})")
+    return v
+
 
 class NoteSpec(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -124,6 +137,8 @@ class NoteSpec(_Strict):
     areas: list[Area] | None = None
     reviewed_on: date | None = None
     reviewed_by: str | None = None
+
+    _reviewed = field_validator("reviewed_on")(classmethod(lambda cls, v: _review_day(v)))
 
 
 class RuleFileSpec(_Strict):

@@ -85,15 +85,18 @@ class Duration(NamedTuple):
         """``48h``, ``10d``, ``2w``, ``1m`` (only the ``units`` given); ValueError with a
         sentence when the text is not one or is longer than ``max_days``."""
         m = _DURATION.match(str(text))
+        shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "..."  # never a 5,000-digit message
+        if m and len(m.group(1)) > 9:
+            raise ValueError(f"'{shown}' is too long: mesocare counts at most {max_days:g} days")
         if not m or m.group(2) not in units or (not allow_zero and int(m.group(1)) == 0):
             examples = {"h": "48h", "d": "10d", "w": "2w", "m": "1m"}
             raise ValueError(
-                f"'{text}' is not a duration: write a number and {_or(list(units))}, "
+                f"'{shown}' is not a duration: write a number and {_or(list(units))}, "
                 f"for example {_or([examples[u] for u in units])}"
             )
         duration = cls(int(m.group(1)), m.group(2))
         if duration.days > max_days:
-            raise ValueError(f"'{text}' is too long: mesocare counts at most {max_days:g} days")
+            raise ValueError(f"'{shown}' is too long: mesocare counts at most {max_days:g} days")
         return duration
 
     @classmethod

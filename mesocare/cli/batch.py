@@ -77,19 +77,6 @@ def choose_format(o: BatchOptions, is_tty: bool) -> str:
     return "text" if fmt == "terminal" else fmt
 
 
-def read_schedule_bytes(source: str) -> tuple[bytes, str | None]:
-    """The whole schedule's bytes (stdin for ``-``) and its name, for commands that read it at once."""
-    if source == "-":
-        return sys.stdin.buffer.read(), None
-    path = Path(source)
-    try:
-        return path.read_bytes(), path.name
-    except FileNotFoundError:
-        raise InputError(f"{source}: the schedule file does not exist.") from None
-    except OSError as e:
-        raise InputError(f"{source}: the schedule file cannot be read ({e.strerror}).") from None
-
-
 @contextmanager
 def open_schedule(source: str) -> Iterator[tuple[BinaryIO, str | None]]:
     """The schedule as an open binary file (stdin for ``-``) and its name, read as a stream."""

@@ -8,6 +8,7 @@ The clinic, the rule set and today are loaded from it on demand, once.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -15,6 +16,15 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from mesocare.errors import ClosedPipe, InputError
+
+
+# C0 and C1 controls but line ends and tabs: a value quoted in a message (an option typed
+# with an escape sequence) is shown as \x1b, never sent to the terminal as it is
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _shown(message: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", message)
 
 
 def _now(zone: tzinfo) -> datetime:
@@ -45,7 +55,7 @@ class Context:
         self.stdout.write(text + "\n")
 
     def err(self, message: str) -> None:
-        self.stderr.write(message.rstrip() + "\n")
+        self.stderr.write(_shown(message.rstrip()) + "\n")
         self.stderr.flush()
 
     def warn(self, message: str) -> None:

@@ -64,7 +64,7 @@ def remind(
 def run(context: Context, command: str, schedule: str, date_: str | None, input_format: str | None,
         dry_run: Path | None, resend: bool) -> int:
     from mesocare import output
-    from mesocare.cli.batch import read_schedule_bytes
+    from mesocare.cli.batch import open_schedule
     from mesocare.mail.outbox import run as run_mail
     from mesocare.mail.settings import PASSWORD_ENV
     from mesocare.parse import parse_date
@@ -73,8 +73,8 @@ def run(context: Context, command: str, schedule: str, date_: str | None, input_
     clinic, today = context.clinic(), context.today()
     day = parse_date(date_, "--date", today=today) if date_ else None
     folder = output.open_folder(dry_run) if dry_run is not None else None
-    data, filename = read_schedule_bytes(schedule)
-    parsed = read_schedule(data, clinic, fmt=input_format, filename=filename)
+    with open_schedule(schedule) as (source, filename):  # a CSV row by row, others up to their limit
+        parsed = read_schedule(source, clinic, fmt=input_format, filename=filename)
     progress = _Progress(context, "Sending" if folder is None else "Writing")
     try:
         return run_mail(

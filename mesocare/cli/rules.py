@@ -138,7 +138,7 @@ def rules_show(
         close = difflib.get_close_matches(wanted, [r.id for r in ruleset.rules] + [n.id for n in ruleset.notes], n=3)
         hint = f" Did you mean {' or '.join(close)}?" if close else " See them all with: mesocare rules list"
         gone = " It is disabled by the clinic's rules." if wanted in ruleset.disabled else ""
-        raise InputError(f"no rule or note has the id '{rule_id}'.{gone}{hint}")
+        raise InputError(f"no rule or note has the id '{rule_id[:40]}'.{gone}{hint}")
     data = rule_dict(item) if ruleset.rule(item.id) is item else note_dict(item)
     if fmt == "json":
         context.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -28,6 +28,7 @@ from mesocare.model import AREA_WORDS, TECHNIQUE_WORDS
 from mesocare.render.printable import printable, printable_value
 
 MAX_TEXT = 1_000_000  # the longest string or list a template may build with * or **
+MAX_TEMPLATE_BYTES = 256 * 1024  # one template file (compiling a huge one takes minutes)
 
 
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")  # ASCII spaces only: no-break spaces (French « », " :") stay
@@ -72,8 +73,13 @@ def _loader(search: list[str]):
 
     class Loader(jinja2.FileSystemLoader):
         def get_source(self, environment, template):
+            path = self._path(template)
+            if path != template and os.path.getsize(path) > MAX_TEMPLATE_BYTES:  # before it is read or compiled
+                raise TemplateError(f"{path}: the template is larger than {MAX_TEMPLATE_BYTES // 1024} KB, more than a handout needs.")
             try:
-                return super().get_source(environment, template)
+                source, filename, uptodate = super().get_source(environment, template)
+            except jinja2.TemplateNotFound:
+                raise  # an OSError too: the include names the file that asked for it
             except (UnicodeDecodeError, OSError) as e:
                 path = self._path(template)
                 if isinstance(e, OSError):
@@ -85,6 +91,8 @@ def _loader(search: list[str]):
                 except UnicodeDecodeError as bad:
                     line = data.count(b"\n", 0, bad.start) + 1
                 raise TemplateError(f"{path}, line {line}: the template is not UTF-8 text; save it as UTF-8.") from None
+            # the template's own text loses its control characters too (a NUL, an escape sequence)
+            return printable(source), filename, uptodate
 
         def _path(self, template: str) -> str:
             pieces = jinja2.loaders.split_template_path(template)
@@ -181,7 +189,9 @@ def template_errors(name: str, clinic_dir: str | None):
     except MesocareError:
         raise
     except jinja2.TemplateNotFound as e:
-        raise TemplateError(f"template {e.name} was not found in the clinic's templates folder or ours.") from None
+        where = _where(e, name, folders)
+        where = "" if where == name and e.name == name else f"{where}: "  # the file that asked for it
+        raise TemplateError(f"{where}template {str(e.name)[:80]} was not found in the clinic's templates folder or ours.") from None
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(f"{e.filename or e.name}, line {e.lineno}: template syntax error: {e.message}") from None
     except SecurityError as e:

@@ -55,8 +55,8 @@ def random_bytes(size: int = 4096, seed: int = 13, prefix: str = "", **_) -> byt
     return prefix.encode() + random.Random(seed).randbytes(size)
 
 
-def repeat(text: str = "", times: int = 1, **_) -> bytes:
-    return text.encode() * times
+def repeat(text: str = "", times: int = 1, prefix: str = "", suffix: str = "", **_) -> bytes:
+    return (prefix + text * times + suffix).encode()
 
 
 GENERATORS = {f.__name__.replace("_", "-"): f for f in (csv_rows, long_line, hl7_messages, hl7_repeated, json_nested, fhir_bundle, random_bytes, repeat)}
