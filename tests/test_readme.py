@@ -50,3 +50,13 @@ def test_the_readme_set_up_commands_are_the_ones_ci_runs():
     commands = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
     assert commands[-1].startswith("./scripts/test")
     assert "mesocare prep --date tomorrow" in README
+
+
+def test_the_development_section_names_every_room_of_the_library():
+    """A newcomer finds each module and package of mesocare/ in the README's map."""
+    section = README.split("\n## Development", 1)[1].split("\n## ", 1)[0]
+    package = REPO / "mesocare"
+    rooms = [p.name for p in package.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+    rooms += [f"{p.name}/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
+    missing = sorted(r for r in rooms if f"`{r}`" not in section and f"`mesocare/{r}`" not in section)
+    assert not missing, f"README 'Development' does not name: {missing}"
