@@ -17,11 +17,13 @@ from conftest import REPO
 from mesocare.cli import app
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-COMMANDS = [m.group(1) for m in re.finditer(r"^    mesocare (.+)$", README, flags=re.M)]
+# "    mesocare ...", and the set-up's "    python3 -m venv .venv && ... && .venv/bin/mesocare ..."
+COMMANDS = [m.group(1) for m in re.finditer(r"^    (?:\S.* && )?(?:\.venv/bin/)?mesocare (.+)$", README, flags=re.M)]
 
 
 def test_readme_has_examples():
     assert len(COMMANDS) >= 15
+    assert COMMANDS[0].startswith("prep --date tomorrow") and "--clinic examples/clinic.yaml" in COMMANDS[0]  # the first command
 
 
 def test_every_readme_command_runs(tmp_path, monkeypatch):
