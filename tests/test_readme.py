@@ -18,7 +18,7 @@ from mesocare.cli import app
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 # "    mesocare ...", and the set-up's "    python3 -m venv .venv && ... && .venv/bin/mesocare ..."
-COMMANDS = [m.group(1) for m in re.finditer(r"^    (?:\S.* && )?(?:\.venv/bin/)?mesocare (.+)$", README, flags=re.M)]
+COMMANDS = [m.group(1) for m in re.finditer(r"^    (?:python3 -m venv .* && )?(?:\.venv/bin/)?mesocare (.+)$", README, flags=re.M)]
 
 
 def test_readme_has_examples():
