@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 
 from mesocare.dates import check_day, zone
 from mesocare.errors import InputError
-from mesocare.vocab import AREAS, EVERY_MAX_DAYS, EVERY_UNITS, PRESCRIPTIONS, TECHNIQUES, Duration
+from mesocare.vocab import AREAS, EVERY_MAX_DAYS, EVERY_UNITS, PAPER_SIZES, PRESCRIPTIONS, TECHNIQUES, Duration
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -96,6 +96,14 @@ def parse_prescribed(values: list[str] | tuple[str, ...], field: str = "prescrib
             if name not in out:
                 out.append(name)
     return tuple(out)
+
+
+def parse_paper(value: str, field: str = "paper") -> str:
+    """A paper size, any case: "A4" or "Letter" (vocab.PAPER_SIZES)."""
+    wanted = {size.lower(): size for size in PAPER_SIZES}.get(value.strip().lower())
+    if wanted is None:
+        raise InputError(f"{field} '{value[:40]}' is not known: use {' or '.join(PAPER_SIZES)}.")
+    return wanted
 
 
 def parse_duration_minutes(value: str | int, field: str = "duration") -> int:

@@ -11,8 +11,7 @@ from datetime import date
 
 from mesocare.course import closed_days_checker, make_course, session_dates
 from mesocare.model import Clinic
-
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+from mesocare.vocab import WEEKDAYS
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def plan_course(first: date, count: int, every: tuple[int, str] | None, clinic: 
 def closed_reason(day: date, clinic: Clinic) -> str:
     """Why the clinic is closed on ``day``: "closed on Sundays", "public holiday: Boxing Day"."""
     if day.weekday() in clinic.closed_weekdays:
-        return f"closed on {WEEKDAY_NAMES[day.weekday()]}s"
+        return f"closed on {_days(day.weekday())}"
     if clinic.holidays_country:
         import holidays
 
@@ -79,8 +78,13 @@ def closed_reason(day: date, clinic: Clinic) -> str:
 def closed_words(clinic: Clinic) -> str:
     parts = []
     if clinic.closed_weekdays:
-        parts.append("closed on " + ", ".join(f"{WEEKDAY_NAMES[d]}s" for d in sorted(clinic.closed_weekdays)))
+        parts.append("closed on " + ", ".join(_days(d) for d in sorted(clinic.closed_weekdays)))
     if clinic.holidays_country:
         region = f"-{clinic.holidays_subdiv}" if clinic.holidays_subdiv else ""
         parts.append(f"public holidays of {clinic.holidays_country}{region}")
     return " and ".join(parts) if parts else "no closed days set"
+
+
+def _days(weekday: int) -> str:
+    """0 -> "Mondays" (weekday as date.weekday())."""
+    return f"{WEEKDAYS[weekday].capitalize()}s"

@@ -5,8 +5,6 @@ Pure: a Rule or Note in, a dict or a short phrase out.
 
 from __future__ import annotations
 
-PHASE_ORDER = {"before": 0, "day": 1, "after": 2}
-
 
 def rule_dict(rule) -> dict:
     return {

@@ -32,6 +32,7 @@ TECHNIQUE_WORDS: dict[str, str] = {
 
 Phase = Literal["before", "day", "after"]
 PHASES: tuple[str, ...] = get_args(Phase)
+PHASE_ORDER: dict[str, int] = {phase: i for i, phase in enumerate(PHASES)}  # before, day, after
 
 NoteSection = Literal["expect", "after", "talk-first", "call-us", "caution"]
 NOTE_SECTIONS: tuple[str, ...] = get_args(NoteSection)

@@ -95,6 +95,7 @@ def test_today_and_tomorrow_are_in_the_clinic_zone():
         (["--date", "2024-06-10", "--area", "face", "--duration", "0"], 1, "must be between 1 and 1440"),
         (["--date", "2024-05-01", "--area", "face", "--strict"], 1, "is before today"),
         (["--date", "2024-06-10", "--area", "face", "--format", "docx"], 1, "--format 'docx' is not known"),
+        (["--date", "2024-06-10", "--area", "face", "--paper", "B5"], 1, "--paper 'B5' is not known: use A4 or Letter."),
         (["--date", "2024-06-10", "--area", "face", "--clinic", "missing.yaml"], 1, "missing.yaml: the clinic config file does not exist."),
         (["--date", "2024-06-10"], 2, "Missing option '--area'"),
         (["--date", "2024-06-10", "--area", "face", "--bogus"], 2, "No such option"),
@@ -107,6 +108,19 @@ def test_user_errors_are_one_sentence_with_the_right_exit_code(args, code, messa
     assert "Traceback" not in r.stderr and r.stdout == ""
     if code == 1:
         assert r.stderr.startswith("mesocare: ") and r.stderr.count("\n") == 1
+
+
+def test_paper_option_reaches_the_pdf_in_any_case(tmp_path):
+    import pypdf
+
+    sizes = {}
+    for paper in ("letter", "A4"):
+        out = tmp_path / f"{paper}.pdf"
+        r = run("prep", "--date", "2024-06-10", "--area", "face", "--paper", paper, "--out", str(out), *LONDON)
+        assert r.exit_code == 0, r.stderr
+        box = pypdf.PdfReader(out).pages[0].mediabox
+        sizes[paper] = (round(float(box.width)), round(float(box.height)))
+    assert sizes == {"letter": (612, 792), "A4": (595, 842)}
 
 
 def test_unknown_zone():

@@ -38,8 +38,16 @@ def run(*args):
         ["batch", SCHEDULE, "--format", "ndjson", *TODAY, "--clinic", SAMPLE_CLINIC],
         ["plan", "--date", "2024-06-10", "--sessions", "3", "--every", "4w", *TODAY],
         ["schema"],
+        ["rules", "show", "showers"],
+        ["rules", "check"],
+        ["prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--clinic", SAMPLE_CLINIC, "--format", "pdf"],
+        ["batch", SCHEDULE, *TODAY, "--clinic", SAMPLE_CLINIC],
+        ["--version"],
+        ["--help"],
+        ["prep", "--help"],
     ],
-    ids=["rules-list", "rules-json", "prep-text", "prep-json", "batch-ndjson", "plan", "schema"],
+    ids=["rules-list", "rules-json", "prep-text", "prep-json", "batch-ndjson", "plan", "schema", "rules-show",
+         "rules-check", "prep-pdf", "batch-text", "version", "help", "prep-help"],
 )
 def test_a_closed_pipe_exits_quietly_with_0(args):
     """As `mesocare ... | head -1`, with the reader gone before mesocare writes."""

@@ -1,7 +1,8 @@
 """The app: one callback that makes the run's Context, one error boundary, the entry point.
 
 Every MesocareError (and an interrupt, and a closed pipe) is mapped to its ExitCode in one
-place, ``_Group.invoke``, which both ``main()`` and tests (through ``app``) go through;
+place, ``_Group.invoke`` (``make_context`` only for a closed pipe under --help or --version),
+which both ``main()`` and tests (through ``app``) go through;
 ``--debug`` shows the traceback instead. Usage errors exit 2 (click's own).
 """
 
@@ -21,6 +22,13 @@ from mesocare.errors import ClosedPipe, ExitCode, Interrupted, MesocareError
 
 
 class _Group(TyperGroup):
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:  # --help or --version into a closed pipe (click's own exits 1)
+            _quiet_stdout()
+            raise typer.Exit(ExitCode.OK) from None
+
     def invoke(self, ctx):
         try:
             try:

@@ -15,7 +15,7 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Callable, TextIO
 
-from mesocare.errors import ClosedPipe, InputError
+from mesocare.errors import ClosedPipe
 
 
 # C0 and C1 controls but line ends and tabs: a value quoted in a message (an option typed
@@ -82,13 +82,14 @@ class Context:
         """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz and --paper."""
         if "clinic" not in self._cache:
             from mesocare.clinic_config import find_config, load_clinic, with_overrides
-            from mesocare.parse import parse_zone
+            from mesocare.parse import parse_paper, parse_zone
 
             zone_name = parse_zone(self.tz, "--tz") if self.tz is not None else None
             path = find_config(self.clinic_file, dict(os.environ), Path.cwd())
             clinic = load_clinic(path, default_zone=zone_name)
+            paper = parse_paper(self.paper, "--paper") if self.paper is not None else None
             self._cache["clinic"] = with_overrides(
-                clinic, timezone=zone_name, paper=_paper(self.paper), language=_language(self.lang_opt)
+                clinic, timezone=zone_name, paper=paper, language=_language(self.lang_opt)
             )
         return self._cache["clinic"]
 
@@ -143,12 +144,3 @@ def _language(value: str | None) -> str | None:
     from mesocare import lang
 
     return lang.get(value).tag
-
-
-def _paper(value: str | None) -> str | None:
-    if value is None:
-        return None
-    wanted = {"a4": "A4", "letter": "Letter"}.get(value.strip().lower())
-    if wanted is None:
-        raise InputError(f"paper '{value}' is not known: use A4 or Letter.")
-    return wanted

@@ -8,7 +8,8 @@ never cut; the window and areas cell and a clinic's free-text source wrap. In a 
 from __future__ import annotations
 
 from mesocare.cli.context import Context
-from mesocare.rule_info import PHASE_ORDER, areas_words, origin_word, reviewed_word
+from mesocare.rule_info import areas_words, origin_word, reviewed_word
+from mesocare.vocab import PHASE_ORDER
 
 
 def print_tables(context: Context, ruleset) -> None:

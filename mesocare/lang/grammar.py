@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from mesocare.lang.language import Language
+
+class Dates(Protocol):
+    """What a grammar takes from its language (``language.Language``): days and times in words."""
+
+    def day(self, d: date) -> str: ...
+
+    def clock(self, dt: datetime) -> str: ...
 
 
 def is_midnight(dt: datetime) -> bool:
@@ -35,7 +40,7 @@ def _cap(text: str) -> str:
 class Grammar:
     """English (en-GB, en-US): today's wording."""
 
-    def __init__(self, lang: "Language"):
+    def __init__(self, lang: Dates):
         self.lang = lang
 
     # the pieces each language words its own way

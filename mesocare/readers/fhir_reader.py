@@ -22,7 +22,6 @@ A file more deeply nested than MAX_JSON_DEPTH is refused.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from datetime import date, tzinfo
@@ -47,6 +46,7 @@ from mesocare.readers.common import (
     to_local,
     too_many_rows,
 )
+from mesocare.readers.fhir_file import BAD_JSON, TOO_DEEP, Entry, field_name, release, resources, validation_message
 from mesocare.readers.services import resolve_service, unknown_service
 
 EXTENSION = "http://mesocare.example/fhir/StructureDefinition/"
@@ -61,155 +61,7 @@ SKIPPED_STATUSES: dict[str, str] = {
 }
 _TYPE_NAME = re.compile(r"^[A-Za-z]{1,64}$")
 _CODE = re.compile(r"^[A-Za-z0-9.-]{1,40}$")
-_BAD_JSON = object()  # stands for an ndjson line that is not JSON
-_TOO_DEEP = object()  # stands for an ndjson line nested too deeply
 _SUPPORTING = ("Patient",)  # resources read for details, never rows
-
-# Appointment fields that R4 does not have, by the older release that does
-_STU3_ONLY = ("reason", "indication", "incomingReferral")
-_DSTU2_ONLY = ("type",)
-
-
-def _depth_ok(value) -> bool:
-    """True when ``value`` nests no deeper than MAX_JSON_DEPTH (walked without recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, (dict, list)):
-            if depth > MAX_JSON_DEPTH:
-                return False
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return True
-
-
-def _number(text: str):
-    """A JSON integer; one of more than 30 digits stays text (the entry's problem, not the file's)."""
-    return int(text) if len(text) <= 30 else text
-
-
-def _load(text: str):
-    """Parsed JSON; RecursionError or a depth beyond the limit -> _TOO_DEEP."""
-    try:
-        value = json.loads(text, parse_int=_number)
-    except RecursionError:
-        return _TOO_DEEP
-    return value if _depth_ok(value) else _TOO_DEEP
-
-
-def _too_deep() -> InputError:
-    return InputError(f"the FHIR file is nested more than {MAX_JSON_DEPTH} levels deep: it is not a schedule.")
-
-
-def _expand(value, position: str) -> list[tuple[str, object, str | None]]:
-    """(position, resource, search mode) of a parsed JSON value: a Bundle's entries, or the value."""
-    if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-        entries = value.get("entry") or []
-        if not isinstance(entries, list):
-            raise InputError("the FHIR Bundle's entry is not a list.")
-        prefix = f"{position}, " if position else ""
-        found = []
-        for n, entry in enumerate(entries, start=1):
-            search = entry.get("search") if isinstance(entry, dict) else None
-            mode = search.get("mode") if isinstance(search, dict) else None
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            found.append((f"{prefix}entry {n}", resource, mode if isinstance(mode, str) else None))
-        return found
-    return [(position or "entry 1", value, None)]
-
-
-def _resources(text: str, ndjson: bool) -> list[tuple[str, object, str | None]]:
-    if not ndjson:
-        try:
-            value = _load(text)
-        except json.JSONDecodeError as err:
-            lines = [line for line in text.splitlines() if line.strip()]
-            if len(lines) < 2 or not _is_json_object(lines[0]):
-                raise InputError(f"the FHIR file is not valid JSON (line {err.lineno}, column {err.colno}).") from None
-        else:
-            if value is _TOO_DEEP:
-                raise _too_deep()
-            if isinstance(value, list):
-                return [(f"entry {n}", item, None) for n, item in enumerate(value, start=1)]
-            if not isinstance(value, dict) or "resourceType" not in value:
-                raise InputError("the file is JSON but not a FHIR resource: it has no resourceType.")
-            return _expand(value, "")
-    found: list[tuple[str, object, str | None]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = _load(line)
-        except json.JSONDecodeError:
-            found.append((f"line {number}", _BAD_JSON, None))
-            continue
-        if value is _TOO_DEEP:
-            found.append((f"line {number}", _TOO_DEEP, None))
-        else:
-            found.extend(_expand(value, f"line {number}"))
-    return found
-
-
-def _is_json_object(line: str) -> bool:
-    try:
-        return isinstance(_load(line), dict)
-    except json.JSONDecodeError:
-        return False
-
-
-# --------------------------------------------------------------------------- validation messages
-
-_ERROR_WORDS = {
-    "missing": "is missing",
-    "extra_forbidden": "is not a field of an R4 Appointment",
-    "list_type": "should be a list",
-    "dict_type": "should be an object",
-    "model_type": "should be an object",
-    "model_attributes_type": "should be an object",
-    "string_type": "should be text",
-    "int_type": "should be a whole number",
-    "int_parsing": "should be a whole number",
-    "int_from_float": "should be a whole number",
-    "bool_type": "should be true or false",
-    "bool_parsing": "should be true or false",
-    "float_type": "should be a number",
-    "float_parsing": "should be a number",
-    "decimal_parsing": "should be a number",
-    "string_too_long": "is too long",
-    "literal_error": "has a value FHIR R4 does not allow",
-    "enum": "has a value FHIR R4 does not allow",
-    "url_parsing": "is not a valid address",
-}
-
-
-def _validation_message(error: dict) -> str:
-    """One pydantic error of fhir.resources in our words (never quoting the value)."""
-    message = str(error.get("msg", "")).removeprefix("Value error, ")
-    kind = message.split(" value string does not match spec regex")[0]
-    if kind != message:
-        if kind == "Instant":
-            return "not a FHIR instant: write date, time and UTC offset, for example 2024-06-10T10:00:00+01:00."
-        return f"not a valid FHIR {kind[:1].lower()}{kind[1:]} value."
-    words = _ERROR_WORDS.get(str(error.get("type", "")))
-    if words:
-        return f"{words}."
-    if "int" in str(error.get("type", "")) or "Integer" in message:
-        return "should be a whole number of a sensible size."
-    return "has a value of the wrong kind for FHIR R4."
-
-
-def _field_name(error: dict) -> str | None:
-    parts = [str(p) for p in error.get("loc", ()) if not str(p).startswith("function-")]
-    return ".".join(parts)[:80] or None
-
-
-def _release(raw: dict) -> str | None:
-    """"STU3" or "DSTU2" when an Appointment has fields that only that release has."""
-    if any(key in raw for key in _STU3_ONLY) or isinstance(raw.get("serviceCategory"), dict):
-        return "STU3"
-    if any(key in raw for key in _DSTU2_ONLY):
-        return "DSTU2"
-    return None
 
 
 # --------------------------------------------------------------------------- patients
@@ -225,10 +77,10 @@ def _reference_id(reference: str) -> str | None:
     return None
 
 
-def _patients(resources: list[tuple[str, object, str | None]]) -> dict[str, dict]:
+def _patients(entries: list[Entry]) -> dict[str, dict]:
     """The Patients in the file, by id."""
     found: dict[str, dict] = {}
-    for _, raw, _ in resources:
+    for _, raw, _ in entries:
         if isinstance(raw, dict) and raw.get("resourceType") == "Patient" and isinstance(raw.get("id"), str):
             found.setdefault(raw["id"], raw)
     return found
@@ -337,7 +189,7 @@ def _appointment(raw: dict, position: str, clinic: Clinic, zone: tzinfo, patient
         errors = err.errors(include_url=False, include_input=False)
         first = errors[0] if errors else {}
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-        return problem(position, _field_name(first), _validation_message(first).rstrip(".") + more + ".", secrets)
+        return problem(position, field_name(first), validation_message(first).rstrip(".") + more + ".", secrets)
     name, reference = _patient_participant(appointment)
     patient_id = _reference_id(reference) if reference else None
     patient = patients.get(patient_id or "")
@@ -410,17 +262,17 @@ def read_fhir(data: bytes, clinic: Clinic, filename: str | None = None) -> Sched
     zone = clinic_zone(clinic)
     text = decode_text(data, "FHIR")
     ndjson = os.path.splitext(filename or "")[1].lower() in (".ndjson", ".jsonl")
-    resources = _resources(text, ndjson)
-    patients = _patients(resources)
+    entries = resources(text, ndjson)
+    patients = _patients(entries)
     rows: list[ScheduleRow] = []
     problems: list[RowProblem] = []
     booking_dates = False
     release_said = False
-    for position, raw, mode in resources:
-        if raw is _BAD_JSON:
+    for position, raw, mode in entries:
+        if raw is BAD_JSON:
             problems.append(RowProblem(position, None, "not valid JSON, skipped"))
             continue
-        if raw is _TOO_DEEP:
+        if raw is TOO_DEEP:
             problems.append(RowProblem(position, None, f"nested more than {MAX_JSON_DEPTH} levels deep, skipped"))
             continue
         kind = raw.get("resourceType") if isinstance(raw, dict) else None
@@ -441,14 +293,14 @@ def read_fhir(data: bytes, clinic: Clinic, filename: str | None = None) -> Sched
         if isinstance(status, str) and status in SKIPPED_STATUSES:
             problems.append(RowProblem(position, "status", SKIPPED_STATUSES[status], error=False))
             continue
-        release = _release(raw)
-        if release and not release_said:
+        older = release(raw)
+        if older and not release_said:
             release_said = True
             problems.append(
                 RowProblem(
                     "file",
                     None,
-                    f"this looks like a FHIR {release} file, and mesocare reads FHIR R4: ask the booking system for an R4 export",
+                    f"this looks like a FHIR {older} file, and mesocare reads FHIR R4: ask the booking system for an R4 export",
                     error=False,  # a note: the entries themselves are counted
                 )
             )

@@ -38,7 +38,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from mesocare.errors import InputError, MesocareError, TemplateError
+from mesocare.errors import MesocareError, TemplateError
 from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
 from mesocare.render.typst_values import TypstCode, typst_string, typst_value  # noqa: F401 (re-exported)
@@ -47,8 +47,8 @@ DOCUMENT_TEMPLATE = "pdf.typ.j2"
 FONT_PACKAGE = "fontpkg_atkinson_hyperlegible"
 # fallback fonts (emoji, symbols, other scripts; CJK): folders of font files inside packages
 FALLBACK_FONT_PACKAGES = ("manimgx_fonts", "manimgx_fonts_cjk")
-# clinic.paper (or the paper= option), case-insensitive -> Typst's paper name
-PAPERS: dict[str, str] = {"a4": "a4", "letter": "us-letter", "us-letter": "us-letter"}
+# a paper size (vocab.PAPER_SIZES) -> Typst's paper name
+TYPST_PAPER: dict[str, str] = {"A4": "a4", "Letter": "us-letter"}
 
 CHUNK_SIZE = 50  # handouts per Typst document in a large batch (memory stays flat)
 CACHE_AGE = 10  # the typst binding keeps memoized results for 10 compilations
@@ -81,10 +81,9 @@ def _render_source(clinic: Clinic, **context) -> str:
 
 def paper_name(clinic: Clinic, paper: str | None = None) -> str:
     """Typst's paper name for the ``paper`` option, else the clinic's setting: "a4" or "us-letter"."""
-    wanted = (paper or clinic.paper or "A4").strip().lower()
-    if wanted not in PAPERS:
-        raise InputError(f"paper '{paper or clinic.paper}' is not known: use A4 or Letter.")
-    return PAPERS[wanted]
+    from mesocare.parse import parse_paper
+
+    return TYPST_PAPER[parse_paper(paper or clinic.paper or "A4")]
 
 
 def typst_source(
