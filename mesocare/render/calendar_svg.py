@@ -66,7 +66,8 @@ def svg(cal: Calendar, ident: str = "cal") -> str:
     total = height(cal)
     parts = [
         f'<svg class="calendar-picture" role="img" aria-labelledby="{ident}-title" viewBox="0 0 {WIDTH + 4} {total}" '
-        f'width="{WIDTH + 4}" height="{total}" {FONT} xmlns="http://www.w3.org/2000/svg">',
+        f'width="{WIDTH + 4}" height="{total}" data-first="{cal.first.isoformat()}" data-last="{cal.last.isoformat()}" '
+        f'{FONT} xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{ident}-title">{escape(cal.alt)}</title>',
         "<defs>" + "".join(_pattern(ident, b) for b in cal.bands if b.hatched) + "</defs>",
         '<g transform="translate(2 2)">',
