@@ -125,11 +125,12 @@ def test_typst_days_are_the_json_items_days(case, ruleset):
     for month in cal["months"]:
         for week in month["weeks"]:
             start = date.fromisoformat(week["start"])
-            for seg in week["segs"]:
-                days.setdefault(seg["letter"], set()).update(
-                    start + timedelta(c) for c in range(seg["from"] // 2, (seg["to"] + 1) // 2)
+            for letter, _row, half_from, half_to in week["segs"]:
+                days.setdefault(letter, set()).update(
+                    start + timedelta(c) for c in range(half_from // 2, (half_to + 1) // 2)
                 )
-    legend = {b["letter"]: b["label"] for group in cal["legend"] for b in group["bands"]}
+    legend = {letter: band[2] for letter, band in cal["bands"].items()}
+    assert sorted(legend) == sorted(letter for _heading, letters in cal["legend"] for letter in letters)
     model = calendar.build(handout)
     check_items(data["items"], days, legend, model.first, model.last)
     assert cal["alt"] == model.alt

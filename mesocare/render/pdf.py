@@ -77,9 +77,9 @@ def typst_environment(clinic_dir: str | None):
 
 def _calendar_value(handout: Handout, locale: str | None = None) -> TypstCode:
     """The ``calendar`` filter: a handout's calendar picture as a Typst dictionary."""
-    from mesocare.render.calendar_typst import data
+    from mesocare.render.calendar_typst import code
 
-    return typst_value(data(handout, locale))
+    return TypstCode(code(handout, locale))
 
 
 def _render_source(clinic: Clinic, **context) -> str:
