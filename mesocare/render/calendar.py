@@ -18,7 +18,8 @@ day of the last dated after-window. A window that goes on longer (a course's dai
 
 Weekday headings, the first day of the week and month names come from CLDR (Babel) for
 ``locale``. The few English words here (legend headings, the text alternative) are in
-``WORDS``, in one place for the language layer.
+``WORDS``, in one place for the language layer. Names lose their control characters here
+(``printable``), so no drawing can carry one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from functools import lru_cache
 
 from mesocare import words
 from mesocare.model import Handout, Item
+from mesocare.render.printable import printable
 
 HORIZON_DAYS = 35  # a long window is drawn this far after the appointment at most (5 weeks)
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O (read as 1 and 0)
@@ -241,7 +243,7 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
                 letter=LETTERS[n % len(LETTERS)] + ("" if n < len(LETTERS) else str(n // len(LETTERS))),
                 phase=phase,
                 rules=tuple(i.rule for i in items),
-                names=tuple(dict.fromkeys(i.name for i in items)),
+                names=tuple(dict.fromkeys(printable(i.name, newlines=False) for i in items)),
                 first=first,
                 last=last,
                 start_half=bool(start_half),
