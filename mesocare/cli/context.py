@@ -34,6 +34,7 @@ class Context:
     today_opt: str | None = None
     paper: str | None = None
     lang_opt: str | None = None
+    large_print: bool = False  # --large-print (else the clinic config's print: setting)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -69,7 +70,7 @@ class Context:
 
     # ---- the clinic, today, the rules
     def clinic(self):
-        """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz and --paper."""
+        """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz, --paper, --large-print."""
         if "clinic" not in self._cache:
             from mesocare.clinic_config import find_config, load_clinic, with_overrides
             from mesocare.parse import parse_zone
@@ -78,7 +79,8 @@ class Context:
             path = find_config(self.clinic_file, dict(os.environ), Path.cwd())
             clinic = load_clinic(path, default_zone=zone_name)
             self._cache["clinic"] = with_overrides(
-                clinic, timezone=zone_name, paper=_paper(self.paper), language=_language(self.lang_opt)
+                clinic, timezone=zone_name, paper=_paper(self.paper), language=_language(self.lang_opt),
+                large_print=True if self.large_print else None,
             )
         return self._cache["clinic"]
 
