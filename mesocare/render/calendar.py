@@ -84,9 +84,6 @@ class Band:
     def label(self) -> str:
         return words.joined(list(self.names))
 
-    def days(self) -> tuple[date, ...]:
-        return tuple(self.first + timedelta(n) for n in range((self.last - self.first).days + 1))
-
 
 @dataclass(frozen=True)
 class Segment:
@@ -142,14 +139,8 @@ class Calendar:
     alt: str  # one or two sentences saying what the picture shows
     words: dict
 
-    def band(self, letter: str) -> Band:
-        return next(b for b in self.bands if b.letter == letter)
-
     def legend(self, phase: str) -> tuple[Band, ...]:
         return tuple(b for b in self.bands if b.phase == phase)
-
-    def column(self, d: date) -> int:
-        return (d.weekday() - self.first_weekday) % 7
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,7 +196,7 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
             continue
         first, start_half = item.start.date(), _starts_mid(item.start)
         if item.end is None:
-            spans.append((item, first, start_half, None, False, WORDS["until_last"] if _course_open(h) else WORDS["open"]))
+            spans.append((item, first, start_half, None, False, WORDS["until_last"] if h.course.end is None else WORDS["open"]))
             continue
         last, end_half = _last_day(item.end)
         goes_on = None
@@ -277,10 +268,6 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
         alt=_alt(span_first, span_last, appt, today, bands),
         words=WORDS,
     )
-
-
-def _course_open(h: Handout) -> bool:
-    return h.course.end is None
 
 
 def _months(first: date, last: date):
