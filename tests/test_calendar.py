@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from mesocare.cli import app
 from mesocare.render import calendar, calendar_svg, pdf
-from mesocare.schedule import make_course
+from mesocare.course import make_course
 
 SVG = "{http://www.w3.org/2000/svg}"
 BASE = ["--tz", "Europe/London", "--name", "Ana Silva"]

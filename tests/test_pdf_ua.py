@@ -18,7 +18,7 @@ from mesocare.errors import TemplateError
 from mesocare.handout import build_handout
 from mesocare.model import Batch, Clinic, Request
 from mesocare.render import calendar, pdf
-from mesocare.schedule import make_course
+from mesocare.course import make_course
 
 pikepdf = pytest.importorskip("pikepdf")
 pypdf = pytest.importorskip("pypdf")
