@@ -2,7 +2,7 @@
 
 Draws a ``mesocare.render.calendar.Calendar`` and adds nothing to it. Units are CSS pixels at
 the picture's natural size (``WIDTH``); the page lets it grow, and it is never drawn smaller
-than that, so no text in it is below 13 px. Every text is escaped; ids carry a prefix so several
+than that, so no text in it is below 15 px (11 pt: the body text minus 2 pt). Every text is escaped; ids carry a prefix so several
 handouts can share one page (a batch).
 
 Each band segment is a ``<rect class="band" data-letter=... data-week=...>`` whose ``x`` and
@@ -20,9 +20,9 @@ WIDTH = 7 * CELL
 TITLE_H = 30  # a month's title
 HEAD_H = 24  # the weekday headings
 NUMBER_H = 24  # a week row's day numbers
-LANE_H = 21  # one band row
-BAR_H = 17
-CHIP_W = 17  # the letter box at the start of each segment
+LANE_H = 22  # one band row
+BAR_H = 18
+CHIP_W = 18  # the letter box at the start of each segment
 PAD = 5  # below a week's bands
 INK = "#111111"
 MUTED = "#4a4a4a"  # days of the month outside the picture: 8.9:1 on white
@@ -55,7 +55,7 @@ def _bar(ident: str, band: Band, x: float, y: float, w: float, attrs: str = "") 
     if w >= CHIP_W:
         out.append(f'<rect x="{x:g}" y="{y:g}" width="{CHIP_W}" height="{BAR_H}" fill="{band.colour}"/>')
         out.append(
-            f'<text x="{x + CHIP_W / 2:g}" y="{y + BAR_H - 4:g}" text-anchor="middle" font-size="14" '
+            f'<text x="{x + CHIP_W / 2:g}" y="{y + BAR_H - 4:g}" text-anchor="middle" font-size="15" '
             f'font-weight="700" fill="#ffffff">{escape(band.letter)}</text>'
         )
     return "".join(out)
@@ -81,7 +81,7 @@ def svg(cal: Calendar, ident: str = "cal") -> str:
         y += TITLE_H
         for col, name in enumerate(cal.weekdays):
             parts.append(
-                f'<text x="{col * CELL + CELL / 2:g}" y="{y + 17}" text-anchor="middle" font-size="14" '
+                f'<text x="{col * CELL + CELL / 2:g}" y="{y + 17}" text-anchor="middle" font-size="15" '
                 f'font-weight="700" fill="{INK}">{escape(name)}</text>'
             )
         y += HEAD_H
@@ -118,7 +118,7 @@ def svg(cal: Calendar, ident: str = "cal") -> str:
                     )
                 weight = "700" if day.in_range else "400"
                 parts.append(
-                    f'<text x="{x + CELL / 2:g}" y="{y + 18}" text-anchor="middle" font-size="15" '
+                    f'<text x="{x + CELL / 2:g}" y="{y + 18}" text-anchor="middle" font-size="16" '
                     f'font-weight="{weight}" fill="{colour}">{escape(day.number)}</text></g>'
                 )
             for seg in week.segments:
@@ -141,7 +141,7 @@ def chip(band: Band, ident: str = "cal") -> str:
         f'viewBox="0 0 46 {BAR_H + 2}" {FONT} xmlns="http://www.w3.org/2000/svg"><defs>{pattern}</defs>'
         f'<rect x="1" y="1" width="44" height="{BAR_H}" fill="{fill}" stroke="{band.colour}" stroke-width="1.5"/>'
         f'<rect x="1" y="1" width="{CHIP_W}" height="{BAR_H}" fill="{band.colour}"/>'
-        f'<text x="{1 + CHIP_W / 2:g}" y="{BAR_H - 3}" text-anchor="middle" font-size="14" font-weight="700" '
+        f'<text x="{1 + CHIP_W / 2:g}" y="{BAR_H - 3}" text-anchor="middle" font-size="15" font-weight="700" '
         f'fill="#ffffff">{escape(band.letter)}</text></svg>'
     )
 
