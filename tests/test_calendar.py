@@ -236,3 +236,14 @@ def test_terminal_has_the_calendar_and_text_has_none():
     assert "calendar" not in text.lower() and "[10]" not in text
     markdown = prep(CASES["one-area"], "markdown")
     assert "<svg" not in markdown
+
+
+def test_the_handouts_language_gives_weekdays_months_and_dates(ruleset):
+    import dataclasses
+
+    h = dataclasses.replace(handout_from(CASES["one-area"], ruleset), language="de")
+    cal = calendar.build(h)
+    assert cal.weekdays[0].startswith("Mo") and [m.title for m in cal.months] == ["Mai 2024", "Juni 2024"]
+    from mesocare import lang as languages
+
+    assert cal.marks[0][1].endswith(languages.get("de").day(date(2024, 6, 10)))

@@ -45,14 +45,14 @@ def elements(node, out=None):
     return out
 
 
-def check_pdf_ua(data: bytes, title: str) -> list[tuple[str, object]]:
+def check_pdf_ua(data: bytes, title: str, lang: str = "en-GB") -> list[tuple[str, object]]:
     """Assert the PDF/UA-1 basics; return the structure elements."""
     doc = pikepdf.open(io.BytesIO(data))
     meta = doc.open_metadata()
     assert meta.get("pdfuaid:part") == "1", "PDF/UA-1 identification in the XMP metadata"
     assert meta.get("dc:title") == title
     assert bool(doc.Root.ViewerPreferences.DisplayDocTitle) is True
-    assert str(doc.Root.Lang) == "en"
+    assert str(doc.Root.Lang) == lang
     assert bool(doc.Root.MarkInfo.Marked) is True
     tree = doc.Root.StructTreeRoot
     found = elements(tree)

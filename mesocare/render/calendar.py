@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from mesocare import words
 from mesocare.model import Handout, Item
 from mesocare.render.printable import printable
 
@@ -79,10 +78,7 @@ class Band:
     hatched: bool  # after-windows are hatched, before-windows solid
     goes_on: str | None  # legend words when the window goes on past ``last`` (clipped)
     lane: int  # its row within a week, counted over the whole picture
-
-    @property
-    def label(self) -> str:
-        return words.joined(list(self.names))
+    label: str  # the names joined in the handout's language: "ginkgo biloba and willow bark"
 
 
 @dataclass(frozen=True)
@@ -138,6 +134,7 @@ class Calendar:
     sessions: tuple[date, ...]  # other sessions of the course inside the picture
     alt: str  # one or two sentences saying what the picture shows
     words: dict
+    marks: tuple[tuple[str, str], ...]  # (appointment | today | session, its legend line)
 
     def legend(self, phase: str) -> tuple[Band, ...]:
         return tuple(b for b in self.bands if b.phase == phase)
@@ -182,7 +179,11 @@ def _starts_mid(start: datetime) -> bool:
 
 def build(h: Handout, locale: str | None = None) -> Calendar:
     """The calendar picture of ``h`` (weekday names and week start from ``locale``)."""
-    tag = locale or DEFAULT_LOCALE
+    from mesocare import lang as languages
+
+    language = languages.get(h.language)  # dates written out in the handout's language
+    day = language.day
+    tag = locale or h.language or DEFAULT_LOCALE
     first_weekday, abbreviated, wide, month_title = _locale_data(tag)
     appt = h.start.date()
     later = [d for d in h.course.sessions if d > appt]
@@ -201,7 +202,7 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
         last, end_half = _last_day(item.end)
         goes_on = None
         if last > cap:
-            goes_on = WORDS["until"].format(day=words.day(last))
+            goes_on = WORDS["until"].format(day=day(last))
             last, end_half = cap, False
         spans.append((item, first, start_half, max(last, first), end_half, goes_on))
     # An open window (no end) is drawn to the end of the picture.
@@ -229,12 +230,13 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
         else:
             lane_ends[lane] = b
         items = groups[key]
+        names = tuple(dict.fromkeys(printable(i.name, newlines=False) for i in items))
         bands.append(
             Band(
                 letter=LETTERS[n % len(LETTERS)] + ("" if n < len(LETTERS) else str(n // len(LETTERS))),
                 phase=phase,
                 rules=tuple(i.rule for i in items),
-                names=tuple(dict.fromkeys(printable(i.name, newlines=False) for i in items)),
+                names=names,
                 first=first,
                 last=last,
                 start_half=bool(start_half),
@@ -243,6 +245,7 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
                 hatched=phase == "after",
                 goes_on=goes_on,
                 lane=lane,
+                label=language.joined(list(names)),
             )
         )
 
@@ -265,8 +268,13 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
         appointment=appt,
         today=today,
         sessions=sessions,
-        alt=_alt(span_first, span_last, appt, today, bands),
+        alt=_alt(span_first, span_last, appt, today, bands, day),
         words=WORDS,
+        marks=(
+            ("appointment", f"{WORDS['appointment']}: {day(appt)}"),
+            *((("today", f"{WORDS['today']}: {day(today)}"),) if today is not None else ()),
+            *(("session", f"{WORDS['next_session']}: {day(d)}") for d in sessions),
+        ),
     )
 
 
@@ -322,18 +330,18 @@ def _week(week: date, year, month, first, last, bands, appt, today, sessions) ->
     return Week(start=week, days=tuple(cells), segments=tuple(segments), rows=len(present))
 
 
-def _alt(first: date, last: date, appt: date, today: date | None, bands: list[Band]) -> str:
-    key, extra = ("alt_one", {}) if today is None else ("alt_one_today", {"today": words.day(today)})
-    one = WORDS[key].format(first=words.day(first), last=words.day(last), appointment=words.day(appt), **extra)
+def _alt(first: date, last: date, appt: date, today: date | None, bands: list[Band], day) -> str:
+    key, extra = ("alt_one", {}) if today is None else ("alt_one_today", {"today": day(today)})
+    one = WORDS[key].format(first=day(first), last=day(last), appointment=day(appt), **extra)
     if not bands:
         two = WORDS["alt_none"]
     elif len(bands) == 1:
-        two = WORDS["alt_two_one"].format(start=words.day(bands[0].first), end=words.day(bands[0].last))
+        two = WORDS["alt_two_one"].format(start=day(bands[0].first), end=day(bands[0].last))
     else:
         two = WORDS["alt_two"].format(
             count=len(bands),
-            start=words.day(min(b.first for b in bands)),
-            end=words.day(max(b.last for b in bands)),
+            start=day(min(b.first for b in bands)),
+            end=day(max(b.last for b in bands)),
         )
     return f"{one} {two}"
 

@@ -7,7 +7,6 @@ braces; the legend below says so in words. Colour only repeats what the letters 
 
 from __future__ import annotations
 
-from mesocare import words
 from mesocare.model import Handout
 from mesocare.render import calendar
 
@@ -70,11 +69,9 @@ def renderables(handout: Handout, locale: str | None = None) -> list:
         for b in bands:
             legend.append(f"  {b.letter}  ", style="bold")
             legend.append(b.label + (f" ({b.goes_on})" if b.goes_on else "") + "\n")
-    legend.append(f"{APPOINTMENT[0]}  {APPOINTMENT[1]}  {w['appointment']}: {words.day(cal.appointment)}\n")
-    if cal.today:
-        legend.append(f"{TODAY[0]}  {TODAY[1]}  {w['today']}: {words.day(cal.today)}\n")
-    for d in cal.sessions:
-        legend.append(f"{SESSION[0]}  {SESSION[1]}  {w['next_session']}: {words.day(d)}\n")
+    signs = {"appointment": APPOINTMENT, "today": TODAY, "session": SESSION}
+    for kind, line in cal.marks:
+        legend.append(f"{signs[kind][0]}  {signs[kind][1]}  {line}\n")
     legend.rstrip()
     parts.append(legend)
     return parts

@@ -13,7 +13,6 @@ Day positions are the model's (``mesocare.render.calendar``), so a test can read
 
 from __future__ import annotations
 
-from mesocare import words
 from mesocare.model import Handout
 from mesocare.render import calendar
 
@@ -53,10 +52,7 @@ def code(handout: Handout, locale: str | None = None) -> str:
         for phase in ("before", "after")
         if cal.legend(phase)
     )
-    marks = [("appointment", f"{w['appointment']}: {words.day(cal.appointment)}")]
-    if cal.today:
-        marks.append(("today", f"{w['today']}: {words.day(cal.today)}"))
-    marks += [("session", f"{w['next_session']}: {words.day(d)}") for d in cal.sessions]
+    marks = cal.marks
     return TypstCode(
         f"(title: {_s(w['title'])}, alt: {_s(cal.alt)}, hint: {_s(w['hint'])}, "
         f"weekdays: ({', '.join(_s(n) for n in cal.weekdays)}), "
