@@ -53,11 +53,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--html", action="store_true", help="also time HTML through Chromium's print to PDF")
     parser.add_argument("--languages", action="store_true", help="patients in six languages (a language column)")
+    parser.add_argument("--clinic", help="a clinic config for the run (e.g. one whose templates leave something out)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "day.csv"
         schedule(csv, args.count, args.languages)
         base = [sys.executable, "-m", "mesocare", "batch", str(csv), "--tz", "Europe/London", "--today", "2024-06-01"]
+        if args.clinic:
+            base += ["--clinic", str(Path(args.clinic).resolve())]
         wall, peak = run([*base, "--out", "day.pdf"], tmp)
         pages = subprocess.run([sys.executable, "-c", "import sys; from mesocare.render.pdf import pdf_page_count; "
                                 "print(pdf_page_count(open(sys.argv[1], 'rb').read()))", str(Path(tmp) / "day.pdf")],

@@ -102,6 +102,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         timezone=zone,
         duration_minutes=spec.duration,
         paper=spec.paper,
+        large_print=spec.print == "large",
         units=spec.units,
         rules_dir=str((base / spec.rules_dir).resolve()) if spec.rules_dir else None,
         templates_dir=str((base / spec.templates_dir).resolve()) if spec.templates_dir else None,

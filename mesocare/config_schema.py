@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mesocare.vocab import AREAS, WEEKDAYS, Paper, Technique, Units
+from mesocare.vocab import AREAS, WEEKDAYS, Paper, PrintSize, Technique, Units
 from mesocare.mail.settings import EmailSpec
 
 
@@ -33,6 +33,7 @@ class ClinicSpec(BaseModel):
     timezone: str | None = Field(None, description="IANA zone, e.g. Europe/London; default: this machine's")
     duration: int = Field(30, ge=1, le=1440, description="default appointment length in minutes")
     paper: Paper = "A4"
+    print: PrintSize = Field("normal", description="large: 18 pt body text in html and pdf")
     units: Units = "metric"
     rules_dir: str | None = None
     templates_dir: str | None = None

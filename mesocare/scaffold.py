@@ -85,6 +85,10 @@ duration: 30
 # Paper size for HTML and PDF handouts: A4 or Letter.
 paper: A4
 
+# Print size for HTML and PDF handouts: normal (12 pt text), or large (18 pt text, larger
+# headings, for patients who see less well). --large-print asks for large print for one command.
+print: normal
+
 # Units on handouts: metric (litres) or us (fluid ounces, gallons).
 units: metric
 

@@ -52,6 +52,9 @@ PAPER_SIZES: tuple[str, ...] = get_args(Paper)
 Units = Literal["metric", "us"]
 UNITS: tuple[str, ...] = get_args(Units)
 
+PrintSize = Literal["normal", "large"]  # large: 18 pt body text in HTML and PDF
+PRINT_SIZES: tuple[str, ...] = get_args(PrintSize)
+
 Until = Literal["appointment", "course-end", "open"]
 UNTIL_WORDS: tuple[str, ...] = get_args(Until)
 

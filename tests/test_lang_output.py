@@ -38,7 +38,7 @@ SAMPLES = {
 }
 
 PDF_SAMPLES = {
-    "fr-FR": ["À partir du vendredi 31 mai 2024", "Arrêtez", "crème", "Page 1 sur 3", "Signature du patient"],
+    "fr-FR": ["À partir du vendredi 31 mai 2024", "Arrêtez", "crème", "Page 1 sur 5", "Signature du patient"],
     "es-ES": ["A partir del viernes, 31 de mayo de 2024", "Deje de tomar", "Página 1 de"],
     "it-IT": ["Da venerdì 31 maggio 2024", "Smetta di prendere", "Pagina 1 di", "Firma del paziente"],
     "pt-BR": ["A partir de sexta-feira, 31 de maio de 2024", "banho de chuveiro", "Página 1 de"],

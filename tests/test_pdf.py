@@ -170,19 +170,34 @@ HEAD = (
     "Use sunscreen with SPF 30 or higher whenever you are in the sun."
 )
 AFTER_NOTE = "• You can go back to work straight after your treatment."
+CALENDAR = (
+    "Your plan on a calendar May 2024 Mon Tue Wed Thu Fri Sat Sun 27 28 29 30 31 A "
+    "June 2024 Mon Tue Wed Thu Fri Sat Sun 1 2 A 3 4 5 6 7 8 9 A B 10 11 12 13 14 15 16 A B C D "
+    "17 18 19 20 21 22 23 D 24 25 26 27 28 29 30 D "
+    "The letters match the list below the calendar; the tables above give every step in words. "
+    "Before your appointment A ginkgo biloba B aspirin After your appointment C no sunbathing D spf30 "
+    "Your appointment: Monday 10 June 2024 Today: Saturday 1 June 2024"
+)
+EXPECT = "What to expect • A session takes about 30 minutes. Talk to us first if • You are pregnant or breastfeeding."
+CALL = "Call us if • You think you are having an allergic reaction. clinic rule Call us on 020 7946 0000."
 TAIL = (
-    "What to expect • A session takes about 30 minutes. "
-    "Talk to us first if • You are pregnant or breastfeeding. "
-    "Call us if • You think you are having an allergic reaction. clinic rule Call us on 020 7946 0000. "
     "Never stop a medicine that a doctor prescribed for you without asking that doctor first. "
     "I have read these instructions. Patient signature Date "
     "Made on Saturday 1 June 2024. Rule set 0123456789ab, dated Wednesday 1 May 2024; "
     "not yet reviewed by a clinician."
 )
-FOOT = "Ana Silva Page {n} of 2 Monday 10 June 2024 · Rule set 0123456789ab"
+FOOT = "Ana Silva Page {n} of 3 Monday 10 June 2024 · Rule set 0123456789ab"
 GOLDEN = {  # paper -> the text of each page
-    "A4": [f"{HEAD} {AFTER_NOTE} {FOOT.format(n=1)}", f"{TAIL} {FOOT.format(n=2)}"],
-    "Letter": [f"{HEAD} {AFTER_NOTE} {FOOT.format(n=1)}", f"{TAIL} {FOOT.format(n=2)}"],
+    "A4": [
+        f"{HEAD} {AFTER_NOTE} {FOOT.format(n=1)}",
+        f"{CALENDAR} {EXPECT} {CALL} {FOOT.format(n=2)}",
+        f"{TAIL} {FOOT.format(n=3)}",
+    ],
+    "Letter": [
+        f"{HEAD} {AFTER_NOTE} {FOOT.format(n=1)}",
+        f"{CALENDAR} {EXPECT} {FOOT.format(n=2)}",
+        f"{CALL} {TAIL} {FOOT.format(n=3)}",
+    ],
 }
 
 

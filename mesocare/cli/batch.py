@@ -13,7 +13,9 @@ from typing import Annotated, BinaryIO, Optional
 import typer
 
 from mesocare.cli.context import Context
-from mesocare.cli.options import ClinicOpt, DateOpt, DebugOpt, LangOpt, FormatOpt, OutOpt, PaperOpt, TodayOpt, TzOpt, pick_format
+from mesocare.cli.options import (
+    ClinicOpt, DateOpt, DebugOpt, FormatOpt, LangOpt, LargePrintOpt, OutOpt, PaperOpt, TodayOpt, TzOpt, pick_format,
+)
 from mesocare.errors import ExitCode, InputError, OutputError
 
 FORMATS = ("pdf", "html", "text", "markdown", "json", "ndjson", "ics")
@@ -48,6 +50,7 @@ def batch(
     print_: Annotated[bool, typer.Option("--print", help="Send the PDF to a printer through CUPS (nothing is printed when no handout is due).")] = False,
     printer: Annotated[Optional[str], typer.Option("--printer", help="The CUPS printer (default: the system's default printer).")] = None,
     _paper: PaperOpt = None,
+    _large_print: LargePrintOpt = False,
     _tz: TzOpt = None,
     _today: TodayOpt = None,
     _clinic: ClinicOpt = None,

@@ -44,6 +44,7 @@ class Context:
     today_opt: str | None = None
     paper: str | None = None
     lang_opt: str | None = None
+    large_print: bool = False  # --large-print (else the clinic config's print: setting)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -79,7 +80,7 @@ class Context:
 
     # ---- the clinic, today, the rules
     def clinic(self):
-        """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz and --paper."""
+        """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz, --paper, --large-print."""
         if "clinic" not in self._cache:
             from mesocare.clinic_config import find_config, load_clinic, with_overrides
             from mesocare.parse import parse_paper, parse_zone
@@ -89,7 +90,8 @@ class Context:
             clinic = load_clinic(path, default_zone=zone_name)
             paper = parse_paper(self.paper, "--paper") if self.paper is not None else None
             self._cache["clinic"] = with_overrides(
-                clinic, timezone=zone_name, paper=paper, language=_language(self.lang_opt)
+                clinic, timezone=zone_name, paper=paper, language=_language(self.lang_opt),
+                large_print=True if self.large_print else None,
             )
         return self._cache["clinic"]
 

@@ -1,6 +1,6 @@
 """Every option that more than one command takes, declared once.
 
-The options every command shares (--clinic, --tz, --today, --paper, --debug) go straight
+The options every command shares (--clinic, --tz, --today, --paper, --large-print, --debug) go straight
 into the run's Context (context.py) as they are parsed; a command never sees them as
 parameters. The others are plain typed values.
 """
@@ -38,6 +38,7 @@ TodayOpt = Annotated[Optional[str], _shared("--today", field="today_opt", help="
 PaperOpt = Annotated[Optional[str], _shared("--paper", field="paper", help="A4 or Letter, for html and pdf (default: the clinic's).")]
 DebugOpt = Annotated[bool, _shared("--debug", field="debug", help="Show a traceback on errors.")]
 LangOpt = Annotated[Optional[str], _shared("--lang", field="lang_opt", help="The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: the clinic's language, else en-GB; in a batch, rows with their own language keep it).")]
+LargePrintOpt = Annotated[bool, _shared("--large-print", field="large_print", help="Large print for html and pdf: 18 pt body text, larger headings (default: the clinic's print setting).")]
 
 # ---- plain values
 DateOpt = Annotated[Optional[str], typer.Option("--date", help="The appointment's date (batch: only that day's): YYYY-MM-DD, today or tomorrow, in the clinic's zone.")]

@@ -9,7 +9,8 @@ import typer
 
 from mesocare.cli.context import Context
 from mesocare.cli.options import (
-    ClinicOpt, DateOpt, DebugOpt, LangOpt, EveryOpt, FormatOpt, OutOpt, PaperOpt, SessionsOpt, TodayOpt, TzOpt, pick_format,
+    ClinicOpt, DateOpt, DebugOpt, EveryOpt, FormatOpt, LangOpt, LargePrintOpt, OutOpt, PaperOpt, SessionsOpt, TodayOpt,
+    TzOpt, pick_format,
 )
 from mesocare.errors import OutputError
 
@@ -58,6 +59,7 @@ def prep(
     _today: TodayOpt = None,
     _clinic: ClinicOpt = None,
     _paper: PaperOpt = None,
+    _large_print: LargePrintOpt = False,
     _debug: DebugOpt = False,
     _lang: LangOpt = None,
 ):

@@ -52,6 +52,7 @@ TYPST_PAPER: dict[str, str] = {"A4": "a4", "Letter": "us-letter"}
 
 CHUNK_SIZE = 50  # handouts per Typst document in a large batch (memory stays flat)
 CACHE_AGE = 10  # the typst binding keeps memoized results for 10 compilations
+PDF_STANDARD = "ua-1"  # tagged documents are exported as PDF/UA-1
 BATCH_TITLE = "Mesotherapy handouts"  # a gettext msgid (mesocare.lang.ui)
 HANDOUT_TITLE = "Your mesotherapy care instructions"
 
@@ -69,7 +70,16 @@ def typst_environment(clinic_dir: str | None):
     base = environment(clinic_dir)
     base.filters["typst"] = typst_value
     # Own template cache: a template compiled by the base environment has no finalize.
-    return base.overlay(finalize=typst_value, cache_size=64)
+    env = base.overlay(finalize=typst_value, cache_size=64)
+    env.filters = dict(env.filters, calendar=_calendar_value)
+    return env
+
+
+def _calendar_value(handout: Handout, locale: str | None = None) -> TypstCode:
+    """The ``calendar`` filter: a handout's calendar picture as a Typst dictionary."""
+    from mesocare.render.calendar_typst import code
+
+    return TypstCode(code(handout, locale))
 
 
 def _render_source(clinic: Clinic, **context) -> str:
@@ -124,6 +134,7 @@ def typst_source(
         words=[ui.pdf_handout_words(h) for h in handouts],
         cover_words=ui.pdf_cover_words(batch) if batch is not None else None,
         bookmarks=bookmarks,
+        large=bool(clinic.large_print),
     )
 
 
@@ -194,8 +205,10 @@ def _template_root(clinic: Clinic) -> str:
 def compile_pdf(source: str, day: date, root: str, tags: bool = True) -> bytes:
     """Typeset Typst source to PDF bytes with the shared compiler.
 
-    ``tags`` writes a tagged (accessible) PDF; the pieces of a long batch skip it, since joined
-    pieces do not make one tagged document (their structure trees are not merged).
+    ``tags`` writes a tagged, accessible PDF that conforms to PDF/UA-1 (Typst checks the
+    requirements at export and refuses a document that breaks them); the pieces of a long batch
+    skip it, since joined pieces do not make one tagged document (their structure trees are not
+    merged).
     """
     import typst
 
@@ -207,6 +220,7 @@ def compile_pdf(source: str, day: date, root: str, tags: bool = True) -> bytes:
                 timestamp=creation_timestamp(day),
                 root=root,
                 pdf_tags=tags,
+                pdf_standards=[PDF_STANDARD] if tags else [],
             )
     except typst.TypstError as e:
         # The message names the Typst problem; it never quotes the source (patient details).

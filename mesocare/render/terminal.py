@@ -67,7 +67,11 @@ def renderables(handout: Handout):
     parts.append(Text(""))
     for banner in c["banners"]:
         parts.append(Panel(_text(banner), title=_("Important"), border_style="bold red", title_align="left"))
+    drawn = False
     for s in c["sections"]:
+        if s.key not in ("before", "day", "after") and not drawn:
+            parts.extend(_calendar(handout))
+            drawn = True
         parts.append(Text(""))
         parts.append(Rule(_text(s.title, style="bold"), align="left", style="cyan"))
         if s.items:
@@ -89,10 +93,23 @@ def renderables(handout: Handout):
             parts.append(_bullet(n.text))
         if s.closing:
             parts.append(_text(s.closing, style="bold"))
+    if not drawn:
+        parts.extend(_calendar(handout))
     parts.append(Text(""))
     parts.append(Rule(style="dim"))
     parts.append(_text(c["footer"], style="dim"))
     return Group(*parts)
+
+
+def _calendar(handout: Handout) -> list:
+    """The calendar picture under its own heading (mesocare/render/calendar_text.py)."""
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from mesocare.render import calendar, calendar_text
+
+    title = calendar.WORDS["title"]
+    return [Text(""), Rule(Text(title, style="bold"), align="left", style="cyan"), *calendar_text.renderables(handout)]
 
 
 def render(handout: Handout, width: int = 80, color: bool = True, **options) -> str:

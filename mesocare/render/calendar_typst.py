@@ -1,0 +1,61 @@
+"""The calendar picture as a Typst value, for the PDF's template (``calendar.typ.j2`` draws it).
+
+Written straight as Typst code: strings through ``pdf.typst_string`` (so a label is never read
+as markup), everything else as numbers, kept compact because a batch writes one per handout:
+
+- ``days``: seven numbers per week: -1 outside the month, else the day of the month plus
+  100 (in the picture's range), 200 (the appointment), 400 (today), 800 (another session);
+- ``segs``: (letter, row, from, to) per band segment, from and to in half days of the week;
+- ``bands``: letter -> (colour, hatched, label) for the bars and the legend.
+
+Day positions are the model's (``mesocare.render.calendar``), so a test can read the days back.
+"""
+
+from __future__ import annotations
+
+from mesocare.model import Handout
+from mesocare.render import calendar
+
+
+def _s(text: str) -> str:
+    from mesocare.render.pdf import typst_string
+
+    return typst_string(text)
+
+
+def _day(d) -> str:
+    if d is None:
+        return "-1"
+    return str(int(d.number) + 100 * d.in_range + 200 * d.appointment + 400 * d.today + 800 * d.session)
+
+
+def code(handout: Handout, locale: str | None = None) -> str:
+    from mesocare.render.pdf import TypstCode
+
+    cal = calendar.build(handout, locale)
+    w = cal.words
+    months = []
+    for m in cal.months:
+        weeks = []
+        for wk in m.weeks:
+            days = ", ".join(_day(d) for d in wk.days)
+            segs = "".join(f'("{s.band.letter}", {s.row}, {s.start}, {s.end}),' for s in wk.segments)
+            weeks.append(f'(start: "{wk.start.isoformat()}", rows: {wk.rows}, days: ({days}), segs: ({segs}))')
+        months.append(f"(title: {_s(m.title)}, weeks: ({', '.join(weeks)},))")
+    bands = ", ".join(
+        f'{b.letter}: ("{b.colour}", {"true" if b.hatched else "false"}, '
+        f'{_s(b.label + (f" ({b.goes_on})" if b.goes_on else ""))})'
+        for b in cal.bands
+    )
+    legend = "".join(
+        f"({_s(w[phase])}, ({''.join(_s(b.letter) + ',' for b in cal.legend(phase))})),"
+        for phase in ("before", "after")
+        if cal.legend(phase)
+    )
+    marks = cal.marks
+    return TypstCode(
+        f"(title: {_s(w['title'])}, alt: {_s(cal.alt)}, hint: {_s(w['hint'])}, "
+        f"weekdays: ({', '.join(_s(n) for n in cal.weekdays)}), "
+        f"months: ({', '.join(months)},), bands: ({bands or ':'}), legend: ({legend}), "
+        f"marks: ({''.join(f'({_s(k)}, {_s(t)}),' for k, t in marks)}))"
+    )
