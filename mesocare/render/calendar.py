@@ -17,8 +17,9 @@ day of the last dated after-window. A window that goes on longer (a course's dai
 ``HORIZON_DAYS`` after the appointment, and its legend says until when it goes on.
 
 Weekday headings, the first day of the week and month names come from CLDR (Babel) for
-``locale``. The few English words here (legend headings, the text alternative) are in
-``WORDS``, in one place for the language layer. Names lose their control characters here
+``locale``. The picture's own words (legend headings, the text alternative) are English
+msgids in ``WORDS``, translated per handout through the language layer's catalogs (a
+missing translation is an error, never English in a French handout). Names lose their control characters here
 (``printable``), so no drawing can carry one.
 """
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from mesocare.lang.ui import N_
 from mesocare.model import Handout, Item
 from mesocare.render.printable import printable
 
@@ -40,25 +42,30 @@ DEFAULT_LOCALE = "en-GB"
 # nothing depends on colour (WCAG 1.4.1).
 COLOURS = ("#1d4e6b", "#8a1c1c", "#2c5e1a", "#5b2a86", "#7a4100", "#00606b", "#6b2d55", "#3d4a12")
 
+# English msgids, translated per handout in build() through the language layer's catalogs.
 WORDS = {
-    "title": "Your plan on a calendar",
-    "before": "Before your appointment",
-    "after": "After your appointment",
-    "appointment": "Your appointment",
-    "today": "Today",
-    "next_session": "Your next session",
-    "until": "goes on until {day}",
-    "until_last": "goes on until your last session",
-    "open": "goes on after this calendar",
-    "and": "and",
-    "alt_one": "A calendar from {first} to {last} with your appointment on {appointment} marked.",
-    "alt_two": "{count} lettered bands show the days of the steps in the tables: the first starts on {start}, "
-    "the last ends on {end}.",
-    "alt_two_one": "One lettered band shows the days of the step in the tables, from {start} to {end}.",
-    "alt_none": "There are no dated steps before or after it.",
-    "alt_one_today": "A calendar from {first} to {last} with your appointment on {appointment} marked "
-    "and today, {today}, circled.",
-    "hint": "The letters match the list below the calendar; the tables above give every step in words.",
+    "title": N_("Your plan on a calendar"),
+    "before": N_("Before your appointment"),
+    "after": N_("After your appointment"),
+    "appointment": N_("Your appointment"),
+    "today": N_("Today"),
+    "next_session": N_("Your next session"),
+    "until": N_("goes on until {day}"),
+    "until_last": N_("goes on until your last session"),
+    "open": N_("goes on after this calendar"),
+    "and": N_("and"),
+    "alt_one": N_("A calendar from {first} to {last} with your appointment on {appointment} marked."),
+    "alt_two": N_(
+        "{count} lettered bands show the days of the steps in the tables: the first starts on {start}, "
+        "the last ends on {end}."
+    ),
+    "alt_two_one": N_("One lettered band shows the days of the step in the tables, from {start} to {end}."),
+    "alt_none": N_("There are no dated steps before or after it."),
+    "alt_one_today": N_(
+        "A calendar from {first} to {last} with your appointment on {appointment} marked "
+        "and today, {today}, circled."
+    ),
+    "hint": N_("The letters match the list below the calendar; the tables above give every step in words."),
 }
 
 
@@ -183,6 +190,7 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
 
     language = languages.get(h.language)  # dates written out in the handout's language
     day = language.day
+    words = {key: language.gettext(text) for key, text in WORDS.items()}
     tag = locale or h.language or DEFAULT_LOCALE
     first_weekday, abbreviated, wide, month_title = _locale_data(tag)
     appt = h.start.date()
@@ -197,12 +205,12 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
             continue
         first, start_half = item.start.date(), _starts_mid(item.start)
         if item.end is None:
-            spans.append((item, first, start_half, None, False, WORDS["until_last"] if h.course.end is None else WORDS["open"]))
+            spans.append((item, first, start_half, None, False, words["until_last"] if h.course.end is None else words["open"]))
             continue
         last, end_half = _last_day(item.end)
         goes_on = None
         if last > cap:
-            goes_on = WORDS["until"].format(day=day(last))
+            goes_on = words["until"].format(day=day(last))
             last, end_half = cap, False
         spans.append((item, first, start_half, max(last, first), end_half, goes_on))
     # An open window (no end) is drawn to the end of the picture.
@@ -268,12 +276,12 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
         appointment=appt,
         today=today,
         sessions=sessions,
-        alt=_alt(span_first, span_last, appt, today, bands, day),
-        words=WORDS,
+        alt=_alt(span_first, span_last, appt, today, bands, day, words),
+        words=words,
         marks=(
-            ("appointment", f"{WORDS['appointment']}: {day(appt)}"),
-            *((("today", f"{WORDS['today']}: {day(today)}"),) if today is not None else ()),
-            *(("session", f"{WORDS['next_session']}: {day(d)}") for d in sessions),
+            ("appointment", language.typo(f"{words['appointment']}: {day(appt)}")),
+            *((("today", language.typo(f"{words['today']}: {day(today)}")),) if today is not None else ()),
+            *(("session", language.typo(f"{words['next_session']}: {day(d)}")) for d in sessions),
         ),
     )
 
@@ -330,15 +338,15 @@ def _week(week: date, year, month, first, last, bands, appt, today, sessions) ->
     return Week(start=week, days=tuple(cells), segments=tuple(segments), rows=len(present))
 
 
-def _alt(first: date, last: date, appt: date, today: date | None, bands: list[Band], day) -> str:
+def _alt(first: date, last: date, appt: date, today: date | None, bands: list[Band], day, words: dict) -> str:
     key, extra = ("alt_one", {}) if today is None else ("alt_one_today", {"today": day(today)})
-    one = WORDS[key].format(first=day(first), last=day(last), appointment=day(appt), **extra)
+    one = words[key].format(first=day(first), last=day(last), appointment=day(appt), **extra)
     if not bands:
-        two = WORDS["alt_none"]
+        two = words["alt_none"]
     elif len(bands) == 1:
-        two = WORDS["alt_two_one"].format(start=day(bands[0].first), end=day(bands[0].last))
+        two = words["alt_two_one"].format(start=day(bands[0].first), end=day(bands[0].last))
     else:
-        two = WORDS["alt_two"].format(
+        two = words["alt_two"].format(
             count=len(bands),
             start=day(min(b.first for b in bands)),
             end=day(max(b.last for b in bands)),
