@@ -213,3 +213,34 @@ def test_every_rule_about_a_prescribed_medicine_defers_to_that_doctor(text):
 def test_the_old_stimulants_text_would_fail():
     old = "Do not take prescription stimulants on the day of your treatment. If you are not sure whether a medicine is a stimulant, ask us."
     assert _MEDICINE.search(old) and _STOP.search(old) and not _ASK_THAT_DOCTOR.search(old)
+
+
+# The same deferral in every language we ship: each translation of those texts sends the
+# patient to that doctor first (a translation says exactly what the English says).
+_ASK_THAT_DOCTOR_IN = {
+    "fr": r"d'abord à ce médecin|demandez-lui d'abord",
+    "es": r"antes a ese médico|pregúntele antes",
+    "it": r"prima a quel medico",
+    "pt": r"primeiro a esse médico",
+    "pt-BR": r"primeiro a esse médico|primeiro para esse médico",
+    "de": r"zuerst diesen Arzt|fragen Sie ihn zuerst",
+}
+
+
+@pytest.mark.parametrize("tag", sorted(_ASK_THAT_DOCTOR_IN))
+def test_every_translation_about_a_prescribed_medicine_defers_to_that_doctor(tag):
+    from mesocare import lang
+    from mesocare.lang.texts import load_texts
+
+    texts = load_texts(lang.get(tag), [(instructions_dir(), "mesocare")])
+    ruleset = load_ruleset([(instructions_dir(), "mesocare")])
+    kinds = {r.id: "rule" for r in ruleset.rules} | {n.id: "note" for n in ruleset.notes}
+    pattern = re.compile(_ASK_THAT_DOCTOR_IN[tag], re.I)
+    ids = {p.id for p in MEDICINE_TEXTS}
+    assert ids
+    for item_id in sorted(ids):
+        entry = texts.entry(kinds[item_id], item_id, "mesocare")
+        assert entry is not None, f"{item_id} has no {tag} text"
+        for units in ("metric", "us"):
+            text = " ".join((entry.text_for(units) or "").split())
+            assert pattern.search(text), f"{tag} {item_id}: {text}"
