@@ -24,11 +24,11 @@ PREP = ["-m", "mesocare", "prep", "--date", "2024-06-10", "--time", "10:00", "--
 
 
 def median_ms(cmd: list[str], runs: int, env: dict, cwd: str) -> float:
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, cwd=cwd, check=True)  # warm the caches
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, check=True)  # warm the caches
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, cwd=cwd, check=True)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, check=True)
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
