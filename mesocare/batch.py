@@ -27,6 +27,7 @@ from mesocare.dates import appointment_times, instant
 from mesocare.errors import MesocareError
 from mesocare.handout import booked, dated_handout
 from mesocare.lang import LanguageError
+from mesocare.lru import get_or_make
 from mesocare.model import Batch, Clinic, Handout, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.rules import RuleSet
 
@@ -53,14 +54,7 @@ class HandoutCache:
         self.hits = self.misses = 0
 
     def _get(self, table: OrderedDict, key, make):
-        value = table.get(key)
-        if value is None:
-            value = table[key] = make()
-            if len(table) > self.size:
-                table.popitem(last=False)
-        else:
-            table.move_to_end(key)
-        return value
+        return get_or_make(table, key, make, self.size)
 
     def build(self, request: Request) -> Handout:
         key = replace(request, **self.PERSONAL)

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 from mesocare.handout import handout_dict, item_dict, note_dict
+from mesocare.lru import get_or_make
 from mesocare.model import Batch, Handout
 
 INDENT = 2  # batch json and a single handout's json are indented; ndjson is compact
@@ -80,14 +81,7 @@ class Encoder:
         self._keys: dict[str, str] = {}
 
     def _reuse(self, table: OrderedDict, key, make):
-        done = table.get(key)
-        if done is None:
-            done = table[key] = make()
-            if len(table) > self.size:
-                table.popitem(last=False)
-        else:
-            table.move_to_end(key)
-        return done
+        return get_or_make(table, key, make, self.size)
 
     def _item(self, i) -> _Encoded:
         # the offsets tell apart equal-looking times in the hour that repeats when clocks go back
