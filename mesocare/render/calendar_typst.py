@@ -1,6 +1,6 @@
 """The calendar picture as a Typst value, for the PDF's template (``calendar.typ.j2`` draws it).
 
-Written straight as Typst code: strings through ``pdf.typst_string`` (so a label is never read
+Written straight as Typst code: strings through ``typst_values.typst_string`` (so a label is never read
 as markup), everything else as numbers, kept compact because a batch writes one per handout:
 
 - ``days``: seven numbers per week: -1 outside the month, else the day of the month plus
@@ -18,7 +18,7 @@ from mesocare.render import calendar
 
 
 def _s(text: str) -> str:
-    from mesocare.render.pdf import typst_string
+    from mesocare.render.typst_values import typst_string
 
     return typst_string(text)
 
@@ -30,7 +30,7 @@ def _day(d) -> str:
 
 
 def code(handout: Handout, locale: str | None = None) -> str:
-    from mesocare.render.pdf import TypstCode
+    from mesocare.render.typst_values import TypstCode
 
     cal = calendar.build(handout, locale)
     w = cal.words
