@@ -8,13 +8,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock_time
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from mesocare.mail.settings import EmailSettings
 
 # the vocabulary lives in mesocare.vocab; these names stay importable from here for renderers
 from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: E402,F401
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """How to reach the clinic's mail server (everything but the password)."""
+
+    sender: str  # the From address
+    host: str
+    port: int
+    security: str = "starttls"  # starttls | tls | none
+    username: str | None = None
+    reply_to: str | None = None
+    ca_file: str | None = None  # a CA bundle to trust instead of the system's (an in-house CA)
+    timeout: float = 30.0  # seconds, for connecting and for every reply
+    retries: int = 3  # extra attempts after a temporary failure (4xx, connection lost)
+    retry_wait: float = 2.0  # seconds before the first retry; doubled each time
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,7 @@ class Clinic:
     reviewed_by: str | None = None  # the clinician who signed off the rules in force; None: not yet
     language: str = "en-GB"  # the clinic's language (BCP 47): handouts without one, cover sheets
     languages: tuple[str, ...] = ()  # every language the clinic hands out (rules check checks them)
-    mail: "EmailSettings | None" = None  # the mail server (config ``email:`` with a host); None: no sending
+    mail: EmailSettings | None = None  # the mail server (config ``email:`` with a host); None: no sending
     state_dir: str | None = None  # where the sent log lives (None: the user's data folder)
     large_print: bool = False  # config `print: large` or --large-print: 18 pt body text
 

@@ -20,30 +20,14 @@ information must not cross a network unencrypted.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from mesocare.model import EmailSettings  # noqa: F401 (the dataclass lives with the others; re-exported)
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PASSWORD_ENV = "MESOCARE_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-
-
-@dataclass(frozen=True)
-class EmailSettings:
-    """How to reach the clinic's mail server (everything but the password)."""
-
-    sender: str  # the From address
-    host: str
-    port: int
-    security: str = "starttls"  # starttls | tls | none
-    username: str | None = None
-    reply_to: str | None = None
-    ca_file: str | None = None  # a CA bundle to trust instead of the system's (an in-house CA)
-    timeout: float = 30.0  # seconds, for connecting and for every reply
-    retries: int = 3  # extra attempts after a temporary failure (4xx, connection lost)
-    retry_wait: float = 2.0  # seconds before the first retry; doubled each time
 
 
 def is_this_machine(host: str) -> bool:
