@@ -1,3 +1,3 @@
-from mesocare.cli import main
+from mesocare.entry import main
 
 main()

@@ -142,3 +142,27 @@ def test_the_sample_clinic_is_what_the_readme_says():
     text = SAMPLE_CLINIC.read_text()
     assert "timezone: Europe/London" in text and "+44 20 7946 0000" in text
     assert Path(REPO / "README.md").read_text().count("--clinic examples/clinic.yaml") >= 1
+
+
+@pytest.mark.parametrize("delay", [0.06, 0.1, 0.15, 0.2, 0.25, 0.3])
+def test_an_interrupt_during_start_up_is_one_line_too(delay):
+    """Ctrl-C while Python is still importing the command line (Typer, the commands) or Typer is
+    parsing the options: the same one line and exit 130, never a traceback. Run as the installed
+    ``mesocare`` command and as ``python -m mesocare``. The first 30 ms or so are Python's own
+    start (site, .pth files, runpy), before any of our code runs: the shortest delay is past them."""
+    import signal
+    import time
+
+    for cmd in ([str(Path(sys.executable).parent / "mesocare")], [sys.executable, "-m", "mesocare"]):
+        proc = subprocess.Popen([*cmd, "prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--format", "json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        text = err.decode()
+        assert "Traceback" not in text, text
+        # 130 once Python handles the signal; killed by it (-2) if it came before Python set up
+        # its handler; 0 if the run had already finished
+        assert proc.returncode in (130, -signal.SIGINT, 0), (proc.returncode, text)
+        if proc.returncode == 130:
+            assert text.splitlines() == ["mesocare: interrupted; no file was left half-written."]

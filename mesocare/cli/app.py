@@ -22,6 +22,8 @@ from mesocare.errors import ClosedPipe, ExitCode, Interrupted, MesocareError
 
 
 class _Group(TyperGroup):
+    interrupt_told = False  # an interrupt's line was printed (main() prints it for Typer's own 130)
+
     def make_context(self, *args, **kwargs):
         try:
             return super().make_context(*args, **kwargs)
@@ -45,6 +47,10 @@ class _Group(TyperGroup):
                 _quiet_stdout()
             elif context is not None:
                 context.err(f"mesocare: {e}")
+            else:  # before the callback made the Context
+                sys.stderr.write(f"mesocare: {e}\n")
+            if isinstance(e, Interrupted):
+                _Group.interrupt_told = True
             raise typer.Exit(int(e.exit_code)) from None
 
 
@@ -119,6 +125,9 @@ def main() -> None:
         else:
             sys.stderr.write(f"{e.code}\n")
             code = ExitCode.BAD_INPUT
+    if code == ExitCode.INTERRUPTED and not _Group.interrupt_told:
+        # Ctrl-C while Typer was still parsing the options: Typer exits 130 without a word
+        sys.stderr.write(f"mesocare: {Interrupted()}\n")
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):

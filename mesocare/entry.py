@@ -1,0 +1,30 @@
+"""The ``mesocare`` command's entry point, safe from its first instant.
+
+Importing the command line (Typer, click, the commands) takes a good part of a run; a Ctrl-C
+in that time would otherwise end in a Python traceback. Here it is the same one line and exit
+code 130 as a Ctrl-C later on (``Interrupted``). This module imports nothing heavy itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+INTERRUPTED = 130  # mesocare.errors.ExitCode.INTERRUPTED (not imported: that is part of the wait)
+MESSAGE = "mesocare: interrupted; no file was left half-written.\n"
+
+
+def main() -> None:
+    """Import the command line and run it; an interrupt before or after the commands' own
+    handling is one line on stderr and exit 130."""
+    try:
+        from mesocare.cli.app import main as run
+
+        run()
+    except KeyboardInterrupt:
+        try:
+            sys.stderr.write(MESSAGE)
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os._exit(INTERRUPTED)
