@@ -490,18 +490,56 @@ def test_reminders_at_the_intended_wall_time(day, slot, tz, areas, prescribed, c
     ["Europe/London", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe", "Asia/Kolkata", "America/Havana"],
 )
 def test_vtimezone_matches_zoneinfo(tz):
-    """Both parsers, reading our VTIMEZONE, turn every UTC hour into the local time zoneinfo gives."""
+    """Both parsers, reading our VTIMEZONE, turn UTC instants into the local time zoneinfo gives:
+    every 3 hours over two years, and every 10 minutes from a day before to a day after each
+    change (where a wrong onset or offset would show)."""
     vtz = ics_timezone.vtimezone(tz, date(2024, 1, 1), date(2026, 1, 1))
     text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n" + vtz.to_ical().decode() + "END:VCALENDAR\r\n"
     from_vobject = vobject.readOne(io.StringIO(text)).vtimezone.gettzinfo()
     from_icalendar = icalendar.Calendar.from_ical(text).timezones[0].to_tz(lookup_tzid=False)
     zi = ZoneInfo(tz)
-    t = datetime(2024, 1, 2, tzinfo=UTC)
-    while t < datetime(2025, 12, 30, tzinfo=UTC):
+    first, last = datetime(2024, 1, 2, tzinfo=UTC), datetime(2025, 12, 30, tzinfo=UTC)
+    instants = set()
+    t = first
+    while t < last:
+        instants.add(t)
+        t += timedelta(hours=3)
+    changes = ics_timezone.offset_changes(zi, first, last)
+    assert changes or tz == "Asia/Kolkata"
+    for change in changes:
+        t = change - timedelta(days=1)
+        while t < change + timedelta(days=1):
+            instants.update((t, t + timedelta(seconds=-1), t + timedelta(seconds=1)))
+            t += timedelta(minutes=10)
+        instants.update((change, change - timedelta(seconds=1)))
+    for t in sorted(instants):
         expected = t.astimezone(zi).replace(tzinfo=None)
         assert t.astimezone(from_vobject).replace(tzinfo=None) == expected, (tz, t)
         assert t.astimezone(from_icalendar).replace(tzinfo=None) == expected, (tz, t)
-        t += timedelta(minutes=30)
+
+
+def test_vtimezone_is_computed_once_per_zone_and_span():
+    ics_timezone.observances.cache_clear()
+    for _ in range(3):
+        ics_timezone.vtimezone("Europe/Paris", date(2024, 1, 1), date(2025, 1, 1))
+    info = ics_timezone.observances.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab \\^;,:é€😀\u00a0x"), max_size=300), st.integers(3, 80))
+def test_our_folding_is_icalendars(line, limit):
+    """ics.fold gives what icalendar's own folding gives, for any line (escapes near the cut,
+    multi-byte characters), so the calendar's bytes do not depend on which one ran."""
+    from icalendar.parser.string import _foldline
+
+    assert ics.fold(line, limit) == _foldline(line, limit=limit)
+
+
+def test_serialize_is_to_ical():
+    h = handout(tz="Europe/London")
+    cal = icalendar.Calendar.from_ical(ics.render(h))
+    assert ics.serialize(cal) == cal.to_ical().decode("utf-8")
 
 
 def test_vtimezone_onset_in_offset_from():

@@ -13,6 +13,7 @@ misleads readers in the southern hemisphere. Ours opens with the observance in f
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from mesocare.dates import zone
@@ -49,28 +50,24 @@ def offset_changes(tz: ZoneInfo, first: datetime, last: datetime) -> list[dateti
     return changes
 
 
-def vtimezone(tz_name: str, first: date, last: date):
-    """A VTIMEZONE for ``tz_name`` valid from ``first`` to ``last`` (RFC 5545 3.6.5)."""
-    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+@lru_cache(maxsize=64)
+def observances(tz_name: str, first: date, last: date) -> tuple[tuple[bool, datetime, timedelta, timedelta, str], ...]:
+    """The observances of ``tz_name`` from ``first`` to ``last``: (daylight time?, DTSTART,
+    TZOFFSETFROM, TZOFFSETTO, TZNAME) each, in order.
 
+    Computed once per zone and span in a process (a batch's patients share them): finding the
+    changes costs a few thousand zone conversions.
+    """
     tz = zone(tz_name)
     start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
     stop = datetime.combine(last, time(0), tzinfo=tz).astimezone(UTC)
+    found = []
 
-    vtz = Timezone()
-    vtz.add("tzid", tz_name)
-    vtz.add("x-lic-location", tz_name)
-    # no COMMENT: RFC 5545 allows one in an observance, not in VTIMEZONE itself (libical checks)
-
-    def observance(at_utc: datetime, offset_from: timedelta):
+    def observance(at_utc: datetime, offset_from: timedelta) -> None:
         local = at_utc.astimezone(tz)
-        part = TimezoneDaylight() if local.dst() else TimezoneStandard()
         # DTSTART is the onset as a local time in the offset in use before it (TZOFFSETFROM)
-        part.add("dtstart", (at_utc + offset_from).replace(tzinfo=None))
-        part.add("tzoffsetfrom", offset_from)
-        part.add("tzoffsetto", local.utcoffset())
-        part.add("tzname", local.tzname() or _offset_name(local.utcoffset()))
-        vtz.add_component(part)
+        found.append((bool(local.dst()), (at_utc + offset_from).replace(tzinfo=None), offset_from,
+                      local.utcoffset(), local.tzname() or _offset_name(local.utcoffset())))
 
     # Open with the observance already in force on ``first``, from its real onset: a first
     # observance whose TZOFFSETFROM equals its TZOFFSETTO (the easy way) leaves readers
@@ -84,6 +81,24 @@ def vtimezone(tz_name: str, first: date, last: date):
         observance(start, start.astimezone(tz).utcoffset())  # no change in years: a fixed offset
     for change in changes:
         observance(change, (change - timedelta(seconds=1)).astimezone(tz).utcoffset())
+    return tuple(found)
+
+
+def vtimezone(tz_name: str, first: date, last: date):
+    """A VTIMEZONE for ``tz_name`` valid from ``first`` to ``last`` (RFC 5545 3.6.5)."""
+    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+
+    vtz = Timezone()
+    vtz.add("tzid", tz_name)
+    vtz.add("x-lic-location", tz_name)
+    # no COMMENT: RFC 5545 allows one in an observance, not in VTIMEZONE itself (libical checks)
+    for daylight, onset, offset_from, offset_to, name in observances(tz_name, first, last):
+        part = TimezoneDaylight() if daylight else TimezoneStandard()
+        part.add("dtstart", onset)
+        part.add("tzoffsetfrom", offset_from)
+        part.add("tzoffsetto", offset_to)
+        part.add("tzname", name)
+        vtz.add_component(part)
     return vtz
 
 
