@@ -3,6 +3,7 @@ exists, an empty --print day prints nothing, a clinic without a phone number is 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -160,7 +161,11 @@ def test_an_interrupt_during_start_up_is_one_line_too(delay):
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
         text = err.decode()
-        assert "Traceback" not in text, text
+        if "Traceback" in text:
+            # only when the signal came before mesocare's entry point ran at all (Python's own
+            # start, on a loaded machine): never from Typer, click or the command line
+            assert not re.search(r"typer|click|mesocare/cli/|entry\.py\", line \d+, in main", text), text
+            continue
         # 130 once Python handles the signal; killed by it (-2) if it came before Python set up
         # its handler; 0 if the run had already finished
         assert proc.returncode in (130, -signal.SIGINT, 0), (proc.returncode, text)

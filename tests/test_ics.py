@@ -527,7 +527,8 @@ def test_vtimezone_is_computed_once_per_zone_and_span():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab \\^;,:é€😀\u00a0x"), max_size=300), st.integers(3, 80))
+@given(st.one_of(st.text(alphabet=st.sampled_from("ab \\^;,:é€😀\u00a0x"), max_size=300),
+                 st.text(alphabet=st.sampled_from("ab\\^;"), max_size=300)), st.integers(3, 80))
 def test_our_folding_is_icalendars(line, limit):
     """ics.fold gives what icalendar's own folding gives, for any line (escapes near the cut,
     multi-byte characters), so the calendar's bytes do not depend on which one ran."""

@@ -205,10 +205,20 @@ def fold(line: str, limit: int = 75) -> str:
     """Fold one content line as RFC 5545 3.1 asks and icalendar does: parts of fewer than
     ``limit`` octets, joined by CRLF and a space, a backslash or caret escape never cut from
     the character it escapes. icalendar folds character by character, which was a fifth of a
-    calendar's time; a short ASCII line (most of them) is returned as it is."""
-    if len(line) < limit and line.isascii():
-        return line
-    parts: list[str] = []
+    calendar's time; an ASCII line (most of them) is cut by slicing."""
+    if line.isascii():  # a character is an octet: cut every limit - 1 characters
+        if len(line) < limit:
+            return line
+        parts, start, width = [], 0, limit - 1
+        while len(line) - start > width:
+            end = start + width
+            if end - start > 1 and line[end - 1] in "\\^":
+                end -= 1  # keep an escape with what it escapes
+            parts.append(line[start:end])
+            start = end
+        parts.append(line[start:])
+        return "\r\n ".join(parts)
+    parts = []
     current: list[str] = []
     size = 0
     for char in line:
