@@ -20,6 +20,10 @@ pytest_plugins = ["pytester"]  # test_reading_level runs its grade gate in a pyt
 
 # the rule cache of the tests (and of the processes they start) lives in a temporary folder
 os.environ["MESOCARE_CACHE_DIR"] = tempfile.mkdtemp(prefix="mesocare-test-cache-")
+# long batches and mail are typeset in this process (and those it starts), not in worker
+# processes: pytest-xdist already keeps every core busy, and each worker would import Typst and
+# its fonts again. The tests of the workers themselves set MESOCARE_PDF_WORKERS to 1 and 2.
+os.environ.setdefault("MESOCARE_PDF_WORKERS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ from typer.testing import CliRunner
 
 from mesocare.cli import app
 
+pytestmark = pytest.mark.xdist_group("browser")  # under pytest-xdist, one worker: its module fixture renders every page once
+
 REPO = Path(__file__).resolve().parent.parent
 AXE = REPO / "tools" / "axe" / "node_modules" / ".bin" / "axe"
 TAGS = "wcag2a,wcag2aa,wcag21a,wcag21aa,best-practice"

@@ -12,6 +12,8 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.xdist_group("install")  # under pytest-xdist, one worker: its module fixture builds the wheel once
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):

@@ -21,6 +21,8 @@ from typer.testing import CliRunner
 from conftest import REPO
 from mesocare.cli import app
 
+pytestmark = pytest.mark.xdist_group("printing")  # under pytest-xdist, one worker: one system CUPS server: never two workers starting it at once
+
 PPD = Path("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd")
 PRINTER = f"MesocareTestPDF{os.getpid()}"  # one per test run: runs side by side do not share it
 
