@@ -163,7 +163,7 @@ def test_plan_in_german():
     r = run("plan", "--date", "2024-06-10", "--sessions", "3", "--every", "1m", "--lang", "de", *LONDON)
     assert r.exit_code == 0
     assert r.stdout.splitlines() == [
-        "3 Sitzungen, alle 1 Monat; keine Schließtage.",
+        "3 Sitzungen, jeden Monat; keine Schließtage.",
         "  1  Montag, 10. Juni 2024",
         "  2  Mittwoch, 10. Juli 2024",
         "  3  Samstag, 10. August 2024",
@@ -199,3 +199,16 @@ def test_batch_per_patient_language_from_the_schedule(tmp_path):
     r = run("batch", str(csv), "--format", "text", *LONDON)
     cover = r.stdout.split("\f")[0]
     assert "(French (France))" in cover and "(Spanish (Mexico))" in cover and "(Portuguese (Brazil))" in cover
+
+
+@pytest.mark.parametrize(
+    ("lang", "every", "words"),
+    [("en", "1w", "3 sessions, every week;"), ("en", "2w", "3 sessions, every 2 weeks;"),
+     ("de", "1d", "3 Sitzungen, jeden Tag;"), ("de", "2w", "3 Sitzungen, alle 2 Wochen;"),
+     ("fr", "1m", "3 séances, tous les mois\u00a0;"), ("es", "1w", "3 sesiones, cada semana;"),
+     ("it", "3w", "3 sedute, ogni 3 settimane;"), ("pt", "1m", "3 sessões, todos os meses;")],
+)
+def test_plan_says_every_week_not_every_1_week(lang, every, words):
+    r = run("plan", "--date", "2024-06-10", "--sessions", "3", "--every", every, "--lang", lang, *LONDON)
+    assert r.exit_code == 0
+    assert r.stdout.splitlines()[0].startswith(words), r.stdout

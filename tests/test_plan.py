@@ -113,7 +113,7 @@ def test_plan_lists_the_dates_and_says_why_one_moved(tmp_path):
     result = run("plan", "--date", "2026-11-25", "--sessions", "3", "--every", "1m", "--clinic", cfg)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "3 sessions, every 1 month; closed on Sundays and public holidays of GB-ENG.",
+        "3 sessions, every month; closed on Sundays and public holidays of GB-ENG.",
         "  1  Wednesday 25 November 2026",
         "  2  Tuesday 29 December 2026  (moved from Friday 25 December 2026: public holiday: Christmas Day)",
         "  3  Monday 25 January 2027",

@@ -55,7 +55,7 @@ def plan(
             context.echo(line)
     else:
         unit = {"d": "day", "w": "week", "m": "month"}[interval[1]] if interval else ""
-        every_words = f", every {count(interval[0], unit)}" if interval else ""
+        every_words = "" if not interval else f", every {unit}" if interval[0] == 1 else f", every {count(interval[0], unit)}"
         context.echo(f"{count(course.count, 'session')}{every_words}; {course.closed_words}.")
         for s in course.sessions:
             line = f"{s.number:>3}  {words.day(s.date)}"

@@ -407,11 +407,14 @@ def plan_lines(lang: Language, course, interval, clinic) -> list[str]:
     head = lang.n_("%(num)d session", "%(num)d sessions", course.count)
     if interval:
         n, unit = interval
-        every = {
-            "d": lang.n_("every %(num)d day", "every %(num)d days", n),
-            "w": lang.n_("every %(num)d week", "every %(num)d weeks", n),
-            "m": lang.n_("every %(num)d month", "every %(num)d months", n),
-        }[unit]
+        if n == 1:  # "every week", not "every 1 week" (German "jede Woche", not "alle 1 Woche")
+            every = {"d": lang.gettext("every day"), "w": lang.gettext("every week"), "m": lang.gettext("every month")}[unit]
+        else:
+            every = {
+                "d": lang.n_("every %(num)d day", "every %(num)d days", n),
+                "w": lang.n_("every %(num)d week", "every %(num)d weeks", n),
+                "m": lang.n_("every %(num)d month", "every %(num)d months", n),
+            }[unit]
         head += ", " + every
     parts = []
     if clinic.closed_weekdays:
