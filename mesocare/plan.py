@@ -67,12 +67,41 @@ def closed_reason(day: date, clinic: Clinic) -> str:
     if day.weekday() in clinic.closed_weekdays:
         return f"closed on {_days(day.weekday())}"
     if clinic.holidays_country:
-        import holidays
-
-        name = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv).get(day)
+        name = holiday_name(day, clinic, "en-GB")
         if name:
             return f"public holiday: {name}"
     return "closed"
+
+
+def holiday_language(country: str, tag: str) -> str | None:
+    """The holidays package's language for names in ``tag`` ("fr-CA"), if it has one for
+    ``country``: the same region ("pt_BR"), else the same language ("it_IT" for "it", "en_GB"
+    before "en_US" for "en-GB"); None: the country's own language (the package's default)."""
+    import holidays
+
+    offered = holidays.list_localized_countries().get(country.upper(), [])
+    language, _, region = tag.replace("_", "-").partition("-")
+    wanted = f"{language.lower()}_{region.upper()}" if region else None
+    if wanted in offered:
+        return wanted
+    if language.lower() in offered:
+        return language.lower()
+    same = sorted(code for code in offered if code.split("_")[0] == language.lower())
+    return same[0] if same else None
+
+
+def holiday_name(day: date, clinic: Clinic, tag: str) -> str | None:
+    """The name of the public holiday on ``day`` in the clinic's country, in the language of
+    ``tag`` when the holidays package has the names in it, else in the country's language
+    (whatever the machine's locale)."""
+    import holidays
+
+    country = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv)
+    # always a language: without one the package follows the machine's locale (LANG)
+    language = holiday_language(clinic.holidays_country, tag) or getattr(country, "default_language", None)
+    if language:
+        country = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv, language=language)
+    return country.get(day)
 
 
 def closed_words(clinic: Clinic) -> str:

@@ -212,3 +212,28 @@ def test_plan_says_every_week_not_every_1_week(lang, every, words):
     r = run("plan", "--date", "2024-06-10", "--sessions", "3", "--every", every, "--lang", lang, *LONDON)
     assert r.exit_code == 0
     assert r.stdout.splitlines()[0].startswith(words), r.stdout
+
+
+@pytest.mark.parametrize(
+    ("country", "zone", "first", "lang", "name"),
+    [("FR", "Europe/Paris", "2024-07-07", "fr", "Fête nationale"),
+     ("FR", "Europe/Paris", "2024-07-07", "en-GB", "National Day"),
+     ("FR", "Europe/Paris", "2024-07-07", "de", "Fête nationale"),  # no German names: France's own
+     ("ES", "Europe/Madrid", "2024-08-08", "es", "Asunción de la Virgen"),
+     ("ES", "Europe/Madrid", "2024-08-08", "en-US", "Assumption Day"),
+     ("BR", "America/Sao_Paulo", "2024-08-31", "pt-BR", "Independência do Brasil")],
+)
+@pytest.mark.parametrize("machine_locale", ["C.UTF-8", "de_DE.UTF-8", "fr_FR.UTF-8"])
+def test_holiday_names_follow_the_plan_language_not_the_machine(tmp_path, monkeypatch, country, zone, first, lang,
+                                                                 name, machine_locale):
+    """A session moved off a public holiday names it in the plan's language where the holidays
+    package has it, else in the country's own; never in the machine's locale (LANG)."""
+    monkeypatch.setenv("LANG", machine_locale)
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_text(f"name: Test\ntimezone: {zone}\nholidays_country: {country}\n", encoding="utf-8")
+    r = run("plan", "--date", first, "--sessions", "2", "--every", "1w", "--clinic", str(clinic),
+            "--today", "2024-06-01", "--lang", lang)
+    assert r.exit_code == 0, r.stderr
+    assert name in r.stdout.splitlines()[2], r.stdout

@@ -389,13 +389,13 @@ def _weekday(lang: Language, index: int) -> str:
 
 
 def plan_closed_reason(lang: Language, day: date, clinic) -> str:
-    """Why a session moved, in the plan's language (holiday names as the holidays package gives them)."""
+    """Why a session moved, in the plan's language (holiday names in it where the holidays package has them)."""
     if day.weekday() in clinic.closed_weekdays:
         return lang._("closed on %(weekday)s", weekday=_weekday(lang, day.weekday()))
     if clinic.holidays_country:
-        import holidays
+        from mesocare.plan import holiday_name
 
-        name = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv).get(day)
+        name = holiday_name(day, clinic, lang.tag)
         if name:
             return lang._("public holiday: %(name)s", name=name)
     return lang.gettext("closed")
