@@ -21,10 +21,23 @@ def main() -> None:
         from mesocare.cli.app import main as run
 
         run()
-    except KeyboardInterrupt:
+    except BaseException as e:
+        if not _interrupted(e):
+            raise
         try:
             sys.stderr.write(MESSAGE)
             sys.stderr.flush()
         except (OSError, ValueError):
             pass
         os._exit(INTERRUPTED)
+
+
+def _interrupted(error: BaseException | None) -> bool:
+    """A Ctrl-C, even one that Python wrapped on the way (an interrupt in a class's
+    ``__set_name__`` during an import becomes a RuntimeError caused by it)."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
