@@ -85,6 +85,9 @@ class BatchPlan:
     ``items`` are a reader's ScheduleRows and RowProblems in input order; ``booking`` says,
     once they are read, whether the schedule had booking dates. Reading happens here, in full,
     before the first handout is given, so a file that fails part way fails before any output.
+    With ``in_order`` nothing is read here: each row's handout is given as soon as the row is
+    read, in the schedule's own order (the first one at once; a file failing part way fails
+    after the handouts before it).
     Iterate (once) for ``(handout, position)`` pairs; ``problems`` and the counts are final
     after that. Use as a context manager (or call ``close``) to remove the spool file.
     """
@@ -98,8 +101,10 @@ class BatchPlan:
         day: date | None = None,
         booking: Callable[[], bool] = lambda: False,
         cache_size: int = CACHE_SIZE,
+        in_order: bool = False,
     ):
         self.clinic, self.today, self.day = clinic, today, day
+        self.in_order = in_order
         self.cache = HandoutCache(ruleset, clinic, today, cache_size)
         self._read: list[RowProblem] = []  # the reader's problems, in its order
         self._built: list[tuple[int, RowProblem]] = []  # problems building a row, with its input index
@@ -111,6 +116,10 @@ class BatchPlan:
         self._late_rules: set[str] = set()  # ids of the rules late for some patient
         self.count = 0  # handouts given so far
         self.to_call = 0  # of which with late items
+        self._items, self._booking = items, booking
+        self.booking_checked = False
+        if in_order:  # read as the handouts are asked for, in the schedule's order
+            return
         try:
             self._read_rows(items)
             self.booking_checked = bool(booking())
@@ -145,26 +154,57 @@ class BatchPlan:
         return len(self._starts)
 
     def __iter__(self) -> Iterator[tuple[Handout, str]]:
+        if self.in_order:
+            yield from self._in_order()
+            return
         spool, offsets, starts = self._spool, self._offsets, self._starts
         order = sorted(range(len(starts)), key=starts.__getitem__)  # stable: ties keep the input order
         for n in order:
             spool.seek(offsets[n])
             position, request = pickle.loads(spool.read(offsets[n + 1] - offsets[n]))
+            made = self._made(self._index[n], position, request)
+            if made is not None:
+                yield made
+
+    def _in_order(self) -> Iterator[tuple[Handout, str]]:
+        """Each row's handout as soon as the row is read, in the schedule's order (no spool,
+        no sort): a reader's error part way ends the iteration after what was given."""
+        for index, item in enumerate(self._items):
+            if isinstance(item, RowProblem):
+                self._read.append(item)
+                continue
+            request = item.request
+            if self.day is not None and request.date != self.day:
+                continue
             try:
-                handout = self.cache.build(request)
-            except LanguageError as e:
-                self._built.append((self._index[n], RowProblem(position, "language", str(e))))
-                continue
+                _start(request.date, request.time, self.clinic.timezone)
             except MesocareError as e:
-                self._built.append((self._index[n], RowProblem(position, None, str(e))))
+                self._built.append((index, RowProblem(item.position, None, str(e))))
                 continue
-            if handout.warnings:  # past-appointment warnings name the row, never the patient
-                handout = replace(handout, warnings=tuple(f"{position}: {w}" for w in handout.warnings))
-            self.count += 1
-            late = handout.late_items
-            self.to_call += bool(late)
-            self._late_rules.update(i.rule for i in late)
-            yield handout, position
+            self.days.add(request.date)
+            self._starts.append(0.0)  # counted, not sorted
+            made = self._made(index, item.position, request)
+            if made is not None:
+                yield made
+        self.booking_checked = bool(self._booking())
+
+    def _made(self, index: int, position: str, request: Request) -> tuple[Handout, str] | None:
+        """The row's handout and position, counted; None (and the row's problem noted) if it fails."""
+        try:
+            handout = self.cache.build(request)
+        except LanguageError as e:
+            self._built.append((index, RowProblem(position, "language", str(e))))
+            return None
+        except MesocareError as e:
+            self._built.append((index, RowProblem(position, None, str(e))))
+            return None
+        if handout.warnings:  # past-appointment warnings name the row, never the patient
+            handout = replace(handout, warnings=tuple(f"{position}: {w}" for w in handout.warnings))
+        self.count += 1
+        late = handout.late_items
+        self.to_call += bool(late)
+        self._late_rules.update(i.rule for i in late)
+        return handout, position
 
     @property
     def problems(self) -> tuple[RowProblem, ...]:

@@ -33,6 +33,7 @@ class BatchOptions:
     duplex: bool
     print_: bool
     printer: str | None
+    order: str = "time"
 
     @property
     def folder(self) -> bool:
@@ -49,6 +50,7 @@ def batch(
     duplex: Annotated[bool, typer.Option("--duplex", help="PDF: start every handout on an odd page; print on both sides.")] = False,
     print_: Annotated[bool, typer.Option("--print", help="Send the PDF to a printer through CUPS (nothing is printed when no handout is due).")] = False,
     printer: Annotated[Optional[str], typer.Option("--printer", help="The CUPS printer (default: the system's default printer).")] = None,
+    order: Annotated[str, typer.Option("--order", help="time (default: sorted by start, once the whole schedule is read) or input (ndjson, json and --out DIR/: in the schedule's order, each handout as soon as its row is read).")] = "time",
     _paper: PaperOpt = None,
     _large_print: LargePrintOpt = False,
     _tz: TzOpt = None,
@@ -62,7 +64,7 @@ def batch(
     Formats: pdf, html, text, markdown, json, ndjson or ics (default: from --out, else text;
     pdf for a folder).
     """
-    code = run(ctx.obj, BatchOptions(schedule, date_, fmt, out, input_format, duplex, print_, printer))
+    code = run(ctx.obj, BatchOptions(schedule, date_, fmt, out, input_format, duplex, print_, printer, order))
     raise typer.Exit(int(code))
 
 
@@ -78,6 +80,17 @@ def choose_format(o: BatchOptions, is_tty: bool) -> str:
         return fmt
     fmt = pick_format(o.fmt, o.out, FORMATS, is_tty)
     return "text" if fmt == "terminal" else fmt
+
+
+def in_order(o: BatchOptions, fmt: str) -> bool:
+    """``--order input``: handouts in the schedule's order, as its rows are read (the streamed
+    outputs only: a cover sheet and a printed list are laid out in time order)."""
+    order = (o.order or "").strip().lower()
+    if order not in ("time", "input"):
+        raise InputError(f"--order '{o.order}' is not an order: use time (the default) or input.")
+    if order == "input" and not (o.folder or fmt in STREAMED):
+        raise InputError("--order input is for --format ndjson or json, or --out DIR/: a list with a cover sheet is in time order.")
+    return order == "input"
 
 
 @contextmanager
@@ -100,20 +113,32 @@ def open_schedule(source: str) -> Iterator[tuple[BinaryIO, str | None]]:
 
 
 def run(context: Context, o: BatchOptions) -> ExitCode:
-    from mesocare import output
-    from mesocare.batch import BatchPlan, summary
+    from mesocare.batch import BatchPlan
     from mesocare.parse import parse_date
     from mesocare.readers import stream_schedule
-    from mesocare.render import render, render_batch
 
     fmt = choose_format(o, context.is_tty)
     clinic, today = context.clinic(), context.today()
     ruleset = context.ruleset()
     day = parse_date(o.date, "--date", today=today) if o.date else None
+    streaming = in_order(o, fmt)
     # the whole schedule is read, row by row, and held light before the first handout is made
+    # (with --order input: as the handouts are made, the file open until the last)
     with open_schedule(o.schedule) as (source, filename):
         schedule = stream_schedule(source, clinic, fmt=o.input_format, filename=filename)
-        plan = BatchPlan(schedule, ruleset, clinic, today, day, lambda: schedule.has_booking_dates)
+        plan = BatchPlan(schedule, ruleset, clinic, today, day, lambda: schedule.has_booking_dates, in_order=streaming)
+        if streaming:
+            return _written(context, o, fmt, plan)
+    return _written(context, o, fmt, plan)
+
+
+def _written(context: Context, o: BatchOptions, fmt: str, plan) -> ExitCode:
+    """Write the plan's handouts as asked, then the summary on stderr."""
+    from mesocare import output
+    from mesocare.batch import summary
+    from mesocare.render import render, render_batch
+
+    day = plan.day
     with plan:
         handouts = _warned(context, plan)
         if o.folder:

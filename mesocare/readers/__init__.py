@@ -111,7 +111,9 @@ class ScheduleStream:
 
     def _open(self, source: bytes | BinaryIO, clinic: Clinic, fmt: str | None, filename: str | None):
         stream: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
-        head = _peek(stream)
+        # a format given needs no sniffing: nothing is read ahead (a pipe still being written
+        # gives its first rows at once)
+        head = b"" if fmt else _peek(stream)
         kind = fmt.strip().lower() if fmt else sniff_format(head, filename)
         if kind not in FORMATS:
             raise InputError(f"schedule format '{fmt}' is not known: use one of {', '.join(FORMATS)}.")
@@ -160,7 +162,10 @@ class _Rejoined(io.RawIOBase):
             n = min(len(buffer), len(self._head))
             buffer[:n], self._head = self._head[:n], self._head[n:]
             return n
-        chunk = self._rest.read(len(buffer))
+        # read1: what the stream has now (at least a byte), not a full buffer: rows coming
+        # down a pipe are read as they come
+        read = getattr(self._rest, "read1", self._rest.read)
+        chunk = read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)
 
