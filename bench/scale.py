@@ -84,6 +84,9 @@ def ndjson(tmp: str, rows: int) -> dict:
     r = measure([*base(csv), "--format", "ndjson"], tmp)
     print(f"ndjson, {rows:,} rows: {r['wall']:.1f} s ({rows / r['wall']:,.0f} rows/s), first line after "
           f"{r['first']:.2f} s, {r['bytes'] / 1e6:,.0f} MB out, peak memory {r['peak']:.0f} MB", flush=True)
+    i = measure([*base(csv), "--format", "ndjson", "--order", "input"], tmp)
+    print(f"  the same with --order input: {i['wall']:.1f} s, first line after {i['first']:.2f} s, "
+          f"peak memory {i['peak']:.0f} MB", flush=True)
     return r
 
 
