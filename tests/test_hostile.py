@@ -197,7 +197,10 @@ def _executed(argv, stdin: bytes, work: Path, env, memory: int, timeout):
     return done.returncode, done.stdout, done.stderr
 
 
-def _run(path: Path, base: Path, servers: queue.Queue | None = None) -> Run:
+def _run(path: Path, base: Path, environ: dict[str, str], servers: queue.Queue | None = None) -> Run:
+    """Make the case's files, run it, and keep what the test checks. ``environ``: this
+    process's environment, copied once in the main thread (pytest changes os.environ as it
+    goes, and a copy taken in a pool thread can meet a key being removed)."""
     case = yaml.safe_load(path.read_text(encoding="utf-8"))
     folder, run = path.parent, Run(case, base)
     outside, work = base / "outside", base / "work"  # outside: a neighbour that must stay as it was
@@ -213,7 +216,7 @@ def _run(path: Path, base: Path, servers: queue.Queue | None = None) -> Run:
         _make(work / file_name, spec, folder, fifos)
     stdin = _content(case["stdin"], folder) if "stdin" in case else b""
     run.before_work, run.before_outside = _tree(work), _tree(outside)
-    env = {**os.environ, "HOME": str(work / "home"), "NO_COLOR": "1", "COLUMNS": "100"}
+    env = {**environ, "HOME": str(work / "home"), "NO_COLOR": "1", "COLUMNS": "100"}
     env.pop("MESOCARE_CLINIC", None)
     memory = case.get("memory_mb", 1536) * 1024 * 1024
     argv = [_fill(a, work) for a in case["args"]]
@@ -236,6 +239,7 @@ def _run(path: Path, base: Path, servers: queue.Queue | None = None) -> Run:
 def runs(request, tmp_path_factory):
     """Start every selected case at once in a small pool; each test waits for its own."""
     wanted = {item.callspec.params["name"] for item in request.session.items if item.originalname == "test_hostile_case"}
+    environ = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     servers: queue.Queue | None = None
     if FORK:
         servers = queue.Queue()
@@ -243,7 +247,7 @@ def runs(request, tmp_path_factory):
             servers.put(_Server())
     pool = ThreadPoolExecutor(max_workers=WORKERS)
     futures = {
-        name: pool.submit(_run, path, tmp_path_factory.mktemp(re.sub(r"\W", "-", name)), servers)
+        name: pool.submit(_run, path, tmp_path_factory.mktemp(re.sub(r"\W", "-", name)), environ, servers)
         for name, path in CASE_LIST
         if name in wanted
     }
