@@ -393,11 +393,11 @@ def batch_pdf(
             light.extend(_light(h) for h in part)
             bookmarks = [None, *outline_titles(part, several, clinic)]
             source = typst_source(part, clinic, duplex=duplex, paper=paper, title=BATCH_TITLE, bookmarks=bookmarks)
-            yield source, str(folder / f"part-{number:06d}.pdf"), False
+            yield source, str(folder / f"part-{number:06d}.pdf"), True
         whole = cover(tuple(light))
         source = typst_source((), clinic, batch=whole, duplex=duplex, paper=paper, title=BATCH_TITLE,
                               bookmarks=[_cover_title(clinic)])
-        yield source, str(folder / "part-000000.pdf"), False
+        yield source, str(folder / "part-000000.pdf"), True
 
     paths: list[Path] = []
     # each piece forgets Typst's layouts where it was typeset (here, or in a worker): this process

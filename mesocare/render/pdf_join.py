@@ -1,27 +1,61 @@
-"""Join a batch's typeset pieces into one PDF on disk, keeping one outline entry per patient (pikepdf).
+"""Join a batch's typeset pieces into one tagged PDF/UA-1 file, streamed to disk (pikepdf per piece).
 
-A long batch is typeset in pieces (see ``pdf.batch_pdf``): PDF files that Typst wrote, the cover
-sheet first, then ``CHUNK_SIZE`` handouts each. Each run of pages (the cover sheet, each handout)
-carries a bookmark (``mc-run``'s ``bookmark``: the cover sheet; a handout's time and patient),
-so each piece's outline already points at the first page of each of its runs, as Typst laid it
-out.
+A long batch is typeset in pieces (see ``pdf.batch_pdf``): tagged PDF/UA-1 files that Typst
+wrote, the cover sheet first, then ``CHUNK_SIZE`` handouts each. Each run of pages (the cover
+sheet, each handout) carries a bookmark, so each piece's outline already points at the first
+page of each of its runs, as Typst laid it out.
 
-The join copies every page, in order, after the first piece's (its catalog stays: document
-title, language, metadata), adds a blank page after a piece with an odd number of pages when the
-batch is printed on both sides (so every piece starts on an odd page), and writes one outline:
-every piece's entries, in order, pointing at the same pages in the joined document. qpdf copies
-page content lazily from the piece files while it writes, so memory holds the page tree, not the
-pages. The file is saved with a deterministic id: the same pieces give the same bytes.
+The joined file is ONE tagged document:
+
+- every page, in order (a blank page, with no content and so nothing to tag, after a piece
+  with an odd number of pages when the batch is printed on both sides);
+- one structure tree: the cover sheet's ``Document`` element holds every piece's top-level
+  structure elements in page order (their ``/P`` is that element); the parent tree is one
+  number tree with a leaf per piece, whose keys are shifted past the pieces before it, and the
+  pages' ``/StructParents`` and annotations' ``/StructParent`` are shifted to match; role and
+  class maps are merged; each piece's IDs (table header cells) get the piece's number as a
+  prefix, in the ID tree and in the cells' ``/Headers``, so they stay unique;
+- each handout keeps its language: a piece's top-level elements without a ``/Lang`` get the
+  piece's language when it is not the document's;
+- the cover sheet's catalog: title shown by viewers, ``/Lang``, ``/MarkInfo``, and its XMP
+  metadata (PDF/UA-1 identification) with the page count of the whole file;
+- one outline: every piece's entries, in order, pointing at the same pages in the joined file.
+
+Memory stays flat however many pieces: a tagged piece of 50 handouts is about 11,000 objects
+(mostly structure elements), and holding them all in one pikepdf document, as a join by
+``copy_foreign`` does, took about 20 MB a piece (4 GB for 10,000 handouts). So the pieces are
+opened one at a time with pikepdf, and each object is written out as qpdf serializes it
+(``unparse``; streams as Typst compressed them), renumbered into the joined file's numbering,
+then the piece is closed. Only a few numbers per page, per top-level element and per patient
+are kept until the end. Objects other than streams go into compressed object streams, with a
+cross-reference stream, like the pieces Typst wrote. The file's id is a hash of its content:
+the same pieces give the same bytes.
 
 pikepdf is imported only here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import zlib
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
 NPAGES = "{http://ns.adobe.com/xap/1.0/t/pg/}NPages"
+
+# qpdf's serialization of an object, cut at its strings (a literal one: qpdf escapes every
+# parenthesis and backslash inside it; a hex one) and at the object numbers of its references
+# ("12 0 R"; a name never holds one). Objects without a literal string (most) take a faster way:
+# every " 0 R" ends a reference there (see ``_Renumber``).
+_SPLIT = re.compile(rb"(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f]*>)|(?<![^ \[])(\d+)(?= 0 R)", re.S)
+
+# numbers of the joined file's own objects; the pieces' objects come after
+CATALOG, PAGES, STRUCT_ROOT, DOCUMENT, PARENT_TREE, ID_TREE, OUTLINES, METADATA = range(1, 9)
+FIRST_FREE = 9
+OBJECTS_PER_STREAM = 200
+COMPRESSION = 6
 
 
 def outline_entries(pdf) -> list[tuple[str, int]]:
@@ -38,57 +72,372 @@ def outline_entries(pdf) -> list[tuple[str, int]]:
     return entries
 
 
-def join(pieces: Sequence[Path], out: Path, duplex: bool = False) -> None:
-    """Join the PDF files ``pieces``, in order, into the file ``out``, with their outlines.
+class _Writer:
+    """A PDF file written front to back: streams as they come, other objects gathered into
+    compressed object streams, a cross-reference stream at the end."""
 
-    Pages are copied into the first piece's page tree directly (``copy_foreign`` and its
-    ``/Kids``): pikepdf's page list would update itself for every page added, which costs
-    time in proportion to the pages already there.
-    """
-    import pikepdf
+    def __init__(self, file, version: str):
+        self.file = file
+        self.digest = hashlib.md5()
+        self.position = 0
+        self.next = FIRST_FREE
+        # cross-reference entries by object number: type (1: at an offset, 2: in an object stream)
+        self.kinds = array("B", [0] * FIRST_FREE)
+        self.where = array("Q", [0] * FIRST_FREE)
+        self.index = array("H", [0] * FIRST_FREE)
+        self.pending: list[tuple[int, bytes]] = []
+        self.pending_size = 0
+        self._write(b"%PDF-" + version.encode("ascii") + b"\n%\xe2\xe3\xcf\xd3\n")
 
-    first = pikepdf.open(pieces[0])
-    sources = []  # open until the output is saved: their pages' content is copied while writing
-    try:
-        tree = first.Root.Pages
-        pages = [page.obj for page in first.pages]
-        for page in pages:
-            page.Parent = tree
-        entries = outline_entries(first)
-        size = tuple(float(x) for x in first.pages[0].mediabox)[2:] if pages else (595.28, 841.89)
+    def _write(self, data: bytes) -> None:
+        self.file.write(data)
+        self.digest.update(data)
+        self.position += len(data)
 
-        def pad() -> None:
-            if duplex and len(pages) % 2:
-                blank = first.make_indirect(pikepdf.Dictionary(
-                    Type=pikepdf.Name.Page, MediaBox=pikepdf.Array([0, 0, *size]), Resources=pikepdf.Dictionary(),
-                    Parent=tree,
-                ))
-                pages.append(blank)
+    def reserve(self) -> int:
+        number = self.next
+        self.next += 1
+        self.kinds.append(0)
+        self.where.append(0)
+        self.index.append(0)
+        return number
 
-        pad()
-        for path in pieces[1:]:
-            src = pikepdf.open(path)
-            sources.append(src)
-            offset = len(pages)
-            entries += [(title, page + offset) for title, page in outline_entries(src)]
-            for page in src.pages:
-                copied = first.copy_foreign(page.obj)
-                copied.Parent = tree
-                pages.append(copied)
-            pad()
-        tree.Kids = pikepdf.Array(pages)
-        tree.Count = len(pages)
-        with first.open_outline() as outline:
-            outline.root[:] = [
-                pikepdf.OutlineItem(title, pikepdf.Array([pages[page], pikepdf.Name.Fit])) for title, page in entries
-            ]
+    def reserve_many(self, count: int) -> None:
+        self.next += count
+        for column in (self.kinds, self.where, self.index):
+            column.extend([0] * count)
+
+    def obj(self, number: int, body: bytes) -> None:
+        """An object other than a stream: into the next object stream."""
+        self.pending.append((number, body))
+        self.pending_size += len(body)
+        if len(self.pending) >= OBJECTS_PER_STREAM or self.pending_size > 1 << 20:
+            self._flush()
+
+    def stream(self, number: int, head: bytes, raw: bytes) -> None:
+        """A stream object: ``head`` is its dictionary (with the right /Length), ``raw`` its data."""
+        self.kinds[number], self.where[number] = 1, self.position
+        self._write(b"%d 0 obj\n%s\nstream\n" % (number, head))
+        self._write(raw)
+        self._write(b"\nendstream\nendobj\n")
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        container = self.reserve()
+        offsets, bodies, at = [], [], 0
+        for i, (number, body) in enumerate(self.pending):
+            self.kinds[number], self.where[number], self.index[number] = 2, container, i
+            offsets.append(b"%d %d" % (number, at))
+            bodies.append(body)
+            at += len(body) + 1
+        header = b" ".join(offsets) + b"\n"
+        data = zlib.compress(header + b"\n".join(bodies) + b"\n", COMPRESSION)
+        head = b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>" % (
+            len(self.pending), len(header), len(data))
+        self.stream(container, head, data)
+        self.pending, self.pending_size = [], 0
+
+    def finish(self, trailer: bytes) -> None:
+        """The cross-reference stream, with ``trailer``'s keys (/Root, /Info), and the file's id."""
+        self._flush()
+        xref = self.reserve()
+        self.kinds[xref], self.where[xref] = 1, self.position
+        size = self.next
+        rows = bytearray()
+        for number in range(size):
+            kind = self.kinds[number]
+            if kind == 0:
+                rows += b"\x00\x00\x00\x00\x00\xff\xff" if number == 0 else b"\x00\x00\x00\x00\x00\x00\x00"
+            else:
+                rows += kind.to_bytes(1, "big") + self.where[number].to_bytes(4, "big") + self.index[number].to_bytes(2, "big")
+        data = zlib.compress(bytes(rows), COMPRESSION)
+        ident = self.digest.hexdigest().encode("ascii")
+        head = (b"<< /Type /XRef /Size %d /W [ 1 4 2 ] /ID [ <%s> <%s> ] %s /Filter /FlateDecode /Length %d >>"
+                % (size, ident, ident, trailer, len(data)))
+        self._write(b"%d 0 obj\n%s\nstream\n" % (xref, head))
+        self._write(data)
+        self._write(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % self.where[xref])
+
+
+def _items(node, key: str) -> list:
+    """The (key, value) pairs of a number tree (``/Nums``) or name tree (``/Names``), in order."""
+    pairs, stack = [], [node]
+    while stack:
+        node = stack.pop()
+        if key in node:
+            flat = list(node[key])
+            pairs.extend(zip(flat[0::2], flat[1::2]))
+        stack.extend(reversed(list(node.get("/Kids", []))))
+    return pairs
+
+
+class _Renumber:
+    """A piece's serialized objects with the joined file's object numbers (``table``: the piece's
+    numbers, as text, to the joined file's), and its IDs with the piece's prefix (``ids``: old
+    string -> new string, as serialized; in objects that carry an /ID or /Headers only)."""
+
+    def __init__(self, table: dict[bytes, bytes], missing: bytes, ids: dict[bytes, bytes]):
+        self.table, self.missing, self.ids = table, missing, ids
+
+    def fast(self, body: bytes) -> bool:
+        return b"(" not in body and b"\n" not in body and not (self.ids and (b"/ID" in body or b"/Headers" in body))
+
+    def one(self, body: bytes) -> bytes:
+        if self.fast(body):
+            return self.many([body])[0]
+        parts = _SPLIT.split(body)
+        ids = self.ids if b"/ID" in body or b"/Headers" in body else {}
+        parts[1::3] = [b"" if x is None else ids.get(x, x) for x in parts[1::3]]
+        parts[2::3] = [b"" if x is None else self.table.get(x, self.missing) for x in parts[2::3]]
+        return b"".join(parts)
+
+    def many(self, bodies: list[bytes]) -> list[bytes]:
+        """``bodies`` that ``fast`` accepts, renumbered at once: each " 0 R" ends a reference."""
+        chunks = b"\n".join(bodies).split(b" 0 R")
+        out, table, missing = [], self.table, self.missing
+        for chunk in chunks[:-1]:
+            head, space, old = chunk.rpartition(b" ")
+            out += (head, space, table.get(old, missing) if old.isdigit() else old, b" 0 R")
+        out.append(chunks[-1])
+        return b"".join(out).split(b"\n")
+
+
+class _Join:
+    """The state kept from one piece to the next: a few numbers per page, top-level element and
+    outline entry."""
+
+    def __init__(self, writer: _Writer, duplex: bool):
+        self.w = writer
+        self.duplex = duplex
+        self.pages = array("I")
+        self.kids = array("I")
+        self.entries: list[tuple[str, int]] = []
+        self.parent_leaves: list[int] = []
+        self.id_leaves: list[int] = []
+        self.next_key = 0
+        self.roles: dict[str, bytes] = {}
+        self.classes: dict[str, bytes] = {}
+        self.lang = None
+        self.size = (595.28, 841.89)
+
+    def piece(self, src, index: int) -> dict:
+        """Write the piece ``src`` (the ``index``-th); returns what the first piece's catalog needs."""
+        import pikepdf
+
+        w = self.w
+        root = src.Root
+        tree = root.Pages
+        struct = root.get("/StructTreeRoot")
+        skip = {root.objgen, tree.objgen}
+        info = src.trailer.get("/Info")
+        if info is not None and info.is_indirect:
+            skip.add(info.objgen)
+        if "/Metadata" in root:
+            skip.add(root.Metadata.objgen)
+        outlines = root.get("/Outlines")
+        stack = [outlines] if outlines is not None else []
+        while stack:  # the outline is written anew
+            item = stack.pop()
+            if item.is_indirect:
+                skip.add(item.objgen)
+            for key in ("/First", "/Next"):
+                if key in item:
+                    stack.append(item[key])
+        special = {tree.objgen[0]: PAGES}
+        kids, documents = [], []
+        if struct is not None:
+            skip.add(struct.objgen)
+            top = struct.get("/K")
+            top = list(top) if isinstance(top, pikepdf.Array) else [] if top is None else [top]
+            for element in top:
+                if isinstance(element, pikepdf.Dictionary) and element.get("/S") == "/Document":
+                    documents.append(element)
+                    skip.add(element.objgen)
+                    special[element.objgen[0]] = DOCUMENT
+                    inner = element.get("/K")
+                    kids.extend(inner if isinstance(inner, pikepdf.Array) else [] if inner is None else [inner])
+                else:
+                    kids.append(element)
+            special[struct.objgen[0]] = DOCUMENT  # what sat at the top sits in the one Document
+        # this piece's object numbers -> the joined file's
+        number = dict(special)
+        objects = []
+        base = w.next
+        for obj in src.objects:
+            objgen = obj.objgen
+            if objgen in skip or objgen[0] in number:
+                continue
+            if objgen[1] != 0:
+                raise ValueError("a piece has an object of a generation other than 0")
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Type") in ("/ObjStm", "/XRef"):
+                continue
+            number[objgen[0]] = base + len(objects)
+            objects.append(obj)
+        w.reserve_many(len(objects))
+        nowhere = w.reserve()  # a reference to an object left out: "null" (none is expected)
+        prefix = b"p%06d-" % index  # the piece's IDs get its number
+        ids = _items(struct.IDTree, "/Names") if struct is not None and "/IDTree" in struct else []
+        ids = sorted(((pikepdf.String(prefix + bytes(name)), name.unparse(), element) for name, element in ids),
+                     key=lambda id_: bytes(id_[0]))
+        serial = _Renumber({b"%d" % old: b"%d" % new for old, new in number.items()}, b"%d" % nowhere,
+                           {old: new.unparse() for new, old, _ in ids})
+        text = lambda obj: serial.one(obj.unparse(resolved=True))  # noqa: E731
+
+        # the pages: one page tree, shifted keys into the parent tree
+        shift = self.next_key
+        if index == 0 and len(src.pages):
+            self.size = tuple(float(x) for x in src.pages[0].mediabox)[2:]
+        for page in src.pages:
+            obj = page.obj
+            if obj.get("/Parent") is None or obj.Parent.objgen != tree.objgen:
+                obj.Parent = tree
+            if shift and "/StructParents" in obj:
+                obj.StructParents = int(obj.StructParents) + shift
+            for annot in obj.get("/Annots", []):
+                if shift and isinstance(annot, pikepdf.Dictionary) and "/StructParent" in annot:
+                    annot.StructParent = int(annot.StructParent) + shift
+            self.pages.append(number[obj.objgen[0]])
+        self.entries += [(title, page + len(self.pages) - len(src.pages)) for title, page in outline_entries(src)]
+
+        if struct is not None:
+            lang = root.get("/Lang")
+            if index == 0:
+                self.lang = lang
+            elif lang is not None and (self.lang is None or bytes(lang) != bytes(self.lang)):
+                for kid in kids:  # the handouts of this piece speak the piece's language
+                    if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and "/Lang" not in kid:
+                        kid.Lang = lang
+            for kid in kids:
+                if isinstance(kid, pikepdf.Dictionary) and kid.is_indirect:
+                    self.kids.append(number[kid.objgen[0]])
+            pairs = _items(struct.ParentTree, "/Nums") if "/ParentTree" in struct else []
+            keys = [int(key) for key, _ in pairs]
+            if pairs:
+                leaf = w.reserve()
+                body = b" ".join(b"%d %s" % (key + shift, text(value)) for key, (_, value) in zip(keys, pairs))
+                w.obj(leaf, b"<< /Limits [ %d %d ] /Nums [ %s ] >>" % (min(keys) + shift, max(keys) + shift, body))
+                self.parent_leaves.append(leaf)
+            following = int(struct.get("/ParentTreeNextKey", 0))
+            self.next_key += max(following, max(keys) + 1 if keys else 0)
+            if ids:
+                leaf = w.reserve()
+                body = b" ".join(new.unparse() + b" " + text(element) for new, _, element in ids)
+                w.obj(leaf, b"<< /Limits [ %s %s ] /Names [ %s ] >>" % (ids[0][0].unparse(), ids[-1][0].unparse(), body))
+                self.id_leaves.append(leaf)
+            for key, into in (("/RoleMap", self.roles), ("/ClassMap", self.classes)):
+                for name, value in struct.get(key, {}).items():
+                    into.setdefault(name, text(value))
+
+        # every other object, as qpdf serializes it: streams now, the others in order once renumbered
+        bodies: list = []
+        quick: list[int] = []
+        for obj in objects:
+            n = number[obj.objgen[0]]
+            if isinstance(obj, pikepdf.Stream):
+                raw = obj.read_raw_bytes()
+                head = obj.stream_dict
+                head.Length = len(raw)
+                w.stream(n, text(head), raw)
+                continue
+            body = obj.unparse(resolved=True)
+            if serial.fast(body):
+                quick.append(len(bodies))
+                bodies.append((n, body))
+            else:
+                bodies.append((n, serial.one(body)))
+        for at, body in zip(quick, serial.many([bodies[at][1] for at in quick])):
+            bodies[at] = (bodies[at][0], body)
+        for n, body in bodies:
+            w.obj(n, body)
+        w.obj(nowhere, b"null")
+        if self.duplex and len(self.pages) % 2:
+            blank = w.reserve()
+            w.obj(blank, b"<< /Type /Page /MediaBox [ 0 0 %s %s ] /Resources << >> /Parent %d 0 R >>" % (
+                _real(self.size[0]), _real(self.size[1]), PAGES))
+            self.pages.append(blank)
+        if index != 0:
+            return {}
+        document = documents[0] if documents else None
+        return {
+            "catalog": {key: text(value) for key, value in root.items()
+                        if key not in ("/Type", "/Pages", "/StructTreeRoot", "/Outlines", "/Metadata")},
+            "document": {key: text(value) for key, value in (document.items() if document is not None else [])
+                         if key not in ("/K", "/P")},
+            "info": text(info) if info is not None else None,
+        }
+
+    def finish(self, first, cover: dict) -> None:
+        """The joined file's own objects: catalog, page tree, structure tree root, outline."""
+        import pikepdf
+
+        w = self.w
+        refs = lambda numbers: b" ".join(b"%d 0 R" % n for n in numbers)  # noqa: E731
+        w.obj(PAGES, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (len(self.pages), refs(self.pages)))
+        w.obj(DOCUMENT, b"<< /Type /StructElem /S /Document /P %d 0 R /K [ %s ]%s >>" % (
+            STRUCT_ROOT, refs(self.kids), _keys(cover["document"], ("/Type", "/S"))))
+        w.obj(PARENT_TREE, b"<< /Kids [ %s ] >>" % refs(self.parent_leaves))
+        w.obj(ID_TREE, b"<< /Kids [ %s ] >>" % refs(self.id_leaves))
+        struct = b"<< /Type /StructTreeRoot /K [ %d 0 R ] /ParentTree %d 0 R /ParentTreeNextKey %d" % (
+            DOCUMENT, PARENT_TREE, self.next_key)
+        if self.id_leaves:
+            struct += b" /IDTree %d 0 R" % ID_TREE
+        for key, merged in (("/RoleMap", self.roles), ("/ClassMap", self.classes)):
+            if merged:
+                struct += b" %s << %s >>" % (key.encode(), _keys(merged, ()))
+        w.obj(STRUCT_ROOT, struct + b" >>")
+        items = [w.reserve() for _ in self.entries]
+        for i, (title, page) in enumerate(self.entries):
+            links = b"".join([b" /Prev %d 0 R" % items[i - 1] if i else b"",
+                              b" /Next %d 0 R" % items[i + 1] if i + 1 < len(items) else b""])
+            w.obj(items[i], b"<< /Title %s /Parent %d 0 R%s /Dest [ %d 0 R /Fit ] >>" % (
+                pikepdf.String(title).unparse(), OUTLINES, links, self.pages[page]))
+        if items:
+            w.obj(OUTLINES, b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>" % (items[0], items[-1], len(items)))
+        else:
+            w.obj(OUTLINES, b"<< /Type /Outlines /Count 0 >>")
+        catalog = b"<< /Type /Catalog /Pages %d 0 R /StructTreeRoot %d 0 R /Outlines %d 0 R" % (PAGES, STRUCT_ROOT, OUTLINES)
         if "/Metadata" in first.Root:
             with first.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
                 if NPAGES in meta:
-                    meta[NPAGES] = str(len(pages))
-        # streams are copied as Typst compressed them (not decoded and compressed again)
-        first.save(out, deterministic_id=True, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+                    meta[NPAGES] = str(len(self.pages))
+            xmp = first.Root.Metadata
+            raw = xmp.read_raw_bytes()
+            head = xmp.stream_dict
+            head.Length = len(raw)
+            w.stream(METADATA, head.unparse(resolved=True), raw)
+            catalog += b" /Metadata %d 0 R" % METADATA
+        w.obj(CATALOG, catalog + _keys(cover["catalog"], ()) + b" >>")
+        trailer = b"/Root %d 0 R" % CATALOG
+        if cover["info"] is not None:
+            info = w.reserve()
+            w.obj(info, cover["info"])
+            trailer += b" /Info %d 0 R" % info
+        w.finish(trailer)
+
+
+def _keys(entries: dict, leave: tuple) -> bytes:
+    return b"".join(b" %s %s" % (key.encode(), value) for key, value in sorted(entries.items()) if key not in leave)
+
+
+def _real(x: float) -> bytes:
+    return (b"%.5f" % x).rstrip(b"0").rstrip(b".")
+
+
+def join(pieces: Sequence[Path], out: Path, duplex: bool = False) -> None:
+    """Join the tagged PDF files ``pieces``, in order, into the file ``out``: one document, one
+    structure tree, one outline (see the module's docstring)."""
+    import pikepdf
+
+    first = pikepdf.open(pieces[0])
+    try:
+        with open(out, "wb") as f:
+            writer = _Writer(f, str(first.pdf_version))
+            state = _Join(writer, duplex)
+            cover = state.piece(first, 0)
+            for index, path in enumerate(pieces[1:], start=1):
+                with pikepdf.open(path) as src:
+                    state.piece(src, index)
+            state.finish(first, cover)
     finally:
         first.close()
-        for src in sources:
-            src.close()
