@@ -151,3 +151,157 @@ def test_typst_refuses_a_document_that_breaks_pdf_ua():
     # no document title and no language: PDF/UA-1 export must fail, not write a non-conforming file
     with pytest.raises(TemplateError, match="PDF/UA"):
         pdf.compile_pdf("= A heading\nSome text.", date(2024, 6, 1), ".")
+
+
+# --------------------------------------------------------------------------------------------
+# A long batch: typeset in pieces, joined on disk (pdf_join) into one tagged document
+# --------------------------------------------------------------------------------------------
+def marked_content(page) -> set[int]:
+    """The marked-content ids (MCIDs) on a page's content stream."""
+    ids = set()
+    for operands, operator in pikepdf.parse_content_stream(page, "BDC"):
+        props = operands[1] if len(operands) > 1 else None
+        if isinstance(props, pikepdf.Dictionary) and "/MCID" in props:
+            ids.add(int(props.MCID))
+    return ids
+
+
+def check_structure(data: bytes) -> list[tuple[str, str]]:
+    """Check that the structure tree is one consistent tree; return (heading title, its language)
+    for every level-1 heading, in the tree's order."""
+    doc = pikepdf.open(io.BytesIO(data))
+    tree = doc.Root.StructTreeRoot
+    pages = {page.objgen: page for page in doc.pages}
+    numbers = {}
+    stack = [tree.ParentTree]
+    while stack:
+        node = stack.pop()
+        if "/Nums" in node:
+            nums = list(node.Nums)
+            for key, value in zip(nums[0::2], nums[1::2]):
+                assert int(key) not in numbers, f"parent tree key {key} twice"
+                numbers[int(key)] = value
+            if "/Limits" in node:
+                assert [int(x) for x in node.Limits] == [min(map(int, nums[0::2])), max(map(int, nums[0::2]))]
+        stack.extend(node.get("/Kids", []))
+    assert int(tree.ParentTreeNextKey) > max(numbers)
+    # walk the tree from its root: each element once, /P its parent; where each MCID lives
+    seen, content, headings = set(), {}, []
+    [document] = list(tree.K)
+    assert document.S == "/Document"
+    stack = [(document, tree, str(doc.Root.Lang))]
+    while stack:
+        element, parent, lang = stack.pop()
+        assert element.objgen not in seen, "a structure element is reachable twice"
+        seen.add(element.objgen)
+        assert element.P.objgen == parent.objgen, f"{element.S}'s /P is not its parent"
+        lang = str(element.Lang) if "/Lang" in element else lang
+        if element.S == "/H1":
+            headings.append((str(element.T), lang))
+        kids = element.get("/K")
+        kids = [] if kids is None else kids if isinstance(kids, pikepdf.Array) else [kids]
+        for kid in reversed(kids):
+            if isinstance(kid, int):
+                content[(element.Pg.objgen, int(kid))] = element
+            elif kid.get("/Type") == "/MCR":
+                content[(kid.get("/Pg", element.get("/Pg")).objgen, int(kid.MCID))] = element
+            elif kid.get("/Type") == "/OBJR":
+                assert int(kid.Obj.StructParent) in numbers
+            else:
+                stack.append((kid, element, lang))
+    for objgen, _ in content:
+        assert objgen in pages, "an element's /Pg is not a page of the document"
+    # every MCID on every page is reached from that page's parent tree entry, and back
+    count = 0
+    for number, page in enumerate(doc.pages, start=1):
+        ids = marked_content(page)
+        if not ids:
+            assert page.get("/Contents") is None or "/StructParents" in page or not page.get("/Contents").read_bytes().strip()
+            continue
+        entry = numbers[int(page.StructParents)]
+        for mcid in ids:
+            element = entry[mcid]
+            assert content.get((page.objgen, mcid)) is not None, f"page {number}: MCID {mcid} not in the tree"
+            assert content[(page.objgen, mcid)].objgen == element.objgen, f"page {number}: MCID {mcid}'s parent"
+            assert element.Pg.objgen == page.objgen or any(
+                isinstance(k, pikepdf.Dictionary) and k.get("/Pg") is not None and k.Pg.objgen == page.objgen
+                for k in (element.K if isinstance(element.K, pikepdf.Array) else [element.K]))
+            count += 1
+    assert count == len(content), "every marked content of the tree is on its page"
+    # IDs are unique, and every table cell's /Headers names one
+    names = {}
+    stack = [tree.IDTree] if "/IDTree" in tree else []
+    while stack:
+        node = stack.pop()
+        if "/Names" in node:
+            flat = list(node.Names)
+            for name, element in zip(flat[0::2], flat[1::2]):
+                assert bytes(name) not in names, "an ID twice"
+                assert bytes(element.ID) == bytes(name)
+                names[bytes(name)] = element
+        stack.extend(node.get("/Kids", []))
+    for objgen in seen:
+        element = doc.get_object(objgen)
+        attributes = element.get("/A")
+        for owner in attributes if isinstance(attributes, pikepdf.Array) else [attributes] if attributes else []:
+            if isinstance(owner, pikepdf.Dictionary) and "/Headers" in owner:
+                for header in owner.Headers:
+                    assert names[bytes(header)].S == "/TH"
+    return headings
+
+
+def long_batch(ruleset, count: int, spanish: set[int]) -> Batch:
+    hs = tuple(
+        handout(ruleset, name=f"Patient {n:02d}", time=time(8 + n % 10, 0), date=date(2024, 6, 10 + n // 10),
+                booked=date(2024, 6, 3), language="es" if n in spanish else None)
+        for n in range(count)
+    )
+    return Batch(clinic=CLINIC, today=date(2024, 6, 1), day=None, handouts=hs, booking_checked=True)
+
+
+def check_long_batch(data: bytes, batch: Batch, spanish: set[int]) -> None:
+    found = check_pdf_ua(data, pdf.BATCH_TITLE)
+    assert len(figures(found)) == len(batch.handouts)
+    headings = check_structure(data)
+    patients = [(title, lang) for title, lang in headings if title.startswith("Patient")]
+    assert patients == [(f"Patient {n:02d}", "es-ES" if n in spanish else "en-GB") for n in range(len(batch.handouts))]
+    assert headings[0][1] == "en-GB"  # the cover sheet
+    meta = pikepdf.open(io.BytesIO(data)).open_metadata()
+    assert meta.get("{http://ns.adobe.com/xap/1.0/t/pg/}NPages") == str(len(pypdf.PdfReader(io.BytesIO(data)).pages))
+    in_order(fast_text_of(data), ["Cover sheet for the nurse", *(f"Patient {n:02d}" for n in range(len(batch.handouts)))])
+
+
+def fast_text_of(data: bytes) -> str:
+    """The text of a long PDF: poppler's pdftotext when installed (./scripts/test installs it; pypdf
+    takes seconds for 200 pages), else pypdf."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        return text_of(data)
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True).stdout
+    return " ".join(out.decode("utf-8").split())
+
+
+def test_a_batch_of_more_than_50_handouts_is_one_pdf_ua_document(ruleset):
+    # 51 handouts: a piece of 50 and a piece of 1, then the cover sheet, joined; the first
+    # handout of a piece in Spanish (so is the piece's language), one in the middle of a piece,
+    # the last one alone
+    spanish = {0, 7, 50}
+    batch = long_batch(ruleset, pdf.CHUNK_SIZE + 1, spanish)
+    check_long_batch(pdf.render_batch(batch), batch, spanish)
+
+
+def test_a_joined_batch_printed_on_both_sides_is_one_pdf_ua_document(ruleset, monkeypatch):
+    monkeypatch.setattr(pdf, "CHUNK_SIZE", 2)  # the cover sheet and three pieces
+    spanish = {1, 2}
+    batch = long_batch(ruleset, 5, spanish)
+    data = pdf.render_batch(batch, duplex=True)
+    check_long_batch(data, batch, spanish)
+    # the blank page after the one-page cover sheet: no content, nothing to tag
+    doc = pikepdf.open(io.BytesIO(data))
+    blank = [number for number, page in enumerate(doc.pages) if "/Contents" not in page]
+    assert blank[0] == 1 and len(doc.pages) % 2 == 0
+    for number in blank:
+        page = doc.pages[number]
+        assert "/StructParents" not in page and "/Annots" not in page
