@@ -19,8 +19,9 @@ Page numbers: each handout (and the cover sheet) is a run of pages; one document
 finds its run from metadata markers and prints "Page N of M" counted within that run.
 
 Batches: up to ``CHUNK_SIZE`` handouts make one Typst document (cover sheet first); a longer
-list is typeset in pieces as its handouts come, and pikepdf joins the piece files on disk into
-one PDF (see ``batch_pdf`` and ``pdf_join``), so memory stays flat however long the list. Every
+list is typeset in pieces as its handouts come, and the piece files are joined on disk into one
+tagged PDF/UA-1 document, one structure tree (see ``batch_pdf`` and ``pdf_join``), so memory
+stays flat however long the list. Every
 batch PDF has an outline entry per patient (time and name). One compiler, with its fonts loaded
 once, is reused for every document in the process.
 """
@@ -206,9 +207,8 @@ def compile_pdf(source: str, day: date, root: str, tags: bool = True) -> bytes:
     """Typeset Typst source to PDF bytes with the shared compiler.
 
     ``tags`` writes a tagged, accessible PDF that conforms to PDF/UA-1 (Typst checks the
-    requirements at export and refuses a document that breaks them); the pieces of a long batch
-    skip it, since joined pieces do not make one tagged document (their structure trees are not
-    merged).
+    requirements at export and refuses a document that breaks them). Every handout, batch and
+    piece of a long batch is tagged: ``pdf_join`` merges the pieces' structure trees into one.
     """
     import typst
 
@@ -265,9 +265,10 @@ def render(handout: Handout, paper: str | None = None, **options) -> bytes:
     return compile_pdf(source, handout.today, _template_root(handout.clinic))
 
 
-def _compile_piece(source: str, day: date, root: str, path: str, tags: bool) -> str:
-    """Typeset one piece of a batch to the file ``path`` (run in a worker process, or here)."""
-    Path(path).write_bytes(compile_pdf(source, day, root, tags=tags))
+def _compile_piece(source: str, day: date, root: str, path: str) -> str:
+    """Typeset one piece of a batch, tagged (PDF/UA-1), to the file ``path`` (run in a worker
+    process, or here)."""
+    Path(path).write_bytes(compile_pdf(source, day, root))
     forget_layouts()
     return path
 
@@ -281,7 +282,7 @@ def workers(pieces: int) -> int:
 
 
 def _compile_pieces(jobs, day: date, root: str, pieces: int):
-    """Typeset the pieces ``(source, path, tags)`` in order, in parallel worker processes when
+    """Typeset the pieces ``(source, path)`` in order, in parallel worker processes when
     there are cores to spare (``pieces``: how many there will be, about); yields each path once
     its file is written.
 
@@ -291,8 +292,8 @@ def _compile_pieces(jobs, day: date, root: str, pieces: int):
     """
     n = workers(pieces)
     if n <= 1:
-        for source, path, tags in jobs:
-            yield _compile_piece(source, day, root, path, tags)
+        for source, path in jobs:
+            yield _compile_piece(source, day, root, path)
         return
     import multiprocessing
     from collections import deque
@@ -300,8 +301,8 @@ def _compile_pieces(jobs, day: date, root: str, pieces: int):
 
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
         pending: deque = deque()
-        for source, path, tags in jobs:
-            pending.append(pool.submit(_compile_piece, source, day, root, path, tags))
+        for source, path in jobs:
+            pending.append(pool.submit(_compile_piece, source, day, root, path))
             if len(pending) >= 2 * n:
                 yield pending.popleft().result()
         while pending:
@@ -359,11 +360,11 @@ def batch_pdf(
     patients never share a sheet printed on both sides.
 
     Up to ``CHUNK_SIZE`` handouts are one tagged Typst document. A longer list is typeset in
-    pieces of ``CHUNK_SIZE`` handouts as they come (in worker processes, Typst's memory released
-    after each piece), each piece a file in ``folder``; the cover sheet is typeset last, once the
-    whole list is known, and pikepdf joins the files, cover first (``pdf_join``). Memory stays
-    flat however long the list: each process holds a piece at a time, and this one a few
-    strings per patient. ``progress(done, total)``, when given, is called as handouts are typeset.
+    tagged pieces of ``CHUNK_SIZE`` handouts as they come (in worker processes, Typst's memory
+    released after each piece), each piece a file in ``folder``; the cover sheet is typeset last,
+    once the whole list is known, and ``pdf_join`` joins the files, cover first, into one tagged
+    PDF/UA-1 document (one structure tree). Memory stays flat however long the list: each process
+    holds a piece at a time, and this one a few strings per patient and numbers per page. ``progress(done, total)``, when given, is called as handouts are typeset.
     """
     folder = Path(folder)
     handouts = iter(handouts)
@@ -393,11 +394,11 @@ def batch_pdf(
             light.extend(_light(h) for h in part)
             bookmarks = [None, *outline_titles(part, several, clinic)]
             source = typst_source(part, clinic, duplex=duplex, paper=paper, title=BATCH_TITLE, bookmarks=bookmarks)
-            yield source, str(folder / f"part-{number:06d}.pdf"), True
+            yield source, str(folder / f"part-{number:06d}.pdf")
         whole = cover(tuple(light))
         source = typst_source((), clinic, batch=whole, duplex=duplex, paper=paper, title=BATCH_TITLE,
                               bookmarks=[_cover_title(clinic)])
-        yield source, str(folder / "part-000000.pdf"), True
+        yield source, str(folder / "part-000000.pdf")
 
     paths: list[Path] = []
     # each piece forgets Typst's layouts where it was typeset (here, or in a worker): this process

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import zlib
 from array import array
 from collections.abc import Sequence
@@ -83,7 +84,7 @@ class _Writer:
         self.next = FIRST_FREE
         # cross-reference entries by object number: type (1: at an offset, 2: in an object stream)
         self.kinds = array("B", [0] * FIRST_FREE)
-        self.where = array("Q", [0] * FIRST_FREE)
+        self.where = array("I", [0] * FIRST_FREE)  # offsets: a file under 4 GB
         self.index = array("H", [0] * FIRST_FREE)
         self.pending: list[tuple[int, bytes]] = []
         self.pending_size = 0
@@ -144,13 +145,16 @@ class _Writer:
         xref = self.reserve()
         self.kinds[xref], self.where[xref] = 1, self.position
         size = self.next
-        rows = bytearray()
-        for number in range(size):
-            kind = self.kinds[number]
-            if kind == 0:
-                rows += b"\x00\x00\x00\x00\x00\xff\xff" if number == 0 else b"\x00\x00\x00\x00\x00\x00\x00"
-            else:
-                rows += kind.to_bytes(1, "big") + self.where[number].to_bytes(4, "big") + self.index[number].to_bytes(2, "big")
+        rows = bytearray(7 * size)  # /W [ 1 4 2 ]: big-endian columns, interleaved
+        rows[0::7] = self.kinds.tobytes()
+        for column, width, at in ((self.where, 4, 1), (self.index, 2, 5)):
+            numbers = array("I" if width == 4 else "H", column)
+            if sys.byteorder == "little":
+                numbers.byteswap()
+            data = numbers.tobytes()
+            for k in range(width):
+                rows[at + k::7] = data[k::width]
+        rows[5:7] = b"\xff\xff"  # object 0: the head of the free list, generation 65535
         data = zlib.compress(bytes(rows), COMPRESSION)
         ident = self.digest.hexdigest().encode("ascii")
         head = (b"<< /Type /XRef /Size %d /W [ 1 4 2 ] /ID [ <%s> <%s> ] %s /Filter /FlateDecode /Length %d >>"
