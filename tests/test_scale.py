@@ -271,3 +271,38 @@ def test_pieces_written_to_a_file_replace_it_whole_or_leave_it_as_it_was(tmp_pat
     output.write((f"line {k}\n" for k in range(3)), target)
     assert target.read_text() == "line 0\nline 1\nline 2\n"
     assert list(output.file_pieces(target, size=4)) == [b"line", b" 0\nl", b"ine ", b"1\nli", b"ne 2", b"\n"]
+
+
+JOIN_PEAK = textwrap.dedent(
+    """
+    import resource, sys
+    from pathlib import Path
+    from mesocare.render import pdf_join
+    pdf_join.join([Path(p) for p in sys.argv[2:]], Path(sys.argv[1]))
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    """
+)
+
+
+def test_joining_tagged_pieces_keeps_memory_flat_however_many(ruleset, monkeypatch, tmp_path):
+    # a tagged piece holds hundreds of structure elements per handout: holding every piece's
+    # objects until the file is written (as copy_foreign into one document does) grows by about
+    # 0.4 MB per handout; the streamed join keeps a few numbers per page
+    pytest.importorskip("typst")
+    pikepdf = pytest.importorskip("pikepdf")
+    from mesocare.render import pdf
+
+    batch = _pdf_batch(ruleset, 4)
+    monkeypatch.setattr(pdf, "CHUNK_SIZE", 2)
+    monkeypatch.setenv("MESOCARE_PDF_WORKERS", "1")
+    pdf.batch_pdf(iter(batch.handouts), lambda light: replace(batch, handouts=light), tmp_path)
+    cover, piece = tmp_path / "part-000000.pdf", tmp_path / "part-000001.pdf"
+    peaks = {}
+    for count in (4, 64):
+        out = tmp_path / f"joined-{count}.pdf"
+        done = subprocess.run([sys.executable, "-c", JOIN_PEAK, str(out), str(cover), *[str(piece)] * count],
+                              capture_output=True, text=True, check=True)
+        peaks[count] = int(done.stdout)
+        with pikepdf.open(out) as joined:
+            assert len(joined.pages) == len(pikepdf.open(cover).pages) + count * len(pikepdf.open(piece).pages)
+    assert peaks[64] - peaks[4] < 12, f"joining 16 times the pieces took {peaks[4]} MB, then {peaks[64]} MB"
