@@ -433,15 +433,15 @@ def join(pieces: Sequence[Path], out: Path, duplex: bool = False) -> None:
     structure tree, one outline (see the module's docstring)."""
     import pikepdf
 
-    first = pikepdf.open(pieces[0])
-    try:
-        with open(out, "wb") as f:
+    with open(out, "wb") as f:
+        with pikepdf.open(pieces[0]) as first:
             writer = _Writer(f, str(first.pdf_version))
             state = _Join(writer, duplex)
             cover = state.piece(first, 0)
-            for index, path in enumerate(pieces[1:], start=1):
-                with pikepdf.open(path) as src:
-                    state.piece(src, index)
+        for index, path in enumerate(pieces[1:], start=1):
+            with pikepdf.open(path) as src:
+                state.piece(src, index)
+        # the cover sheet again, for its metadata only: a long list's cover has many objects,
+        # none of them kept in memory while the other pieces are written
+        with pikepdf.open(pieces[0]) as first:
             state.finish(first, cover)
-    finally:
-        first.close()
