@@ -18,7 +18,7 @@ def main() -> None:
     """Import the command line and run it; an interrupt before or after the commands' own
     handling is one line on stderr and exit 130."""
     try:
-        from mesocare.cli.app import main as run
+        from mesocare.cli.application import main as run
 
         run()
     except BaseException as e:

@@ -92,7 +92,8 @@ def _wait(pid: int, timeout: float) -> int | None:
 
 # What most runs import on the way (each child would import them anyway; importing them once
 # here is what saves the time). Nothing is run.
-WARM = ("mesocare.entry", "mesocare.cli.app", "typer._adapters", "pydantic", "jinja2", "jinja2.sandbox", "yaml",
+WARM = ("mesocare.entry", "mesocare.cli.application", "mesocare.cli.prep", "mesocare.cli.batch", "mesocare.cli.rules",
+        "mesocare.cli.plan", "mesocare.cli.init", "mesocare.cli.schema", "mesocare.cli.mail", "typer._adapters", "pydantic", "jinja2", "jinja2.sandbox", "yaml",
         "rich.console", "mesocare.handout", "mesocare.batch", "mesocare.rules", "mesocare.clinic_config",
         "mesocare.render", "mesocare.render.templating", "mesocare.readers")
 
