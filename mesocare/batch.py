@@ -127,7 +127,9 @@ class BatchPlan:
             self.close()
             raise
 
-    def _read_rows(self, items: Iterable[ScheduleRow | RowProblem]) -> None:
+    def _accepted(self, items: Iterable[ScheduleRow | RowProblem]) -> Iterator[tuple[int, ScheduleRow]]:
+        """The rows to make handouts of, with their input index: the reader's problems are
+        noted, rows of another day left out, a start the clocks skip noted; each start counted."""
         tz = self.clinic.timezone
         for index, item in enumerate(items):
             if isinstance(item, RowProblem):
@@ -143,9 +145,13 @@ class BatchPlan:
                 continue
             self.days.add(request.date)
             self._starts.append(start)
+            yield index, item
+
+    def _read_rows(self, items: Iterable[ScheduleRow | RowProblem]) -> None:
+        for index, item in self._accepted(items):
             self._index.append(index)
             self._offsets.append(self._spool.tell())
-            self._spool.write(pickle.dumps((item.position, request), protocol=pickle.HIGHEST_PROTOCOL))
+            self._spool.write(pickle.dumps((item.position, item.request), protocol=pickle.HIGHEST_PROTOCOL))
         self._offsets.append(self._spool.tell())
 
     @property
@@ -169,21 +175,8 @@ class BatchPlan:
     def _in_order(self) -> Iterator[tuple[Handout, str]]:
         """Each row's handout as soon as the row is read, in the schedule's order (no spool,
         no sort): a reader's error part way ends the iteration after what was given."""
-        for index, item in enumerate(self._items):
-            if isinstance(item, RowProblem):
-                self._read.append(item)
-                continue
-            request = item.request
-            if self.day is not None and request.date != self.day:
-                continue
-            try:
-                _start(request.date, request.time, self.clinic.timezone)
-            except MesocareError as e:
-                self._built.append((index, RowProblem(item.position, None, str(e))))
-                continue
-            self.days.add(request.date)
-            self._starts.append(0.0)  # counted, not sorted
-            made = self._made(index, item.position, request)
+        for index, item in self._accepted(self._items):
+            made = self._made(index, item.position, item.request)
             if made is not None:
                 yield made
         self.booking_checked = bool(self._booking())
