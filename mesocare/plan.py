@@ -96,12 +96,14 @@ def holiday_name(day: date, clinic: Clinic, tag: str) -> str | None:
     (whatever the machine's locale)."""
     import holidays
 
-    country = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv)
     # always a language: without one the package follows the machine's locale (LANG)
-    language = holiday_language(clinic.holidays_country, tag) or getattr(country, "default_language", None)
-    if language:
-        country = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv, language=language)
-    return country.get(day)
+    language = holiday_language(clinic.holidays_country, tag)
+    if language is None:
+        own = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv)
+        language = getattr(own, "default_language", None)
+        if language is None:
+            return own.get(day)
+    return holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv, language=language).get(day)
 
 
 def closed_words(clinic: Clinic) -> str:
