@@ -309,3 +309,48 @@ def test_a_joined_batch_printed_on_both_sides_is_one_pdf_ua_document(ruleset, mo
     for number in blank:
         page = doc.pages[number]
         assert "/StructParents" not in page and "/Annots" not in page
+
+
+def cover_pages(data: bytes) -> list[str]:
+    """The text of each page of the cover sheet (the pages before the first handout's, but a blank
+    page added for printing on both sides)."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    return [text for text in pages[: next(i for i, t in enumerate(pages) if "Patient 00" in t and "Cover sheet" not in t)] if text]
+
+
+@pytest.mark.parametrize("duplex", [False, True])
+def test_a_long_cover_sheet_is_typeset_in_parts_and_reads_as_one(ruleset, monkeypatch, duplex):
+    # a cover sheet of more than COVER_PART_LINES lines (patients listed, patients to phone) is
+    # typeset in parts, so no process lays out a 10,000-row table; joined, the parts are one run
+    # of pages: every patient listed once in order, then whom to phone, "page N of M" counted
+    # across the parts, no blank page between them, one outline entry
+    monkeypatch.setattr(pdf, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(pdf, "COVER_PART_LINES", 3)
+    spanish = {3}
+    batch = long_batch(ruleset, 7, spanish)
+    to_call = [h.patient_name for h in batch.to_call]
+    assert to_call
+    parts = pdf.cover_parts(batch)
+    assert len(parts) == -(-(7 + len(to_call) + 1) // 3) and sum(len(p.rows) for p in parts) == 7
+    assert [p.head for p in parts].count(True) == [p.call_head for p in parts].count(True) == [p.tail for p in parts].count(True) == 1
+    data = pdf.render_batch(batch, duplex=duplex)
+    check_long_batch(data, batch, spanish)
+    pages = cover_pages(data)
+    assert len(pages) >= len(parts)
+    for number, text in enumerate(pages, start=1):
+        assert f"Cover sheet, page {number} of {len(pages)}" in text
+    cover = " ".join(pages)
+    in_order(cover, ["Cover sheet for the nurse", *(f"Patient {n:02d}" for n in range(7)), "Call before the appointment",
+                     *to_call, "Rows skipped"])
+    for once in ("Phone: 020", "Call before the appointment", "Rows skipped", "Patients"):
+        assert cover.count(once) == 1, once
+    # each later part starts with the cover's title again (its first heading, as PDF/UA wants)
+    assert cover.count("Cover sheet for the nurse All appointments") == len(parts)
+    doc = pikepdf.open(io.BytesIO(data))
+    assert all("/Contents" in doc.pages[k] for k in range(len(pages)))  # no blank page inside the cover
+    if duplex:
+        assert len(pages) % 2 == 0 or "/Contents" not in doc.pages[len(pages)]
+    with doc.open_outline() as outline:
+        titles = [item.title for item in outline.root]
+    assert titles[0] == "Cover sheet" and titles.count("Cover sheet") == 1 and len(titles) == 8

@@ -33,7 +33,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -105,22 +105,30 @@ def typst_source(
     paper: str | None = None,
     title: str | None = None,
     bookmarks: list[str | None] | None = None,
+    language: str | None = None,
+    part: "CoverPart | None" = None,
+    cover_words: dict | None = None,
 ) -> str:
     """The Typst document for some handouts, after a cover sheet for ``batch`` when given.
 
     Each handout speaks its own language (its words, and Typst's ``lang`` for its pages); the
-    document's language is the cover sheet's (the clinic's) in a batch, else the handout's.
-    ``bookmarks``: the PDF outline's entries, the cover sheet's first, then one per handout
-    (None: none for that run).
+    document's language is ``language`` when given, else the cover sheet's (the clinic's) in a
+    batch, else the handout's. ``bookmarks``: the PDF outline's entries, the cover sheet's first,
+    then one per handout (None: none for that run). ``part``: the part of the cover sheet to
+    typeset (default: all of it); ``cover_words``: its words, when already made for another part.
     """
     from mesocare import lang as languages
     from mesocare.lang import ui
 
     handouts = tuple(handouts)
-    if batch is not None or not handouts:
+    if language is not None:
+        doc = languages.get(language)
+    elif batch is not None or not handouts:
         doc = languages.get(clinic.language)
     else:
         doc = languages.get(handouts[0].language)
+    if batch is not None and cover_words is None:
+        cover_words = ui.pdf_cover_words(batch)
     return _render_source(
         clinic,
         handouts=handouts,
@@ -133,10 +141,61 @@ def typst_source(
         doc_lang=doc.code,
         doc_region=ui.typst_region(doc),
         words=[ui.pdf_handout_words(h) for h in handouts],
-        cover_words=ui.pdf_cover_words(batch) if batch is not None else None,
+        cover_words=cover_words,
+        part=(part or whole_cover(batch)) if batch is not None else None,
         bookmarks=bookmarks,
         large=bool(clinic.large_print),
     )
+
+
+COVER_PART_LINES = 2000  # lines (patients listed, patients to phone) per part of a long cover sheet
+
+
+@dataclass(frozen=True)
+class CoverPart:
+    """Which part of a cover sheet one document holds (see ``cover_parts``): ``head`` (the
+    header, title and facts), ``rows`` (the indexes of the patients listed), ``call_head`` (the
+    "call" section starts here), ``calls`` (the indexes of the patients to phone listed), ``tail``
+    (the skipped rows), and the footer's numbers: ``first_page`` and ``pages`` (the whole cover
+    sheet's count; None: this document's own)."""
+
+    head: bool
+    rows: range
+    call_head: bool
+    calls: tuple[int, ...]
+    tail: bool
+    first_page: int = 1
+    pages: int | None = None
+
+
+def _calls(batch: Batch) -> tuple[int, ...]:
+    return tuple(i for i, h in enumerate(batch.handouts) if h.late_items) if batch.booking_checked else ()
+
+
+def whole_cover(batch: Batch) -> CoverPart:
+    """The whole cover sheet as one part."""
+    return CoverPart(True, range(len(batch.handouts)), True, _calls(batch), True)
+
+
+def cover_parts(batch: Batch, lines: int | None = None) -> list[CoverPart]:
+    """The cover sheet of ``batch`` cut into parts of at most ``lines`` lines, in order: the list of
+    patients, then the patients to phone, then the skipped rows (counted as one line). A long
+    list's cover sheet is typeset in parts so that no process lays out a 10,000-row table; the
+    parts follow each other in the joined file as one run of pages."""
+    lines = lines or COVER_PART_LINES
+    n, calls = len(batch.handouts), _calls(batch)
+    total = n + len(calls) + 1
+    parts = []
+    for start in range(0, total, lines):
+        stop = min(start + lines, total)
+        parts.append(CoverPart(
+            head=start == 0,
+            rows=range(start, min(stop, n)) if start < n else range(0),
+            call_head=start <= n < stop,
+            calls=calls[max(start - n, 0):max(stop - n, 0)],
+            tail=start <= n + len(calls) < stop,
+        ))
+    return parts
 
 
 def _past_warning(batch: Batch | None) -> str | None:
@@ -281,32 +340,51 @@ def workers(pieces: int) -> int:
     return max(1, min(count, pieces - 1))
 
 
-def _compile_pieces(jobs, day: date, root: str, pieces: int):
-    """Typeset the pieces ``(source, path)`` in order, in parallel worker processes when
-    there are cores to spare (``pieces``: how many there will be, about); yields each path once
-    its file is written.
+class _Typesetter:
+    """Typesets pieces of a batch to files, in parallel worker processes when there are cores to
+    spare (``pieces``: how many there will be, about), else in this process.
 
     Workers are spawned (not forked: the Typst compiler of this process may already hold
-    threads); each keeps its own compiler for all the pieces it is given. At most two pieces
-    per worker are in flight, so memory stays flat however long the list.
+    threads); each keeps its own compiler for all the pieces it is given, and the pool serves
+    every ``run`` of the batch (the cover sheet's second pass too).
     """
-    n = workers(pieces)
-    if n <= 1:
-        for source, path in jobs:
-            yield _compile_piece(source, day, root, path)
-        return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
+    def __init__(self, day: date, root: str, pieces: int):
+        self.day, self.root, self.n = day, root, workers(pieces)
+        self.pool = None
+
+    def __enter__(self) -> "_Typesetter":
+        if self.n > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, jobs):
+        """Typeset the jobs ``(source, path, tag)`` in order; yields ``(path, tag)`` in the same
+        order, each once its file is written. At most two pieces per worker are in flight, so
+        memory stays flat however long the list; what is done with a piece (joining it) runs
+        here while the workers typeset the next ones."""
+        if self.pool is None:
+            for source, path, tag in jobs:
+                yield _compile_piece(source, self.day, self.root, path), tag
+            return
+        from collections import deque
+
         pending: deque = deque()
-        for source, path in jobs:
-            pending.append(pool.submit(_compile_piece, source, day, root, path))
-            if len(pending) >= 2 * n:
-                yield pending.popleft().result()
+        for source, path, tag in jobs:
+            pending.append((self.pool.submit(_compile_piece, source, self.day, self.root, path), tag))
+            if len(pending) >= 2 * self.n:
+                future, tag_ = pending.popleft()
+                yield future.result(), tag_
         while pending:
-            yield pending.popleft().result()
+            future, tag_ = pending.popleft()
+            yield future.result(), tag_
 
 
 def _light(h: Handout) -> Handout:
@@ -361,10 +439,14 @@ def batch_pdf(
 
     Up to ``CHUNK_SIZE`` handouts are one tagged Typst document. A longer list is typeset in
     tagged pieces of ``CHUNK_SIZE`` handouts as they come (in worker processes, Typst's memory
-    released after each piece), each piece a file in ``folder``; the cover sheet is typeset last,
-    once the whole list is known, and ``pdf_join`` joins the files, cover first, into one tagged
-    PDF/UA-1 document (one structure tree). Memory stays flat however long the list: each process
-    holds a piece at a time, and this one a few strings per patient and numbers per page. ``progress(done, total)``, when given, is called as handouts are typeset.
+    released after each piece), each piece a file in ``folder``, and ``pdf_join`` adds each piece
+    to the joined file (one tagged PDF/UA-1 document, one structure tree) as soon as it is
+    typeset, while the workers typeset the next ones. The cover sheet is typeset last, once the
+    whole list is known, and placed first; a cover sheet of more than ``COVER_PART_LINES`` lines
+    is typeset in parts (``cover_parts``), twice: once to count each part's pages, then with the
+    footer's page numbers of the whole. Memory stays flat however long the list: each process
+    holds a piece at a time, and this one a few strings per patient and numbers per page.
+    ``progress(done, total)``, when given, is called as handouts are typeset.
     """
     folder = Path(folder)
     handouts = iter(handouts)
@@ -378,39 +460,82 @@ def batch_pdf(
         out.write_bytes(compile_pdf(source, batch.today, _template_root(batch.clinic)))
         return out
 
+    from mesocare.lang import ui
     from mesocare.render import pdf_join
 
     several = True if dated is None else dated
     light: list[Handout] = []
     first = cover(())  # the clinic and today; the summary comes at the end
     clinic, today, root = first.clinic, first.today, _template_root(first.clinic)
+    # every piece is typeset in the cover sheet's language (the joined document's); each handout
+    # still speaks its own
+    common = dict(clinic=clinic, duplex=duplex, paper=paper, title=BATCH_TITLE, language=clinic.language)
+    cover_bookmark = [_cover_title(clinic)]
+    whole: list[Batch] = []  # the cover sheet's Batch, once the list is read
+    parts: list[CoverPart] = []
+    words: list[dict] = []  # the cover sheet's words, made once for all its parts
 
     def jobs():
         pending = itertools.chain(head, handouts)
         for number in itertools.count(1):
-            part = tuple(itertools.islice(pending, CHUNK_SIZE))
-            if not part:
+            chunk = tuple(itertools.islice(pending, CHUNK_SIZE))
+            if not chunk:
                 break
-            light.extend(_light(h) for h in part)
-            bookmarks = [None, *outline_titles(part, several, clinic)]
-            source = typst_source(part, clinic, duplex=duplex, paper=paper, title=BATCH_TITLE, bookmarks=bookmarks)
-            yield source, str(folder / f"part-{number:06d}.pdf")
-        whole = cover(tuple(light))
-        source = typst_source((), clinic, batch=whole, duplex=duplex, paper=paper, title=BATCH_TITLE,
-                              bookmarks=[_cover_title(clinic)])
-        yield source, str(folder / "part-000000.pdf")
+            light.extend(_light(h) for h in chunk)
+            bookmarks = [None, *outline_titles(chunk, several, clinic)]
+            yield typst_source(chunk, bookmarks=bookmarks, **common), str(folder / f"part-{number:06d}.pdf"), "piece"
+        whole.append(cover(tuple(light)))
+        parts.extend(cover_parts(whole[0]) if _split_cover(clinic) else [whole_cover(whole[0])])
+        if len(parts) == 1:
+            yield _cover_source(whole[0], parts[0], cover_bookmark, common), str(folder / "part-000000.pdf"), "cover"
+            return
+        # a long cover sheet: typeset once to count each part's pages, then again (below) with
+        # the page numbers of the whole
+        words.append(ui.pdf_cover_words(whole[0]))
+        for k, part in enumerate(parts):
+            yield (_cover_source(whole[0], part, cover_bookmark, common, words[0]),
+                   str(folder / f"count-{k:06d}.pdf"), "count")
 
-    paths: list[Path] = []
-    # each piece forgets Typst's layouts where it was typeset (here, or in a worker): this process
-    # loads no compiler (nor its fonts) when workers do the typesetting
     expected = -(-max(total or 0, len(head)) // CHUNK_SIZE) + 1  # the pieces, the cover sheet's too
-    for path in _compile_pieces(jobs(), today, root, expected):
-        paths.append(Path(path))
-        if progress is not None:
-            done = min(len(paths) * CHUNK_SIZE, len(light))
-            progress(done, max(total or 0, done))
-    pdf_join.join([paths[-1], *paths[:-1]], out, duplex=duplex)  # the cover sheet, typeset last, first
+    pieces = 0
+    with _Typesetter(today, root, expected) as typeset, pdf_join.Joined(out, duplex=duplex) as joined:
+        counted: list[Path] = []
+        for path, tag in typeset.run(jobs()):
+            if tag == "piece":
+                joined.add(Path(path))
+                pieces += 1
+                if progress is not None:
+                    done = min(pieces * CHUNK_SIZE, len(light))
+                    progress(done, max(total or 0, done))
+            elif tag == "cover":
+                joined.add(Path(path), front=True)
+            else:
+                counted.append(Path(path))
+        if counted:
+            counts = [pdf_page_count(path.read_bytes()) for path in counted]
+            for path in counted:
+                path.unlink()
+            numbered = [replace(part, first_page=1 + sum(counts[:k]), pages=sum(counts)) for k, part in enumerate(parts)]
+            again = ((_cover_source(whole[0], part, cover_bookmark, common, words[0]),
+                      str(folder / ("part-000000.pdf" if k == 0 else f"cover-{k:06d}.pdf")), "cover")
+                     for k, part in enumerate(numbered))
+            for path, _ in typeset.run(again):
+                joined.add(Path(path), front=True)
+        joined.finish()
     return out
+
+
+def _cover_source(batch: Batch, part: CoverPart, bookmarks, common: dict, words: dict | None = None) -> str:
+    return typst_source((), batch=batch, bookmarks=bookmarks, part=part, cover_words=words, **common)
+
+
+def _split_cover(clinic: Clinic) -> bool:
+    """A long cover sheet is typeset in parts, unless the clinic's own templates draw it (theirs
+    may not know the parts, nor the footer's page numbers across them)."""
+    if not clinic.templates_dir:
+        return True
+    own = Path(clinic.templates_dir)
+    return not any((own / name).exists() for name in ("cover.typ.j2", "style.typ.j2", "pdf.typ.j2"))
 
 
 def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, progress=None, **options) -> bytes:

@@ -209,27 +209,34 @@ class _Renumber:
 
 class _Join:
     """The state kept from one piece to the next: a few numbers per page, top-level element and
-    outline entry."""
+    outline entry, for the front run (the cover sheet, whose pieces come last) and the rest."""
 
     def __init__(self, writer: _Writer, duplex: bool):
         self.w = writer
         self.duplex = duplex
-        self.pages = array("I")
-        self.kids = array("I")
-        self.entries: list[tuple[str, int]] = []
+        # [front, rest]: page objects, top-level elements, outline entries (title, page object)
+        self.pages = (array("I"), array("I"))
+        self.kids = (array("I"), array("I"))
+        self.entries: tuple[list[tuple[str, int]], list[tuple[str, int]]] = ([], [])
         self.parent_leaves: list[int] = []
-        self.id_leaves: list[int] = []
+        self.id_leaves: list[tuple[bytes, int]] = []  # (the piece's ID prefix, its leaf)
         self.next_key = 0
         self.roles: dict[str, bytes] = {}
         self.classes: dict[str, bytes] = {}
         self.lang = None
-        self.size = (595.28, 841.89)
+        self.size = None
+        self.count = 0  # pieces written
 
-    def piece(self, src, index: int) -> dict:
-        """Write the piece ``src`` (the ``index``-th); returns what the first piece's catalog needs."""
+    def piece(self, src, front: bool, first: bool) -> dict:
+        """Write the piece ``src``: a piece of the front run (the cover sheet: its pieces go first
+        in the joined file, in the order they come) or of the rest (in the order they come).
+        ``first``: the front run's first piece, whose catalog the joined file takes (returned)."""
         import pikepdf
 
         w = self.w
+        index = self.count
+        self.count += 1
+        side = 0 if front else 1
         root = src.Root
         tree = root.Pages
         struct = root.get("/StructTreeRoot")
@@ -280,7 +287,8 @@ class _Join:
             objects.append(obj)
         w.reserve_many(len(objects))
         nowhere = w.reserve()  # a reference to an object left out: "null" (none is expected)
-        prefix = b"p%06d-" % index  # the piece's IDs get its number
+        # the piece's IDs get its number, the front run's sorting first (the ID tree is in order)
+        prefix = (b"a%06d-" if front else b"p%06d-") % index
         ids = _items(struct.IDTree, "/Names") if struct is not None and "/IDTree" in struct else []
         ids = sorted(((pikepdf.String(prefix + bytes(name)), name.unparse(), element) for name, element in ids),
                      key=lambda id_: bytes(id_[0]))
@@ -290,8 +298,9 @@ class _Join:
 
         # the pages: one page tree, shifted keys into the parent tree
         shift = self.next_key
-        if index == 0 and len(src.pages):
+        if self.size is None and len(src.pages):
             self.size = tuple(float(x) for x in src.pages[0].mediabox)[2:]
+        pages = self.pages[side]
         for page in src.pages:
             obj = page.obj
             if obj.get("/Parent") is None or obj.Parent.objgen != tree.objgen:
@@ -301,20 +310,23 @@ class _Join:
             for annot in obj.get("/Annots", []):
                 if shift and isinstance(annot, pikepdf.Dictionary) and "/StructParent" in annot:
                     annot.StructParent = int(annot.StructParent) + shift
-            self.pages.append(number[obj.objgen[0]])
-        self.entries += [(title, page + len(self.pages) - len(src.pages)) for title, page in outline_entries(src)]
+            pages.append(number[obj.objgen[0]])
+        here = pages[len(pages) - len(src.pages):]
+        self.entries[side].extend((title, here[page]) for title, page in outline_entries(src))
 
         if struct is not None:
+            # the joined file's language is the first piece's (each is typeset in the cover
+            # sheet's language; the catalog says the same)
             lang = root.get("/Lang")
             if index == 0:
-                self.lang = lang
-            elif lang is not None and (self.lang is None or bytes(lang) != bytes(self.lang)):
+                self.lang = bytes(lang) if lang is not None else None
+            elif lang is not None and bytes(lang) != self.lang:
                 for kid in kids:  # the handouts of this piece speak the piece's language
                     if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and "/Lang" not in kid:
                         kid.Lang = lang
             for kid in kids:
                 if isinstance(kid, pikepdf.Dictionary) and kid.is_indirect:
-                    self.kids.append(number[kid.objgen[0]])
+                    self.kids[side].append(number[kid.objgen[0]])
             pairs = _items(struct.ParentTree, "/Nums") if "/ParentTree" in struct else []
             keys = [int(key) for key, _ in pairs]
             if pairs:
@@ -328,7 +340,7 @@ class _Join:
                 leaf = w.reserve()
                 body = b" ".join(new.unparse() + b" " + text(element) for new, _, element in ids)
                 w.obj(leaf, b"<< /Limits [ %s %s ] /Names [ %s ] >>" % (ids[0][0].unparse(), ids[-1][0].unparse(), body))
-                self.id_leaves.append(leaf)
+                self.id_leaves.append((prefix, leaf))
             for key, into in (("/RoleMap", self.roles), ("/ClassMap", self.classes)):
                 for name, value in struct.get(key, {}).items():
                     into.setdefault(name, text(value))
@@ -355,12 +367,9 @@ class _Join:
         for n, body in bodies:
             w.obj(n, body)
         w.obj(nowhere, b"null")
-        if self.duplex and len(self.pages) % 2:
-            blank = w.reserve()
-            w.obj(blank, b"<< /Type /Page /MediaBox [ 0 0 %s %s ] /Resources << >> /Parent %d 0 R >>" % (
-                _real(self.size[0]), _real(self.size[1]), PAGES))
-            self.pages.append(blank)
-        if index != 0:
+        if not front:
+            self._pad(pages)  # the next piece starts on a new sheet
+        if not first:
             return {}
         document = documents[0] if documents else None
         return {
@@ -371,40 +380,57 @@ class _Join:
             "info": text(info) if info is not None else None,
         }
 
+    def _pad(self, pages: array) -> None:
+        """A blank page after ``pages`` when they end on an odd page and the batch is printed on
+        both sides."""
+        if self.duplex and len(pages) % 2:
+            blank = self.w.reserve()
+            size = self.size or (595.28, 841.89)
+            self.w.obj(blank, b"<< /Type /Page /MediaBox [ 0 0 %s %s ] /Resources << >> /Parent %d 0 R >>" % (
+                _real(size[0]), _real(size[1]), PAGES))
+            pages.append(blank)
+
     def finish(self, first, cover: dict) -> None:
         """The joined file's own objects: catalog, page tree, structure tree root, outline."""
         import pikepdf
 
         w = self.w
+        self._pad(self.pages[0])  # the front run ends on a new sheet too
+        pages = self.pages[0] + self.pages[1]
+        kids = self.kids[0] + self.kids[1]
+        entries = self.entries[0] + self.entries[1]
+        id_leaves = [leaf for _, leaf in sorted(self.id_leaves)]
         refs = lambda numbers: b" ".join(b"%d 0 R" % n for n in numbers)  # noqa: E731
-        w.obj(PAGES, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (len(self.pages), refs(self.pages)))
+        w.obj(PAGES, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (len(pages), refs(pages)))
         w.obj(DOCUMENT, b"<< /Type /StructElem /S /Document /P %d 0 R /K [ %s ]%s >>" % (
-            STRUCT_ROOT, refs(self.kids), _keys(cover["document"], ("/Type", "/S"))))
+            STRUCT_ROOT, refs(kids), _keys(cover["document"], ("/Type", "/S"))))
         w.obj(PARENT_TREE, b"<< /Kids [ %s ] >>" % refs(self.parent_leaves))
-        w.obj(ID_TREE, b"<< /Kids [ %s ] >>" % refs(self.id_leaves))
+        w.obj(ID_TREE, b"<< /Kids [ %s ] >>" % refs(id_leaves))
         struct = b"<< /Type /StructTreeRoot /K [ %d 0 R ] /ParentTree %d 0 R /ParentTreeNextKey %d" % (
             DOCUMENT, PARENT_TREE, self.next_key)
-        if self.id_leaves:
+        if id_leaves:
             struct += b" /IDTree %d 0 R" % ID_TREE
         for key, merged in (("/RoleMap", self.roles), ("/ClassMap", self.classes)):
             if merged:
                 struct += b" %s << %s >>" % (key.encode(), _keys(merged, ()))
         w.obj(STRUCT_ROOT, struct + b" >>")
-        items = [w.reserve() for _ in self.entries]
-        for i, (title, page) in enumerate(self.entries):
+        items = [w.reserve() for _ in entries]
+        for i, (title, page) in enumerate(entries):
             links = b"".join([b" /Prev %d 0 R" % items[i - 1] if i else b"",
                               b" /Next %d 0 R" % items[i + 1] if i + 1 < len(items) else b""])
             w.obj(items[i], b"<< /Title %s /Parent %d 0 R%s /Dest [ %d 0 R /Fit ] >>" % (
-                pikepdf.String(title).unparse(), OUTLINES, links, self.pages[page]))
+                pikepdf.String(title).unparse(), OUTLINES, links, page))
         if items:
             w.obj(OUTLINES, b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>" % (items[0], items[-1], len(items)))
         else:
             w.obj(OUTLINES, b"<< /Type /Outlines /Count 0 >>")
         catalog = b"<< /Type /Catalog /Pages %d 0 R /StructTreeRoot %d 0 R /Outlines %d 0 R" % (PAGES, STRUCT_ROOT, OUTLINES)
+        if self.lang is not None:
+            cover["catalog"]["/Lang"] = pikepdf.String(self.lang).unparse()
         if "/Metadata" in first.Root:
             with first.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
                 if NPAGES in meta:
-                    meta[NPAGES] = str(len(self.pages))
+                    meta[NPAGES] = str(len(pages))
             xmp = first.Root.Metadata
             raw = xmp.read_raw_bytes()
             head = xmp.stream_dict
@@ -428,20 +454,55 @@ def _real(x: float) -> bytes:
     return (b"%.5f" % x).rstrip(b"0").rstrip(b".")
 
 
-def join(pieces: Sequence[Path], out: Path, duplex: bool = False) -> None:
-    """Join the tagged PDF files ``pieces``, in order, into the file ``out``: one document, one
-    structure tree, one outline (see the module's docstring)."""
-    import pikepdf
+class Joined:
+    """A joined file being written to ``out``, the pieces added as they come (``add``), then
+    ``finish``: one document, one structure tree, one outline (see the module's docstring).
 
-    with open(out, "wb") as f:
-        with pikepdf.open(pieces[0]) as first:
-            writer = _Writer(f, str(first.pdf_version))
-            state = _Join(writer, duplex)
-            cover = state.piece(first, 0)
-        for index, path in enumerate(pieces[1:], start=1):
-            with pikepdf.open(path) as src:
-                state.piece(src, index)
+    The pieces of the front run (the cover sheet, typeset last because it needs the whole list)
+    are placed first, in the order they were added; the others after them, in theirs. Every piece
+    must be typeset in the document's language (the cover sheet's)."""
+
+    def __init__(self, out: Path, duplex: bool = False):
+        self.out, self.duplex = Path(out), duplex
+        self.file = None
+        self.state: _Join | None = None
+        self.front: Path | None = None  # the front run's first piece
+        self.cover: dict = {}
+
+    def __enter__(self) -> "Joined":
+        self.file = open(self.out, "wb")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+    def add(self, path: Path, front: bool = False) -> None:
+        import pikepdf
+
+        with pikepdf.open(path) as src:
+            if self.state is None:
+                self.state = _Join(_Writer(self.file, str(src.pdf_version)), self.duplex)
+            first = front and self.front is None
+            info = self.state.piece(src, front, first)
+        if first:
+            self.front, self.cover = Path(path), info
+
+    def finish(self) -> None:
+        import pikepdf
+
+        if self.front is None:
+            raise ValueError("a joined file needs its front run (the cover sheet)")
         # the cover sheet again, for its metadata only: a long list's cover has many objects,
         # none of them kept in memory while the other pieces are written
-        with pikepdf.open(pieces[0]) as first:
-            state.finish(first, cover)
+        with pikepdf.open(self.front) as first:
+            self.state.finish(first, self.cover)
+
+
+def join(pieces: Sequence[Path], out: Path, duplex: bool = False) -> None:
+    """Join the tagged PDF files ``pieces``, in order, into the file ``out``: the first is the
+    front run (the cover sheet); one document, one structure tree, one outline (see the module's
+    docstring)."""
+    with Joined(out, duplex) as joined:
+        for index, path in enumerate(pieces):
+            joined.add(path, front=index == 0)
+        joined.finish()
