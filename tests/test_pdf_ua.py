@@ -354,3 +354,27 @@ def test_a_long_cover_sheet_is_typeset_in_parts_and_reads_as_one(ruleset, monkey
     with doc.open_outline() as outline:
         titles = [item.title for item in outline.root]
     assert titles[0] == "Cover sheet" and titles.count("Cover sheet") == 1 and len(titles) == 8
+
+
+def test_a_clinic_that_draws_its_own_cover_or_style_gets_its_cover_sheet_whole(ruleset, monkeypatch, tmp_path):
+    # a clinic's own cover.typ.j2, style.typ.j2 or pdf.typ.j2 may come from before cover sheets
+    # were typeset in parts: its long cover sheet is typeset whole, and our cover template calls
+    # mc-run as it did then (here: a style.typ.j2 whose mc-run knows no first-page or pages)
+    from mesocare.resources import templates_dir
+
+    assert pdf._split_cover(CLINIC)
+    (tmp_path / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    assert pdf._split_cover(dataclasses.replace(CLINIC, templates_dir=str(tmp_path)))
+    ours = (templates_dir() / "style.typ.j2").read_text(encoding="utf-8")
+    old = ours.replace(", first-page: 1, pages: none, body) = page({", ", body) = page({").replace(
+        "counter(page).update(first-page)", "counter(page).update(1)").replace("pages: pages, ", "")
+    assert old != ours and "first-page" not in old.split("#let mc-run(")[1].split("\n")[0]
+    (tmp_path / "style.typ.j2").write_text(old, encoding="utf-8")
+    clinic = dataclasses.replace(CLINIC, templates_dir=str(tmp_path))
+    assert not pdf._split_cover(clinic)
+    monkeypatch.setattr(pdf, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(pdf, "COVER_PART_LINES", 3)
+    batch = dataclasses.replace(long_batch(ruleset, 5, set()), clinic=clinic)
+    pages = cover_pages(pdf.render_batch(batch))
+    assert all(f"Cover sheet, page {n} of {len(pages)}" in text for n, text in enumerate(pages, start=1))
+    assert " ".join(pages).count("Cover sheet for the nurse") == 1  # one part: no repeated title
