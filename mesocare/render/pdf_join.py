@@ -48,9 +48,12 @@ NPAGES = "{http://ns.adobe.com/xap/1.0/t/pg/}NPages"
 
 # qpdf's serialization of an object, cut at its strings (a literal one: qpdf escapes every
 # parenthesis and backslash inside it; a hex one) and at the object numbers of its references
-# ("12 0 R"; a name never holds one). Objects without a literal string (most) take a faster way:
-# every " 0 R" ends a reference there (see ``_Renumber``).
+# ("12 0 R"; a name never holds one). Objects whose literal strings cannot hold " 0 R" (most)
+# take a faster way: every " 0 R" ends a reference there (see ``_Renumber``).
 _SPLIT = re.compile(rb"(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f]*>)|(?<![^ \[])(\d+)(?= 0 R)", re.S)
+
+# a literal string (one without backslashes) holding " 0 R": see ``_Renumber.fast``
+_STRING_WITH_REF = re.compile(rb"\([^()]* 0 R")
 
 # numbers of the joined file's own objects; the pieces' objects come after
 CATALOG, PAGES, STRUCT_ROOT, DOCUMENT, PARENT_TREE, ID_TREE, OUTLINES, METADATA = range(1, 9)
@@ -185,7 +188,12 @@ class _Renumber:
         self.table, self.missing, self.ids = table, missing, ids
 
     def fast(self, body: bytes) -> bool:
-        return b"(" not in body and b"\n" not in body and not (self.ids and (b"/ID" in body or b"/Headers" in body))
+        """True when every " 0 R" of ``body`` ends a reference: no line end, no ID to rewrite, and
+        no literal string that could hold " 0 R" (without a backslash, qpdf's strings hold no
+        parenthesis, so each runs from "(" to the next ")")."""
+        if b"\n" in body or (self.ids and (b"/ID" in body or b"/Headers" in body)):
+            return False
+        return b"(" not in body or (b"\\" not in body and _STRING_WITH_REF.search(body) is None)
 
     def one(self, body: bytes) -> bytes:
         if self.fast(body):
