@@ -16,6 +16,23 @@ from mesocare.rules import load_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
 
+
+@pytest.fixture
+def no_clinic_env(monkeypatch, tmp_path):
+    """No $MESOCARE_CLINIC, and a fresh working folder (no stray ./mesocare.yaml): a test file of
+    CLI runs uses it for every test with ``pytestmark = pytest.mark.usefixtures("no_clinic_env")``."""
+    monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def run_cli(*args, input=None):
+    """The command line run in this process (Typer's runner), each argument as text."""
+    from typer.testing import CliRunner
+
+    from mesocare.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], input=input)
+
 pytest_plugins = ["pytester"]  # test_reading_level runs its grade gate in a pytest of its own
 
 # the rule cache of the tests (and of the processes they start) lives in a temporary folder

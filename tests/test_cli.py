@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
+from conftest import run_cli
 from mesocare.cli import app
 
 LONDON = ["--tz", "Europe/London", "--today", "2024-06-01"]
@@ -19,14 +19,10 @@ NO_PHONE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_clinic_env(monkeypatch, tmp_path):
-    monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray ./mesocare.yaml
+pytestmark = pytest.mark.usefixtures("no_clinic_env")
 
 
-def run(*args):
-    return CliRunner().invoke(app, list(args))
+run = run_cli
 
 
 def test_design_card_example_prints_a_sensible_handout():

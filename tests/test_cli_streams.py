@@ -9,24 +9,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import REPO
-from mesocare.cli import app
+from conftest import REPO, run_cli
 
 TODAY = ["--tz", "Europe/London", "--today", "2024-06-01"]
 SAMPLE_CLINIC = REPO / "examples" / "clinic.yaml"
 SCHEDULE = REPO / "examples" / "schedule.csv"  # booking dates: some patients to phone
 
 
-@pytest.fixture(autouse=True)
-def _no_clinic_env(monkeypatch, tmp_path):
-    monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("no_clinic_env")
 
 
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
+run = run_cli
 
 
 @pytest.mark.parametrize(

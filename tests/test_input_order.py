@@ -10,9 +10,8 @@ import sys
 import time
 
 import pytest
-from typer.testing import CliRunner
 
-from mesocare.cli import app
+from conftest import run_cli
 
 TODAY = ["--tz", "Europe/London", "--today", "2024-06-01"]
 ROWS = (
@@ -24,14 +23,10 @@ ROWS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_clinic_env(monkeypatch, tmp_path):
-    monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("no_clinic_env")
 
 
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
+run = run_cli
 
 
 def ids(ndjson: str) -> list[str]:

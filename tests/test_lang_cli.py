@@ -7,21 +7,16 @@ import json
 import textwrap
 
 import pytest
-from typer.testing import CliRunner
 
-from mesocare.cli import app
+from conftest import run_cli
 
 LONDON = ["--tz", "Europe/London", "--today", "2024-06-01"]
 
 
-@pytest.fixture(autouse=True)
-def _no_clinic_env(monkeypatch, tmp_path):
-    monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("no_clinic_env")
 
 
-def run(*args, input=None):
-    return CliRunner().invoke(app, list(args), input=input)
+run = run_cli
 
 
 @pytest.mark.parametrize(
