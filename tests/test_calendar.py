@@ -247,3 +247,26 @@ def test_the_handouts_language_gives_weekdays_months_and_dates(ruleset):
     from mesocare import lang as languages
 
     assert cal.marks[0][1].endswith(languages.get("de").day(date(2024, 6, 10)))
+
+
+def test_the_pdf_calendar_made_once_per_plan_is_the_one_made_afresh(ruleset):
+    # A batch makes each plan's picture once (calendar_typst keeps it); a handout that differs in
+    # anything the picture shows gets its own.
+    import dataclasses
+
+    from mesocare.render import calendar_typst
+
+    handouts = [handout_from(args, ruleset) for args in CASES.values()]
+    handouts += [dataclasses.replace(h, today=h.today + timedelta(days=2)) for h in handouts]
+    handouts += [dataclasses.replace(h, language="fr") for h in handouts]
+    first = handouts[0]
+    later = dataclasses.replace(first, items=tuple(
+        dataclasses.replace(i, end=i.end + timedelta(days=1)) if i.end is not None and i.phase == "after" else i
+        for i in first.items))
+    handouts.append(later)
+    calendar_typst._cache.clear()
+    made = [calendar_typst.code(h) for h in handouts + handouts]  # the second round from the cache
+    assert made == [calendar_typst._code(h, None) for h in handouts + handouts]
+    n = len(CASES)
+    assert made[-1] != made[0], "a window a day longer draws its own picture"
+    assert all(made[k] != made[2 * n + k] for k in range(n)), "so does the same plan in French"

@@ -53,3 +53,72 @@ def test_which_objects_take_the_fast_way(body, fast):
     assert SERIAL.fast(body) is fast
     assert SERIAL.one(body) == careful(SERIAL, body)
     assert b"(room 12 0 R)" in SERIAL.one(b"<< /T (room 12 0 R) /P 3 0 R >>")
+
+
+# --------------------------------------------------------------------------------------------
+# Typst's pieces read as written (typst_objects) join as when pikepdf parses every object
+# --------------------------------------------------------------------------------------------
+pikepdf = pytest.importorskip("pikepdf")
+
+NAMES = ["Ana (Silva)", "Bob \\ 12 0 R", "Zoë Ñúñez «Zé»", "x) 3 0 R (y", "陈小明", "O'Brien-Smith"]
+
+
+def objects(path) -> dict:
+    """Every object of a joined file as qpdf reads it (the object and cross-reference streams,
+    which differ with the objects' spelling, left out)."""
+    found = {}
+    with pikepdf.open(path) as pdf:
+        for obj in pdf.objects:
+            if obj is None:
+                continue
+            if isinstance(obj, pikepdf.Stream):
+                if obj.get("/Type") in ("/ObjStm", "/XRef"):
+                    continue
+                found[obj.objgen] = (obj.stream_dict.unparse(resolved=True), obj.read_raw_bytes())
+            else:
+                found[obj.objgen] = obj.unparse(resolved=True)
+    return found
+
+
+def test_typst_pieces_read_as_written_join_as_when_pikepdf_parses_them(tmp_path, monkeypatch):
+    from datetime import date, time
+
+    from mesocare.handout import build_handout
+    from mesocare.model import Batch, Clinic, Request
+    from mesocare.render import pdf
+    from mesocare.resources import instructions_dir
+    from mesocare.rules import load_ruleset
+
+    ruleset = load_ruleset([(instructions_dir(), "mesocare")])
+    clinic = Clinic(name="Harbour (Skin) Clinic \\ 1 0 R", phone="020 7946 0000", timezone="Europe/London")
+    handouts = [build_handout(Request(date=date(2024, 6, 10), time=time(9 + n, 0), areas=("face",), name=name,
+                                      language="es" if n % 2 else None), ruleset, clinic, today=date(2024, 6, 1))
+                for n, name in enumerate(NAMES)]
+    batch = Batch(clinic=clinic, today=date(2024, 6, 1), day=None, handouts=tuple(handouts), booking_checked=True)
+    pieces = []
+    for k, part in enumerate([(), handouts[:3], handouts[3:]]):
+        source = pdf.typst_source(part, clinic, batch=batch if k == 0 else None, title=pdf.BATCH_TITLE,
+                                  language=clinic.language, bookmarks=[None, *(h.patient_name for h in part)])
+        path = tmp_path / f"piece-{k}.pdf"
+        path.write_bytes(pdf.compile_pdf(source, date(2024, 6, 1), str(pdf._template_root(clinic))))
+        assert pdf_join.typst_objects(path.read_bytes()), "Typst's piece is read as written"
+        pieces.append(path)
+    pdf_join.join(pieces, tmp_path / "as-written.pdf")
+    monkeypatch.setattr(pdf_join, "typst_objects", lambda data: None)
+    pdf_join.join(pieces, tmp_path / "parsed.pdf")
+    written, parsed = objects(tmp_path / "as-written.pdf"), objects(tmp_path / "parsed.pdf")
+    assert written.keys() == parsed.keys()
+    assert [k for k in written if written[k] != parsed[k]] == []
+    with pikepdf.open(tmp_path / "as-written.pdf") as joined:
+        assert joined.check_pdf_syntax() == []
+        titles = [str(e.T) for e in joined.objects if isinstance(e, pikepdf.Dictionary) and e.get("/S") == "/H1"]
+        assert [t for t in titles if t in NAMES] == NAMES  # every name as typed, strings untouched
+
+
+def test_a_file_not_as_typst_writes_it_is_parsed_by_pikepdf(tmp_path):
+    # the joined file itself has object streams and a cross-reference stream
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.save(tmp_path / "streams.pdf", object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    assert pdf_join.typst_objects((tmp_path / "streams.pdf").read_bytes()) is None
+    assert pdf_join.typst_objects(b"%PDF-1.7\nnot a pdf") is None

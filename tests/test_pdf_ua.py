@@ -237,6 +237,7 @@ def check_structure(data: bytes) -> list[tuple[str, str]]:
             flat = list(node.Names)
             for name, element in zip(flat[0::2], flat[1::2]):
                 assert bytes(name) not in names, "an ID twice"
+                assert element.is_indirect and element.objgen in seen, "an ID names an element of the tree"
                 assert bytes(element.ID) == bytes(name)
                 names[bytes(name)] = element
         stack.extend(node.get("/Kids", []))

@@ -13,6 +13,9 @@ Day positions are the model's (``mesocare.render.calendar``), so a test can read
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
+from mesocare.lru import get_or_make
 from mesocare.model import Handout
 from mesocare.render import calendar
 
@@ -29,7 +32,23 @@ def _day(d) -> str:
     return str(int(d.number) + 100 * d.in_range + 200 * d.appointment + 400 * d.today + 800 * d.session)
 
 
+CACHE_SIZE = 256  # calendars kept: a day's list repeats a few plans many times
+_cache: OrderedDict = OrderedDict()
+
+
 def code(handout: Handout, locale: str | None = None) -> str:
+    """The calendar picture of ``handout`` as Typst code. Made once per plan: what
+    ``calendar.build`` reads of a handout is the key (its language, today, the appointment, the
+    course and each step's phase, window, name and rule)."""
+    from mesocare import lang as languages
+
+    h = handout
+    key = (languages.get(h.language), locale, h.start, h.today, h.course,
+           tuple((i.phase, i.start, i.end, i.name, i.rule) for i in h.items))
+    return get_or_make(_cache, key, lambda: _code(h, locale), CACHE_SIZE)
+
+
+def _code(handout: Handout, locale: str | None) -> str:
     from mesocare.render.typst_values import TypstCode
 
     cal = calendar.build(handout, locale)

@@ -36,7 +36,9 @@ pikepdf is imported only here.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import itertools
 import re
 import sys
 import zlib
@@ -52,6 +54,10 @@ NPAGES = "{http://ns.adobe.com/xap/1.0/t/pg/}NPages"
 # take a faster way: every " 0 R" ends a reference there (see ``_Renumber``).
 _SPLIT = re.compile(rb"(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f]*>)|(?<![^ \[])(\d+)(?= 0 R)", re.S)
 
+# the same cut of an object as Typst writes it (no space needed around a reference: "[12 0 R",
+# "(a)12 0 R")
+_TYPST_SPLIT = re.compile(rb"(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f]*>)|\b(\d+)(?= 0 R)", re.S)
+
 # a literal string (one without backslashes) holding " 0 R": see ``_Renumber.fast``
 _STRING_WITH_REF = re.compile(rb"\([^()]* 0 R")
 
@@ -59,7 +65,7 @@ _STRING_WITH_REF = re.compile(rb"\([^()]* 0 R")
 CATALOG, PAGES, STRUCT_ROOT, DOCUMENT, PARENT_TREE, ID_TREE, OUTLINES, METADATA = range(1, 9)
 FIRST_FREE = 9
 OBJECTS_PER_STREAM = 200
-COMPRESSION = 6
+COMPRESSION = 4  # zlib's level for the object streams: half the time of 6, 11% larger
 
 
 def outline_entries(pdf) -> list[tuple[str, int]]:
@@ -109,7 +115,7 @@ class _Writer:
     def reserve_many(self, count: int) -> None:
         self.next += count
         for column in (self.kinds, self.where, self.index):
-            column.extend([0] * count)
+            column.frombytes(bytes(count * column.itemsize))
 
     def obj(self, number: int, body: bytes) -> None:
         """An object other than a stream: into the next object stream."""
@@ -117,6 +123,18 @@ class _Writer:
         self.pending_size += len(body)
         if len(self.pending) >= OBJECTS_PER_STREAM or self.pending_size > 1 << 20:
             self._flush()
+
+    def objs(self, items: list[tuple[int, bytes]]) -> None:
+        """Objects other than streams, (number, body) each: into the object streams, in order."""
+        pending, size = self.pending, self.pending_size
+        for item in items:
+            pending.append(item)
+            size += len(item[1])
+            if len(pending) >= OBJECTS_PER_STREAM or size > 1 << 20:
+                self.pending_size = size
+                self._flush()
+                pending, size = self.pending, 0
+        self.pending_size = size
 
     def stream(self, number: int, head: bytes, raw: bytes) -> None:
         """A stream object: ``head`` is its dictionary (with the right /Length), ``raw`` its data."""
@@ -179,6 +197,66 @@ def _items(node, key: str) -> list:
     return pairs
 
 
+# Typst's pieces: "N 0 obj\n" and the object, then "\nendobj\n"; a classic cross-reference table
+_XREF = re.compile(rb"xref\r?\n0 (\d+)\r?\n")
+_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])[ \r\n]{2}")
+_LENGTH = re.compile(rb"/Length (\d+)[/>]")
+# an ID that Typst and qpdf serialize alike: "(" + its text + ")"
+_PLAIN_ID = re.compile(rb"[!-'*-\[\]-~]*")
+
+
+def typst_objects(data: bytes) -> dict[int, bytes] | None:
+    """Every object of a PDF file that Typst wrote, by number: the bytes between "N 0 obj\n" and
+    "\nendobj" (a stream with its data), found through the file's classic cross-reference table.
+    None when the file is not in that form (an object stream, a cross-reference stream, an object
+    of another generation, an object that is not where the table says): then pikepdf reads each
+    object instead (the careful way, and the slow one: it parses every object)."""
+    found = _STARTXREF.search(data, max(len(data) - 64, 0))
+    if found is None or b"/ObjStm" in data or b"/XRefStm" in data:
+        return None
+    at = int(found.group(1))
+    head = _XREF.match(data, at)
+    if head is None:
+        return None
+    count, start = int(head.group(1)), head.end()
+    entries = _ENTRY.findall(data, start, start + 20 * count)
+    if len(entries) != count:
+        return None
+    where = []
+    for n, (offset, generation, kind) in enumerate(entries):
+        if kind == b"n":
+            if generation != b"00000":
+                return None
+            where.append((int(offset), n))
+    if not where:
+        return {}
+    where.sort()
+    # Typst writes the objects one after the other: cut at each "\nendobj\n", then check that the
+    # pieces start where the table says (a stream holding those bytes fails that check)
+    first = where[0][0]
+    pieces = data[first:at].split(b"\nendobj\n")
+    if len(pieces) == len(where) + 1 and not pieces[-1].strip():
+        starts = list(itertools.accumulate((len(p) + 8 for p in pieces[:-1]), initial=first))[:-1]
+        if starts == [offset for offset, _ in where]:
+            objects = {}
+            for (_, n), piece in zip(where, pieces):
+                opening = b"%d 0 obj\n" % n
+                if not piece.startswith(opening):
+                    return None
+                objects[n] = piece[len(opening):]
+            return objects
+    objects = {}
+    for k, (offset, n) in enumerate(where):
+        end = where[k + 1][0] if k + 1 < len(where) else at
+        opening = b"%d 0 obj\n" % n
+        close = data.rfind(b"\nendobj", offset, end)
+        if not data.startswith(opening, offset) or close < 0:
+            return None
+        objects[n] = data[offset + len(opening):close]
+    return objects
+
+
 class _Renumber:
     """A piece's serialized objects with the joined file's object numbers (``table``: the piece's
     numbers, as text, to the joined file's), and its IDs with the piece's prefix (``ids``: old
@@ -203,6 +281,15 @@ class _Renumber:
         parts[1::3] = [b"" if x is None else ids.get(x, x) for x in parts[1::3]]
         parts[2::3] = [b"" if x is None else self.table.get(x, self.missing) for x in parts[2::3]]
         return b"".join(parts)
+
+    def typst(self, bodies: list[bytes], ids: bool) -> list[bytes]:
+        """``bodies`` as Typst wrote them (none holding a line end) renumbered at once, stepping
+        over their strings; ``ids``: their IDs are rewritten too."""
+        parts = _TYPST_SPLIT.split(b"\n".join(bodies))
+        names = self.ids if ids else {}
+        parts[1::3] = [b"" if x is None else names.get(x, x) for x in parts[1::3]]
+        parts[2::3] = [b"" if x is None else self.table.get(x, self.missing) for x in parts[2::3]]
+        return b"".join(parts).split(b"\n")
 
     def many(self, bodies: list[bytes]) -> list[bytes]:
         """``bodies`` that ``fast`` accepts, renumbered at once: each " 0 R" ends a reference."""
@@ -235,10 +322,13 @@ class _Join:
         self.size = None
         self.count = 0  # pieces written
 
-    def piece(self, src, front: bool, first: bool) -> dict:
+    def piece(self, src, front: bool, first: bool, raw: dict[int, bytes] | None = None) -> dict:
         """Write the piece ``src``: a piece of the front run (the cover sheet: its pieces go first
         in the joined file, in the order they come) or of the rest (in the order they come).
-        ``first``: the front run's first piece, whose catalog the joined file takes (returned)."""
+        ``first``: the front run's first piece, whose catalog the joined file takes (returned).
+        ``raw``: the piece's objects as Typst wrote them (``typst_objects``): those this join does
+        not change are copied from there (renumbered), and pikepdf parses only the few it reads or
+        changes (the catalog, the trees, the pages); None: pikepdf parses every object."""
         import pikepdf
 
         w = self.w
@@ -281,18 +371,25 @@ class _Join:
             special[struct.objgen[0]] = DOCUMENT  # what sat at the top sits in the one Document
         # this piece's object numbers -> the joined file's
         number = dict(special)
-        objects = []
+        objects: list[int] = []  # the piece's numbers of the objects written, in order
         base = w.next
-        for obj in src.objects:
-            objgen = obj.objgen
-            if objgen in skip or objgen[0] in number:
-                continue
-            if objgen[1] != 0:
-                raise ValueError("a piece has an object of a generation other than 0")
-            if isinstance(obj, pikepdf.Stream) and obj.get("/Type") in ("/ObjStm", "/XRef"):
-                continue
-            number[objgen[0]] = base + len(objects)
-            objects.append(obj)
+        if raw is not None:
+            left = {n for n, generation in skip if generation == 0}
+            for n in sorted(raw):
+                if n not in left and n not in number:
+                    number[n] = base + len(objects)
+                    objects.append(n)
+        else:
+            for obj in src.objects:
+                objgen = obj.objgen
+                if objgen in skip or objgen[0] in number:
+                    continue
+                if objgen[1] != 0:
+                    raise ValueError("a piece has an object of a generation other than 0")
+                if isinstance(obj, pikepdf.Stream) and obj.get("/Type") in ("/ObjStm", "/XRef"):
+                    continue
+                number[objgen[0]] = base + len(objects)
+                objects.append(objgen[0])
         w.reserve_many(len(objects))
         nowhere = w.reserve()  # a reference to an object left out: "null" (none is expected)
         # the piece's IDs get its number, the front run's sorting first (the ID tree is in order)
@@ -303,6 +400,8 @@ class _Join:
         serial = _Renumber({b"%d" % old: b"%d" % new for old, new in number.items()}, b"%d" % nowhere,
                            {old: new.unparse() for new, old, _ in ids})
         text = lambda obj: serial.one(obj.unparse(resolved=True))  # noqa: E731
+        ref = lambda obj: serial.one(obj.unparse())  # noqa: E731  (an indirect object: a reference)
+        changed: set[int] = set()  # objects changed here (through pikepdf): written as pikepdf has them
 
         # the pages: one page tree, shifted keys into the parent tree
         shift = self.next_key
@@ -311,6 +410,7 @@ class _Join:
         pages = self.pages[side]
         for page in src.pages:
             obj = page.obj
+            changed.add(obj.objgen[0])
             if obj.get("/Parent") is None or obj.Parent.objgen != tree.objgen:
                 obj.Parent = tree
             if shift and "/StructParents" in obj:
@@ -318,6 +418,7 @@ class _Join:
             for annot in obj.get("/Annots", []):
                 if shift and isinstance(annot, pikepdf.Dictionary) and "/StructParent" in annot:
                     annot.StructParent = int(annot.StructParent) + shift
+                    changed.add(annot.objgen[0])
             pages.append(number[obj.objgen[0]])
         here = pages[len(pages) - len(src.pages):]
         self.entries[side].extend((title, here[page]) for title, page in outline_entries(src))
@@ -332,6 +433,7 @@ class _Join:
                 for kid in kids:  # the handouts of this piece speak the piece's language
                     if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and "/Lang" not in kid:
                         kid.Lang = lang
+                        changed.add(kid.objgen[0])
             for kid in kids:
                 if isinstance(kid, pikepdf.Dictionary) and kid.is_indirect:
                     self.kids[side].append(number[kid.objgen[0]])
@@ -339,30 +441,53 @@ class _Join:
             keys = [int(key) for key, _ in pairs]
             if pairs:
                 leaf = w.reserve()
-                body = b" ".join(b"%d %s" % (key + shift, text(value)) for key, (_, value) in zip(keys, pairs))
+                body = b" ".join(b"%d %s" % (key + shift, ref(value)) for key, (_, value) in zip(keys, pairs))
                 w.obj(leaf, b"<< /Limits [ %d %d ] /Nums [ %s ] >>" % (min(keys) + shift, max(keys) + shift, body))
                 self.parent_leaves.append(leaf)
             following = int(struct.get("/ParentTreeNextKey", 0))
             self.next_key += max(following, max(keys) + 1 if keys else 0)
             if ids:
                 leaf = w.reserve()
-                body = b" ".join(new.unparse() + b" " + text(element) for new, _, element in ids)
+                body = b" ".join(new.unparse() + b" " + ref(element) for new, _, element in ids)
                 w.obj(leaf, b"<< /Limits [ %s %s ] /Names [ %s ] >>" % (ids[0][0].unparse(), ids[-1][0].unparse(), body))
                 self.id_leaves.append((prefix, leaf))
             for key, into in (("/RoleMap", self.roles), ("/ClassMap", self.classes)):
                 for name, value in struct.get(key, {}).items():
                     into.setdefault(name, text(value))
 
-        # every other object, as qpdf serializes it: streams now, the others in order once renumbered
+        # every other object: as Typst wrote it when it is unchanged and in the form expected (``raw``),
+        # else as qpdf serializes it; streams now, the others in order once renumbered
         bodies: list = []
-        quick: list[int] = []
-        for obj in objects:
-            n = number[obj.objgen[0]]
+        quick: list[int] = []  # bodies of qpdf's that take the fast way
+        typst: tuple[list[int], list[int]] = ([], [])  # Typst's bodies: without IDs, with IDs
+        streams: list[tuple[int, bytes, bytes]] = []  # Typst's streams: number, dictionary, data
+        with_ids = bool(serial.ids) and all(
+            old.startswith(b"(") and _PLAIN_ID.fullmatch(old[1:-1]) for old in serial.ids)
+        for old in objects:
+            n = number[old]
+            body = raw.get(old) if raw is not None and old not in changed else None
+            if body is not None:
+                cut = body.find(b"\n")
+                if cut < 0:
+                    named = bool(serial.ids) and (b"/ID" in body or b"/Headers" in body)
+                    if not named or with_ids:
+                        typst[named].append(len(bodies))
+                        bodies.append((n, body))
+                        continue
+                length = _LENGTH.search(body, 0, cut)
+                if (cut > 0 and body.startswith(b"\nstream\n", cut) and body.endswith(b"\nendstream")
+                        and length is not None and int(length.group(1)) == len(body) - cut - 18
+                        and b"/ID" not in body[:cut] and b"/Type/ObjStm" not in body[:cut]):
+                    streams.append((n, body[:cut], body[cut + 8:-10]))
+                    continue
+            obj = src.get_object((old, 0))
             if isinstance(obj, pikepdf.Stream):
-                raw = obj.read_raw_bytes()
+                if obj.get("/Type") in ("/ObjStm", "/XRef"):
+                    continue
+                data = obj.read_raw_bytes()
                 head = obj.stream_dict
-                head.Length = len(raw)
-                w.stream(n, text(head), raw)
+                head.Length = len(data)
+                w.stream(n, text(head), data)
                 continue
             body = obj.unparse(resolved=True)
             if serial.fast(body):
@@ -372,8 +497,13 @@ class _Join:
                 bodies.append((n, serial.one(body)))
         for at, body in zip(quick, serial.many([bodies[at][1] for at in quick])):
             bodies[at] = (bodies[at][0], body)
-        for n, body in bodies:
-            w.obj(n, body)
+        for named, group in enumerate(typst):
+            for at, body in zip(group, serial.typst([bodies[at][1] for at in group], bool(named))):
+                bodies[at] = (bodies[at][0], body)
+        heads = serial.typst([head for _, head, _ in streams], False)
+        for (n, _, data), head in zip(streams, heads):
+            w.stream(n, head, data)
+        w.objs(bodies)
         w.obj(nowhere, b"null")
         if not front:
             self._pad(pages)  # the next piece starts on a new sheet
@@ -487,11 +617,19 @@ class Joined:
     def add(self, path: Path, front: bool = False) -> None:
         import pikepdf
 
-        with pikepdf.open(path) as src:
-            if self.state is None:
-                self.state = _Join(_Writer(self.file, str(src.pdf_version)), self.duplex)
-            first = front and self.front is None
-            info = self.state.piece(src, front, first)
+        path = Path(path)
+        collecting = gc.isenabled()
+        gc.disable()  # a piece makes ~20,000 tuples and strings, none in a cycle: no collection needed
+        try:
+            raw = typst_objects(path.read_bytes())
+            with pikepdf.open(path) as src:
+                if self.state is None:
+                    self.state = _Join(_Writer(self.file, str(src.pdf_version)), self.duplex)
+                first = front and self.front is None
+                info = self.state.piece(src, front, first, raw)
+        finally:
+            if collecting:
+                gc.enable()
         if first:
             self.front, self.cover = Path(path), info
 
