@@ -24,9 +24,13 @@ The joined file is ONE tagged document:
 Memory stays flat however many pieces: a tagged piece of 50 handouts is about 11,000 objects
 (mostly structure elements), and holding them all in one pikepdf document, as a join by
 ``copy_foreign`` does, took about 20 MB a piece (4 GB for 10,000 handouts). So the pieces are
-opened one at a time with pikepdf, and each object is written out as qpdf serializes it
-(``unparse``; streams as Typst compressed them), renumbered into the joined file's numbering,
-then the piece is closed. Only a few numbers per page, per top-level element and per patient
+opened one at a time, and each object is written out renumbered into the joined file's
+numbering (streams as Typst compressed them), then the piece is closed. The objects the join
+does not change are copied as Typst wrote them, found through the piece's cross-reference table
+(``typst_objects``); pikepdf parses only the objects the join reads or changes (the catalog, the
+structure tree's root and its trees, the pages, the outline), which made the join about 40%
+faster than parsing and re-serializing every object with qpdf, as it still does for a piece in
+another form (``tests/test_pdf_join.py`` checks that both ways give the same objects). Only a few numbers per page, per top-level element and per patient
 are kept until the end. Objects other than streams go into compressed object streams, with a
 cross-reference stream, like the pieces Typst wrote. The file's id is a hash of its content:
 the same pieces give the same bytes.
