@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import itertools
 import re
 import sys
@@ -123,10 +124,7 @@ class _Writer:
 
     def obj(self, number: int, body: bytes) -> None:
         """An object other than a stream: into the next object stream."""
-        self.pending.append((number, body))
-        self.pending_size += len(body)
-        if len(self.pending) >= OBJECTS_PER_STREAM or self.pending_size > 1 << 20:
-            self._flush()
+        self.objs([(number, body)])
 
     def objs(self, items: list[tuple[int, bytes]]) -> None:
         """Objects other than streams, (number, body) each: into the object streams, in order."""
@@ -214,8 +212,9 @@ def typst_objects(data: bytes) -> dict[int, bytes] | None:
     """Every object of a PDF file that Typst wrote, by number: the bytes between "N 0 obj\n" and
     "\nendobj" (a stream with its data), found through the file's classic cross-reference table.
     None when the file is not in that form (an object stream, a cross-reference stream, an object
-    of another generation, an object that is not where the table says): then pikepdf reads each
-    object instead (the careful way, and the slow one: it parses every object)."""
+    of another generation, an object that is not where the table says, a stream holding
+    "\nendobj\n"): then pikepdf reads each object instead (the careful way, and the slow one: it
+    parses every object)."""
     found = _STARTXREF.search(data, max(len(data) - 64, 0))
     if found is None or b"/ObjStm" in data or b"/XRefStm" in data:
         return None
@@ -240,24 +239,17 @@ def typst_objects(data: bytes) -> dict[int, bytes] | None:
     # pieces start where the table says (a stream holding those bytes fails that check)
     first = where[0][0]
     pieces = data[first:at].split(b"\nendobj\n")
-    if len(pieces) == len(where) + 1 and not pieces[-1].strip():
-        starts = list(itertools.accumulate((len(p) + 8 for p in pieces[:-1]), initial=first))[:-1]
-        if starts == [offset for offset, _ in where]:
-            objects = {}
-            for (_, n), piece in zip(where, pieces):
-                opening = b"%d 0 obj\n" % n
-                if not piece.startswith(opening):
-                    return None
-                objects[n] = piece[len(opening):]
-            return objects
+    if len(pieces) != len(where) + 1 or pieces[-1].strip():
+        return None
+    starts = list(itertools.accumulate((len(p) + 8 for p in pieces[:-1]), initial=first))[:-1]
+    if starts != [offset for offset, _ in where]:
+        return None
     objects = {}
-    for k, (offset, n) in enumerate(where):
-        end = where[k + 1][0] if k + 1 < len(where) else at
+    for (_, n), piece in zip(where, pieces):
         opening = b"%d 0 obj\n" % n
-        close = data.rfind(b"\nendobj", offset, end)
-        if not data.startswith(opening, offset) or close < 0:
+        if not piece.startswith(opening):
             return None
-        objects[n] = data[offset + len(opening):close]
+        objects[n] = piece[len(opening):]
     return objects
 
 
@@ -280,20 +272,20 @@ class _Renumber:
     def one(self, body: bytes) -> bytes:
         if self.fast(body):
             return self.many([body])[0]
-        parts = _SPLIT.split(body)
-        ids = self.ids if b"/ID" in body or b"/Headers" in body else {}
-        parts[1::3] = [b"" if x is None else ids.get(x, x) for x in parts[1::3]]
-        parts[2::3] = [b"" if x is None else self.table.get(x, self.missing) for x in parts[2::3]]
-        return b"".join(parts)
+        return self._mapped(_SPLIT.split(body), b"/ID" in body or b"/Headers" in body)
 
     def typst(self, bodies: list[bytes], ids: bool) -> list[bytes]:
         """``bodies`` as Typst wrote them (none holding a line end) renumbered at once, stepping
         over their strings; ``ids``: their IDs are rewritten too."""
-        parts = _TYPST_SPLIT.split(b"\n".join(bodies))
+        return self._mapped(_TYPST_SPLIT.split(b"\n".join(bodies)), ids).split(b"\n")
+
+    def _mapped(self, parts: list, ids: bool) -> bytes:
+        """Parts cut by ``_SPLIT`` or ``_TYPST_SPLIT`` put back together: each reference's number
+        the joined file's, each string as it was (an ID with the piece's prefix when ``ids``)."""
         names = self.ids if ids else {}
         parts[1::3] = [b"" if x is None else names.get(x, x) for x in parts[1::3]]
         parts[2::3] = [b"" if x is None else self.table.get(x, self.missing) for x in parts[2::3]]
-        return b"".join(parts).split(b"\n")
+        return b"".join(parts)
 
     def many(self, bodies: list[bytes]) -> list[bytes]:
         """``bodies`` that ``fast`` accepts, renumbered at once: each " 0 R" ends a reference."""
@@ -481,7 +473,7 @@ class _Join:
                 length = _LENGTH.search(body, 0, cut)
                 if (cut > 0 and body.startswith(b"\nstream\n", cut) and body.endswith(b"\nendstream")
                         and length is not None and int(length.group(1)) == len(body) - cut - 18
-                        and b"/ID" not in body[:cut] and b"/Type/ObjStm" not in body[:cut]):
+                        and b"/ID" not in body[:cut]):
                     streams.append((n, body[:cut], body[cut + 8:-10]))
                     continue
             obj = src.get_object((old, 0))
@@ -625,8 +617,9 @@ class Joined:
         collecting = gc.isenabled()
         gc.disable()  # a piece makes ~20,000 tuples and strings, none in a cycle: no collection needed
         try:
-            raw = typst_objects(path.read_bytes())
-            with pikepdf.open(path) as src:
+            data = path.read_bytes()
+            raw = typst_objects(data)
+            with pikepdf.open(io.BytesIO(data)) as src:
                 if self.state is None:
                     self.state = _Join(_Writer(self.file, str(src.pdf_version)), self.duplex)
                 first = front and self.front is None
