@@ -55,6 +55,37 @@ def test_which_objects_take_the_fast_way(body, fast):
     assert b"(room 12 0 R)" in SERIAL.one(b"<< /T (room 12 0 R) /P 3 0 R >>")
 
 
+# Typst's form: no space needed before a reference ("[12 0 R", "(a)12 0 R"), IDs in some bodies
+typst_token = st.one_of(
+    token,
+    st.sampled_from([b"[12 0 R", b"(a)3 0 R", b"/K[1 0 R 2 0 R]", b"(U1x0y0)", b"(U2x1y0)", b"(a(b)c)", b"()"]),
+)
+TYPST_SERIAL = pdf_join._Renumber({b"%d" % n: b"%d" % (n + 1000) for n in range(1, 30)}, b"999",
+                                  {b"(U1x0y0)": b"(p000001-U1x0y0)", b"(U2x1y0)": b"(p000001-U2x1y0)"})
+
+
+def careful_typst(serial: pdf_join._Renumber, bodies: list[bytes], ids: bool) -> list[bytes]:
+    return serial._mapped(pdf_join._TYPST_SPLIT.split(b"\n".join(bodies)), ids).split(b"\n")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(typst_token, max_size=10).map(b"".join), min_size=1, max_size=4), st.booleans())
+def test_typst_bodies_cut_at_each_reference_renumber_as_the_careful_way_does(bodies, ids):
+    assert TYPST_SERIAL.typst(bodies, ids) == careful_typst(TYPST_SERIAL, bodies, ids)
+
+
+@pytest.mark.parametrize("bodies", [
+    [b"<</Type/StructElem/S/TD/P 12 0 R/A[<</O/Table/Headers[(U1x0y0)]>>]/K[26 27]/Pg 3 0 R>>"],
+    [b"<</K[1 0 R 2 0 R]>>", b"<</T(room 12 0 R)/P 3 0 R>>"],  # a string that reads like a reference
+    [b"<</T(a\\) 12 0 R)/P 3 0 R>>"],  # an escaped parenthesis
+    [b"<</T(a(b) 12 0 R)/P 3 0 R>>"],  # parentheses inside a string
+    [b"<</K 5>>", b""],
+])
+def test_typst_bodies_renumber_as_the_careful_way_does(bodies):
+    for ids in (False, True):
+        assert TYPST_SERIAL.typst(bodies, ids) == careful_typst(TYPST_SERIAL, bodies, ids)
+
+
 # --------------------------------------------------------------------------------------------
 # Typst's pieces read as written (typst_objects) join as when pikepdf parses every object
 # --------------------------------------------------------------------------------------------

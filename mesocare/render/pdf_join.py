@@ -65,6 +65,10 @@ _TYPST_SPLIT = re.compile(rb"(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f]*>)|\b(\d+)(?= 0 
 
 # a literal string (one without backslashes) holding " 0 R": see ``_Renumber.fast``
 _STRING_WITH_REF = re.compile(rb"\([^()]* 0 R")
+# a literal string with no parenthesis nor backslash inside; a letter that glues a number to a word
+_FLAT_STRING = re.compile(rb"\([^()\\]*\)")
+_WORD = re.compile(rb"[A-Za-z_]")
+_DIGITS = b"0123456789"
 
 # numbers of the joined file's own objects; the pieces' objects come after
 CATALOG, PAGES, STRUCT_ROOT, DOCUMENT, PARENT_TREE, ID_TREE, OUTLINES, METADATA = range(1, 9)
@@ -276,8 +280,30 @@ class _Renumber:
 
     def typst(self, bodies: list[bytes], ids: bool) -> list[bytes]:
         """``bodies`` as Typst wrote them (none holding a line end) renumbered at once, stepping
-        over their strings; ``ids``: their IDs are rewritten too."""
-        return self._mapped(_TYPST_SPLIT.split(b"\n".join(bodies)), ids).split(b"\n")
+        over their strings; ``ids``: their IDs are rewritten too.
+
+        When every string in them is plain (no parenthesis nor backslash inside, no " 0 R") and
+        a number ends every " 0 R", each " 0 R" ends a reference: the text is cut there and the
+        number before each cut replaced (in about half the time of cutting at every string and
+        reference with ``_TYPST_SPLIT``, which is the way otherwise)."""
+        text = b"\n".join(bodies)
+        if (b"\\" not in text and text.count(b"(") == text.count(b")") == len(_FLAT_STRING.findall(text))
+                and not _STRING_WITH_REF.search(text)):
+            chunks = text.split(b" 0 R")
+            heads = [chunk.rstrip(_DIGITS) for chunk in chunks]
+            olds = [chunk[len(head):] for chunk, head in zip(chunks, heads)]
+            # each cut ends a number that stands alone (not "R1 0 R", "x1 0 R" nor " 0 R")
+            if b"" not in olds[:-1] and b"" not in heads[1:-1] and not _WORD.search(b"".join([h[-1:] for h in heads[:-1]])):
+                if ids and self.ids:
+                    names = self.ids
+                    heads = [_FLAT_STRING.sub(lambda found: names.get(found.group(0), found.group(0)), head)
+                             if b"(" in head else head for head in heads]
+                table, missing = self.table, self.missing
+                parts: list = [b" 0 R"] * (3 * len(chunks))
+                parts[0::3], parts[1::3] = heads, [table.get(old, missing) for old in olds]
+                parts[-2:] = [olds[-1], b""]  # after the last reference: the text as it is
+                return b"".join(parts).split(b"\n")
+        return self._mapped(_TYPST_SPLIT.split(text), ids).split(b"\n")
 
     def _mapped(self, parts: list, ids: bool) -> bytes:
         """Parts cut by ``_SPLIT`` or ``_TYPST_SPLIT`` put back together: each reference's number
