@@ -153,3 +153,17 @@ def test_a_file_not_as_typst_writes_it_is_parsed_by_pikepdf(tmp_path):
     pdf.save(tmp_path / "streams.pdf", object_stream_mode=pikepdf.ObjectStreamMode.generate)
     assert pdf_join.typst_objects((tmp_path / "streams.pdf").read_bytes()) is None
     assert pdf_join.typst_objects(b"%PDF-1.7\nnot a pdf") is None
+
+
+@pytest.mark.parametrize("body, kids, parents, ids", [
+    (b"<</Type/StructTreeRoot/K[8 0 R 9 0 R]/ParentTree<</Nums[0 4 0 R 1 5 0 R]>>/IDTree<</Names[(U1x0y0)6 0 R(U2x0y0)7 0 R]>>"
+     b"/ParentTreeNextKey 2>>", [8, 9], [(0, b"4"), (1, b"5")], [(b"U1x0y0", b"6"), (b"U2x0y0", b"7")]),
+    # a tree split into /Kids, a string before the keys, a value that is an array: pikepdf's way
+    (b"<</K[8 0 R 3]/ParentTree<</Kids[4 0 R]>>/IDTree<</Kids[5 0 R]>>>>", None, None, None),
+    (b"<</T(/K[1 0 R] /ParentTree<</Nums[0 4 0 R]>>)/K[8 0 R]/ParentTree<</Nums[0 4 0 R]>>>>", None, None, None),
+    (b"<</K[8 0 R]/ParentTree<</Nums[0 [4 0 R] 1 5 0 R]>>/IDTree<</Names[(a\\)b)6 0 R]>>>>", [8], None, None),
+])
+def test_the_structure_tree_is_read_from_typst_bytes_only_in_its_plain_form(body, kids, parents, ids):
+    assert pdf_join.raw_kids(body) == kids
+    assert pdf_join.raw_parent_tree(body) == parents
+    assert pdf_join.raw_id_tree(body) == ids

@@ -257,6 +257,47 @@ def typst_objects(data: bytes) -> dict[int, bytes] | None:
     return objects
 
 
+# What the join reads of a piece's structure tree, from the bytes Typst wrote: the Document's
+# kids (references only), the parent tree (inline, one /Nums of number-reference pairs) and the
+# ID tree (inline, one /Names of plain string-reference pairs). Each reader gives None for any
+# other form, and the join then reads the tree through pikepdf.
+_KIDS = re.compile(rb"/K\[((?:\d+ 0 R ?)*)\]")
+_PARENT_NUMS = re.compile(rb"/ParentTree<</Nums\[((?:\d+ \d+ 0 R ?)*)\]>>")
+_ID_NAMES = re.compile(rb"/IDTree<</Names\[((?:\([!-'*-\[\]-~]*\) ?\d+ 0 R ?)*)\]>>")
+_REF_NUMBER = re.compile(rb"(\d+) 0 R")
+_NUM_PAIR = re.compile(rb"(\d+) (\d+) 0 R")
+_NAME_PAIR = re.compile(rb"\(([!-'*-\[\]-~]*)\) ?(\d+) 0 R")
+
+
+def _raw_part(body: bytes | None, pattern: re.Pattern, key: bytes) -> bytes | None:
+    """The one match of ``pattern`` in ``body``, when ``key`` appears there once and no string
+    comes before it (so the match is not inside a string)."""
+    if body is None or body.count(key) != 1:
+        return None
+    found = pattern.search(body)
+    if found is None or b"(" in body[:found.start()]:
+        return None
+    return found.group(1)
+
+
+def raw_kids(body: bytes | None) -> list[int] | None:
+    """The object numbers of a structure element's kids, when its /K holds references only."""
+    part = _raw_part(body, _KIDS, b"/K")
+    return None if part is None else [int(n) for n in _REF_NUMBER.findall(part)]
+
+
+def raw_parent_tree(body: bytes | None) -> list[tuple[int, bytes]] | None:
+    """The parent tree of a structure tree root (key, referenced object number as text)."""
+    part = _raw_part(body, _PARENT_NUMS, b"/ParentTree<<")
+    return None if part is None else [(int(key), n) for key, n in _NUM_PAIR.findall(part)]
+
+
+def raw_id_tree(body: bytes | None) -> list[tuple[bytes, bytes]] | None:
+    """The ID tree of a structure tree root (ID's text, referenced object number as text)."""
+    part = _raw_part(body, _ID_NAMES, b"/IDTree")
+    return None if part is None else _NAME_PAIR.findall(part)
+
+
 class _Renumber:
     """A piece's serialized objects with the joined file's object numbers (``table``: the piece's
     numbers, as text, to the joined file's), and its IDs with the piece's prefix (``ids``: old
@@ -377,6 +418,7 @@ class _Join:
                     stack.append(item[key])
         special = {tree.objgen[0]: PAGES}
         kids, documents = [], []
+        kid_numbers: list[int] = []  # the Document's kids as Typst wrote them (read from ``raw``)
         if struct is not None:
             skip.add(struct.objgen)
             top = struct.get("/K")
@@ -386,10 +428,17 @@ class _Join:
                     documents.append(element)
                     skip.add(element.objgen)
                     special[element.objgen[0]] = DOCUMENT
+                    numbers = raw_kids(raw.get(element.objgen[0])) if raw is not None and not kids else None
+                    if numbers is not None:
+                        kid_numbers = numbers
+                        continue
                     inner = element.get("/K")
                     kids.extend(inner if isinstance(inner, pikepdf.Array) else [] if inner is None else [inner])
                 else:
                     kids.append(element)
+            if kid_numbers and kids:  # kids of more than one kind: all through pikepdf
+                kids = [src.get_object((n, 0)) for n in kid_numbers] + kids
+                kid_numbers = []
             special[struct.objgen[0]] = DOCUMENT  # what sat at the top sits in the one Document
         # this piece's object numbers -> the joined file's
         number = dict(special)
@@ -416,11 +465,20 @@ class _Join:
         nowhere = w.reserve()  # a reference to an object left out: "null" (none is expected)
         # the piece's IDs get its number, the front run's sorting first (the ID tree is in order)
         prefix = (b"a%06d-" if front else b"p%06d-") % index
-        ids = _items(struct.IDTree, "/Names") if struct is not None and "/IDTree" in struct else []
-        ids = sorted(((pikepdf.String(prefix + bytes(name)), name.unparse(), element) for name, element in ids),
-                     key=lambda id_: bytes(id_[0]))
+        # ids: (its new text, its old text, both serialized; the element: a pikepdf object, or
+        # its object number as text when read from ``raw``), sorted by the new text
+        raw_root = raw.get(struct.objgen[0]) if raw is not None and struct is not None else None
+        named = raw_id_tree(raw_root) if raw_root is not None and b"/IDTree" in raw_root else None
+        if named is not None:
+            ids = sorted(((prefix + name, b"(" + name + b")", n) for name, n in named), key=lambda id_: id_[0])
+            ids = [(b"(" + new + b")", old, n) for new, old, n in ids]
+        else:
+            pairs = _items(struct.IDTree, "/Names") if struct is not None and "/IDTree" in struct else []
+            ids = sorted(((pikepdf.String(prefix + bytes(name)), name.unparse(), element) for name, element in pairs),
+                         key=lambda id_: bytes(id_[0]))
+            ids = [(new.unparse(), old, element) for new, old, element in ids]
         serial = _Renumber({b"%d" % old: b"%d" % new for old, new in number.items()}, b"%d" % nowhere,
-                           {old: new.unparse() for new, old, _ in ids})
+                           {old: new for new, old, _ in ids})
         text = lambda obj: serial.one(obj.unparse(resolved=True))  # noqa: E731
         ref = lambda obj: serial.one(obj.unparse())  # noqa: E731  (an indirect object: a reference)
         changed: set[int] = set()  # objects changed here (through pikepdf): written as pikepdf has them
@@ -452,26 +510,36 @@ class _Join:
             if index == 0:
                 self.lang = bytes(lang) if lang is not None else None
             elif lang is not None and bytes(lang) != self.lang:
+                kids, kid_numbers = [src.get_object((n, 0)) for n in kid_numbers] + kids, []
                 for kid in kids:  # the handouts of this piece speak the piece's language
                     if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and "/Lang" not in kid:
                         kid.Lang = lang
                         changed.add(kid.objgen[0])
+            self.kids[side].extend(number[n] for n in kid_numbers)
             for kid in kids:
                 if isinstance(kid, pikepdf.Dictionary) and kid.is_indirect:
                     self.kids[side].append(number[kid.objgen[0]])
-            pairs = _items(struct.ParentTree, "/Nums") if "/ParentTree" in struct else []
-            keys = [int(key) for key, _ in pairs]
-            if pairs:
+            table, missing = serial.table, serial.missing
+            parents = raw_parent_tree(raw_root) if raw_root is not None and b"/ParentTree<<" in raw_root else None
+            if parents is not None:
+                keys = [key for key, _ in parents]
+                values = [table.get(n, missing) + b" 0 R" for _, n in parents]
+            else:
+                pairs = _items(struct.ParentTree, "/Nums") if "/ParentTree" in struct else []
+                keys = [int(key) for key, _ in pairs]
+                values = [ref(value) for _, value in pairs]
+            if keys:
                 leaf = w.reserve()
-                body = b" ".join(b"%d %s" % (key + shift, ref(value)) for key, (_, value) in zip(keys, pairs))
+                body = b" ".join(b"%d %s" % (key + shift, value) for key, value in zip(keys, values))
                 w.obj(leaf, b"<< /Limits [ %d %d ] /Nums [ %s ] >>" % (min(keys) + shift, max(keys) + shift, body))
                 self.parent_leaves.append(leaf)
             following = int(struct.get("/ParentTreeNextKey", 0))
             self.next_key += max(following, max(keys) + 1 if keys else 0)
             if ids:
                 leaf = w.reserve()
-                body = b" ".join(new.unparse() + b" " + ref(element) for new, _, element in ids)
-                w.obj(leaf, b"<< /Limits [ %s %s ] /Names [ %s ] >>" % (ids[0][0].unparse(), ids[-1][0].unparse(), body))
+                body = b" ".join(new + b" " + (table.get(element, missing) + b" 0 R" if isinstance(element, bytes) else ref(element))
+                                 for new, _, element in ids)
+                w.obj(leaf, b"<< /Limits [ %s %s ] /Names [ %s ] >>" % (ids[0][0], ids[-1][0], body))
                 self.id_leaves.append((prefix, leaf))
             for key, into in (("/RoleMap", self.roles), ("/ClassMap", self.classes)):
                 for name, value in struct.get(key, {}).items():
