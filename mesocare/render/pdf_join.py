@@ -263,10 +263,10 @@ def typst_objects(data: bytes) -> dict[int, bytes] | None:
 # other form, and the join then reads the tree through pikepdf.
 _KIDS = re.compile(rb"/K\[((?:\d+ 0 R ?)*)\]")
 _PARENT_NUMS = re.compile(rb"/ParentTree<</Nums\[((?:\d+ \d+ 0 R ?)*)\]>>")
-_ID_NAMES = re.compile(rb"/IDTree<</Names\[((?:\([!-'*-\[\]-~]*\) ?\d+ 0 R ?)*)\]>>")
+_ID_NAMES = re.compile(rb"/IDTree<</Names\[((?:\(" + _PLAIN_ID.pattern + rb"\) ?\d+ 0 R ?)*)\]>>")
 _REF_NUMBER = re.compile(rb"(\d+) 0 R")
 _NUM_PAIR = re.compile(rb"(\d+) (\d+) 0 R")
-_NAME_PAIR = re.compile(rb"\(([!-'*-\[\]-~]*)\) ?(\d+) 0 R")
+_NAME_PAIR = re.compile(rb"\((" + _PLAIN_ID.pattern + rb")\) ?(\d+) 0 R")
 
 
 def _raw_part(body: bytes | None, pattern: re.Pattern, key: bytes) -> bytes | None:
@@ -345,6 +345,10 @@ class _Renumber:
                 parts[-2:] = [olds[-1], b""]  # after the last reference: the text as it is
                 return b"".join(parts).split(b"\n")
         return self._mapped(_TYPST_SPLIT.split(text), ids).split(b"\n")
+
+    def ref(self, old: bytes) -> bytes:
+        """A reference to the piece's object ``old`` (its number as text), in the joined file."""
+        return self.table.get(old, self.missing) + b" 0 R"
 
     def _mapped(self, parts: list, ids: bool) -> bytes:
         """Parts cut by ``_SPLIT`` or ``_TYPST_SPLIT`` put back together: each reference's number
@@ -468,10 +472,10 @@ class _Join:
         # ids: (its new text, its old text, both serialized; the element: a pikepdf object, or
         # its object number as text when read from ``raw``), sorted by the new text
         raw_root = raw.get(struct.objgen[0]) if raw is not None and struct is not None else None
-        named = raw_id_tree(raw_root) if raw_root is not None and b"/IDTree" in raw_root else None
-        if named is not None:
-            ids = sorted(((prefix + name, b"(" + name + b")", n) for name, n in named), key=lambda id_: id_[0])
-            ids = [(b"(" + new + b")", old, n) for new, old, n in ids]
+        named = raw_id_tree(raw_root)
+        if named is not None:  # plain IDs: each serialized as "(" + its text + ")", sorted by the text
+            ids = sorted(((b"(" + prefix + name + b")", b"(" + name + b")", n) for name, n in named),
+                         key=lambda id_: id_[0][1:-1])
         else:
             pairs = _items(struct.IDTree, "/Names") if struct is not None and "/IDTree" in struct else []
             ids = sorted(((pikepdf.String(prefix + bytes(name)), name.unparse(), element) for name, element in pairs),
@@ -519,11 +523,10 @@ class _Join:
             for kid in kids:
                 if isinstance(kid, pikepdf.Dictionary) and kid.is_indirect:
                     self.kids[side].append(number[kid.objgen[0]])
-            table, missing = serial.table, serial.missing
-            parents = raw_parent_tree(raw_root) if raw_root is not None and b"/ParentTree<<" in raw_root else None
+            parents = raw_parent_tree(raw_root)
             if parents is not None:
                 keys = [key for key, _ in parents]
-                values = [table.get(n, missing) + b" 0 R" for _, n in parents]
+                values = [serial.ref(n) for _, n in parents]
             else:
                 pairs = _items(struct.ParentTree, "/Nums") if "/ParentTree" in struct else []
                 keys = [int(key) for key, _ in pairs]
@@ -537,7 +540,7 @@ class _Join:
             self.next_key += max(following, max(keys) + 1 if keys else 0)
             if ids:
                 leaf = w.reserve()
-                body = b" ".join(new + b" " + (table.get(element, missing) + b" 0 R" if isinstance(element, bytes) else ref(element))
+                body = b" ".join(new + b" " + (serial.ref(element) if isinstance(element, bytes) else ref(element))
                                  for new, _, element in ids)
                 w.obj(leaf, b"<< /Limits [ %s %s ] /Names [ %s ] >>" % (ids[0][0], ids[-1][0], body))
                 self.id_leaves.append((prefix, leaf))
