@@ -118,6 +118,39 @@ def test_pdf_per_language_looked_at_as_a_picture(tag, tmp_path):
     assert (tmp_path / "page1.png").read_bytes().startswith(b"\x89PNG")
 
 
+@NO_PDFTOPPM
+@pytest.mark.parametrize("tag", ["de-DE", "fr-FR", "pt-BR"])
+def test_running_text_is_never_hyphenated_only_the_date_column(tag, tmp_path):
+    """Words of running text stay whole at a line's end (plain-language guidance); only the
+    timeline's narrow first column breaks a long word, in the handout's language. Large print,
+    where lines are shortest."""
+    from dataclasses import replace
+
+    request = Request(date=date(2024, 6, 10), time=time(10, 30), areas=("face", "scalp"), name="Maria",
+                      booked=date(2024, 6, 1), language=tag)
+    h = build_handout(request, RULES, replace(CLINIC, large_print=True), date(2024, 6, 1))
+    source = tmp_path / "large.pdf"
+    source.write_bytes(render(h, "pdf"))
+    boxes = tmp_path / "boxes.html"
+    subprocess.run(["pdftotext", "-bbox", str(source), str(boxes)], check=True)
+    found = re.findall(r'<page width="([\d.]+)"|<word xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" yMax="[\d.]+">([^<]*)<',
+                       boxes.read_text(encoding="utf-8"))
+    width = float(next(w for w, _, _ in found if w))
+    margin = 18 / 25.4 * 72
+    column = margin + 0.4 * (width - 2 * margin)  # the timeline's first column: 40% of the text width
+    written = " ".join([i.text for i in h.items] + [n.text for n in h.notes] + [i.when for i in h.items])
+    # a word broken by Typst ends in a soft hyphen (a hard one: a hyphen the text has there)
+    broken = [(float(x), word) for _, x, word in found
+              if word.endswith(("\u00ad", "-", "\u2010")) and len(word) > 2 and word[:-1] + "-" not in written]
+    assert all(x < column for x, _ in broken), broken  # no word of running text is split
+    shown = [word for _, _, word in found if word]
+    for item in h.items:
+        for word in re.findall(r"\w{12,}", item.text):  # the long words of each step, whole on a line
+            assert any(word in box for box in shown), word
+    if tag == "de-DE":
+        assert broken  # German dates in large print need the break ("vor Ihrem Ter-min um 10:30 Uhr")
+
+
 def test_french_guillemets_in_the_pdf(tmp_path):
     """« » keep their inner no-break spaces through Typst (a clinic text may quote a product)."""
     import pypdf
