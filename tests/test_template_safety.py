@@ -105,3 +105,35 @@ def test_template_errors_name_the_failure_but_never_the_value():
         with templating.template_errors("inline", None):
             raise ours
     assert caught.value is ours
+
+
+def test_the_quick_way_to_fields_and_words_gives_what_the_sandbox_gives():
+    """The sandbox's shortcut for a dataclass's fields and a dict's keys returns what Jinja's own
+    sandbox returns, and leaves everything else to it (private and internal attributes, methods,
+    a key that a dict method shadows)."""
+    from dataclasses import dataclass, field
+
+    from jinja2.sandbox import SandboxedEnvironment
+
+    @dataclass(frozen=True)
+    class Item:
+        text: str
+        count: int = 2
+        _secret: str = "hidden"
+        parts: tuple = ("a", "b")
+        hook: object = field(default=print)
+
+        def phase(self):
+            return "before"
+
+    ours, theirs = templating._sandbox_class()(), SandboxedEnvironment()
+    item = Item("Stop ginkgo.")
+    words = {"labels": {"date": "Date"}, "items": "a key", "get": "another", "title": "Before"}
+    for obj, names in ((item, ["text", "count", "parts", "phase", "hook", "_secret", "__class__", "missing"]),
+                       (words, ["labels", "items", "get", "title", "keys", "__class__", "missing"])):
+        for name in names:
+            a, b = ours.getattr(obj, name), theirs.getattr(obj, name)
+            assert type(a) is type(b) and (a == b or callable(a)), (name, a, b)
+    assert ours.getattr(words, "items") == words.items  # the method, as in Jinja: not the key
+    assert ours.from_string("{{ w.labels.date }} {{ i.text }} {{ i._secret }}|{{ i.__class__ }}").render(
+        w=words, i=item) == "Date Stop ginkgo. |"

@@ -13,6 +13,7 @@ what a person typed, not an escape sequence.
 from __future__ import annotations
 
 import math
+import re
 
 from mesocare.errors import TemplateError
 from mesocare.render.printable import printable
@@ -34,11 +35,27 @@ def _string_table() -> dict[int, str]:
 
 
 _STRING_TABLE = _string_table()
+# a character that ``_STRING_TABLE`` changes (most strings have none: they are copied as they are)
+def _escaped_class(codes) -> str:
+    """A regular expression's character class of ``codes``, as ranges."""
+    ranges: list[list[int]] = []
+    for code in sorted(codes):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]"
+
+
+_NEEDS_ESCAPE = re.compile(_escaped_class(_STRING_TABLE))
 
 
 def typst_string(text: str) -> TypstCode:
     """A Typst string literal that shows ``text`` exactly: ``Ana "A" \\ B`` -> ``"Ana \\"A\\" \\\\ B"``."""
-    return TypstCode('"' + str(text).translate(_STRING_TABLE) + '"')
+    text = str(text)
+    if _NEEDS_ESCAPE.search(text) is None:
+        return TypstCode('"' + text + '"')
+    return TypstCode('"' + text.translate(_STRING_TABLE) + '"')
 
 
 def typst_value(value) -> TypstCode:
