@@ -167,3 +167,39 @@ def test_the_structure_tree_is_read_from_typst_bytes_only_in_its_plain_form(body
     assert pdf_join.raw_kids(body) == kids
     assert pdf_join.raw_parent_tree(body) == parents
     assert pdf_join.raw_id_tree(body) == ids
+
+
+def test_the_page_count_in_typsts_metadata_is_written_in_place_else_pikepdf_edits_it(tmp_path, monkeypatch):
+    from datetime import date
+
+    from mesocare.model import Clinic
+    from mesocare.render import pdf
+
+    clinic = Clinic(name="Harbour Skin Clinic", timezone="Europe/London")
+    source = pdf.typst_source((), clinic, title=pdf.BATCH_TITLE) + "\n#pagebreak()\n#pagebreak()\n"
+    piece = tmp_path / "piece.pdf"
+    piece.write_bytes(pdf.compile_pdf(source, date(2024, 6, 1), str(pdf._template_root(clinic))))
+    with pikepdf.open(piece) as src:
+        head, raw = pdf_join.plain_xmp(src.Root.Metadata)  # as Typst writes it
+        assert raw.count(b"<xmpTPg:NPages>") == 1
+    pdf_join.join([piece, piece, piece], tmp_path / "in-place.pdf", duplex=True)
+    plain = pdf_join.plain_xmp
+    monkeypatch.setattr(pdf_join, "plain_xmp", lambda stream: None)
+    pdf_join.join([piece, piece, piece], tmp_path / "edited.pdf", duplex=True)
+    for name in ("in-place.pdf", "edited.pdf"):
+        with pikepdf.open(tmp_path / name) as joined:
+            assert joined.check_pdf_syntax() == []
+            meta = joined.open_metadata()
+            assert meta[pdf_join.NPAGES] == str(len(joined.pages)) == "12"  # 3 pages + a blank, 3 times
+            assert meta["pdfuaid:part"] == "1"
+    # any other form is left to pikepdf: compressed, another dictionary, the count twice or written otherwise
+    other = pikepdf.new()
+    for data, extra in ((raw, {}),  # the same, made here: written in place
+                        (raw, {"/Filter": pikepdf.Name.FlateDecode}), (raw, {"/Foo": 1}),
+                        (raw.replace(b"</pdf:PDFVersion>", b"</pdf:PDFVersion><xmpTPg:NPages>1</xmpTPg:NPages>"), {}),
+                        (raw.replace(b"<xmpTPg:NPages>", b"<xmpTPg:NPages >"), {})):
+        stream = pikepdf.Stream(other, data)
+        stream.Type, stream.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+        for key, value in extra.items():
+            stream[key] = value
+        assert (plain(stream) is None) == bool(extra or data != raw)

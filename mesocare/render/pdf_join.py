@@ -609,6 +609,7 @@ class _Join:
             "document": {key: text(value) for key, value in (document.items() if document is not None else [])
                          if key not in ("/K", "/P")},
             "info": text(info) if info is not None else None,
+            "xmp": plain_xmp(root.Metadata) if "/Metadata" in root else None,
         }
 
     def _pad(self, pages: array) -> None:
@@ -622,7 +623,9 @@ class _Join:
             pages.append(blank)
 
     def finish(self, first, cover: dict) -> None:
-        """The joined file's own objects: catalog, page tree, structure tree root, outline."""
+        """The joined file's own objects: catalog, page tree, structure tree root, outline.
+        ``first``: the front run's first piece, opened again (pikepdf) for its metadata when it
+        is not as Typst writes it (``cover["xmp"]`` is None), else None."""
         import pikepdf
 
         w = self.w
@@ -658,7 +661,12 @@ class _Join:
         catalog = b"<< /Type /Catalog /Pages %d 0 R /StructTreeRoot %d 0 R /Outlines %d 0 R" % (PAGES, STRUCT_ROOT, OUTLINES)
         if self.lang is not None:
             cover["catalog"]["/Lang"] = pikepdf.String(self.lang).unparse()
-        if "/Metadata" in first.Root:
+        if cover.get("xmp") is not None:  # as Typst wrote it: the page count written in place
+            head, raw = cover["xmp"]
+            raw = _XMP_PAGES.sub(b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % len(pages), raw)
+            w.stream(METADATA, head % len(raw), raw)
+            catalog += b" /Metadata %d 0 R" % METADATA
+        elif first is not None and "/Metadata" in first.Root:
             with first.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
                 if NPAGES in meta:
                     meta[NPAGES] = str(len(pages))
@@ -675,6 +683,23 @@ class _Join:
             w.obj(info, cover["info"])
             trailer += b" /Info %d 0 R" % info
         w.finish(trailer)
+
+
+# the page count in XMP metadata as Typst writes it
+_XMP_PAGES = re.compile(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>")
+
+
+def plain_xmp(stream) -> tuple[bytes, bytes] | None:
+    """A piece's XMP metadata stream as (its dictionary with "%d" for its length, its bytes), when
+    it is as Typst writes it: not compressed, the dictionary /Type /Metadata /Subtype /XML, and the
+    page count once (or not at all) in the form ``_XMP_PAGES`` rewrites. None otherwise (then
+    pikepdf edits the XMP as XML)."""
+    if set(stream.stream_dict.keys()) - {"/Length"} != {"/Type", "/Subtype"} or stream.get("/Subtype") != "/XML":
+        return None
+    raw = stream.read_raw_bytes()
+    if len(_XMP_PAGES.findall(raw)) > 1 or (b"NPages" in raw and not _XMP_PAGES.search(raw)):
+        return None
+    return b"<< /Type /Metadata /Subtype /XML /Length %d >>", raw
 
 
 def _keys(entries: dict, leave: tuple) -> bytes:
@@ -732,8 +757,12 @@ class Joined:
 
         if self.front is None:
             raise ValueError("a joined file needs its front run (the cover sheet)")
-        # the cover sheet again, for its metadata only: a long list's cover has many objects,
-        # none of them kept in memory while the other pieces are written
+        if self.cover.get("xmp") is not None:
+            self.state.finish(None, self.cover)
+            return
+        # the cover sheet again, for its metadata only (in a form other than Typst's): a long
+        # list's cover has many objects, none of them kept in memory while the other pieces are
+        # written
         with pikepdf.open(self.front) as first:
             self.state.finish(first, self.cover)
 
