@@ -9,6 +9,7 @@ import sys
 import textwrap
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -231,6 +232,36 @@ def test_a_joined_pdf_is_the_same_bytes_every_time_with_or_without_workers(rules
     assert pdf.render_batch(batch) == alone
     monkeypatch.setenv("MESOCARE_PDF_WORKERS", "2")
     assert pdf.render_batch(batch) == alone
+
+
+@pytest.mark.parametrize("cover_lines", [None, 2])
+def test_only_the_batchs_last_piece_keeps_its_layouts_in_a_worker(ruleset, monkeypatch, cover_lines):
+    """Typst's memoized layouts are dropped after every piece but the last (the cover sheet, or
+    the last part of a long one typeset twice): its worker ends with the batch."""
+    pytest.importorskip("typst")
+    from mesocare.render import pdf
+
+    batch = _pdf_batch(ruleset, 5)
+    monkeypatch.setattr(pdf, "CHUNK_SIZE", 2)
+    if cover_lines:
+        monkeypatch.setattr(pdf, "COVER_PART_LINES", cover_lines)
+    monkeypatch.setenv("MESOCARE_PDF_WORKERS", "1")
+    runs, run = [], pdf._Typesetter.run
+
+    def seen(self, jobs):
+        jobs = list(jobs)
+        runs.append([(Path(path).name, last) for _, path, _, last in jobs])
+        return run(self, jobs)
+
+    monkeypatch.setattr(pdf._Typesetter, "run", seen)
+    forgotten = []
+    monkeypatch.setattr(pdf, "forget_layouts", lambda: forgotten.append(1))
+    whole = pdf.render_batch(batch)
+    lasts = [name for jobs in runs for name, last in jobs if last]
+    assert lasts == [runs[-1][-1][0]] and lasts[0].startswith(("part-000000", "cover-"))
+    assert len(runs) == (2 if cover_lines else 1)
+    assert len(forgotten) == sum(len(jobs) for jobs in runs)  # here (no worker) every piece forgets
+    assert whole.startswith(b"%PDF-")
 
 
 def test_a_long_pdf_holds_only_light_handouts_while_the_pieces_are_typeset(ruleset, monkeypatch, tmp_path):

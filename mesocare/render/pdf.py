@@ -324,11 +324,13 @@ def render(handout: Handout, paper: str | None = None, **options) -> bytes:
     return compile_pdf(source, handout.today, _template_root(handout.clinic))
 
 
-def _compile_piece(source: str, day: date, root: str, path: str) -> str:
+def _compile_piece(source: str, day: date, root: str, path: str, forget: bool = True) -> str:
     """Typeset one piece of a batch, tagged (PDF/UA-1), to the file ``path`` (run in a worker
-    process, or here)."""
+    process, or here); then Typst's memoized layouts are dropped, unless ``forget`` is False (the
+    batch's last piece, in a worker that ends with the batch: its memory goes with it)."""
     Path(path).write_bytes(compile_pdf(source, day, root))
-    forget_layouts()
+    if forget:
+        forget_layouts()
     return path
 
 
@@ -377,19 +379,20 @@ class _Typesetter:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, jobs):
-        """Typeset the jobs ``(source, path, tag)`` in order; yields ``(path, tag)`` in the same
-        order, each once its file is written. At most two pieces per worker are in flight, so
+        """Typeset the jobs ``(source, path, tag, last)`` in order; yields ``(path, tag)`` in the
+        same order, each once its file is written. At most two pieces per worker are in flight, so
         memory stays flat however long the list; what is done with a piece (joining it) runs
-        here while the workers typeset the next ones."""
+        here while the workers typeset the next ones. ``last``: the batch's last piece, after
+        which a worker's memoized layouts are not dropped (it ends with the batch; 80 ms saved)."""
         if self.pool is None:
-            for source, path, tag in jobs:
+            for source, path, tag, _ in jobs:
                 yield _compile_piece(source, self.day, self.root, path), tag
             return
         from collections import deque
 
         pending: deque = deque()
-        for source, path, tag in jobs:
-            pending.append((self.pool.submit(_compile_piece, source, self.day, self.root, path), tag))
+        for source, path, tag, last in jobs:
+            pending.append((self.pool.submit(_compile_piece, source, self.day, self.root, path, not last), tag))
             if len(pending) >= 2 * self.n:
                 future, tag_ = pending.popleft()
                 yield future.result(), tag_
@@ -494,18 +497,18 @@ def batch_pdf(
                 break
             light.extend(_light(h) for h in chunk)
             bookmarks = [None, *outline_titles(chunk, several, clinic)]
-            yield typst_source(chunk, bookmarks=bookmarks, **common), str(folder / f"part-{number:06d}.pdf"), "piece"
+            yield typst_source(chunk, bookmarks=bookmarks, **common), str(folder / f"part-{number:06d}.pdf"), "piece", False
         whole.append(cover(tuple(light)))
         parts.extend(cover_parts(whole[0]) if _split_cover(clinic) else [whole_cover(whole[0])])
         if len(parts) == 1:
-            yield _cover_source(whole[0], parts[0], cover_bookmark, common), str(folder / "part-000000.pdf"), "cover"
+            yield _cover_source(whole[0], parts[0], cover_bookmark, common), str(folder / "part-000000.pdf"), "cover", True
             return
         # a long cover sheet: typeset once to count each part's pages, then again (below) with
         # the page numbers of the whole
         words.append(ui.pdf_cover_words(whole[0]))
         for k, part in enumerate(parts):
             yield (_cover_source(whole[0], part, cover_bookmark, common, words[0]),
-                   str(folder / f"count-{k:06d}.pdf"), "count")
+                   str(folder / f"count-{k:06d}.pdf"), "count", False)
 
     expected = -(-max(total or 0, len(head)) // CHUNK_SIZE) + 1  # the pieces, the cover sheet's too
     pieces = 0
@@ -528,7 +531,7 @@ def batch_pdf(
                 path.unlink()
             numbered = [replace(part, first_page=1 + sum(counts[:k]), pages=sum(counts)) for k, part in enumerate(parts)]
             again = ((_cover_source(whole[0], part, cover_bookmark, common, words[0]),
-                      str(folder / ("part-000000.pdf" if k == 0 else f"cover-{k:06d}.pdf")), "cover")
+                      str(folder / ("part-000000.pdf" if k == 0 else f"cover-{k:06d}.pdf")), "cover", k == len(numbered) - 1)
                      for k, part in enumerate(numbered))
             for path, _ in typeset.run(again):
                 joined.add(Path(path), front=True)
