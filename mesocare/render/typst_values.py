@@ -35,7 +35,8 @@ def _string_table() -> dict[int, str]:
 
 
 _STRING_TABLE = _string_table()
-# a character that ``_STRING_TABLE`` changes (most strings have none: they are copied as they are)
+
+
 def _escaped_class(codes) -> str:
     """A regular expression's character class of ``codes``, as ranges."""
     ranges: list[list[int]] = []
@@ -47,6 +48,7 @@ def _escaped_class(codes) -> str:
     return "[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]"
 
 
+# a character that ``_STRING_TABLE`` changes (most strings have none: they are copied as they are)
 _NEEDS_ESCAPE = re.compile(_escaped_class(_STRING_TABLE))
 
 
