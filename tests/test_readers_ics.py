@@ -144,3 +144,57 @@ def test_messages_never_name_the_patient():
 def test_not_a_calendar_raises():
     with pytest.raises(InputError, match=r"^cal\.ics: .*VCALENDAR"):
         read_schedule(b"hello", LONDON, filename="cal.ics")
+
+
+# --------------------------------------------------------------------------- whose address (issue 21)
+
+ZELDA = "ATTENDEE;CN=Zelda Quixote-Marsh:tel:+447700900123"
+OTHER = "ATTENDEE;CN=Other Person:mailto:other.person@example.net"
+
+
+def _who(*lines: str) -> tuple:
+    event = "DTSTART:20240610T100000Z\r\nSUMMARY:face\r\n" + "\r\n".join(lines)
+    request = read_ics(calendar(event), LONDON).rows[0].request
+    return request.name, request.email
+
+
+@pytest.mark.parametrize("lines, expected", [
+    ((ZELDA, OTHER), ("Zelda Quixote-Marsh", None)),  # the patient has a phone, no address
+    (("X-MESOCARE-PATIENT:Zelda Quixote-Marsh", ZELDA, OTHER), ("Zelda Quixote-Marsh", None)),
+    (("X-MESOCARE-PATIENT:Zelda Quixote-Marsh", OTHER), ("Zelda Quixote-Marsh", None)),
+    (("X-MESOCARE-PATIENT:Zelda Quixote-Marsh", OTHER, "ATTENDEE;CN=zelda  quixote-marsh:mailto:z@example.org"),
+     ("Zelda Quixote-Marsh", "z@example.org")),  # the attendee of that name, wherever it is
+    (("X-MESOCARE-PATIENT:Zelda", "ATTENDEE:mailto:z@example.org"), ("Zelda", "z@example.org")),  # the lone one
+    (("X-MESOCARE-PATIENT:Zelda", "ATTENDEE:mailto:z@example.org", "ATTENDEE:mailto:o@example.net"), ("Zelda", None)),
+    ((OTHER, ZELDA), ("Other Person", "other.person@example.net")),  # the first attendee, name and address
+    (("ATTENDEE;CN=Zelda:mailto:z@example.org",), ("Zelda", "z@example.org")),
+])
+def test_the_name_and_the_address_come_from_the_same_attendee(lines, expected):
+    assert _who(*lines) == expected
+
+
+def test_no_attendee_pairs_a_name_with_another_persons_address():
+    """Property: whatever the attendees (CN or not, mailto: or tel:) and X-MESOCARE-PATIENT, the
+    address read is the one of the attendee whose name was read, or none."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    people = st.sampled_from(["Zelda Q", "Other P", "Ann S", ""])
+    attendee = st.tuples(people, st.sampled_from(["mailto", "tel"]))
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(attendee, max_size=4), st.one_of(st.none(), people.filter(bool)))
+    def check(attendees, patient):
+        lines = [f"X-MESOCARE-PATIENT:{patient}"] if patient else []
+        owners = {}
+        for n, (cn, scheme) in enumerate(attendees):
+            value = f"mailto:a{n}@example.org" if scheme == "mailto" else f"tel:+4477009001{n:02d}"
+            lines.append(f"ATTENDEE{';CN=' + cn if cn else ''}:{value}")
+            owners[f"a{n}@example.org"] = cn
+        name, email = _who(*lines)
+        if email is not None:
+            assert owners[email] in (name, "")  # its owner is the patient read (or has no name)
+            if owners[email] == "":
+                assert patient is None or len(attendees) == 1  # then the first, or the only one
+
+    check()

@@ -5,8 +5,10 @@ a floating one is taken to be in it. DTEND or DURATION gives the duration. STATU
 is skipped. Area: X-MESOCARE-AREA, else CATEGORIES values, else the service map against the
 SUMMARY (the whole text, else its words). Technique: X-MESOCARE-TECHNIQUE, else the service
 map. Patient: X-MESOCARE-PATIENT (else the first ATTENDEE's CN) and X-MESOCARE-PATIENT-ID;
-X-MESOCARE-LANGUAGE is the patient's language (a tag: fr, es, en-GB) and the first ATTENDEE's
-``mailto:`` address the patient's email address.
+X-MESOCARE-LANGUAGE is the patient's language (a tag: fr, es, en-GB). The email address is
+the patient's own ATTENDEE's, when it is ``mailto:``: the first ATTENDEE, or with
+X-MESOCARE-PATIENT the one whose CN is that name (or a lone ATTENDEE without a CN); never
+another attendee's, so a name is never paired with someone else's address.
 X-MESOCARE-PRESCRIBED names prescribed medicines. CREATED is the booking date (DTSTAMP is
 not). An RRULE with COUNT or UNTIL (daily, weekly or monthly) gives the course of sessions;
 an RRULE that cannot be read (FREQ=BOGUS, INTERVAL=0) is that event's problem.
@@ -61,24 +63,40 @@ def _attendees(event) -> list:
     return attendees if isinstance(attendees, list) else [] if attendees is None else [attendees]
 
 
-def _patient(event) -> tuple[str | None, str | None]:
+def _cn(attendee) -> str:
+    return " ".join(str(getattr(attendee, "params", {}).get("CN", "")).split())
+
+
+def _patient_attendee(event, name: str | None):
+    """The patient's own ATTENDEE: the first one when X-MESOCARE-PATIENT is not given, else
+    the one whose CN is that name (or the only ATTENDEE, when it has no CN). Never another
+    attendee's: the name and the address must be the same person's."""
+    attendees = _attendees(event)
+    if not attendees:
+        return None
+    if name is None:
+        return attendees[0]
+    wanted = " ".join(name.split()).casefold()
+    named = [a for a in attendees if _cn(a).casefold() == wanted]
+    if named:
+        return named[0] if len(named) == 1 else None
+    return attendees[0] if len(attendees) == 1 and not _cn(attendees[0]) else None
+
+
+def _patient(event) -> tuple[str | None, str | None, str | None]:
+    """(name, patient id, email address), the name and the address from one ATTENDEE."""
     names = _texts(event, "X-MESOCARE-PATIENT")
-    if not names:
-        attendees = _attendees(event)
-        params = getattr(attendees[0], "params", {}) if attendees else {}
-        cn = str(params.get("CN", "")).strip()
-        names = [cn] if cn else []
+    given = names[0] if names else None
+    attendee = _patient_attendee(event, given)
+    name = given or (_cn(attendee) if attendee is not None else "") or None
     ids = _texts(event, "X-MESOCARE-PATIENT-ID")
-    return (names[0] if names else None), (ids[0] if ids else None)
+    return name, (ids[0] if ids else None), _email(attendee)
 
 
-def _email(event) -> str | None:
-    """The first ATTENDEE's mailto: address."""
-    for attendee in _attendees(event):
-        text = str(attendee).strip()
-        if text[:7].lower() == "mailto:":
-            return email_address(text)
-    return None
+def _email(attendee) -> str | None:
+    """The patient attendee's address, when it is a mailto: (tel: and others give none)."""
+    text = str(attendee).strip() if attendee is not None else ""
+    return email_address(text) if text[:7].lower() == "mailto:" else None
 
 
 def _value(event, name: str, kind: type):
@@ -152,8 +170,8 @@ def _course(event, first: date, zone: tzinfo, clinic: Clinic) -> Course:
 
 def _event(event, position: str, clinic: Clinic, zone: tzinfo) -> tuple[Request | None, RowProblem | None, bool]:
     """The request of one VEVENT, or the problem that stops it; and whether it had CREATED."""
-    name, patient_id = _patient(event)
-    secrets = (name, patient_id, _email(event))
+    name, patient_id, email = _patient(event)
+    secrets = (name, patient_id, email)
     has_created = "CREATED" in event
     if str(event.get("STATUS", "")).strip().upper() == "CANCELLED":
         return None, RowProblem(position, "STATUS", "cancelled, skipped", error=False), has_created
