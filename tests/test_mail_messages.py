@@ -241,3 +241,62 @@ def test_the_message_is_in_the_patient_s_language(ruleset, london):
     assert msg["Subject"] == "Un recordatorio para el domingo, 9 de junio de 2024"
     text = " ".join(msg.get_body(("plain",)).get_content().split())
     assert "Mañana es el día de su tratamiento:" in text and "Tomorrow" not in text
+
+
+# --------------------------------------------------------------------------- addresses (issue 21)
+
+BAD_ADDRESSES = ["[zelda@example.org", "zelda@example.org.", "@zelda.example.org", "a@b..com", "zelda@example.org]",
+                 "zel da@example.org", "zelda@exa mple.org", "zelda@example.org\x00", "zel\x7fda@example.org",
+                 "zelda.@example.org", ".zelda@example.org", "ze..lda@example.org", "zelda@-example.org",
+                 "zelda@example-.org", "zelda@.example.org", "zelda@example.org\r\nBcc: a@b.example",
+                 "\"zelda\"@example.org", "zelda@[192.0.2.1]", "zelda(x)@example.org", "zelda@exämple.org",
+                 "x" * 65 + "@example.org", "zelda@" + "a" * 250 + ".org", "zelda@example", "zelda@example.o"]
+
+
+@pytest.mark.parametrize("address", BAD_ADDRESSES)
+def test_malformed_addresses_are_not_valid(address):
+    assert valid_address(address) is False
+
+
+@pytest.mark.parametrize("address", BAD_ADDRESSES)
+def test_a_malformed_clinic_address_is_one_sentence_naming_the_field(tmp_path, address):
+    quoted = '"' + address.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n") \
+        .replace("\x00", "\\0").replace("\x7f", "\\x7f") + '"'
+    for field in ("from", "reply_to"):
+        lines = f"  from: {quoted if field == 'from' else 'desk@clinic.test'}\n  host: h.example\n"
+        lines += f"  reply_to: {quoted}\n" if field == "reply_to" else ""
+        with pytest.raises(ConfigError) as e:
+            load_clinic(_config(tmp_path, lines))
+        assert f"field 'email.{field}'" in str(e.value) and "mesocare.yaml" in str(e.value)
+        assert address.strip() not in str(e.value) and "zelda" not in str(e.value)
+
+
+def test_the_clinic_address_may_carry_a_display_name(tmp_path):
+    lines = '  from: "Harbour Skin Clinic <care@harbour.example>"\n  host: h.example\n'
+    clinic = load_clinic(_config(tmp_path, lines))
+    assert clinic.email == "care@harbour.example" and clinic.mail.sender == "care@harbour.example"
+
+
+def test_address_checks_never_raise_on_any_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from mesocare.mail.addresses import parse_mailbox
+
+    pieces = st.sampled_from(["zelda", "@", ".", "[", "]", "<", ">", "\"", " ", "\\", "(", ")", ",", ";", ":",
+                              "example", "org", "-", "\r\n", "\x00", "é", "=?utf-8?q?x?=", "xn--"])
+    text = st.one_of(st.text(max_size=60), st.lists(pieces, max_size=14).map("".join))
+
+    @settings(max_examples=400, deadline=None)
+    @given(text)
+    def check(value):
+        ok = valid_address(value)
+        mailbox = parse_mailbox(value)
+        if ok:  # a valid address is what a mail server and the email package read back unchanged
+            from email.headerregistry import Address
+
+            assert Address(addr_spec=value.strip()).addr_spec == value.strip() and mailbox == ("", value.strip())
+        if mailbox is not None:
+            assert valid_address(mailbox[1])
+
+    check()

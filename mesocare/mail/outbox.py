@@ -24,7 +24,7 @@ from mesocare.output import handout_stem
 from mesocare.errors import MesocareError
 from mesocare.mail import messages as m
 from mesocare.mail.sentlog import Record, SentLog
-from mesocare.mail.settings import valid_address
+from mesocare.mail.addresses import valid_address
 from mesocare.model import Clinic, Handout, RowProblem, Schedule
 from mesocare.rules import RuleSet
 

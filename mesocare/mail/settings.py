@@ -23,6 +23,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
+from mesocare.mail.addresses import parse_mailbox, valid_address  # noqa: F401 (re-exported)
 from mesocare.model import EmailSettings  # noqa: F401 (the dataclass lives with the others; re-exported)
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -39,20 +40,6 @@ def is_this_machine(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
-
-
-def valid_address(text: str) -> bool:
-    """A plain ASCII addr-spec (local@domain), nothing that could split a header."""
-    from email.headerregistry import Address
-
-    text = text.strip()
-    if not text or any(c in text for c in "\r\n<>,;\"() \t") or not text.isascii() or text.count("@") != 1:
-        return False
-    try:
-        address = Address(addr_spec=text)
-    except (ValueError, IndexError, TypeError):
-        return False
-    return bool(address.username) and "." in address.domain and not address.domain.startswith(".")
 
 
 class EmailSpec(BaseModel):
@@ -77,10 +64,16 @@ class EmailSpec(BaseModel):
 
     @field_validator("from_", "reply_to")
     @classmethod
-    def _address(cls, v: str | None) -> str | None:
-        if v is not None and not valid_address(v):
-            raise ValueError(f"'{v}' is not an email address such as desk@clinic.example")
-        return v
+    def _address(cls, v: str | None, info) -> str | None:
+        """A valid mailbox (``desk@clinic.example`` or ``Clinic <desk@clinic.example>``);
+        ``from`` keeps its address only (the envelope sender and the calendar's organizer).
+        The value is never quoted back: it may be anything."""
+        if v is None:
+            return v
+        mailbox = parse_mailbox(v)
+        if mailbox is None:
+            raise ValueError("this is not an email address such as desk@clinic.example")
+        return mailbox[1] if info.field_name == "from_" else v.strip()
 
     @model_validator(mode="after")
     def _plain_only_here(self) -> "EmailSpec":
