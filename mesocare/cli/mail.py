@@ -18,6 +18,10 @@ ScheduleArg = Annotated[str, typer.Argument(help="The schedule: a CSV, iCalendar
 InputFormatOpt = Annotated[Optional[str], typer.Option("--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content).")]
 DryRunOpt = Annotated[Optional[Path], typer.Option("--dry-run", metavar="DIR", help="Write the messages as .eml files in DIR instead of sending them (the sent log is only read).")]
 ResendOpt = Annotated[bool, typer.Option("--resend", help="Send again to every row given, even if the same message was sent before.")]
+UnconfirmedOpt = Annotated[bool, typer.Option(
+    "--resend-unconfirmed",
+    help="Send again, once, the messages the mail server took without answering (named as unconfirmed"
+         " in an earlier summary): only when its log shows they never arrived.")]
 
 
 def send(
@@ -27,6 +31,7 @@ def send(
     input_format: InputFormatOpt = None,
     dry_run: DryRunOpt = None,
     resend: ResendOpt = False,
+    resend_unconfirmed: UnconfirmedOpt = False,
     _tz: TzOpt = None,
     _today: TodayOpt = None,
     _clinic: ClinicOpt = None,
@@ -38,7 +43,7 @@ def send(
     Rows without an address are counted: print theirs. Exit 3: some messages were not
     sent (each row is named); run again later.
     """
-    raise typer.Exit(run(ctx.obj, "send", schedule, date_, input_format, dry_run, resend))
+    raise typer.Exit(run(ctx.obj, "send", schedule, date_, input_format, dry_run, (resend, resend_unconfirmed)))
 
 
 def remind(
@@ -48,6 +53,7 @@ def remind(
     input_format: InputFormatOpt = None,
     dry_run: DryRunOpt = None,
     resend: ResendOpt = False,
+    resend_unconfirmed: UnconfirmedOpt = False,
     _tz: TzOpt = None,
     _today: TodayOpt = None,
     _clinic: ClinicOpt = None,
@@ -58,11 +64,12 @@ def remind(
     A before-window that starts that day, and the day-of items the day before the
     appointment. Run it every morning from cron; each reminder goes once.
     """
-    raise typer.Exit(run(ctx.obj, "remind", schedule, date_, input_format, dry_run, resend))
+    raise typer.Exit(run(ctx.obj, "remind", schedule, date_, input_format, dry_run, (resend, resend_unconfirmed)))
 
 
 def run(context: Context, command: str, schedule: str, date_: str | None, input_format: str | None,
-        dry_run: Path | None, resend: bool) -> int:
+        dry_run: Path | None, forcing: tuple[bool, bool]) -> int:
+    """``forcing``: (--resend, --resend-unconfirmed)."""
     from mesocare import output
     from mesocare.cli.batch import open_schedule
     from mesocare.mail.outbox import run as run_mail
@@ -78,7 +85,8 @@ def run(context: Context, command: str, schedule: str, date_: str | None, input_
     progress = _Progress(context, "Sending" if folder is None else "Writing")
     try:
         return run_mail(
-            command, parsed, context.ruleset(), clinic, today, day=day, resend=resend, dry_run=folder,
+            command, parsed, context.ruleset(), clinic, today, day=day, resend=forcing[0],
+            resend_unconfirmed=forcing[1], dry_run=folder,
             now=context.clock(timezone.utc), err=context.err, progress=progress,
             password=os.environ.get(PASSWORD_ENV) or None,
         )

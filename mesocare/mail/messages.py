@@ -60,9 +60,18 @@ def _item_facts(items) -> list:
     return [[i.rule, i.phase, i.start.isoformat(), i.end.isoformat() if i.end else None, i.text] for i in items]
 
 
+def patient_hash(h: Handout, address: str) -> str:
+    """Who the patient is, hashed (never the plain name): the booking system's patient id,
+    else the name with the address."""
+    if h.patient_id and h.patient_id.strip():
+        return _digest("patient-id", " ".join(h.patient_id.split()))[:24]
+    name = " ".join((h.patient_name or "").split()).casefold()
+    return _digest("patient", name, address.strip().lower())[:24]
+
+
 def appointment_facts(h: Handout, address: str) -> dict:
-    """What an update message compares: when, where on the body, how, and to whom (hashed);
-    ``_content`` adds ``plan``, the hash of everything the patient is told."""
+    """What an update message compares: when, where on the body, how, to whom and for whom
+    (both hashed); ``_content`` adds ``plan``, the hash of everything the patient is told."""
     start = _local(h.start, h)
     return {
         "date": start.date().isoformat(),
@@ -70,6 +79,7 @@ def appointment_facts(h: Handout, address: str) -> dict:
         "areas": list(h.areas),
         "technique": h.technique,
         "address": address_hash(address),
+        "patient": patient_hash(h, address),
     }
 
 
@@ -86,7 +96,7 @@ def _content(kind: str, h: Handout, address: str, language: str | None, items, n
     facts = appointment_facts(h, address)
     payload = {
         "kind": kind,
-        "facts": {k: v for k, v in facts.items() if k != "address"},
+        "facts": {k: v for k, v in facts.items() if k not in ("address", "patient")},
         "language": language,
         "prescribed": list(h.prescribed),
         "course": [d.isoformat() for d in h.course.sessions] + [h.course.end.isoformat() if h.course.end else ""],
@@ -95,7 +105,20 @@ def _content(kind: str, h: Handout, address: str, language: str | None, items, n
         "clinic": [h.clinic.name, h.clinic.phone],
     }
     facts["plan"] = _digest(json.dumps(payload, sort_keys=True, ensure_ascii=False))[:32]
-    return Content(kind, facts, _digest(facts["plan"], facts["address"]))
+    return Content(kind, facts, _digest(facts["plan"], facts["address"], facts["patient"]))
+
+
+def legacy_hash(content: Content) -> str:
+    """The hash a sent log written before ``patient`` was a fact holds for the same message."""
+    return _digest(content.facts["plan"], content.facts["address"])
+
+
+def same_patient(old: dict, new: dict) -> bool:
+    """The message recorded (``old`` facts) went to the patient of ``new``. A record from
+    before the patient was compared counts as the same patient only at the same address."""
+    if "patient" in old:
+        return old["patient"] == new.get("patient")
+    return old.get("address") == new.get("address")
 
 
 def handout_content(h: Handout, address: str, language: str | None = None) -> Content:

@@ -23,7 +23,7 @@ from mesocare.batch import build_batch
 from mesocare.output import handout_stem
 from mesocare.errors import MesocareError
 from mesocare.mail import messages as m
-from mesocare.mail.sentlog import Record, SentLog
+from mesocare.mail.sentlog import ACCEPTED, UNCONFIRMED, Record, SentLog
 from mesocare.mail.addresses import valid_address
 from mesocare.model import Clinic, Handout, RowProblem, Schedule
 from mesocare.rules import RuleSet
@@ -58,6 +58,7 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)  # from the schedule and the handouts
     without_address: list[str] = field(default_factory=list)  # positions
+    unconfirmed: list[str] = field(default_factory=list)  # sent before without an answer: held
     already_sent: int = 0
     past: int = 0  # appointments before today: no handout sent
     nothing_to_remind: int = 0
@@ -95,26 +96,38 @@ def _address(request, position: str, plan: Plan) -> str | None:
     return address
 
 
-def _decide(log: SentLog, key: str, content: m.Content, resend: bool) -> tuple[bool, int, m.Change | None]:
-    """(send it?, which copy, what changed) from the sent log's record of this message."""
-    record: Record | None = log.get(key, content.kind)
+def _decide(record: Record | None, content: m.Content, resend: bool,
+            resend_unconfirmed: bool) -> tuple[bool | None, int, m.Change | None]:
+    """(send it?, which copy, what changed) from the sent log's record of this message;
+    None for "no": a message sent before without the server's answer, held."""
     if record is None:
         return True, 1, None
-    if record.content_hash == content.hash:
+    if not m.same_patient(record.facts, content.facts):  # a booking id reused for someone else
+        return True, record.copies + 1, None
+    legacy = "patient" not in record.facts
+    if record.content_hash == (m.legacy_hash(content) if legacy else content.hash):
+        if record.unconfirmed and not resend:  # the very message again (same Message-ID), if asked
+            return (True if resend_unconfirmed else None), record.copies, None
         return resend, record.copies + 1, None
     if m.only_address_changed(record.facts, content.facts):
         return True, record.copies + 1, None
     return True, record.copies + 1, m.change_between(record.facts, content.facts)
 
 
-def _job(plan: Plan, seen: dict, log, resend, position, request, handout, address, content, reminder=None):
+def _job(plan: Plan, seen: dict, log, forcing: tuple[bool, bool], position, request, handout, address, content,
+         reminder=None):
+    """Plan one message; ``forcing`` is (--resend, --resend-unconfirmed)."""
+    resend, resend_unconfirmed = forcing
     key = m.appointment_key(request)
     first = seen.get((key, content.kind))
     if first is not None:
         plan.problems.append(RowProblem(position, None, f"the same appointment as {first}: one message only", error=False))
         return
     seen[(key, content.kind)] = position
-    send, copy, change = _decide(log, key, content, resend)
+    send, copy, change = _decide(log.get(key, content.kind), content, resend, resend_unconfirmed)
+    if send is None:
+        plan.unconfirmed.append(position)
+        return
     if not send:
         plan.already_sent += 1
         return
@@ -125,9 +138,10 @@ def _job(plan: Plan, seen: dict, log, resend, position, request, handout, addres
 
 
 def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, log: SentLog,
-                  day: date | None = None, resend: bool = False) -> Plan:
+                  day: date | None = None, resend: bool = False, resend_unconfirmed: bool = False) -> Plan:
     """One handout message per appointment (on ``day`` when given) with an address, not yet
-    sent or changed since; appointments before today are counted, not sent."""
+    sent or changed since; appointments before today are counted, not sent. A message sent
+    before without the server's answer is held unless ``resend_unconfirmed``."""
     plan, seen = Plan(), {}
     for position, request, handout in _rows(schedule, ruleset, clinic, today, day, plan):
         plan.considered += 1
@@ -138,12 +152,12 @@ def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: d
         if address is None:
             continue
         content = m.handout_content(handout, address, _language(handout))
-        _job(plan, seen, log, resend, position, request, handout, address, content)
+        _job(plan, seen, log, (resend, resend_unconfirmed), position, request, handout, address, content)
     return plan
 
 
 def plan_reminders(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, log: SentLog,
-                   day: date, resend: bool = False) -> Plan:
+                   day: date, resend: bool = False, resend_unconfirmed: bool = False) -> Plan:
     """One reminder per appointment with instructions starting on ``day`` (any appointment date)."""
     plan, seen = Plan(), {}
     for position, request, handout in _rows(schedule, ruleset, clinic, today, None, plan):
@@ -156,7 +170,8 @@ def plan_reminders(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: 
         if address is None:
             continue
         content = m.reminder_content(handout, reminder, address, _language(handout))
-        _job(plan, seen, log, resend, position, request, handout, address, content, reminder)
+        _job(plan, seen, log, (resend, resend_unconfirmed), position, request, handout, address, content,
+             reminder)
     return plan
 
 
@@ -263,6 +278,7 @@ class Report:
     updated: int = 0
     written: list[Path] = field(default_factory=list)  # dry run: the .eml files
     failures: list[Failure] = field(default_factory=list)
+    unconfirmed: list[str] = field(default_factory=list)  # data sent, no answer: maybe delivered
     stopped: str | None = None  # why the run stopped early (the server could not be reached)
 
 
@@ -283,16 +299,22 @@ def deliver(plan: Plan, sender, log: SentLog, envelope: Envelope, progress=None)
                 why = "the mail server could not be reached" if isinstance(e, ServerUnreachable) else "the run stopped first"
                 report.failures.extend(Failure(j.position, why, False) for j in plan.jobs[done - 1 :])
                 break
-            if outcome.sent:
-                # nothing between the server's acceptance and this commit
+            if outcome.sent or outcome.unconfirmed:
+                # nothing between the server's acceptance (or its silence after the data) and this commit
+                state = UNCONFIRMED if outcome.unconfirmed else ACCEPTED
                 try:
-                    log.record(job.key, job.kind, job.content.hash, job.content.facts, message_id(job, envelope), job.copy)
-                except MesocareError as e:
+                    log.record(job.key, job.kind, job.content.hash, job.content.facts, message_id(job, envelope),
+                               job.copy, state=state)
+                except MesocareError as e:  # stop at once: nothing more is sent that could not be recorded
                     raise MesocareError(
-                        f"{job.position}: the message was sent, but {e} It may be sent again on the next run."
+                        f"{job.position}: the message went to the mail server, but {e} Nothing more was sent;"
+                        " this one message may be sent again on the next run."
                     ) from None
-                report.sent += 1
-                report.updated += job.updated
+                if outcome.unconfirmed:
+                    report.unconfirmed.append(job.position)
+                else:
+                    report.sent += 1
+                    report.updated += job.updated
             else:
                 report.failures.append(Failure(job.position, outcome.answer, outcome.permanent))
             if progress is not None:
@@ -322,6 +344,17 @@ def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Re
     return report
 
 
+UNCONFIRMED_WHAT = (
+    "it may have been delivered, so it is not sent again. If the mail server's log shows it never"
+    " arrived, run the same command again with --resend-unconfirmed."
+)
+
+
+def _rows_named(positions: list[str]) -> str:
+    shown = positions[:20]
+    return ", ".join(shown) + (f" and {len(positions) - len(shown)} more" if len(positions) > len(shown) else "")
+
+
 def _n(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
@@ -346,6 +379,12 @@ def summary(plan: Plan, report: Report, what: str, dry_run: bool = False) -> str
         lines.append(f"{plan.nothing_to_remind} with nothing starting that day.")
     if report.stopped:
         lines.append(f"Stopped: {report.stopped}")
+    if report.unconfirmed:
+        lines.append(f"{_n(len(report.unconfirmed), 'message')} went to the mail server without an answer"
+                     f" ({_rows_named(report.unconfirmed)}): {UNCONFIRMED_WHAT}")
+    if plan.unconfirmed:
+        lines.append(f"{_n(len(plan.unconfirmed), 'message')} went to the mail server before without an answer"
+                     f" ({_rows_named(plan.unconfirmed)}): {UNCONFIRMED_WHAT}")
     if report.failures:
         lines.append(f"{_n(len(report.failures), 'message')} not sent:")
         lines.extend(f"  {f}" for f in report.failures)
@@ -363,12 +402,13 @@ def summary(plan: Plan, report: Report, what: str, dry_run: bool = False) -> str
 def exit_code(plan: Plan, report: Report) -> int:
     from mesocare.errors import ExitCode
 
-    return int(ExitCode.SKIPPED_ROWS) if (report.failures or plan.errors) else 0
+    held = report.failures or plan.errors or report.unconfirmed or plan.unconfirmed
+    return int(ExitCode.SKIPPED_ROWS) if held else 0
 
 
 def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, *, now: datetime,
         err, day: date | None = None, resend: bool = False, dry_run: Path | None = None,
-        password: str | None = None, progress=None) -> int:
+        password: str | None = None, progress=None, resend_unconfirmed: bool = False) -> int:
     """The whole of ``send`` (command "send") or ``remind`` ("remind"): plan against the sent
     log, then send (or write .eml files to ``dry_run``), then the summary through ``err``.
     Returns the exit code. The server is not contacted when there is nothing to send."""
@@ -390,9 +430,11 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
 
     def make_plan(log: SentLog) -> Plan:
         if command == "send":
-            return plan_handouts(schedule, ruleset, clinic, today, log, day=day, resend=resend)
+            return plan_handouts(schedule, ruleset, clinic, today, log, day=day, resend=resend,
+                                 resend_unconfirmed=resend_unconfirmed)
         assert day is not None
-        return plan_reminders(schedule, ruleset, clinic, today, log, day=day, resend=resend)
+        return plan_reminders(schedule, ruleset, clinic, today, log, day=day, resend=resend,
+                              resend_unconfirmed=resend_unconfirmed)
 
     sender_address = settings.sender if settings else (clinic.email or "clinic@example.invalid")
     reply_to = settings.reply_to if settings else None
@@ -408,6 +450,7 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
             with SentLog(folder) as log:
                 plan = make_plan(log)
                 if plan.jobs:
+                    log.check_writable()  # before anything is sent: a log that cannot record stops the run
                     err(f"Sending {_n(len(plan.jobs), what)} through {settings.host}.")
                     with Sender(settings, password) as sender:
                         report = deliver(plan, sender, log, envelope, progress)

@@ -17,7 +17,18 @@ A run holds an exclusive lock on ``sent.lock`` beside the log, so two runs (``se
 waits. The lock is the operating system's (flock): a killed run releases it.
 
 No patient name or address is stored: keys hold the booking system's ids, or a hash of the
-address when a schedule has no ids at all.
+address when a schedule has no ids at all; the facts hold hashes of the address and of who
+the patient is.
+
+A message whose data went to the server without an answer (the connection closed, or the
+answer came after the timeout) may have been delivered: it is recorded with the state
+``unconfirmed`` and never sent again on its own; ``--resend-unconfirmed`` sends it once more.
+
+Before a run sends anything it proves the log can record (``check_writable``: a probe row
+committed and deleted): an immutable or read-only file, a full disk or a write lock held by
+another program stop the run before the first message. A log that is not SQLite, or has a
+table of another shape or values that cannot be read, is "damaged": one sentence, no
+traceback, naming the file and what to do.
 """
 
 from __future__ import annotations
@@ -43,13 +54,26 @@ CREATE TABLE IF NOT EXISTS sent (
     message_id   TEXT NOT NULL,
     copies       INTEGER NOT NULL,
     sent_at      TEXT NOT NULL,
+    state        TEXT NOT NULL DEFAULT 'accepted',
     PRIMARY KEY (appointment, kind)
 ) WITHOUT ROWID;
 """
+COLUMNS = ("appointment", "kind", "content_hash", "facts", "message_id", "copies", "sent_at", "state")
+ACCEPTED, UNCONFIRMED = "accepted", "unconfirmed"
+BUSY_SECONDS = 10  # how long to wait for another program's write lock on the log
+PROBE = "mesocare:probe"
 
 
 class SentLogError(MesocareError):
     """The sent log cannot be opened or written."""
+
+
+def damaged(path: Path, why: str) -> SentLogError:
+    return SentLogError(
+        f"{path}: the sent log is damaged ({why}). Move it aside (rename it) and run again,"
+        " or put back a copy from a backup: without it, mesocare does not know what it sent,"
+        " and every patient in the schedule gets their message once more."
+    )
 
 
 @dataclass(frozen=True)
@@ -61,6 +85,11 @@ class Record:
     message_id: str
     copies: int
     sent_at: str
+    state: str = ACCEPTED
+
+    @property
+    def unconfirmed(self) -> bool:
+        return self.state == UNCONFIRMED
 
 
 def default_folder(state_dir: str | None) -> Path:
@@ -79,52 +108,129 @@ class SentLog:
         self.path = folder / LOG_NAME
         self.readonly = readonly
         self._db: sqlite3.Connection | None = None
+        self._has_state = True
         if readonly:
             if self.path.is_file():
                 try:
                     self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-                    self._db.execute("SELECT 1 FROM sent LIMIT 1")
+                    if not self._check_shape():
+                        self.close()  # no table yet: nothing was sent
+                except sqlite3.DatabaseError as e:
+                    self.close()
+                    raise damaged(self.path, _words(e)) from None
                 except sqlite3.Error as e:
-                    raise SentLogError(f"{self.path}: the sent log cannot be read ({e}).") from None
+                    self.close()
+                    raise SentLogError(f"{self.path}: the sent log cannot be read ({_words(e)}).") from None
             return
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
+            if not self._check_shape():
+                self._db.executescript(SCHEMA)
+        except SentLogError:
+            self.close()
+            raise
+        except sqlite3.DatabaseError as e:
+            self.close()
+            if _locked_or_readonly(e):
+                raise SentLogError(f"{self.path}: the sent log cannot be opened ({_words(e)}).") from None
+            raise damaged(self.path, _words(e)) from None
         except (OSError, sqlite3.Error) as e:
-            raise SentLogError(f"{self.path}: the sent log cannot be opened ({e}).") from None
+            self.close()
+            raise SentLogError(f"{self.path}: the sent log cannot be opened ({_words(e)}).") from None
+
+    def _check_shape(self) -> bool:
+        """False when there is no table yet; a log from before ``state`` gets the column (all
+        its rows were accepted); any other shape is damage."""
+        assert self._db is not None
+        columns = [row[1] for row in self._db.execute("PRAGMA table_info(sent)")]
+        if not columns:
+            if self.readonly and self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise damaged(self.path, "it holds no table of sent messages")
+            return False
+        if tuple(columns) == COLUMNS[:-1]:
+            self._has_state = False
+            if not self.readonly:
+                self._db.execute(f"ALTER TABLE sent ADD COLUMN state TEXT NOT NULL DEFAULT '{ACCEPTED}'")
+                self._has_state = True
+            return True
+        if tuple(columns) != COLUMNS:
+            raise damaged(self.path, "its table is not the one mesocare writes")
+        return True
 
     def get(self, appointment: str, kind: str) -> Record | None:
         if self._db is None:
             return None
-        row = self._db.execute(
-            "SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at FROM sent"
-            " WHERE appointment = ? AND kind = ?",
-            (appointment, kind),
-        ).fetchone()
+        state = "state" if self._has_state else f"'{ACCEPTED}'"
+        try:
+            row = self._db.execute(
+                f"SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at, {state} FROM sent"
+                " WHERE appointment = ? AND kind = ?",
+                (appointment, kind),
+            ).fetchone()
+        except sqlite3.DatabaseError as e:
+            if _locked_or_readonly(e):
+                raise SentLogError(f"{self.path}: the sent log cannot be read ({_words(e)}).") from None
+            raise damaged(self.path, _words(e)) from None
         if row is None:
             return None
-        return Record(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
+        try:
+            facts = json.loads(row[3]) if isinstance(row[3], str) else None
+        except ValueError:
+            facts = None
+        texts_ok = all(isinstance(v, str) for v in (row[2], row[4], row[6], row[7]))
+        if not isinstance(facts, dict) or not texts_ok or type(row[5]) is not int or row[5] < 1 \
+                or row[7] not in (ACCEPTED, UNCONFIRMED):
+            raise damaged(self.path, "a row holds values mesocare did not write")
+        return Record(row[0], row[1], row[2], facts, row[4], row[5], row[6], row[7])
+
+    def check_writable(self) -> None:
+        """Prove the log can record before anything is sent: a probe row the size of a real
+        one, committed (to disk) and deleted. Raises ``SentLogError`` when it cannot."""
+        if self.readonly or self._db is None:
+            raise SentLogError(f"{self.path}: the sent log was opened read-only.")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO sent (appointment, kind, content_hash, facts, message_id, copies,"
+                    " sent_at, state) VALUES (?, ?, ?, ?, ?, 1, '', ?)",
+                    (PROBE, PROBE, "0" * 64, json.dumps({"pad": "0" * 2048}), "0" * 80, ACCEPTED),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("DELETE FROM sent WHERE appointment = ?", (PROBE,))
+        except sqlite3.Error as e:
+            raise SentLogError(
+                f"{self.path}: the sent log cannot record what is sent ({_words(e)}), so nothing was sent."
+                " Check that the file and its folder can be written, that the disk has room and that"
+                " no other program holds the file, then run again."
+            ) from None
 
     def record(self, appointment: str, kind: str, content_hash: str, facts: dict, message_id: str,
-               copies: int, when: datetime | None = None) -> None:
-        """The server accepted this message: write it down now (one committed transaction)."""
+               copies: int, when: datetime | None = None, state: str = ACCEPTED) -> None:
+        """The server accepted this message (or took its data without an answer: ``state``
+        ``unconfirmed``): write it down now (one committed transaction)."""
         if self.readonly or self._db is None:
             raise SentLogError("the sent log was opened read-only.")
         stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
         try:
             self._db.execute(
-                "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies, sent_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies, sent_at, state)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (appointment, kind) DO UPDATE SET content_hash = excluded.content_hash,"
                 " facts = excluded.facts, message_id = excluded.message_id, copies = excluded.copies,"
-                " sent_at = excluded.sent_at",
-                (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id, copies, stamp),
+                " sent_at = excluded.sent_at, state = excluded.state",
+                (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id, copies, stamp,
+                 state),
             )
         except sqlite3.Error as e:
-            raise SentLogError(f"{self.path}: the sent log cannot be written ({e}).") from None
+            raise SentLogError(f"{self.path}: the sent log cannot be written ({_words(e)}).") from None
 
     def count(self) -> int:
         if self._db is None:
@@ -141,6 +247,16 @@ class SentLog:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _words(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or error.__class__.__name__
+
+
+def _locked_or_readonly(error: sqlite3.Error) -> bool:
+    """Not damage: the file is busy, read-only, or the disk is full."""
+    text = str(error).lower()
+    return any(w in text for w in ("locked", "readonly", "read-only", "full", "unable to open", "disk i/o"))
 
 
 @contextmanager

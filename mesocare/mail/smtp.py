@@ -8,13 +8,24 @@ time). A server that cannot be reached at all after the retries raises
 refuses our login, has a certificate that does not verify, or offers no STARTTLS raises
 ``MailServerError``: nothing is sent in the clear and nothing is sent unverified.
 
+A message whose data went out whole (the final "." was sent) but whose answer never came
+(the connection closed, or the answer came after the timeout) may have been delivered: it
+comes back ``unconfirmed`` and is never retried. Retries are only for faults where nothing
+can have been delivered: no connection, a failure before the data was complete, 4xx answers.
+
+``security: none`` (plain text) is only for this machine: the host is looked up once, every
+address it has must be loopback (127.0.0.0/8, ::1), and the connection goes to the address
+checked, with no second look-up (a ``*.localhost`` name that resolves elsewhere is refused).
+
 Answers are quoted with the patient's address replaced by ``<address>`` (servers often
 echo it), and the password is never part of any message.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -39,6 +50,44 @@ class Outcome:
     permanent: bool = False  # a 5xx answer: do not try again until something changes
     answer: str = ""  # the server's last answer, or what went wrong, without the address
     attempts: int = 1
+    unconfirmed: bool = False  # the data went out whole, no answer came: it may have been delivered
+
+
+class _Watched:
+    """An SMTP connection that knows whether the last message's data went out whole."""
+
+    data_out = False
+
+    def send(self, s) -> None:
+        super().send(s)  # type: ignore[misc]
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):  # the end of the data (quoted periods)
+            self.data_out = True
+
+
+class _SMTP(_Watched, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_Watched, smtplib.SMTP_SSL):
+    pass
+
+
+def loopback_address(host: str, port: int) -> str:
+    """The address to connect to for ``security: none``: ``host`` looked up once, every
+    address loopback, else ``MailServerError``."""
+    name = host.strip().strip("[]").rstrip(".")
+    try:
+        found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+        addresses = [str(info[4][0]) for info in found]
+        loopback = bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+    except (OSError, UnicodeError, ValueError) as e:
+        raise MailServerError(f"email host {host} cannot be looked up ({_words(None, e)}).") from None
+    if not loopback:
+        raise MailServerError(
+            f"email security is none, which sends unencrypted mail, so it is only allowed to this machine,"
+            f" but {host} is also another machine's name: use starttls or tls."
+        )
+    return addresses[0]
 
 
 def _words(code: int | None, text) -> str:
@@ -90,6 +139,8 @@ class Sender:
         self._sleep = sleep
         self._smtp: smtplib.SMTP | None = None
         self._context = tls_context(settings) if settings.security != "none" else None
+        # plain text: connect to the loopback address checked here, never to a second look-up
+        self._address = loopback_address(settings.host, settings.port) if settings.security == "none" else None
         self.connections = 0
 
     # ---- connection
@@ -100,9 +151,9 @@ class Sender:
     def _connect(self) -> None:
         s = self.settings
         if s.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context)
+            smtp: smtplib.SMTP = _SMTPSSL(s.host, s.port, timeout=s.timeout, context=self._context)
         else:
-            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            smtp = _SMTP(self._address or s.host, s.port, timeout=s.timeout)
         try:
             smtp.ehlo()
             if s.security == "starttls":
@@ -156,6 +207,7 @@ class Sender:
                     self._connect()
                     connecting = False
                 assert self._smtp is not None
+                self._smtp.data_out = False  # type: ignore[attr-defined]
                 self._smtp.sendmail(s.sender, [to], raw)
                 return Outcome(sent=True, answer="250", attempts=attempt)
             except smtplib.SMTPAuthenticationError as e:
@@ -178,8 +230,12 @@ class Sender:
             except smtplib.SMTPResponseException as e:  # sender refused, data refused, 421 at connect...
                 code, text = e.smtp_code, e.smtp_error
             except (smtplib.SMTPServerDisconnected, OSError) as e:
+                delivered = not connecting and getattr(self._smtp, "data_out", False)
                 self._drop()
                 code, text = None, _lost(e, connecting)
+                if delivered:  # the data went out whole and no answer came: never send it again
+                    return Outcome(sent=False, answer=_scrub(_words(code, text), to), attempts=attempt,
+                                   unconfirmed=True)
             answer = _scrub(_words(code, text), to)
             if not connecting:
                 only_connect_failures = False
@@ -201,7 +257,7 @@ def _lost(error: BaseException, connecting: bool) -> str:
     elif isinstance(error, ConnectionRefusedError):
         what = "connection refused"
     elif isinstance(error, smtplib.SMTPServerDisconnected):
-        what = "the connection was closed"
+        what = "no answer in time" if "timed out" in str(error) else "the connection was closed"
     else:
         what = error.strerror or error.__class__.__name__ if isinstance(error, OSError) else error.__class__.__name__
     return f"{what} while {'connecting' if connecting else 'sending'}"
