@@ -151,10 +151,26 @@ def test_a_permanent_refusal_is_not_retried(go, server):
         assert log.get("booking:A-1", "handout") is None and log.count() == 2
 
 
-def test_a_dropped_connection_mid_message_is_not_marked_sent(go, server):
+def test_a_connection_dropped_after_the_data_is_unconfirmed_and_never_sent_again_on_its_own(go, server):
+    """The server took the whole message and closed without answering: it may have been
+    delivered, so it is not retried in the run, nor sent by later runs, until asked."""
     server.replies = lambda n, e: "drop" if n == 2 else None
-    assert go(rows(3)) == 0
+    assert go(rows(3)) == 3
+    assert server.offered == 3  # row 3 went once, not retries + 1 times
+    assert sorted(recipients(server)) == ["p0@example.com", "p2@example.com"]
+    assert "2 handout messages sent." in go.stderr
+    assert "1 message went to the mail server without an answer (row 3): it may have been delivered" in go.stderr
+    assert "--resend-unconfirmed" in go.stderr and "p1@example.com" not in go.stderr
+    with go.log() as log:
+        assert log.get("booking:A-1", "handout").unconfirmed
+    server.replies = None
+    assert go(rows(3)) == 3 and server.offered == 3  # a later run holds it, and says so
+    assert "1 message went to the mail server before without an answer (row 3)" in go.stderr
+    assert go(rows(3), resend_unconfirmed=True) == 0
     assert sorted(recipients(server)) == ["p0@example.com", "p1@example.com", "p2@example.com"]
+    assert go(rows(3), resend_unconfirmed=True) == 0 and server.offered == 4  # once
+    ids = [r.message["Message-ID"] for r in server.inbox]
+    assert len(set(ids)) == 3
 
 
 def test_the_server_stopped_mid_run_then_a_rerun_sends_the_rest_once(go, server):
@@ -168,13 +184,15 @@ def test_the_server_stopped_mid_run_then_a_rerun_sends_the_rest_once(go, server)
     assert go(rows(6)) == 3
     assert len(server.inbox) == 2
     assert "could not be reached" in go.stderr
-    for position in ("row 4", "row 5", "row 6", "row 7"):
+    assert "without an answer (row 4)" in go.stderr  # its data went out: maybe delivered
+    for position in ("row 5", "row 6", "row 7"):
         assert f"{position}: not sent" in go.stderr
     with go.log() as log:
-        assert log.count() == 2
+        assert log.count() == 3
     server.replies = None
     server.start()
-    assert go(rows(6)) == 0
+    assert go(rows(6)) == 3  # the rest, once; row 4 is held
+    assert go(rows(6), resend_unconfirmed=True) == 0
     assert sorted(recipients(server)) == sorted(f"p{i}@example.com" for i in range(6))
 
 
@@ -355,3 +373,35 @@ def test_addresses_from_other_schedule_formats(tmp_path, server, ruleset, data, 
     assert go("", data=data, filename=filename) == 0, go.stderr
     assert recipients(server) == ["ana@example.com"]
     assert go("", data=data, filename=filename) == 0 and len(server.inbox) == 1
+
+
+# --------------------------------------------------------------------------- who the patient is (issue 21)
+
+@pytest.mark.parametrize("second", [
+    "2024-06-11,14:00,face,Other Person,P-77,A-1,other.person@example.net",  # all but the booking id differ
+    "2024-06-11,14:00,face,Other Person,P-77,A-1,p1@example.com",  # a family's shared address
+    "2024-06-10,09:05,face,Other Person,P-77,A-1,p1@example.com",  # and the same time: the same plan
+    "2024-06-11,14:00,face,Other Person,,A-1,p1@example.com",  # no patient ids: the name tells
+])
+def test_a_booking_id_reused_for_another_patient_is_a_new_appointment(go, server, second):
+    patient_id = "" if ",,A-1" in second else "P-1"
+    first = f"2024-06-10,09:05,face,Patient 1,{patient_id},A-1,p1@example.com\n"
+    assert go(first) == 0 and len(server.inbox) == 1
+    assert go(second + "\n") == 0
+    assert len(server.inbox) == 2, go.stderr
+    assert "update" not in go.stderr
+    message = server.inbox[1].message
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert not message["Subject"].startswith("Updated") and "moved" not in text and "It was at" not in text
+    assert "Hello Other Person," in text and "Patient 1" not in text
+    if not second.startswith("2024-06-10,09:05"):
+        assert "09:05" not in text  # nothing of the first patient's appointment
+    with go.log() as log:
+        facts = log.get("booking:A-1", "handout").facts
+        assert "Other" not in str(facts) and "P-77" not in str(facts)  # hashed, never plain
+
+
+def test_the_same_patient_behind_the_same_booking_id_still_gets_an_update(go, server):
+    assert go("2024-06-10,09:05,face,Patient 1,P-1,A-1,p1@example.com\n") == 0
+    assert go("2024-06-11,14:00,face,Patient  1,P-1,A-1,p1@example.com\n") == 0  # the same patient id
+    assert "1 handout message sent (1 of them updates)." in go.stderr
