@@ -68,6 +68,15 @@ class SentLogError(MesocareError):
     """The sent log cannot be opened or written."""
 
 
+def cannot_record(path: Path, how: str, error: BaseException) -> SentLogError:
+    """The log cannot be opened or written before the run sends anything."""
+    return SentLogError(
+        f"{path}: the sent log cannot be {how} ({_words(error)}), so nothing was sent. Check that the"
+        " file and its folder can be written, that the disk has room and that no other program holds"
+        " the file, then run again."
+    )
+
+
 def damaged(path: Path, why: str) -> SentLogError:
     return SentLogError(
         f"{path}: the sent log is damaged ({why}). Move it aside (rename it) and run again,"
@@ -135,11 +144,11 @@ class SentLog:
         except sqlite3.DatabaseError as e:
             self.close()
             if _locked_or_readonly(e):
-                raise SentLogError(f"{self.path}: the sent log cannot be opened ({_words(e)}).") from None
+                raise cannot_record(self.path, "opened", e) from None
             raise damaged(self.path, _words(e)) from None
         except (OSError, sqlite3.Error) as e:
             self.close()
-            raise SentLogError(f"{self.path}: the sent log cannot be opened ({_words(e)}).") from None
+            raise cannot_record(self.path, "opened", e) from None
 
     def _check_shape(self) -> bool:
         """False when there is no table yet; a log from before ``state`` gets the column (all
@@ -147,7 +156,7 @@ class SentLog:
         assert self._db is not None
         columns = [row[1] for row in self._db.execute("PRAGMA table_info(sent)")]
         if not columns:
-            if self.readonly and self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise damaged(self.path, "it holds no table of sent messages")
             return False
         if tuple(columns) == COLUMNS[:-1]:
@@ -206,11 +215,7 @@ class SentLog:
                 raise
             self._db.execute("DELETE FROM sent WHERE appointment = ?", (PROBE,))
         except sqlite3.Error as e:
-            raise SentLogError(
-                f"{self.path}: the sent log cannot record what is sent ({_words(e)}), so nothing was sent."
-                " Check that the file and its folder can be written, that the disk has room and that"
-                " no other program holds the file, then run again."
-            ) from None
+            raise cannot_record(self.path, "written", e) from None
 
     def record(self, appointment: str, kind: str, content_hash: str, facts: dict, message_id: str,
                copies: int, when: datetime | None = None, state: str = ACCEPTED) -> None:
