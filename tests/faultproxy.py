@@ -26,10 +26,18 @@ import time
 
 
 class FaultProxy:
-    def __init__(self, upstream_port: int, fault: str | None = None, target: int = 2, hold: float = 3.0,
-                 port: int = 0):
+    def __init__(
+        self,
+        upstream_port: int,
+        fault: str | None = None,
+        target: int = 2,
+        hold: float = 3.0,
+        port: int = 0,
+    ):
         self.upstream_port, self.fault, self.target, self.hold = upstream_port, fault, target, hold
-        self.listener = socket.create_server(("127.0.0.1", port))  # a port again: the same server back
+        self.listener = socket.create_server(
+            ("127.0.0.1", port)
+        )  # a port again: the same server back
         self.port = self.listener.getsockname()[1]
         self.messages = 0  # MAIL FROM commands seen
         self.fired = 0
@@ -98,7 +106,12 @@ class FaultProxy:
                             self.messages += 1
                             current = self.messages
                     hit = self.fault is not None and current == self.target
-                    if hit and not in_data and verb in (b"MAIL", b"RCPT") and self.fault == verb.decode().lower():
+                    if (
+                        hit
+                        and not in_data
+                        and verb in (b"MAIL", b"RCPT")
+                        and self.fault == verb.decode().lower()
+                    ):
                         self.fired += 1
                         raise ConnectionAbortedError
                     if in_data and line == b".":

@@ -16,13 +16,13 @@ import os
 import sqlite3
 import subprocess
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from faultproxy import FaultProxy
 from mailserver import MailServer
+
 from mesocare.clinic_config import load_clinic
 from mesocare.errors import MesocareError
 from mesocare.mail import sentlog
@@ -31,9 +31,14 @@ from mesocare.readers import read_schedule
 
 HEADER = "date,time,area,name,patient_id,appointment_id,email\n"
 PATIENTS = [(f"Patient {n}", f"p{n}@example.com") for n in range(3)]
-SCHEDULE = HEADER + "".join(
-    f"2024-06-10,09:{n * 10:02d},face,{name},P-{n},A-{n},{address}\n" for n, (name, address) in enumerate(PATIENTS)
-) + "2024-06-10,10:00,face,Zelda Invalid,P-9,A-9,[zelda@example.org\n"
+SCHEDULE = (
+    HEADER
+    + "".join(
+        f"2024-06-10,09:{n * 10:02d},face,{name},P-{n},A-{n},{address}\n"
+        for n, (name, address) in enumerate(PATIENTS)
+    )
+    + "2024-06-10,10:00,face,Zelda Invalid,P-9,A-9,[zelda@example.org\n"
+)
 WHEN = {"send": (date(2024, 6, 1), None), "remind": (date(2024, 6, 9), date(2024, 6, 9))}
 
 
@@ -45,7 +50,9 @@ class Clinic:
         self.server = MailServer(tmp_path, starttls=False, auth=False).start()
         self.proxy = FaultProxy(self.server.port)
         self.state = state or tmp_path / "state"
-        config = self.server.config(port=self.proxy.port, ca_file=None, timeout=1, retries=2, retry_wait=0.01)
+        config = self.server.config(
+            port=self.proxy.port, ca_file=None, timeout=1, retries=2, retry_wait=0.01
+        )
         config = config.replace("state_dir: state", f"state_dir: {self.state}")
         (tmp_path / "mesocare.yaml").write_text(config, encoding="utf-8")
         self.clinic = load_clinic(tmp_path / "mesocare.yaml")
@@ -56,8 +63,17 @@ class Clinic:
         today, day = WHEN[command]
         schedule = read_schedule(SCHEDULE.encode(), self.clinic, filename="s.csv")
         try:
-            return run(command, schedule, self.ruleset, self.clinic, today, day=day, err=self.err.append,
-                       now=datetime(2024, 6, 1, 9, tzinfo=timezone.utc), **kw)
+            return run(
+                command,
+                schedule,
+                self.ruleset,
+                self.clinic,
+                today,
+                day=day,
+                err=self.err.append,
+                now=datetime(2024, 6, 1, 9, tzinfo=UTC),
+                **kw,
+            )
         except MesocareError as e:  # as the command line shows it: one sentence, exit code
             self.err.append(str(e))
             return int(e.exit_code)
@@ -87,11 +103,15 @@ def received(server: MailServer) -> dict[str, list]:
     return out
 
 
-def assert_each_patient_got_theirs_once(server: MailServer, same_id_twice: str | None = None) -> None:
+def assert_each_patient_got_theirs_once(
+    server: MailServer, same_id_twice: str | None = None
+) -> None:
     """Exactly one message per patient with a valid address (one Message-ID: a copy with the
     same id is the documented limit ``same_id_twice``), to them, with their own name."""
     inbox = received(server)
-    assert sorted(inbox) == sorted(address for _, address in PATIENTS)  # nothing for [zelda@..., nobody else
+    assert sorted(inbox) == sorted(
+        address for _, address in PATIENTS
+    )  # nothing for [zelda@..., nobody else
     for name, address in PATIENTS:
         messages = inbox[address]
         assert len({m["Message-ID"] for m in messages}) == 1, address
@@ -153,7 +173,9 @@ def _immutable(folder: Path):
     for name in os.listdir(folder):
         if name.startswith("sent.sqlite3"):
             os.remove(folder / name) if name != "sent.sqlite3" else None
-    if subprocess.run(["chattr", "+i", str(folder / "sent.sqlite3")], capture_output=True).returncode:
+    if subprocess.run(
+        ["chattr", "+i", str(folder / "sent.sqlite3")], check=False, capture_output=True
+    ).returncode:
         pytest.skip("chattr +i is not possible here")
     return lambda: subprocess.run(["chattr", "-i", str(folder / "sent.sqlite3")], check=True)
 
@@ -166,8 +188,14 @@ def _held(folder: Path):
 
 
 def _full(folder: Path):
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
-                                           capture_output=True).returncode:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
+            check=False,
+            capture_output=True,
+        ).returncode
+    ):
         pytest.skip("a small tmpfs cannot be mounted here")
     try:
         _prepare_log(folder)
@@ -186,8 +214,9 @@ def _full(folder: Path):
 
 @pytest.mark.parametrize("command", ["send", "remind"])
 @pytest.mark.parametrize("fault", ["immutable", "held", "full"])
-def test_a_log_that_cannot_record_stops_the_run_before_anything_is_sent(tmp_path, ruleset, monkeypatch,
-                                                                         command, fault):
+def test_a_log_that_cannot_record_stops_the_run_before_anything_is_sent(
+    tmp_path, ruleset, monkeypatch, command, fault
+):
     monkeypatch.setattr(sentlog, "BUSY_SECONDS", 0.3)
     state = tmp_path / "state"
     state.mkdir()
@@ -220,13 +249,18 @@ def test_a_commit_that_fails_after_the_server_accepted_stops_at_once(clinic, mon
     def failing(self, *args, **kw):
         calls.append(args[0])
         if len(calls) == 2:
-            raise sentlog.SentLogError(f"{self.path}: the sent log cannot be written (database or disk is full).")
+            raise sentlog.SentLogError(
+                f"{self.path}: the sent log cannot be written (database or disk is full)."
+            )
         return real(self, *args, **kw)
 
     monkeypatch.setattr(sentlog.SentLog, "record", failing)
     assert clinic(command) == 1
     assert len(clinic.server.inbox) == 2  # the third message was not sent
-    assert "row 3: the message went to the mail server, but" in clinic.stderr and "Nothing more was sent" in clinic.stderr
+    assert (
+        "row 3: the message went to the mail server, but" in clinic.stderr
+        and "Nothing more was sent" in clinic.stderr
+    )
     assert_private(clinic.stderr)
     monkeypatch.setattr(sentlog.SentLog, "record", real)
     assert clinic(command) == 3
@@ -247,18 +281,37 @@ def _damage(path: Path, how: str) -> None:
         db.execute("CREATE TABLE notes (x)")
     else:
         db.executescript(sentlog.SCHEMA)
-        facts = "{not json" if how == "facts not json" else "[1, 2]" if how == "facts not a mapping" else "{}"
+        facts = (
+            "{not json"
+            if how == "facts not json"
+            else "[1, 2]"
+            if how == "facts not a mapping"
+            else "{}"
+        )
         copies = "many" if how == "copies not a number" else 1
-        db.execute("INSERT INTO sent VALUES ('booking:A-0', 'handout', 'h', ?, '<m>', ?, 'now', 'accepted')",
-                   (facts, copies))
-        db.execute("INSERT INTO sent VALUES ('booking:A-0', 'reminder:2024-06-09', 'h', ?, '<m>', ?, 'now', 'x')",
-                   (facts, copies))
+        db.execute(
+            "INSERT INTO sent VALUES ('booking:A-0', 'handout', 'h', ?, '<m>', ?, 'now', 'accepted')",
+            (facts, copies),
+        )
+        db.execute(
+            "INSERT INTO sent VALUES ('booking:A-0', 'reminder:2024-06-09', 'h', ?, '<m>', ?, 'now', 'x')",
+            (facts, copies),
+        )
     db.commit()
     db.close()
 
 
-@pytest.mark.parametrize("how", ["not sqlite", "older schema", "other table", "facts not json",
-                                 "facts not a mapping", "copies not a number"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "not sqlite",
+        "older schema",
+        "other table",
+        "facts not json",
+        "facts not a mapping",
+        "copies not a number",
+    ],
+)
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_a_damaged_log_is_named_with_what_to_do(clinic, tmp_path, how, dry_run):
     clinic.state.mkdir(exist_ok=True)
@@ -278,9 +331,13 @@ def test_a_log_from_before_the_state_column_keeps_working(clinic):
     """An older log (no ``state``, no ``patient`` fact) is migrated: nothing is sent again."""
     assert clinic("send") == 3 and len(clinic.server.inbox) == 3
     db = sqlite3.connect(clinic.state / "sent.sqlite3")
-    rows = db.execute("SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at FROM sent").fetchall()
+    rows = db.execute(
+        "SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at FROM sent"
+    ).fetchall()
     db.execute("DROP TABLE sent")
-    db.executescript(sentlog.SCHEMA.replace("    state        TEXT NOT NULL DEFAULT 'accepted',\n", ""))
+    db.executescript(
+        sentlog.SCHEMA.replace("    state        TEXT NOT NULL DEFAULT 'accepted',\n", "")
+    )
     import json
 
     from mesocare.mail import messages as m
@@ -289,8 +346,10 @@ def test_a_log_from_before_the_state_column_keeps_working(clinic):
         facts = json.loads(row[3])
         del facts["patient"]
         old_hash = m._digest(facts["plan"], facts["address"])
-        db.execute("INSERT INTO sent VALUES (?, ?, ?, ?, ?, ?, ?)", (row[0], row[1], old_hash, json.dumps(facts),
-                                                                     row[4], row[5], row[6]))
+        db.execute(
+            "INSERT INTO sent VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (row[0], row[1], old_hash, json.dumps(facts), row[4], row[5], row[6]),
+        )
     db.commit()
     db.close()
     assert clinic("send") == 3 and len(clinic.server.inbox) == 3
@@ -309,14 +368,18 @@ def test_a_localhost_name_that_resolves_elsewhere_gets_nothing(tmp_path, ruleset
     def resolver(host, port, *args, **kw):
         lookups.append(host)
         if host == "evil.localhost":
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
-                    (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.113.7", port))]
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.113.7", port)),
+            ]
         return real(host, port, *args, **kw)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     clinic = Clinic(tmp_path, ruleset)
     try:
-        clinic.clinic = replace(clinic.clinic, mail=replace(clinic.clinic.mail, host="evil.localhost"))
+        clinic.clinic = replace(
+            clinic.clinic, mail=replace(clinic.clinic.mail, host="evil.localhost")
+        )
         assert clinic("send") == 3
         assert "evil.localhost is also another machine's name" in clinic.stderr
         assert clinic.proxy.messages == 0 and clinic.server.inbox == []
@@ -333,13 +396,17 @@ def test_security_none_connects_to_the_address_it_checked(tmp_path, ruleset, mon
 
     def resolver(host, port, *args, **kw):
         if host == "desk.localhost":
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "203.0.113.7"), port))]
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "203.0.113.7"), port))
+            ]
         return real(host, port, *args, **kw)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     clinic = Clinic(tmp_path, ruleset)
     try:
-        clinic.clinic = replace(clinic.clinic, mail=replace(clinic.clinic.mail, host="desk.localhost"))
+        clinic.clinic = replace(
+            clinic.clinic, mail=replace(clinic.clinic.mail, host="desk.localhost")
+        )
         assert clinic("send") == 3
         assert_each_patient_got_theirs_once(clinic.server)
     finally:

@@ -20,8 +20,8 @@ DryRunOpt = Annotated[Optional[Path], typer.Option("--dry-run", metavar="DIR", h
 ResendOpt = Annotated[bool, typer.Option("--resend", help="Send again to every row given, even if the same message was sent before.")]
 UnconfirmedOpt = Annotated[bool, typer.Option(
     "--resend-unconfirmed",
-    help="Send again, once, the messages the mail server took without answering (named as unconfirmed"
-         " in an earlier summary): only when its log shows they never arrived.")]
+    help="Send again, once, the messages the mail server took without answering (named as"
+         " unconfirmed in an earlier summary): only when its log shows they never arrived.")]
 
 
 def send(
@@ -43,7 +43,8 @@ def send(
     Rows without an address are counted: print theirs. Exit 3: some messages were not
     sent (each row is named); run again later.
     """
-    raise typer.Exit(run(ctx.obj, "send", schedule, date_, input_format, dry_run, (resend, resend_unconfirmed)))
+    forcing = (resend, resend_unconfirmed)
+    raise typer.Exit(run(ctx.obj, "send", schedule, date_, input_format, dry_run, forcing))
 
 
 def remind(
@@ -64,7 +65,8 @@ def remind(
     A before-window that starts that day, and the day-of items the day before the
     appointment. Run it every morning from cron; each reminder goes once.
     """
-    raise typer.Exit(run(ctx.obj, "remind", schedule, date_, input_format, dry_run, (resend, resend_unconfirmed)))
+    forcing = (resend, resend_unconfirmed)
+    raise typer.Exit(run(ctx.obj, "remind", schedule, date_, input_format, dry_run, forcing))
 
 
 def run(context: Context, command: str, schedule: str, date_: str | None, input_format: str | None,

@@ -2,11 +2,15 @@
 
 1. ``plan_handouts`` / ``plan_reminders`` read nothing but their arguments and the sent log:
    one ``Job`` per message to send (new, updated, or forced with ``resend``), and the
-   counts for the summary (already sent, without an address, nothing to remind).
-2. ``rendered`` builds each job's message bytes (the PDF and calendar file for handouts),
-   in worker processes for long lists, at most a few ahead of the sender: memory stays flat.
+   counts for the summary (already sent, without an address, nothing to remind, held as
+   unconfirmed). Another patient behind a known booking id is a new appointment.
+2. ``rendered`` (``mesocare.mail.rendering``) builds each job's message bytes (the PDF and
+   calendar file for handouts), in worker processes for long lists, at most a few ahead of
+   the sender: memory stays flat.
 3. ``deliver`` sends them in order over one connection and writes each to the sent log the
-   moment the server accepted it; ``write_eml`` writes them to a folder instead.
+   moment the server accepted it (or took its data without answering: ``unconfirmed``), once
+   the log has shown it can record; ``write_eml`` writes them to a folder instead.
+4. ``summary`` and ``exit_code`` (``mesocare.mail.summary``) say what happened.
 
 Nothing here prints: progress goes to a callback, and the ``Report`` says what happened,
 row by row, without a name or an address.
@@ -14,18 +18,19 @@ row by row, without a name or an address.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from mesocare.batch import build_batch
-from mesocare.output import handout_stem
 from mesocare.errors import MesocareError
 from mesocare.mail import messages as m
-from mesocare.mail.sentlog import ACCEPTED, UNCONFIRMED, Record, SentLog
 from mesocare.mail.addresses import valid_address
+from mesocare.mail.rendering import Envelope, message_id, render_job, rendered
+from mesocare.mail.sentlog import ACCEPTED, UNCONFIRMED, Record, SentLog
+from mesocare.mail.summary import counted, exit_code, summary
 from mesocare.model import Clinic, Handout, RowProblem, Schedule
+from mesocare.output import handout_stem
 from mesocare.rules import RuleSet
 
 
@@ -114,8 +119,8 @@ def _decide(record: Record | None, content: m.Content, resend: bool,
     return True, record.copies + 1, m.change_between(record.facts, content.facts)
 
 
-def _job(plan: Plan, seen: dict, log, forcing: tuple[bool, bool], position, request, handout, address, content,
-         reminder=None):
+def _job(plan: Plan, seen: dict, log, forcing: tuple[bool, bool], position, request, handout,
+         address, content, reminder=None):
     """Plan one message; ``forcing`` is (--resend, --resend-unconfirmed)."""
     resend, resend_unconfirmed = forcing
     key = m.appointment_key(request)
@@ -138,7 +143,8 @@ def _job(plan: Plan, seen: dict, log, forcing: tuple[bool, bool], position, requ
 
 
 def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, log: SentLog,
-                  day: date | None = None, resend: bool = False, resend_unconfirmed: bool = False) -> Plan:
+                  day: date | None = None, resend: bool = False,
+                  resend_unconfirmed: bool = False) -> Plan:
     """One handout message per appointment (on ``day`` when given) with an address, not yet
     sent or changed since; appointments before today are counted, not sent. A message sent
     before without the server's answer is held unless ``resend_unconfirmed``."""
@@ -152,7 +158,8 @@ def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: d
         if address is None:
             continue
         content = m.handout_content(handout, address, _language(handout))
-        _job(plan, seen, log, (resend, resend_unconfirmed), position, request, handout, address, content)
+        forcing = (resend, resend_unconfirmed)
+        _job(plan, seen, log, forcing, position, request, handout, address, content)
     return plan
 
 
@@ -170,91 +177,9 @@ def plan_reminders(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: 
         if address is None:
             continue
         content = m.reminder_content(handout, reminder, address, _language(handout))
-        _job(plan, seen, log, (resend, resend_unconfirmed), position, request, handout, address, content,
-             reminder)
+        forcing = (resend, resend_unconfirmed)
+        _job(plan, seen, log, forcing, position, request, handout, address, content, reminder)
     return plan
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """The sender's side of every message in a run."""
-
-    sender: str
-    date: datetime  # the Date header (aware)
-    reply_to: str | None = None
-
-
-def message_id(job: Job, envelope: Envelope) -> str:
-    return m.message_id(job.key, job.content, job.copy, envelope.sender)
-
-
-def render_job(job: Job, envelope: Envelope) -> bytes:
-    """The message's bytes; a handout carries its PDF and its calendar file."""
-    attachments: tuple = ()
-    if job.reminder is None:
-        from mesocare.render import render
-
-        pdf_name, ics_name = m.attachment_names(job.handout)
-        pdf = render(job.handout, "pdf")
-        ics = render(job.handout, "ics").encode("utf-8")
-        # the part's method parameter must match the calendar's METHOD (only with the clinic's address)
-        method = (("method", "PUBLISH"),) if b"\r\nMETHOD:PUBLISH\r\n" in ics else ()
-        attachments = (
-            (pdf_name, "application", "pdf", pdf, ()),
-            (ics_name, "text", "calendar", ics, (*method, ("charset", "utf-8"))),
-        )
-    letter = m.Letter(
-        handout=job.handout, kind=job.kind, to=job.to, sender=envelope.sender, date=envelope.date,
-        message_id=message_id(job, envelope), language=job.language, change=job.change,
-        reminder=job.reminder, reply_to=envelope.reply_to, attachments=attachments,
-    )
-    return m.build_message(letter)
-
-
-def _render_chunk(jobs: list[Job], envelope: Envelope) -> list[bytes]:
-    return [render_job(job, envelope) for job in jobs]
-
-
-CHUNK = 8  # messages per task sent to a worker process
-
-
-def _workers(jobs: list[Job]) -> int:
-    heavy = sum(1 for j in jobs if j.reminder is None)
-    if heavy < 3 * CHUNK:
-        return 1
-    wanted = os.environ.get("MESOCARE_PDF_WORKERS", "").strip()
-    count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(os.cpu_count() or 1, 4)
-    return max(1, count)
-
-
-def rendered(jobs: list[Job], envelope: Envelope):
-    """Each job's bytes, in order. Long lists are rendered by worker processes (spawned, like
-    the PDF batch), at most two chunks per worker ahead of the caller."""
-    n = _workers(jobs)
-    if n <= 1:
-        for job in jobs:
-            yield render_job(job, envelope)
-        return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
-    pending: deque = deque()
-    try:
-        for start in range(0, len(jobs), CHUNK):
-            pending.append(pool.submit(_render_chunk, jobs[start : start + CHUNK], envelope))
-            if len(pending) >= 2 * n:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-    finally:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- delivering
@@ -300,15 +225,17 @@ def deliver(plan: Plan, sender, log: SentLog, envelope: Envelope, progress=None)
                 report.failures.extend(Failure(j.position, why, False) for j in plan.jobs[done - 1 :])
                 break
             if outcome.sent or outcome.unconfirmed:
-                # nothing between the server's acceptance (or its silence after the data) and this commit
+                # nothing between the server's acceptance (or its silence after the data)
+                # and this commit
                 state = UNCONFIRMED if outcome.unconfirmed else ACCEPTED
                 try:
-                    log.record(job.key, job.kind, job.content.hash, job.content.facts, message_id(job, envelope),
-                               job.copy, state=state)
-                except MesocareError as e:  # stop at once: nothing more is sent that could not be recorded
+                    log.record(job.key, job.kind, job.content.hash, job.content.facts,
+                               message_id(job, envelope), job.copy, state=state)
+                except MesocareError as e:  # stop at once: send nothing that cannot be recorded
                     raise MesocareError(
-                        f"{job.position}: the message went to the mail server, but {e} Nothing more was sent;"
-                        " this one message may be sent again on the next run."
+                        f"{job.position}: the message went to the mail server, but {e}"
+                        " Nothing more was sent; this one message may be sent again on the next"
+                        " run."
                     ) from None
                 if outcome.unconfirmed:
                     report.unconfirmed.append(job.position)
@@ -342,68 +269,6 @@ def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Re
         if progress is not None:
             progress(done, total)
     return report
-
-
-UNCONFIRMED_WHAT = (
-    "it may have been delivered, so it is not sent again. If the mail server's log shows it never"
-    " arrived, run the same command again with --resend-unconfirmed."
-)
-
-
-def _rows_named(positions: list[str]) -> str:
-    shown = positions[:20]
-    return ", ".join(shown) + (f" and {len(positions) - len(shown)} more" if len(positions) > len(shown) else "")
-
-
-def _n(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (plural or word + 's')}"
-
-
-def summary(plan: Plan, report: Report, what: str, dry_run: bool = False) -> str:
-    """The lines for stderr: what was sent, what was not and why, per row; no names, no addresses."""
-    lines: list[str] = []
-    if dry_run:
-        lines.append(f"{_n(len(report.written), what)} written as {_n(len(report.written), '.eml file')}, not sent"
-                     + (f" ({report.updated} of them updates)." if report.updated else "."))
-    else:
-        lines.append(f"{_n(report.sent, what)} sent" + (f" ({report.updated} of them updates)." if report.updated else "."))
-    if plan.already_sent:
-        lines.append(f"{plan.already_sent} already sent before, unchanged: not sent again.")
-    if plan.without_address:
-        shown = plan.without_address[:20]
-        more = f" and {len(plan.without_address) - len(shown)} more" if len(plan.without_address) > len(shown) else ""
-        lines.append(f"{len(plan.without_address)} without an email address: print theirs ({', '.join(shown)}{more}).")
-    if plan.past:
-        lines.append(f"{plan.past} appointment{'s' if plan.past != 1 else ''} before today: not sent.")
-    if plan.nothing_to_remind:
-        lines.append(f"{plan.nothing_to_remind} with nothing starting that day.")
-    if report.stopped:
-        lines.append(f"Stopped: {report.stopped}")
-    if report.unconfirmed:
-        lines.append(f"{_n(len(report.unconfirmed), 'message')} went to the mail server without an answer"
-                     f" ({_rows_named(report.unconfirmed)}): {UNCONFIRMED_WHAT}")
-    if plan.unconfirmed:
-        lines.append(f"{_n(len(plan.unconfirmed), 'message')} went to the mail server before without an answer"
-                     f" ({_rows_named(plan.unconfirmed)}): {UNCONFIRMED_WHAT}")
-    if report.failures:
-        lines.append(f"{_n(len(report.failures), 'message')} not sent:")
-        lines.extend(f"  {f}" for f in report.failures)
-    errors = plan.errors
-    notes = [p for p in plan.problems if not p.error]
-    if errors:
-        lines.append(f"{_n(len(errors), 'row')} skipped:")
-        lines.extend(f"  {p}" for p in errors)
-    if notes:
-        lines.append("Notes:")
-        lines.extend(f"  {p}" for p in notes)
-    return "\n".join(lines)
-
-
-def exit_code(plan: Plan, report: Report) -> int:
-    from mesocare.errors import ExitCode
-
-    held = report.failures or plan.errors or report.unconfirmed or plan.unconfirmed
-    return int(ExitCode.SKIPPED_ROWS) if held else 0
 
 
 def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, *, now: datetime,
@@ -450,8 +315,8 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
             with SentLog(folder) as log:
                 plan = make_plan(log)
                 if plan.jobs:
-                    log.check_writable()  # before anything is sent: a log that cannot record stops the run
-                    err(f"Sending {_n(len(plan.jobs), what)} through {settings.host}.")
+                    log.check_writable()  # a log that cannot record stops the run before any send
+                    err(f"Sending {counted(len(plan.jobs), what)} through {settings.host}.")
                     with Sender(settings, password) as sender:
                         report = deliver(plan, sender, log, envelope, progress)
                 else:

@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS sent (
     PRIMARY KEY (appointment, kind)
 ) WITHOUT ROWID;
 """
-COLUMNS = ("appointment", "kind", "content_hash", "facts", "message_id", "copies", "sent_at", "state")
+COLUMNS = ("appointment", "kind", "content_hash", "facts", "message_id", "copies", "sent_at",
+           "state")
 ACCEPTED, UNCONFIRMED = "accepted", "unconfirmed"
 BUSY_SECONDS = 10  # how long to wait for another program's write lock on the log
 PROBE = "mesocare:probe"
@@ -71,9 +72,9 @@ class SentLogError(MesocareError):
 def cannot_record(path: Path, how: str, error: BaseException) -> SentLogError:
     """The log cannot be opened or written before the run sends anything."""
     return SentLogError(
-        f"{path}: the sent log cannot be {how} ({_words(error)}), so nothing was sent. Check that the"
-        " file and its folder can be written, that the disk has room and that no other program holds"
-        " the file, then run again."
+        f"{path}: the sent log cannot be {how} ({_words(error)}), so nothing was sent. Check"
+        " that the file and its folder can be written, that the disk has room and that no other"
+        " program holds the file, then run again."
     )
 
 
@@ -129,7 +130,7 @@ class SentLog:
                     raise damaged(self.path, _words(e)) from None
                 except sqlite3.Error as e:
                     self.close()
-                    raise SentLogError(f"{self.path}: the sent log cannot be read ({_words(e)}).") from None
+                    raise _unreadable(self.path, e) from None
             return
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -162,7 +163,8 @@ class SentLog:
         if tuple(columns) == COLUMNS[:-1]:
             self._has_state = False
             if not self.readonly:
-                self._db.execute(f"ALTER TABLE sent ADD COLUMN state TEXT NOT NULL DEFAULT '{ACCEPTED}'")
+                self._db.execute(
+                    f"ALTER TABLE sent ADD COLUMN state TEXT NOT NULL DEFAULT '{ACCEPTED}'")
                 self._has_state = True
             return True
         if tuple(columns) != COLUMNS:
@@ -175,13 +177,13 @@ class SentLog:
         state = "state" if self._has_state else f"'{ACCEPTED}'"
         try:
             row = self._db.execute(
-                f"SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at, {state} FROM sent"
-                " WHERE appointment = ? AND kind = ?",
+                "SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at,"
+                f" {state} FROM sent WHERE appointment = ? AND kind = ?",
                 (appointment, kind),
             ).fetchone()
         except sqlite3.DatabaseError as e:
             if _locked_or_readonly(e):
-                raise SentLogError(f"{self.path}: the sent log cannot be read ({_words(e)}).") from None
+                raise _unreadable(self.path, e) from None
             raise damaged(self.path, _words(e)) from None
         if row is None:
             return None
@@ -204,8 +206,8 @@ class SentLog:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
-                    "INSERT OR REPLACE INTO sent (appointment, kind, content_hash, facts, message_id, copies,"
-                    " sent_at, state) VALUES (?, ?, ?, ?, ?, 1, '', ?)",
+                    "INSERT OR REPLACE INTO sent (appointment, kind, content_hash, facts,"
+                    " message_id, copies, sent_at, state) VALUES (?, ?, ?, ?, ?, 1, '', ?)",
                     (PROBE, PROBE, "0" * 64, json.dumps({"pad": "0" * 2048}), "0" * 80, ACCEPTED),
                 )
                 self._db.execute("COMMIT")
@@ -226,16 +228,18 @@ class SentLog:
         stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
         try:
             self._db.execute(
-                "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies, sent_at, state)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies,"
+                " sent_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (appointment, kind) DO UPDATE SET content_hash = excluded.content_hash,"
                 " facts = excluded.facts, message_id = excluded.message_id, copies = excluded.copies,"
                 " sent_at = excluded.sent_at, state = excluded.state",
-                (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id, copies, stamp,
-                 state),
+                (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id,
+                 copies, stamp, state),
             )
         except sqlite3.Error as e:
-            raise SentLogError(f"{self.path}: the sent log cannot be written ({_words(e)}).") from None
+            raise SentLogError(
+                f"{self.path}: the sent log cannot be written ({_words(e)})."
+            ) from None
 
     def count(self) -> int:
         if self._db is None:
@@ -261,7 +265,12 @@ def _words(error: BaseException) -> str:
 def _locked_or_readonly(error: sqlite3.Error) -> bool:
     """Not damage: the file is busy, read-only, or the disk is full."""
     text = str(error).lower()
-    return any(w in text for w in ("locked", "readonly", "read-only", "full", "unable to open", "disk i/o"))
+    words = ("locked", "readonly", "read-only", "full", "unable to open", "disk i/o")
+    return any(w in text for w in words)
+
+
+def _unreadable(path: Path, error: BaseException) -> SentLogError:
+    return SentLogError(f"{path}: the sent log cannot be read ({_words(error)}).")
 
 
 @contextmanager

@@ -60,7 +60,7 @@ class _Watched:
 
     def send(self, s) -> None:
         super().send(s)  # type: ignore[misc]
-        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):  # the end of the data (quoted periods)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):  # the data's end (periods quoted)
             self.data_out = True
 
 
@@ -79,13 +79,16 @@ def loopback_address(host: str, port: int) -> str:
     try:
         found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
         addresses = [str(info[4][0]) for info in found]
-        loopback = bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+        loopback = bool(addresses) and all(
+            ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
     except (OSError, UnicodeError, ValueError) as e:
-        raise MailServerError(f"email host {host} cannot be looked up ({_words(None, e)}).") from None
+        raise MailServerError(
+            f"email host {host} cannot be looked up ({_words(None, e)})."
+        ) from None
     if not loopback:
         raise MailServerError(
-            f"email security is none, which sends unencrypted mail, so it is only allowed to this machine,"
-            f" but {host} is also another machine's name: use starttls or tls."
+            "email security is none, which sends unencrypted mail, so it is only allowed to this"
+            f" machine, but {host} is also another machine's name: use starttls or tls."
         )
     return addresses[0]
 
@@ -140,7 +143,8 @@ class Sender:
         self._smtp: smtplib.SMTP | None = None
         self._context = tls_context(settings) if settings.security != "none" else None
         # plain text: connect to the loopback address checked here, never to a second look-up
-        self._address = loopback_address(settings.host, settings.port) if settings.security == "none" else None
+        plain = settings.security == "none"
+        self._address = loopback_address(settings.host, settings.port) if plain else None
         self.connections = 0
 
     # ---- connection
@@ -234,8 +238,8 @@ class Sender:
                 self._drop()
                 code, text = None, _lost(e, connecting)
                 if delivered:  # the data went out whole and no answer came: never send it again
-                    return Outcome(sent=False, answer=_scrub(_words(code, text), to), attempts=attempt,
-                                   unconfirmed=True)
+                    return Outcome(sent=False, answer=_scrub(_words(code, text), to),
+                                   attempts=attempt, unconfirmed=True)
             answer = _scrub(_words(code, text), to)
             if not connecting:
                 only_connect_failures = False
