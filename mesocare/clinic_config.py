@@ -87,6 +87,14 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     if zone is None:
         zone = machine_zone()
     language, languages = _languages(spec, lines, name)
+    bad_address = spec.email.problem() if spec.email else None
+    mail_problem = None
+    if bad_address:  # only the commands that send mail stop on it; the value is never quoted
+        line = lines.get(("email", bad_address)) or lines.get(("email",))
+        mail_problem = (
+            f"{name}, line {line}, field 'email.{bad_address}': this is not an email address such as"
+            " desk@clinic.example, so no mail can be sent."
+        )
     base = path.resolve().parent
     for key in ("rules_dir", "templates_dir"):
         folder = getattr(spec, key)
@@ -98,7 +106,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     return Clinic(
         name=spec.name,
         phone=spec.phone,
-        email=spec.email.from_ if spec.email else None,
+        email=spec.email.from_ if spec.email and bad_address != "from" else None,
         timezone=zone,
         duration_minutes=spec.duration,
         paper=spec.paper,
@@ -113,8 +121,10 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         reviewed_by=spec.reviewed_by or None,
         language=language,
         languages=languages,
-        mail=spec.email.settings(base) if spec.email and spec.email.host else None,
+        mail=spec.email.settings(base) if spec.email and spec.email.host and not bad_address
+        else None,
         state_dir=str((base / spec.state_dir).resolve()) if spec.state_dir else None,
+        mail_problem=mail_problem,
     )
 
 

@@ -51,6 +51,7 @@ class Clinic:
     languages: tuple[str, ...] = ()  # every language the clinic hands out (rules check checks them)
     mail: EmailSettings | None = None  # the mail server (config ``email:`` with a host); None: no sending
     state_dir: str | None = None  # where the sent log lives (None: the user's data folder)
+    mail_problem: str | None = None  # why the config's email addresses cannot be used (mail only)
     large_print: bool = False  # config `print: large` or --large-print: 18 pt body text
 
 

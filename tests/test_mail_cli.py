@@ -142,3 +142,64 @@ def test_no_email_settings_says_so(tmp_path):
     dry = mesocare(tmp_path, "send", "coming.csv", "--dry-run", "outbox")
     assert dry.returncode == 0, dry.stderr
     assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["2024-06-10_0900_P-0.instructions.eml"]
+
+
+# ------------------------------------------------------------------ issue 21, as a clinic sees it
+
+MALFORMED = ["[zelda@example.org", "zelda@example.org.", "@zelda.example.org", "a@b..com"]
+
+
+@pytest.mark.parametrize("address", MALFORMED)
+def test_a_malformed_patient_address_skips_that_row_only(clinic, server, address):
+    (clinic / "coming.csv").write_text(
+        HEADER + rows(2) + f"2024-06-10,11:00,face,Zelda Quixote-Marsh,P-z,A-z,{address}\n",
+        encoding="utf-8")
+    for args in (("send", "coming.csv"), ("send", "coming.csv", "--dry-run", "outbox"),
+                 ("remind", "coming.csv", "--date", "2024-06-09")):
+        out = mesocare(clinic, *args)
+        assert out.returncode == 3, out.stderr
+        assert "row 4, email: the email address is not valid: nothing sent" in out.stderr
+        assert "Traceback" not in out.stderr and address not in out.stderr
+        assert "Zelda" not in out.stderr
+    assert sorted(r.rcpt_tos[0] for r in server.inbox) == ["p0@example.com", "p0@example.com",
+                                                           "p1@example.com", "p1@example.com"]
+
+
+@pytest.mark.parametrize("address", MALFORMED)
+def test_a_malformed_clinic_address_stops_only_the_mail_commands(tmp_path, address):
+    (tmp_path / "mesocare.yaml").write_text(
+        f'name: X\ntimezone: Europe/London\nemail:\n  from: "{address}"\n  host: localhost\n'
+        "  security: none\n",
+        encoding="utf-8")
+    (tmp_path / "coming.csv").write_text(HEADER + rows(1), encoding="utf-8")
+    for args in (("send", "coming.csv"), ("send", "coming.csv", "--dry-run", "outbox"),
+                 ("remind", "coming.csv", "--date", "2024-06-09")):
+        out = mesocare(tmp_path, *args)
+        assert out.returncode == 1, out.stderr
+        assert out.stderr.strip().endswith(
+            "mesocare.yaml, line 4, field 'email.from': this is not an email address such as"
+            " desk@clinic.example, so no mail can be sent.")
+        assert "Traceback" not in out.stderr and address not in out.stderr
+    assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
+    ics = mesocare(tmp_path, "prep", "--date", "2024-06-10", "--time", "10:00", "--area", "face",
+                   "--format", "ics")
+    assert ics.returncode == 0, ics.stderr
+    assert "BEGIN:VEVENT" in ics.stdout and "ORGANIZER" not in ics.stdout  # none, not a bad one
+    assert address not in ics.stdout + ics.stderr
+
+
+def test_resend_unconfirmed_sends_the_held_message_once(clinic, server):
+    server.replies = lambda n, e: "drop" if n == 2 else None
+    first = mesocare(clinic, "send", "coming.csv")
+    assert first.returncode == 3 and len(server.inbox) == 5 and server.offered == 6
+    assert "1 message went to the mail server without an answer (row 3)" in first.stderr
+    server.replies = None
+    again = mesocare(clinic, "send", "coming.csv")
+    assert again.returncode == 3 and server.offered == 6
+    assert "--resend-unconfirmed" in again.stderr
+    forced = mesocare(clinic, "send", "coming.csv", "--resend-unconfirmed")
+    assert forced.returncode == 0, forced.stderr
+    everyone = sorted(f"p{i}@example.com" for i in range(6))
+    assert sorted(r.rcpt_tos[0] for r in server.inbox) == everyone
+    assert mesocare(clinic, "send", "coming.csv", "--resend-unconfirmed").returncode == 0
+    assert len(server.inbox) == 6

@@ -191,8 +191,9 @@ def test_email_settings_and_defaults(tmp_path):
     assert local.port == 25
     with pytest.raises(ConfigError, match="field 'email.password'"):
         load_clinic(_config(tmp_path, "  from: desk@clinic.test\n  host: h.example\n  password: x\n"))
-    with pytest.raises(ConfigError, match="not an email address"):
-        load_clinic(_config(tmp_path, "  from: desk\n  host: h.example\n"))
+    broken = load_clinic(_config(tmp_path, "  from: desk\n  host: h.example\n"))  # only mail stops on it
+    assert broken.mail is None and broken.email is None
+    assert "line 4, field 'email.from': this is not an email address" in broken.mail_problem
 
 
 def test_email_alone_is_the_clinic_s_address_and_sends_nothing(tmp_path):
@@ -203,8 +204,7 @@ def test_email_alone_is_the_clinic_s_address_and_sends_nothing(tmp_path):
     with_server = _config(tmp_path, "  from: desk@clinic.test\n  host: smtp.clinic.example\n")
     assert load_clinic(with_server).email == "desk@clinic.test"  # the calendar's organizer too
     path.write_text("name: X\nemail: not an address\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="line 2, field 'email"):
-        load_clinic(path)
+    assert "line 2, field 'email.from'" in load_clinic(path).mail_problem
 
 
 def test_messages_read_at_grade_8_or_below(ruleset, london):
@@ -260,15 +260,17 @@ def test_malformed_addresses_are_not_valid(address):
 
 @pytest.mark.parametrize("address", BAD_ADDRESSES)
 def test_a_malformed_clinic_address_is_one_sentence_naming_the_field(tmp_path, address):
+    """Read without a traceback; the sentence for the mail commands names the field, not the value."""
     quoted = '"' + address.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n") \
         .replace("\x00", "\\0").replace("\x7f", "\\x7f") + '"'
     for field in ("from", "reply_to"):
         lines = f"  from: {quoted if field == 'from' else 'desk@clinic.test'}\n  host: h.example\n"
         lines += f"  reply_to: {quoted}\n" if field == "reply_to" else ""
-        with pytest.raises(ConfigError) as e:
-            load_clinic(_config(tmp_path, lines))
-        assert f"field 'email.{field}'" in str(e.value) and "mesocare.yaml" in str(e.value)
-        assert address.strip() not in str(e.value) and "zelda" not in str(e.value)
+        clinic = load_clinic(_config(tmp_path, lines))
+        assert clinic.mail is None and (clinic.email is None) is (field == "from")
+        problem = clinic.mail_problem
+        assert f"field 'email.{field}'" in problem and "mesocare.yaml" in problem
+        assert address.strip() not in problem and "zelda" not in problem
 
 
 def test_the_clinic_address_may_carry_a_display_name(tmp_path):

@@ -282,6 +282,8 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
     from mesocare.mail.sentlog import default_folder, run_lock
     from mesocare.mail.smtp import Sender
 
+    if clinic.mail_problem:  # an address in the config that is not valid: nothing is sent or written
+        raise ConfigError(clinic.mail_problem)
     settings = clinic.mail
     if settings is None and dry_run is None:
         raise ConfigError(

@@ -47,7 +47,7 @@ class EmailSpec(BaseModel):
     """The ``email:`` mapping of the clinic config."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
-    from_: str = Field(alias="from", max_length=254, description="the clinic's address, e.g. desk@clinic.example")
+    from_: str = Field(alias="from", description="the clinic's address, e.g. desk@clinic.example")
     host: str | None = Field(None, min_length=1, description="the clinic's mail server (none: nothing is sent)")
     port: int | None = Field(None, ge=1, le=65535)
     security: Literal["starttls", "tls", "none"] = "starttls"
@@ -66,15 +66,21 @@ class EmailSpec(BaseModel):
     @field_validator("from_", "reply_to")
     @classmethod
     def _address(cls, v: str | None, info) -> str | None:
-        """A valid mailbox (``desk@clinic.example`` or ``Clinic <desk@clinic.example>``);
-        ``from`` keeps its address only (the envelope sender and the calendar's organizer).
-        The value is never quoted back: it may be anything."""
+        """``from`` keeps its address only when it is a valid mailbox (``desk@clinic.example``
+        or ``Clinic <desk@clinic.example>``): the envelope sender and the calendar's organizer.
+        An address that is not valid is kept as it is, for ``problem`` to name: only the
+        commands that send mail stop on it."""
         if v is None:
             return v
         mailbox = parse_mailbox(v)
-        if mailbox is None:
-            raise ValueError("this is not an email address such as desk@clinic.example")
-        return mailbox[1] if info.field_name == "from_" else v.strip()
+        return mailbox[1] if mailbox and info.field_name == "from_" else v.strip()
+
+    def problem(self) -> str | None:
+        """The config field (``from`` or ``reply_to``) whose address is not valid, if any."""
+        for key, value in (("from", self.from_), ("reply_to", self.reply_to)):
+            if value is not None and parse_mailbox(value) is None:
+                return key
+        return None
 
     @model_validator(mode="after")
     def _plain_only_here(self) -> "EmailSpec":
