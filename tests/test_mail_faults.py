@@ -352,6 +352,9 @@ def test_a_log_from_before_the_state_column_keeps_working(clinic):
         )
     db.commit()
     db.close()
+    outbox = clinic.tmp / "eml"
+    outbox.mkdir()
+    assert clinic("send", dry_run=outbox) == 3 and not any(outbox.iterdir())  # read-only: as is
     assert clinic("send") == 3 and len(clinic.server.inbox) == 3
     assert "3 already sent before, unchanged" in clinic.stderr
 
@@ -411,3 +414,48 @@ def test_security_none_connects_to_the_address_it_checked(tmp_path, ruleset, mon
         assert_each_patient_got_theirs_once(clinic.server)
     finally:
         clinic.stop()
+
+
+# --------------------------------------------------------------------------- any address in a row
+
+
+def test_any_address_in_a_schedule_is_planned_without_a_traceback_and_never_echoed(ruleset, tmp_path):
+    """Fuzz: whatever a schedule's email cell holds, planning a send or a reminder and its
+    summary raise nothing and never quote it; a row is planned only with a valid address."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from mesocare.mail.addresses import valid_address
+    from mesocare.mail.outbox import Report, plan_handouts, plan_reminders
+    from mesocare.mail.sentlog import SentLog
+    from mesocare.mail.summary import summary
+    from mesocare.model import Clinic as ClinicSettings
+    from mesocare.model import Request, Schedule, ScheduleRow
+
+    pieces = st.sampled_from(["zelda", "@", ".", "[", "]", "<", ">", '"', " ", "\\", ",", ";",
+                              "example", "org", "-", "\r\n", "\x00", "é", "=?utf-8?q?x?=", "\t"])
+    cell = st.one_of(st.text(max_size=40), st.lists(pieces, max_size=12).map("".join))
+    clinic = ClinicSettings(timezone="Europe/London")
+
+    def texts(address: str) -> list[str]:
+        request = Request(date=date(2024, 6, 10), areas=("face",), name="Zelda Q", email=address,
+                          appointment_id="A-1")
+        schedule = Schedule(rows=(ScheduleRow(position="row 2", request=request),), problems=())
+        out = []
+        with SentLog(tmp_path / "none", readonly=True) as log:
+            for plan in (plan_handouts(schedule, ruleset, clinic, date(2024, 6, 1), log),
+                         plan_reminders(schedule, ruleset, clinic, date(2024, 6, 9), log,
+                                        day=date(2024, 6, 9))):
+                assert bool(plan.jobs) is valid_address(address.strip())
+                out.append(summary(plan, Report(), "message") + " ".join(map(str, plan.problems)))
+        return out
+
+    @settings(max_examples=150, deadline=None)
+    @given(cell)
+    def check(address):
+        """The words are those of a stand-in of the same kind: nothing of the address shows."""
+        kind = "" if not address.strip() else "p@example.com" if valid_address(address.strip()) \
+            else "not an address"
+        assert texts(address) == texts(kind)
+
+    check()
