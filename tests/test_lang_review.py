@@ -203,15 +203,31 @@ def test_no_english_left_in_any_variant_or_format(tag):
 
 @pytest.mark.parametrize("tag", [t for t in TAGS if not t.startswith("en")])
 def test_the_handout_prose_reads_at_the_language_s_plain_level(tag):
-    """The text handout's sentences (headings and date lines left out: they are not prose), on
-    the language's own formula, at its target for a whole text."""
+    """Each variant's sentences (the rule and note texts as printed), on the language's own
+    formula, at its target for a whole text; and the whole text handout too."""
     code = tag.split("-")[0]
-    h = _handout(tag, VARIANTS[0])
-    prose = " ".join([i.text for i in h.items] + [n.text for n in h.notes])
-    reading = readability(prose, code, whole=True)
-    assert reading.ok, f"{tag}: {reading.score:.0f} on {reading.formula}, below {reading.target:g}"
-    text = render(h, "text")
-    assert readability(text, code, whole=True).ok
+    for i, variant in enumerate(VARIANTS):
+        h = _handout(tag, variant)
+        prose = " ".join([item.text for item in h.items] + [n.text for n in h.notes])
+        reading = readability(prose, code, whole=True)
+        assert reading.ok, f"{tag} variant {i + 1}: {reading.score:.0f} on {reading.formula}"
+        assert readability(render(h, "text"), code, whole=True).ok, f"{tag} variant {i + 1}"
+
+
+@pytest.mark.parametrize("name", ["fr-CA", "es-MX", "pt-BR"])
+def test_each_regional_text_of_ours_reads_at_the_language_s_plain_level(name):
+    """Our regional files' texts, one by one, at the floor every single text must reach."""
+    data = yaml.safe_load((instructions_dir() / "lang" / f"{name}.yaml").read_text("utf-8"))
+    code = name.split("-")[0]
+    hard = {}
+    for kind in ("rules", "notes"):
+        for item_id, value in (data.get(kind) or {}).items():
+            text = value.get("text")
+            for t in text.values() if isinstance(text, dict) else [text] if text else []:
+                reading = readability(t, code)
+                if not reading.ok:
+                    hard[item_id] = round(reading.score)
+    assert not hard, f"{name}: texts below the floor: {hard}"
 
 
 # ----------------------------------------------------------------------------- the checks can fail
