@@ -203,15 +203,17 @@ def test_no_english_left_in_any_variant_or_format(tag):
 
 @pytest.mark.parametrize("tag", [t for t in TAGS if not t.startswith("en")])
 def test_the_handout_prose_reads_at_the_language_s_plain_level(tag):
-    """Each variant's sentences (the rule and note texts as printed), on the language's own
-    formula, at its target for a whole text; and the whole text handout too."""
+    """Each variant's prose (the rule and note texts and the banners, as printed), on the
+    language's own formula, at its target for a whole text. Headings, date lines and the
+    footer are left out: a list of dates is not prose, and would score as hard or as easy as
+    its month names are long."""
     code = tag.split("-")[0]
     for i, variant in enumerate(VARIANTS):
         h = _handout(tag, variant)
-        prose = " ".join([item.text for item in h.items] + [n.text for n in h.notes])
+        texts = [item.text for item in h.items] + [n.text for n in h.notes] + list(h.banners)
+        prose = " ".join(texts)
         reading = readability(prose, code, whole=True)
         assert reading.ok, f"{tag} variant {i + 1}: {reading.score:.0f} on {reading.formula}"
-        assert readability(render(h, "text"), code, whole=True).ok, f"{tag} variant {i + 1}"
 
 
 @pytest.mark.parametrize("name", ["fr-CA", "es-MX", "pt-BR"])
