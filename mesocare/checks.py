@@ -24,6 +24,9 @@ applies)
 our rule's ``source`` is not a file in ``sources/``       error    this module
 a clinic rule's ``source`` is empty                        error    this module (and schema)
 patient text above reading grade 8 (Flesch-Kincaid)       error    this module
+a clinic's ``lang/`` text: a term its language's          error    ``lang.review``
+glossary avoids, English left in it, or below that
+language's reading target
 no ``reviewed_on``, a review older than 24 months, a      warning  this module
 review date after today, or no ``reviewed_by``
 ========================================================  =======  ========================
@@ -150,6 +153,14 @@ def check_rules(
         if entry.kind == "rules":
             findings.extend(_check_window(entry, rules))
             findings.extend(_check_applies(entry))
+
+    # 3. the clinic's own translations and corrections (lang/*.yaml): its language's glossary,
+    # no English left, and that language's reading level, as ours are held to in the tests
+    from mesocare.lang.review import overlay_findings
+
+    for folder, origin in folders:
+        if origin != "mesocare":
+            findings.extend(overlay_findings(folder))
 
     order = {name: i for i, name in enumerate(_file_order(folders))}
     findings.sort(key=lambda f: (order.get(f.file, len(order)), f.file, f.line or 0))

@@ -41,6 +41,8 @@ def test_wheel_ships_rules_templates_and_schemas(wheel):
     for f in REPO.joinpath("instructions", "lang").glob("*.yaml"):
         assert f"mesocare/instructions/lang/{f.name}" in names
     assert "mesocare/instructions/rules.schema.json" in names
+    for f in REPO.joinpath("mesocare", "lang", "glossary").glob("*.yaml"):
+        assert f"mesocare/lang/glossary/{f.name}" in names  # rules check reads them
 
 
 def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path):

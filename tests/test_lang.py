@@ -301,3 +301,46 @@ def test_areas_in_each_language():
     assert ui.areas(lang.get("en"), ["face", "hands"]) == "face and hands"
     assert ui.areas(lang.get("fr"), ["face", "hands"]) == "visage et mains"
     assert ui.areas(lang.get("de"), ["face", "neck"]) == "Gesicht; Hals und Dekolleté"
+
+
+# ----------------------------------------------------------------------------- native dates
+@pytest.mark.parametrize("tag", ["fr", "fr-CA"])
+def test_the_first_of_the_month_is_an_ordinal_in_french(tag):
+    from datetime import date as day
+
+    from mesocare import lang
+
+    L = lang.get(tag)
+    for month in range(1, 13):
+        assert L.day(day(2025, month, 1)).split()[1] == "1er", L.day(day(2025, month, 1))
+        assert L.short_day(day(2025, month, 1)).startswith("1er "), L.short_day(day(2025, month, 1))
+    for d in (11, 21, 31):
+        assert "er" not in L.day(day(2025, 1, d)).split()[1]
+    assert lang.get("es").day(day(2025, 6, 1)) == "domingo, 1 de junio de 2025"
+
+
+@pytest.mark.parametrize("tag", ["pt", "pt-BR"])
+def test_portuguese_contracts_em_before_a_weekday(tag):
+    from datetime import date as day
+
+    from mesocare import lang
+
+    L = lang.get(tag)
+    articles = {0: "na", 1: "na", 2: "na", 3: "na", 4: "na", 5: "no", 6: "no"}
+    for offset in range(7):
+        d = day(2024, 6, 3 + offset)  # Monday 3 June 2024 onwards
+        said = L._("The course ends on %(day)s.", day=L.day(d))
+        assert f" {articles[d.weekday()]} {L.day(d)}" in said, said
+        assert " em " not in said
+    # a sentence that starts with the date keeps its capital
+    assert L.grammar.contract("Em sábado, 1 de junho") == "No sábado, 1 de junho"
+    assert L.grammar.contract("em 2024") == "em 2024"
+
+
+def test_english_regions_have_their_own_words():
+    from mesocare import lang
+
+    us, gb = lang.get("en-US"), lang.get("en-GB")
+    assert us._("Call us on %(phone)s.", phone="555 0100") == "Call us at 555 0100."
+    assert gb._("Call us on %(phone)s.", phone="020 7946 0000") == "Call us on 020 7946 0000."
+    assert us.gettext("What to expect") == "What to expect"  # the msgid where the US says it alike

@@ -114,7 +114,7 @@ def test_regional_texts_over_the_language():
     ruleset, pt = setup(None, "pt-PT")
     assert br.rule(ruleset.rule("showers"), "metric").text == "Não tome banho de chuveiro nem banhos quentes."
     assert pt.rule(ruleset.rule("showers"), "metric").text == "Não tome duche nem banhos quentes."
-    assert br.rule(ruleset.rule("aspirin"), "metric") == pt.rule(ruleset.rule("aspirin"), "metric")
+    assert br.rule(ruleset.rule("protein-meal"), "metric") == pt.rule(ruleset.rule("protein-meal"), "metric")
 
 
 def test_french_rule_texts_get_french_typography(tmp_path):

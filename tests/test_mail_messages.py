@@ -228,7 +228,7 @@ def test_the_message_is_in_the_patient_s_language(ruleset, london):
     assert msg["Content-Language"] == "fr-FR"
     text = " ".join(msg.get_body(("plain",)).get_content().split())
     assert text.startswith("Bonjour Ana <b>Lopez</b>,")
-    assert "Votre rendez-vous chez Harbour Skin Clinic est à 10:00 le lundi 10 juin 2024." in text
+    assert "Votre rendez-vous chez Harbour Skin Clinic est le lundi 10 juin 2024 à 10:00." in text
     assert "Appelez-nous au 020 7946 0000." in text
     for english in ("Your appointment", "Questions?", "The first thing", "attached"):
         assert english not in text

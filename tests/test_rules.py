@@ -222,7 +222,9 @@ _ASK_THAT_DOCTOR_IN = {
     "es": r"antes a ese médico|pregúntele antes",
     "it": r"prima a quel medico",
     "pt": r"primeiro a esse médico",
-    "pt-BR": r"primeiro a esse médico|primeiro para esse médico",
+    "pt-BR": r"(primeiro|antes) (a|para) esse médico",
+    "fr-CA": r"d'abord à ce médecin|demandez-lui d'abord",
+    "es-MX": r"antes a ese médico|pregúntele antes",
     "de": r"zuerst diesen Arzt|fragen Sie ihn zuerst",
 }
 

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTIONS = ROOT / "instructions"
 LOCALES = ROOT / "mesocare" / "locales"
 LANGUAGES = ["fr", "es", "it", "pt", "de"]  # every shipped language besides English
-REGIONAL = {"pt-BR": "pt"}  # regional files: only what differs
+REGIONAL = {"pt-BR": "pt", "fr-CA": "fr", "es-MX": "es"}  # regional files: only what differs
+ENGLISH_REGIONAL = ["en-US"]  # an English region's words where it says them its own way
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 # a translation may word this one around the "from ..." phrase instead of the English moment
 ALTERNATE_PLACEHOLDERS = {"This aftercare step is over from %(moment)s.": {"from"}}
@@ -71,7 +72,7 @@ def test_every_rule_and_note_has_every_text(code):
     assert not unknown, f"{code}: translations of ids that do not exist: {unknown}"
 
 
-@pytest.mark.parametrize("tag, base", REGIONAL.items())
+@pytest.mark.parametrize("tag, base", [*REGIONAL.items(), ("en-US", "en")])
 def test_regional_files_only_override_known_ids(tag, base):
     tr = translated(tag)
     assert set(tr) <= set(EN)
@@ -92,7 +93,7 @@ def numbers(text: str) -> Counter:
     return Counter(re.sub(r"(\d),(\d)", r"\1.\2", n) for n in re.findall(r"\d+(?:[.,]\d+)?", text))
 
 
-@pytest.mark.parametrize("tag", LANGUAGES + list(REGIONAL))
+@pytest.mark.parametrize("tag", LANGUAGES + list(REGIONAL) + ENGLISH_REGIONAL)
 def test_numbers_match_the_english(tag):
     """10 days, 48 hours, 30 g, SPF 30, 2.4 litres: the same numbers in every language."""
     wrong = [
@@ -163,7 +164,7 @@ def test_every_template_string_is_translated(code):
     assert not missing, f"{code}: untranslated template strings: {missing}"
 
 
-@pytest.mark.parametrize("code", LANGUAGES + ["pt_BR"])
+@pytest.mark.parametrize("code", LANGUAGES + ["pt_BR", "fr_CA", "es_MX", "en_US"])
 def test_template_strings_keep_placeholders_markup_and_numbers(code):
     wrong = []
     for m in read_catalog(code):
@@ -245,3 +246,10 @@ def test_the_reading_check_can_fail():
         "einschließlich nichtsteroidaler Antirheumatika ist unabdingbar erforderlich."
     )
     assert _metric("de", hard) < THRESHOLDS["de"][1]
+
+
+@pytest.mark.parametrize("code", ["pt_BR", "fr_CA", "es_MX", "en_US"])
+def test_regional_catalogs_hold_only_strings_of_the_template(code):
+    """A region's catalog words what the code says: a string the code no longer has is stale."""
+    stale = msgids(read_catalog(code)) - msgids(template())
+    assert not stale, f"{code}: strings no longer in mesocare.pot: {stale}"

@@ -35,7 +35,9 @@ def rules_check(
 
     Errors (exit 1): schema errors, duplicate ids, references to missing rules, windows that
     contradict each other, unknown areas or techniques, a missing source, text above reading
-    grade 8, a rule or note without its text in one of the config's languages (languages:).
+    grade 8, a rule or note without its text in one of the config's languages (languages:),
+    and in the clinic's own translations (lang/*.yaml) a term that language's glossary avoids,
+    English left in, or a text below that language's reading target.
     Warnings (printed, exit 0): reviews missing or older than 24 months. Formats: text or json.
     """
     import json

@@ -96,6 +96,12 @@ class Catalog:
         )
 
 
+def regional(code: str) -> gettext.NullTranslations | None:
+    """An English region's catalog (en_US): only the strings it says another way; gettext
+    answers the msgid itself for the rest. None when the region has no catalog."""
+    return _load(code)
+
+
 def translations(language) -> Catalog:
     chain = [t for t in (_load(language.babel_name), _load(language.code)) if t is not None]
     if not chain:

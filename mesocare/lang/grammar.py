@@ -84,6 +84,11 @@ class Grammar:
     def conjunction(self, next_word: str) -> str:
         return "and"
 
+    def contract(self, text: str) -> str:
+        """A filled-in sentence with this language's contractions around the dates put in
+        (Portuguese "em sábado" -> "no sábado"); most languages need none."""
+        return text
+
     # composition (the same for every language)
     def joined(self, words) -> str:
         """a, b and c"""
@@ -309,6 +314,19 @@ class Portuguese(Grammar):
 
     def conjunction(self, next_word):
         return "e"
+
+    def contract(self, text):
+        """em + a weekday is na (segunda-feira...) or no (sábado, domingo): "Você agendou no sábado"."""
+        return _PT_EM.sub(_pt_em, text)
+
+
+_PT_EM = re.compile(r"\b([Ee])m (?=(segunda|terça|quarta|quinta|sexta)-feira|sábado|domingo)")
+
+
+def _pt_em(m: re.Match) -> str:
+    feminine = not m.string.startswith(("sábado", "domingo"), m.end())
+    article = "a" if feminine else "o"
+    return ("N" if m.group(1) == "E" else "n") + article + " "
 
 
 class German(Grammar):

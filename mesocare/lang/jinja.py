@@ -34,6 +34,9 @@ def for_language(env, lang: Language):
         overlay.filters = dict(env.filters)  # an overlay shares these dicts with its parent
         overlay.globals = dict(env.globals)
         overlay.install_gettext_callables(gettext=lang.gettext, ngettext=lang.ngettext, newstyle=True)
+        # the same callables, with the language's contractions once the dates are filled in
+        _ = gettext_for(lang)
+        overlay.globals.update(_=_, gettext=_, ngettext=ngettext_for(lang))
         overlay.filters.update(_filters(lang))
         overlay.globals.update(lang_tag=lang.tag)
         _OVERLAYS[key] = (env, overlay)  # keep env alive so its id is not reused
@@ -52,6 +55,30 @@ def gettext_for(lang: Language):
         rv = lang.gettext(__string)
         if __context.eval_ctx.autoescape:
             rv = Markup(rv)
-        return rv % variables if variables else rv
+        return _contract(lang, rv % variables) if variables else rv
 
     return gettext
+
+
+def ngettext_for(lang: Language):
+    """Jinja's newstyle ngettext (``num`` filled in), with the language's contractions."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    @pass_context
+    def ngettext(__context, __singular, __plural, __num, **variables):
+        variables.setdefault("num", __num)
+        rv = lang.ngettext(__singular, __plural, __num)
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return _contract(lang, rv % variables)
+
+    return ngettext
+
+
+def _contract(lang: Language, text):
+    """Portuguese "em sábado" -> "no sábado" in a filled-in string (kept Markup when it was)."""
+    from markupsafe import Markup
+
+    out = lang.grammar.contract(text)
+    return Markup(out) if isinstance(text, Markup) and not isinstance(out, Markup) else out

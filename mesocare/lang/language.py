@@ -98,8 +98,16 @@ class Language:
         if text is None:  # a batch asks for the same few days thousands of times
             from babel.dates import format_date
 
-            text = self._days[d] = format_date(d, "full", locale=self.locale)
+            text = self._days[d] = format_date(d, self._pattern("full", d), locale=self.locale)
         return text
+
+    def _pattern(self, width: str, d: date):
+        """CLDR's date pattern; French writes the first of the month as an ordinal (1er juin),
+        which CLDR's patterns do not say: the one rule for it, here, for every French region."""
+        if self.code != "fr" or d.day != 1:
+            return width
+        pattern = self.locale.date_formats[width].pattern
+        return re.sub(r"(?<![d'])d(?!d)", "d'er'", pattern, count=1)
 
     def clock(self, t: datetime | time) -> str:
         """A time of day: 10:30, 10 h 30 (fr-CA), 10:30 AM (en-US)."""
@@ -121,7 +129,7 @@ class Language:
             return f"{d.day} {_EN_MONTHS[d.month - 1][:3]} {d.year}"
         from babel.dates import format_date
 
-        return format_date(d, "medium", locale=self.locale)
+        return format_date(d, self._pattern("medium", d), locale=self.locale)
 
     def number(self, value: float) -> str:
         if self.is_default:
@@ -153,25 +161,39 @@ class Language:
 
         return translations(self)
 
+    @cached_property
+    def regional_english(self):
+        """en-US and other English regions: their catalog of the strings they say another
+        way (Call us at..., liters); None for en-GB, whose words are the msgids."""
+        if self.is_default:
+            return None
+        from mesocare.lang.catalog import regional
+
+        return regional(self.babel_name)
+
     def gettext(self, message: str) -> str:
         """A template or UI string in this language (the English msgid when English)."""
         if self.code == "en":
-            return message
+            cat = self.regional_english
+            return cat.gettext(message) if cat is not None else message
         return self.typo(self.translations.gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         if self.code == "en":
+            cat = self.regional_english
+            if cat is not None:
+                return cat.ngettext(singular, plural, n)
             return singular if n == 1 else plural
         return self.typo(self.translations.ngettext(singular, plural, n))
 
     def _(self, message: str, **values) -> str:
         """gettext, then fill %(name)s placeholders."""
         text = self.gettext(message)
-        return text % values if values else text
+        return self.grammar.contract(text % values) if values else text
 
     def n_(self, singular: str, plural: str, n: int, **values) -> str:
         values.setdefault("num", n)
-        return self.ngettext(singular, plural, n) % values
+        return self.grammar.contract(self.ngettext(singular, plural, n) % values)
 
     # ------------------------------------------------------------------ typography
     def typo(self, text: str) -> str:

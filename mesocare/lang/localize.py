@@ -66,9 +66,20 @@ class Localizer:
             f"add it under {kind}s: in lang/{lang.code}.yaml in the folder of {Path(item.file).name}",
         )
 
+    def _regional(self, kind: str, item):
+        """An English region's own words for one of its rules (lang/en-US.yaml: liters), or None."""
+        if self.lang.is_default:
+            return None
+        return self.texts.entry(kind, item.id, item.origin)
+
     def rule(self, rule, units: str) -> RuleWords:
         if self.english:
-            return RuleWords(rule.name, rule.text_for(units), rule.reason)
+            words = RuleWords(rule.name, rule.text_for(units), rule.reason)
+            entry = self._regional("rule", rule)
+            if entry is None:
+                return words
+            text = entry.text_for(units) if units != "us" or entry.text_us or not rule.text_us else None
+            return RuleWords(entry.name or words.name, text or words.text, entry.reason or words.reason)
         entry = self.texts.entry("rule", rule.id, rule.origin)
         if entry is None or not entry.text:
             raise self._missing("rule", rule, "text")
@@ -83,7 +94,9 @@ class Localizer:
 
     def note(self, note, units: str) -> str:
         if self.english:
-            return note.text_for(units)
+            entry = self._regional("note", note)
+            own = entry.text_for(units) if entry is not None and (units != "us" or entry.text_us or not note.text_us) else None
+            return own or note.text_for(units)
         entry = self.texts.entry("note", note.id, note.origin)
         if entry is None or not entry.text:
             raise self._missing("note", note, "text")
@@ -115,7 +128,7 @@ class Localizer:
 def localizer(tag: str, folders: tuple[tuple[str, str], ...]) -> Localizer:
     """One Localizer per language, rule folders and state of their translation files, per
     process (a file edited since is read again)."""
-    english = tag.split("-")[0] == "en"  # English reads the rule files' own words: no files to watch
+    english = tag in ("en", "en-GB")  # the rule files' own words: no files to watch
     return _localizer(tag, folders, () if english else _stamp(folders))
 
 
