@@ -46,7 +46,9 @@ MARKER = re.compile(r"^<!-- not run in tests: (.+) -->$")
 SHELL_FENCES = {"sh", "bash", "shell", "console"}
 MAX_MARKED = 8  # examples that cannot run in a test: keep the set small
 # pages that are tables and explanations, with no command of their own to run
-WITHOUT_EXAMPLES = {"docs/README.md", "docs/exit-codes.md", "docs/limits-and-safety.md", "docs/development.md"}
+WITHOUT_EXAMPLES = {
+    "docs/README.md", "docs/exit-codes.md", "docs/limits-and-safety.md", "docs/development.md",
+}
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ def examples(page: Path) -> list[Example]:
                 end += 1
             marked, i = None, end
             continue
-        assert marked is None or not stripped, f"{page.name}:{i + 1}: a marker must come right before a code block"
+        where = f"{page.name}:{i + 1}"
+        assert marked is None or not stripped, f"{where}: a marker comes right before a code block"
         i += 1
     return found
 
@@ -103,7 +106,8 @@ def test_the_readme_and_the_manual_have_examples():
     assert len([e for e in ALL if e.not_run is None]) >= 30
     for page in PAGES:
         if page_id(page) not in WITHOUT_EXAMPLES:
-            assert any(e.page == page and e.not_run is None for e in ALL), f"{page.name} shows no command that runs"
+            runs = [e for e in ALL if e.page == page and e.not_run is None]
+            assert runs, f"{page.name} shows no command that runs"
 
 
 def test_few_examples_are_marked_not_run_and_each_says_why():
@@ -125,8 +129,8 @@ def test_the_readme_gives_the_two_set_up_commands():
 def test_the_readme_stays_a_front_door():
     assert len(README.splitlines()) <= 250
     diary = re.compile(
-        r"this morning|last night|tonight|\bon \d+ (january|february|march|april|may|june|july|august"
-        r"|september|october|november|december)", re.IGNORECASE)
+        r"this morning|last night|tonight|\bon \d+ (january|february|march|april|may|june|july"
+        r"|august|september|october|november|december)", re.IGNORECASE)
     assert not diary.search(README)
     for page in PAGES[1:]:  # every page of the manual is linked from the README
         assert f"(docs/{page.name})" in README or page.name == "README.md", page.name
@@ -175,7 +179,8 @@ def run_sh_example(example: Example, folder: Path) -> None:
     shim.write_text(f'#!/bin/sh\n"{real}" "$@"\nrc=$?\necho "$rc" >> "{log}"\nexit $rc\n')
     shim.chmod(0o755)
     env = dict(os.environ, PATH=f"{shims}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + example.text], check=False, cwd=folder, env=env,
+    script = "set -euo pipefail\n" + example.text
+    done = subprocess.run(["bash", "-c", script], check=False, cwd=folder, env=env,
                           capture_output=True, text=True, timeout=300)
     where = f"{example.page.name}:{example.line}"
     assert done.returncode == 0 and "Traceback" not in done.stderr, f"{where}\n{done.stderr}"
@@ -202,16 +207,19 @@ def test_every_example_of_the_page_runs(page, scratch):
 
 def test_the_readme_set_up_commands_are_the_ones_ci_runs():
     assert "./scripts/test" in README
-    steps = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    steps = [line for line in ci if line and not line.startswith("#")]
     assert any(step.startswith("./scripts/test") for step in steps)
     assert "mesocare prep --date tomorrow" in README
 
 
 def test_the_development_page_names_every_room_of_the_library():
     """A newcomer finds each module and package of mesocare/ in the manual's map of the code."""
-    section = (REPO / "docs" / "development.md").read_text(encoding="utf-8").split("\n## The code", 1)[1]
+    page = (REPO / "docs" / "development.md").read_text(encoding="utf-8")
+    section = page.split("\n## The code", 1)[1]
     package = REPO / "mesocare"
     rooms = [p.name for p in package.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
-    rooms += [f"{p.name}/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
-    missing = sorted(r for r in rooms if f"`{r}`" not in section and f"`mesocare/{r}`" not in section)
+    rooms += [f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()]
+    missing = sorted(r for r in rooms if
+                     f"`{r}`" not in section and f"`mesocare/{r}`" not in section)
     assert not missing, f"docs/development.md 'The code' does not name: {missing}"
