@@ -70,6 +70,7 @@ def main() -> None:
     cpu: dict[str, list[float]] = {name: [] for name, _ in pythons}
     peak: dict[str, list[float]] = {name: [] for name, _ in pythons}
     html: list[float] = []
+    pages: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "day.csv"
         schedule(csv, args.count, args.languages)
@@ -82,9 +83,7 @@ def main() -> None:
                 wall[name].append(r["wall"])
                 cpu[name].append(r["cpu"])
                 peak[name].append(r["peak"])
-                count = pdf_pages(Path(tmp) / "day.pdf")
-                if name == "mesocare":
-                    pages = count
+                count = pages[name] = pdf_pages(Path(tmp) / "day.pdf")
                 print(
                     f"{name}: {args.count} handouts to one PDF ({count} pages): "
                     f"{r['wall']:.2f} s, {args.count / r['wall']:.0f} handouts/s, {r['cpu']:.1f} s CPU, "
@@ -157,7 +156,7 @@ def main() -> None:
             ["bench/batch.py", *sys.argv[1:]],
             figures,
             args,
-            notes=[f"the PDF: {pages} pages"],
+            notes=[f"{name}'s PDF: {count} pages" for name, count in pages.items()],
         )
 
 

@@ -223,3 +223,26 @@ def test_the_development_page_names_every_room_of_the_library():
     missing = sorted(r for r in rooms if
                      f"`{r}`" not in section and f"`mesocare/{r}`" not in section)
     assert not missing, f"docs/development.md 'The code' does not name: {missing}"
+
+
+def slug(heading: str) -> str:
+    """A heading's anchor, as GitHub makes it."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", [*PAGES, *sorted((REPO / "docs" / "design").glob("*.md"))], ids=page_id)
+def test_every_link_between_pages_leads_somewhere(page):
+    """Links to other pages, files and headings of the repository resolve (web links aside)."""
+    broken = []
+    for link in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", link):
+            continue
+        path, _, anchor = link.partition("#")
+        target = (page.parent / path).resolve() if path else page
+        if not target.exists():
+            broken.append(link)
+        elif anchor:
+            text = target.read_text(encoding="utf-8") if target.is_file() else ""
+            if anchor not in {slug(h) for h in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)}:
+                broken.append(link)
+    assert not broken, f"{page_id(page)}: {broken}"
