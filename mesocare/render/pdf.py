@@ -41,6 +41,7 @@ from pathlib import Path
 
 from mesocare.errors import MesocareError, TemplateError
 from mesocare.model import Batch, Clinic, Handout
+from mesocare.lang.ui import N_
 from mesocare.render import source_date
 from mesocare.render.typst_values import TypstCode, typst_string, typst_value  # noqa: F401 (re-exported)
 
@@ -422,7 +423,7 @@ def outline_titles(handouts: Iterable[Handout], dated: bool, clinic: Clinic) -> 
     return titles
 
 
-COVER_TITLE = "Cover sheet"
+COVER_TITLE = N_("Cover sheet")  # the outline entry of a batch PDF's cover sheet
 
 
 def _cover_title(clinic: Clinic) -> str:
