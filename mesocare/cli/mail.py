@@ -69,7 +69,9 @@ def run(context: Context, command: str, schedule: str, date_: str | None, input_
     from mesocare.mail.settings import PASSWORD_ENV
     from mesocare.parse import parse_date
     from mesocare.readers import read_schedule
+    from mesocare.workers import wanted
 
+    wanted()  # a bad MESOCARE_PDF_WORKERS stops the run before anything is read or sent
     clinic, today = context.clinic(), context.today()
     day = parse_date(date_, "--date", today=today) if date_ else None
     folder = output.open_folder(dry_run) if dry_run is not None else None
