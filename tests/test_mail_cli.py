@@ -142,3 +142,19 @@ def test_no_email_settings_says_so(tmp_path):
     dry = mesocare(tmp_path, "send", "coming.csv", "--dry-run", "outbox")
     assert dry.returncode == 0, dry.stderr
     assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["2024-06-10_0900_P-0.instructions.eml"]
+
+
+def test_a_dry_run_that_fails_before_its_first_message_makes_no_folder(clinic):
+    missing = mesocare(clinic, "send", "missing.csv", "--dry-run", "outbox")
+    assert missing.returncode == 1 and "missing.csv" in missing.stderr
+    (clinic / "tpl" / "mail").mkdir(parents=True)
+    (clinic / "tpl" / "mail" / "handout.txt.j2").write_text("{% if %}\n", encoding="utf-8")
+    config = clinic / "mesocare.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "templates_dir: tpl\n", encoding="utf-8")
+    broken = mesocare(clinic, "send", "coming.csv", "--dry-run", "outbox")
+    assert broken.returncode == 1 and "handout.txt.j2" in broken.stderr, broken.stderr
+    assert "Traceback" not in missing.stderr + broken.stderr
+    assert not (clinic / "outbox").exists()
+    (clinic / "file").write_text("not a folder")
+    clash = mesocare(clinic, "send", "coming.csv", "--dry-run", "file")
+    assert clash.returncode == 1 and "is not a folder" in clash.stderr

@@ -303,6 +303,8 @@ def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Re
     names = output.unique_names((f"{job.stem}.{kind_suffix(job)}" for job in plan.jobs), "eml")
     total = len(plan.jobs)
     for done, (job, name, raw) in enumerate(zip(plan.jobs, names, rendered(plan.jobs, envelope)), start=1):
+        if done == 1:
+            output.open_folder(folder)  # made once the first message is whole
         report.written.append(output.write_in_folder(folder, name, raw))
         report.updated += job.updated
         if progress is not None:
