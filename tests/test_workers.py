@@ -238,3 +238,25 @@ def test_a_batch_killed_at_a_random_point_leaves_nothing_after_the_next_run(tmp_
     done = finish(mesocare("batch", "one.csv", "--out", "day.pdf"), tmp_path, environ)
     assert done.returncode == 0, done.stderr
     assert leftovers(tmp_path) == [], f"killed after {delay:.2f} s"
+
+
+def test_a_batch_stopped_with_sigterm_cleans_up_after_itself(tmp_path):
+    """SIGTERM (kill, a service manager, timeout) ends a run as Ctrl-C does: exit 130, one
+    line, its workers stopped, its temporary folder removed by itself, no output file."""
+    (tmp_path / "day.csv").write_text(rows(400), encoding="utf-8")
+    environ = env(tmp_path, MESOCARE_PDF_WORKERS="2")
+    proc = subprocess.Popen(mesocare("batch", "day.csv", "--out", "day.pdf"), cwd=tmp_path,
+                            env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        assert wait_for(lambda: len(pieces(tmp_path / "scratch")) >= 2, 90)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert err.strip().splitlines()[-1] == "mesocare: interrupted; no file was left half-written."
+    assert "Traceback" not in err
+    assert wait_for(lambda: not group(proc.pid), 10)
+    assert leftovers(tmp_path) == [] and not (tmp_path / "day.pdf").exists()
