@@ -158,3 +158,14 @@ def test_a_dry_run_that_fails_before_its_first_message_makes_no_folder(clinic):
     (clinic / "file").write_text("not a folder")
     clash = mesocare(clinic, "send", "coming.csv", "--dry-run", "file")
     assert clash.returncode == 1 and "is not a folder" in clash.stderr
+
+
+def test_a_dry_run_message_that_cannot_be_written_is_named_and_the_others_are_written(clinic):
+    (clinic / "outbox" / "2024-06-10_0901_P-1.instructions.eml").mkdir(parents=True)
+    dry = mesocare(clinic, "send", "coming.csv", "--dry-run", "outbox")
+    assert dry.returncode == 3, dry.stderr
+    assert "row 3: not written" in dry.stderr and "Is a directory" in dry.stderr
+    assert "5 handout messages written as 5 .eml files" in dry.stderr
+    assert "Patient 1" not in dry.stderr and "Traceback" not in dry.stderr
+    written = sorted(p.name for p in (clinic / "outbox").iterdir() if p.is_file())
+    assert len(written) == 5 and "2024-06-10_0900_P-0.instructions.eml" in written

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mesocare.batch import build_batch
 from mesocare.output import handout_stem
-from mesocare.errors import MesocareError
+from mesocare.errors import MesocareError, OutputError
 from mesocare.mail import messages as m
 from mesocare.mail.sentlog import Record, SentLog
 from mesocare.mail.settings import valid_address
@@ -296,7 +296,8 @@ def kind_suffix(job: Job) -> str:
 
 def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Report:
     """Dry run: each message as ``STEM.KIND.eml`` in ``folder`` (written whole or not at all,
-    never outside it); the sent log is only read."""
+    never outside it; one that cannot be written is a row problem, the others are written);
+    the sent log is only read."""
     from mesocare import output
 
     report = Report()
@@ -305,8 +306,11 @@ def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Re
     for done, (job, name, raw) in enumerate(zip(plan.jobs, names, rendered(plan.jobs, envelope)), start=1):
         if done == 1:
             output.open_folder(folder)  # made once the first message is whole
-        report.written.append(output.write_in_folder(folder, name, raw))
-        report.updated += job.updated
+        try:
+            report.written.append(output.write_in_folder(folder, name, raw))
+            report.updated += job.updated
+        except OutputError as e:  # a folder where the file must go...: the others are written
+            plan.problems.append(RowProblem(job.position, None, f"not written: {e}"))
         if progress is not None:
             progress(done, total)
     return report
