@@ -69,6 +69,7 @@ def write(data: str | bytes | Iterable[str | bytes], out: str | Path, stdout: Bi
     if mode is not None and not stat.S_ISREG(mode):
         write_through(path, data)
     else:
+        sweep_stale(target.parent if str(target.parent) else Path("."), f".{target.name}.")
         atomic_write(target, data, shown=out)
 
 
@@ -261,9 +262,16 @@ def open_folder(folder: Path) -> Path:
     return folder
 
 
-def sweep_stale(folder: Path) -> None:
-    """Remove ``.NAME.PID.part`` files whose process is gone (a run killed part way)."""
-    for entry in os.scandir(folder):
+def sweep_stale(folder: Path, prefix: str = ".") -> None:
+    """Remove ``.NAME.PID.part`` files (starting with ``prefix``) whose process is gone (a run
+    killed part way, where a temporary file could not be unnamed)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # the write that follows says what is wrong with the folder
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
         match = _STALE.match(entry.name)
         if match and entry.is_file(follow_symlinks=False) and not _alive(int(match.group(1))):
             try:

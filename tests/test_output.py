@@ -234,3 +234,16 @@ def test_prep_out_a_folder_says_to_give_a_file_name(tmp_path):
     assert r.exit_code == 1
     assert "give a file name" in r.stderr and "end it with /" not in r.stderr
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_killed_runs_temporary_file_beside_a_single_output_is_cleared_by_the_next_write(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".day.pdf.{dead.pid}.part"
+    live = tmp_path / f".day.pdf.{os.getppid()}.part"
+    other = tmp_path / f".other.pdf.{dead.pid}.part"
+    for path in (stale, live, other):
+        path.write_text("Ana Lopez, half written")
+    output.write(b"%PDF-", str(tmp_path / "day.pdf"))
+    assert not stale.exists() and live.exists() and other.exists()
+    assert (tmp_path / "day.pdf").read_bytes() == b"%PDF-"
