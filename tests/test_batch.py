@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import REPO
@@ -190,3 +192,25 @@ def test_a_folder_that_cannot_be_made_is_one_error_and_nothing_is_made(tmp_path)
     r = run(csv(tmp_path, THREE), "--out", "file/out/", "--format", "html", *LONDON)
     assert r.exit_code == 1 and "Traceback" not in r.stderr
     assert (tmp_path / "file").read_text() == "not a folder"
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blocked=st.sets(st.integers(0, 4)), fmt=st.sampled_from(["text", "json", "ics"]))
+def test_whichever_files_are_blocked_exactly_those_rows_are_named(tmp_path_factory, blocked, fmt):
+    """Folders standing where any of the handouts' files must go: those rows are named (by
+    row, never by name), every other handout is written, exit 3 (0 when none is blocked)."""
+    folder = tmp_path_factory.mktemp("blocked")
+    ext = FOLDER_FORMATS[fmt]
+    stems = [f"2024-06-10_{10 + k:02d}00_P-{k}" for k in range(5)]
+    lines = "".join(f"2024-06-10,{10 + k:02d}:00,face,Name{k} Surname,P-{k},\n" for k in range(5))
+    for k in blocked:
+        (folder / "out" / f"{stems[k]}.{ext}").mkdir(parents=True)
+    r = run(csv(folder, HEADER + lines), "--out", f"{folder / 'out'}/", "--format", fmt, *LONDON)
+    assert r.exit_code == (3 if blocked else 0), r.stderr
+    named = {k for k in range(5) if f"row {k + 2}: not written" in r.stderr}
+    assert named == blocked
+    assert f"{5 - len(blocked)} handout" in r.stderr and "Surname" not in r.stderr
+    for k in range(5):
+        assert (folder / "out" / f"{stems[k]}.{ext}").is_dir() == (k in blocked)
+        assert (folder / "out" / f"{stems[k]}.{ext}").exists()
