@@ -76,6 +76,10 @@ class Rule:
     origin: str  # "mesocare" or "clinic"
     file: str
     line: int
+    resume: str | None = None  # what the patient may do again when the window ends (metric)
+    resume_us: str | None = None
+    asks: tuple[str, ...] = ()  # concepts (vocab.CONCEPTS) the rule asks for / forbids
+    forbids: tuple[str, ...] = ()
 
     def applies(self, areas: tuple[str, ...], technique: str, prescribed: tuple[str, ...]) -> bool:
         if self.prescription is not None and self.prescription not in prescribed:
@@ -91,6 +95,9 @@ class Rule:
     def text_for(self, units: str) -> str:
         return self.text_us if units == "us" and self.text_us else self.text
 
+    def resume_for(self, units: str) -> str | None:
+        return self.resume_us if units == "us" and self.resume_us else self.resume
+
 
 @dataclass(frozen=True)
 class NoteRule:
@@ -105,6 +112,7 @@ class NoteRule:
     origin: str
     file: str
     line: int
+    techniques: tuple[str, ...] | None = None  # only for these techniques (None: all)
 
     def text_for(self, units: str) -> str:
         return self.text_us if units == "us" and self.text_us else self.text
@@ -203,14 +211,15 @@ def overlay(folders: list[tuple[Path, str]]) -> Overlay:
                         techniques=tuple(spec.techniques) if spec.techniques is not None else None,
                         prescription=spec.prescription, text=text, text_us=text_us, reason=spec.reason,
                         source=spec.source, basis=spec.basis, reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
-                        origin=origin, file=display, line=line,
+                        origin=origin, file=display, line=line, asks=tuple(spec.asks), forbids=tuple(spec.forbids),
+                        **dict(zip(("resume", "resume_us"), text_pair(spec.resume) if spec.resume else (None, None))),
                     )
                 else:
                     notes[spec.id] = NoteRule(
                         id=spec.id, section=spec.section, text=text, text_us=text_us, source=spec.source,
                         areas=tuple(spec.areas) if spec.areas is not None else None,
-                        reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
-                        origin=origin, file=display, line=line,
+                        reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by, origin=origin, file=display,
+                        line=line, techniques=tuple(spec.techniques) if spec.techniques is not None else None,
                     )
                 out.placed[spec.id] = Placed(kind, i, spec, origin, display, lines)
             for i, rid in parts.disable:
@@ -362,7 +371,7 @@ def _to_json(ruleset: RuleSet) -> dict:
 def _from_json(data: dict) -> RuleSet:
     def fix(d: dict) -> dict:
         d = dict(d)
-        for k in ("areas", "exclude_areas", "techniques"):
+        for k in ("areas", "exclude_areas", "techniques", "asks", "forbids"):
             if k in d and d[k] is not None:
                 d[k] = tuple(d[k])
         if d.get("reviewed_on"):

@@ -26,6 +26,7 @@ class RuleWords:
     name: str
     text: str
     reason: str
+    resume: str | None = None  # what the patient may do again when the step ends
 
 
 class Localizer:
@@ -68,7 +69,7 @@ class Localizer:
 
     def rule(self, rule, units: str) -> RuleWords:
         if self.english:
-            return RuleWords(rule.name, rule.text_for(units), rule.reason)
+            return RuleWords(rule.name, rule.text_for(units), rule.reason, rule.resume_for(units))
         entry = self.texts.entry("rule", rule.id, rule.origin)
         if entry is None or not entry.text:
             raise self._missing("rule", rule, "text")
@@ -79,7 +80,8 @@ class Localizer:
             raise self._missing("rule", rule, "name")
         if not entry.reason:
             raise self._missing("rule", rule, "reason")
-        return RuleWords(entry.name, text, entry.reason)
+        # no resume text in this language: the calendar says the step is over, by name
+        return RuleWords(entry.name, text, entry.reason, entry.resume_for(units) if rule.resume else None)
 
     def note(self, note, units: str) -> str:
         if self.english:

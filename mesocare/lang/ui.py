@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from mesocare.lang.language import Language
+from mesocare.model import Banner
 
 
 def N_(message: str) -> str:
@@ -81,23 +82,60 @@ def late_step(lang: Language, name: str, start: date) -> str:
     return lang._("%(name)s (from %(day)s)", name=name, day=lang.day(start))
 
 
-def late_banner(lang: Language, booked: date, ahead: int, steps: list[str], phone: str | None) -> str:
+def late_banner(lang: Language, booked: date, ahead: int, steps: list[str], phone: str | None) -> Banner:
+    """A short lead, the list of steps that started before the booking, what to do."""
     if ahead == 0:
-        lead = lang._("the day of your appointment")
+        when = lang._("the day of your appointment")
     else:
-        lead = lang.n_("%(num)d day before your appointment", "%(num)d days before your appointment", ahead)
-    parts = [
-        lang._("You booked on %(day)s, %(lead)s.", day=lang.day(booked), lead=lead),
-        lang._("Some steps below started before you booked: %(steps)s.", steps=lang.joined(steps)),
-        lang._("Call us on %(phone)s before your appointment so we can check what to do.", phone=phone)
+        when = lang.n_("%(num)d day before your appointment", "%(num)d days before your appointment", ahead)
+    return Banner(
+        lead=lang._("You booked on %(day)s, %(lead)s.", day=lang.day(booked), lead=when)
+        + " " + lang.gettext("These steps had already started:"),
+        steps=tuple(steps),
+        closing=lang._("Call us on %(phone)s before your appointment so we can check what to do.", phone=phone)
         if phone
         else lang._("Call us before your appointment so we can check what to do."),
-    ]
-    return " ".join(parts)
+    )
+
+
+def banner_text(lang: Language, banner: Banner) -> str:
+    """The banner as one paragraph (JSON, the calendar): "lead a, b and c. Closing." """
+    if not banner.steps:
+        return banner.lead
+    return lang.typo(f"{banner.lead} {lang.joined(list(banner.steps))}. {banner.closing}")
+
+
+def course_unknown(lang: Language, text: str) -> str:
+    """A step that lasts "until your last session" when the course is not known: a patient
+    with one session (the course ends that day) is told it does not apply to them."""
+    return lang.typo(text + " " + lang.gettext("If you have only one session, you can skip this step."))
 
 
 def call_line(lang: Language, phone: str | None) -> str:
     return lang._("Our phone number is %(phone)s.", phone=phone) if phone else lang._("Call the clinic.")
+
+
+def emergency_line(lang: Language, numbers: tuple[str, ...]) -> str:
+    """Public safety, on every handout: whom to call for a severe reaction (the numbers of the
+    clinic's country, from ``instructions/emergency-numbers.json``; none known: "the
+    emergency number")."""
+    if numbers:
+        from babel.lists import format_list
+
+        number = format_list(list(numbers), style="or", locale=lang.locale)
+        return lang._(
+            "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, "
+            "or you faint, call %(number)s at once.", number=number,
+        )
+    return lang.gettext(
+        "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, "
+        "or you faint, call the emergency number at once."
+    )
+
+
+def call_lines(lang: Language, phone: str | None, numbers: tuple[str, ...]) -> str:
+    """The clinic's phone and, beside it, the emergency number."""
+    return call_line(lang, phone) + " " + emergency_line(lang, numbers)
 
 
 def footer(
@@ -127,10 +165,17 @@ def footer(
     return lang.typo(text)
 
 
-def credit(lang: Language, record: dict | None) -> str | None:
-    """The translation record as one sentence in the handout's language."""
+def credit(lang: Language, record: dict | None, review: tuple[str, str] | None = None) -> str | None:
+    """Who reviewed the text in this language (the clinic config's ``languages:``), else the
+    translation record, as one sentence in the handout's language. English is the source: it
+    says nothing until a clinician's review is recorded."""
+    if review:
+        by, on = review
+        return lang._("Text in this language reviewed by %(name)s on %(day)s.", name=by, day=lang.day(date.fromisoformat(on)))
     if not record or lang.code == "en":
         return None
+    if record.get("by") == MACHINE_ASSISTED:
+        return lang.gettext("Translated with machine help; not yet reviewed by a clinician who reads this language.")
     return lang._(
         "Translation: %(by)s, %(on)s; it still needs review by a clinician who reads this language.",
         by=lang.gettext(record.get("by", "")) if record.get("by") == MACHINE_ASSISTED else record.get("by", ""),
@@ -251,8 +296,10 @@ ICS_WORDS = {
     "said": N_("%(when)s: %(text)s"),
     "treatment_tomorrow": N_("Tomorrow is your treatment day. %(said)s"),
     "over": N_("This aftercare step is over from %(moment)s."),
-    "resume_today": N_("From today you no longer need to follow this step: %(text)s"),
-    "resume_now": N_("From now you no longer need to follow this step: %(text)s"),
+    "resume_today": N_("This step ends today. %(resume)s"),
+    "resume_now": N_("This step ends now. %(resume)s"),
+    "over_today": N_("This step ends today: %(name)s."),
+    "over_now": N_("This step ends now: %(name)s."),
     "end_of": N_("End of aftercare: %(name)s"),
 }
 
@@ -296,8 +343,8 @@ def pdf_handout_words(h) -> dict:
         extra.append(g("Includes the clinic's own rules."))
     if not lang.is_default:
         extra.append(lang._("Language: %(language)s.", language=lang.display_name))
-        if h.translation:
-            extra.append(h.translation)
+    if h.translation:
+        extra.append(h.translation)
     return {
         "typst_lang": lang.code,
         "typst_region": typst_region(lang),
@@ -324,6 +371,7 @@ def pdf_handout_words(h) -> dict:
         "when": g(PDF_WORDS["when"]),
         "what": g(PDF_WORDS["what"]),
         "call": (lang._(PDF_WORDS["call_on"], phone=h.clinic.phone) if h.clinic.phone else g(PDF_WORDS["call_clinic"])),
+        "emergency": h.emergency,
         "read": g(PDF_WORDS["read"]),
         "signature": g(PDF_WORDS["signature"]),
         "made": lang.typo(" ".join([made[:-1] + "; " + signed + ".", *extra])),

@@ -66,7 +66,8 @@ def renderables(handout: Handout):
     parts.append(who)
     parts.append(Text(""))
     for banner in c["banners"]:
-        parts.append(Panel(_text(banner), title=_("Important"), border_style="bold red", title_align="left"))
+        body = "\n".join([banner.lead, *("  • " + step for step in banner.steps), *([banner.closing] if banner.closing else [])])
+        parts.append(Panel(_text(body), title=_("Important"), border_style="bold red", title_align="left"))
     drawn = False
     for s in c["sections"]:
         if s.key not in ("before", "day", "after") and not drawn:
