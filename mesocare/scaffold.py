@@ -97,8 +97,16 @@ units: metric
 # --lang overrides it for one command.
 #language: fr
 # Every language the clinic hands out: mesocare rules check reports each rule or note of
-# the clinic's without a text in one of them (see rules/lang/ in the README).
+# the clinic's without a text in one of them (see rules/lang/ in the README). As a mapping,
+# each language may name the clinician who reads it and reviewed its handout text, and when;
+# the footer of its handouts says so, and until then that the text is not yet reviewed.
 #languages: [en, fr]
+#languages: {{en-GB: {{reviewed_by: "Dr A. Example", reviewed_on: 2026-11-30}}, fr: null}}
+
+# The clinic's country (ISO 3166 code: GB, FR, US...): every handout gives its emergency
+# number beside the clinic's phone. Default: the holidays_country below, else none, and the
+# handout says "the emergency number".
+#country: GB
 
 # The clinic's own rules: every *.yaml file in this folder is added to ours. A rule with a
 # new id is added; a rule with one of our ids replaces ours; "disable: [id]" removes one.
