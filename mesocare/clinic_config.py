@@ -136,7 +136,9 @@ def _languages(spec, lines: dict, name: str) -> tuple[str, tuple[str, ...], tupl
     language = tag(spec.language, ("language",)) if spec.language else lang.DEFAULT_TAG
     if isinstance(spec.languages, dict):  # {fr: {reviewed_by: ..., reviewed_on: ...}, de: null}
         tags = {tag(k, ("languages", k)): v for k, v in spec.languages.items()}
-        reviews = tuple((t, v.reviewed_by, v.reviewed_on.isoformat()) for t, v in tags.items() if v is not None)
+        reviews = tuple(
+            (t, v.reviewed_by, v.reviewed_on.isoformat()) for t, v in tags.items() if v is not None
+        )
         return language, tuple(tags), reviews
     languages = tuple(dict.fromkeys(tag(v, ("languages", i)) for i, v in enumerate(spec.languages)))
     return language, languages, ()

@@ -29,7 +29,7 @@ class LanguageReview(BaseModel):
     """A clinician who reads the language reviewed the handout text in it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reviewed_by: str = Field(min_length=1, description="the clinician's name, as the footer prints it")
+    reviewed_by: str = Field(min_length=1, description="the clinician's name, as footers print it")
     reviewed_on: date
 
 
@@ -58,9 +58,12 @@ class ClinicSpec(BaseModel):
     languages: list[str] | dict[str, LanguageReview | None] = Field(
         default_factory=list,
         description="every language the clinic hands out (for rules check); as a mapping, "
-        "each with the clinician who reviewed its text: {fr: {reviewed_by: Dr ..., reviewed_on: 2026-11-30}}",
+        "each with the clinician who reviewed its text: "
+        "{fr: {reviewed_by: Dr ..., reviewed_on: 2026-11-30}}",
     )
-    country: str | None = Field(None, description="ISO 3166 code (GB, FR, US...): the emergency number on handouts")
+    country: str | None = Field(
+        None, description="ISO 3166 code (GB, FR, US...): the emergency number on handouts"
+    )
     state_dir: str | None = None
 
     @field_validator("country")
@@ -72,7 +75,9 @@ class ClinicSpec(BaseModel):
 
         code = v.upper()
         if len(code) != 2 or code not in Locale("en").territories:
-            raise ValueError(f"'{v}' is not an ISO 3166 country code: use two letters such as GB, FR or US")
+            raise ValueError(
+                f"'{v}' is not an ISO 3166 country code: use two letters such as GB, FR or US"
+            )
         return code
 
     @field_validator("closed_weekdays")

@@ -53,7 +53,11 @@ def _spans(ruleset: RuleSet, at: time | None, course_end: date | None) -> dict[s
 def conflicts(ruleset: RuleSet) -> list[tuple[Rule, Rule, str, str, str]]:
     """Every (asking rule, forbidding rule, concept, area, technique) that meet, each pair once."""
     found: dict[tuple[str, str, str], tuple] = {}
-    pairs = [(a, f, c) for a in ruleset.rules for f in ruleset.rules if a.id != f.id for c in a.asks if c in f.forbids]
+    pairs = [
+        (a, f, c)
+        for a in ruleset.rules for f in ruleset.rules if a.id != f.id
+        for c in a.asks if c in f.forbids
+    ]
     if not pairs:
         return []
     for at, course_end in product(_TIMES, _COURSES):
@@ -65,8 +69,9 @@ def conflicts(ruleset: RuleSet) -> list[tuple[Rule, Rule, str, str, str]]:
             if instant(a_span[1] or a_span[0]) < instant(a_span[0]) or not _overlap(a_span, f_span):
                 continue
             for area, technique in product(AREAS, TECHNIQUES):
-                if asking.applies((area,), technique, PRESCRIPTIONS) and forbidding.applies((area,), technique, PRESCRIPTIONS):
-                    found[(asking.id, forbidding.id, concept)] = (asking, forbidding, concept, area, technique)
+                both = (asking, forbidding)
+                if all(r.applies((area,), technique, PRESCRIPTIONS) for r in both):
+                    found[(asking.id, forbidding.id, concept)] = (*both, concept, area, technique)
                     break
     return list(found.values())
 
@@ -82,10 +87,10 @@ def conflict_findings(ruleset: RuleSet) -> list:
         out.append(
             Finding(
                 "error", at.file, at.line or None, "asks" if at is asking else "forbids",
-                f"rule '{asking.id}' ({asking.file}, line {asking.line}) asks for {concept} and rule "
-                f"'{forbidding.id}' ({forbidding.file}, line {forbidding.line}) forbids it, on the same "
-                f"handout, area and time (for example {area}, {technique}): limit one of them with "
-                f"areas: or exclude_areas:, or change its window",
+                f"rule '{asking.id}' ({asking.file}, line {asking.line}) asks for {concept} and "
+                f"rule '{forbidding.id}' ({forbidding.file}, line {forbidding.line}) forbids it, "
+                f"on the same handout, area and time (for example {area}, {technique}): limit one "
+                "of them with areas: or exclude_areas:, or change its window",
             )
         )
     return out

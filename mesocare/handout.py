@@ -58,6 +58,7 @@ def dated_handout(
     from mesocare.lang.localize import localizer
 
     from mesocare.emergency import numbers as emergency_numbers
+    from mesocare.lang import notices
 
     lang = languages.get(request.language or clinic.language)
     local = localizer(lang.tag, rule_folders(clinic))
@@ -110,7 +111,7 @@ def dated_handout(
                 end=end,
                 status=item_status(start, end, today, tz),
                 late=False,
-                text=ui.course_unknown(lang, words.text) if open_end else words.text,
+                text=notices.course_unknown(lang, words.text) if open_end else words.text,
                 when=lang.when(
                     rule.phase, start, end, appt.start, appt.end, open_end,
                     until_appointment=rule.window.until == "appointment", timed=appt.timed,
@@ -159,7 +160,7 @@ def dated_handout(
         appointment_id=request.appointment_id,
         language=lang.tag,
         translation=ui.credit(lang, local.credit(), clinic.review(lang.tag)),
-        emergency=ui.emergency_line(lang, numbers),
+        emergency=notices.emergency_line(lang, numbers),
         emergency_numbers=numbers,
     ), appt
 
@@ -169,7 +170,7 @@ def booked(h: Handout, appt: AppointmentTimes, request: Request) -> Handout:
     started by then are marked late, and a banner asks the patient to phone first."""
     if request.booked is None:
         return h
-    from mesocare.lang import ui
+    from mesocare.lang import notices, ui
 
     check_day(request.booked, "booking date")
     items = tuple(replace(i, late=True) if is_late(i.start, appt, request.booked) else i for i in h.items)
@@ -178,8 +179,9 @@ def booked(h: Handout, appt: AppointmentTimes, request: Request) -> Handout:
         return replace(h, booked=request.booked)
     lang = languages.get(request.language or h.clinic.language)
     steps = [ui.late_step(lang, i.name, i.start.date()) for i in late]
-    banner = ui.late_banner(lang, request.booked, (request.date - request.booked).days, steps, h.clinic.phone)
-    return replace(h, items=items, banners=(ui.banner_text(lang, banner), *h.banners),
+    ahead = (request.date - request.booked).days
+    banner = ui.late_banner(lang, request.booked, ahead, steps, h.clinic.phone)
+    return replace(h, items=items, banners=(notices.banner_text(lang, banner), *h.banners),
                    banner_parts=(banner, *h.banner_parts), booked=request.booked)
 
 

@@ -44,7 +44,7 @@ class Clinic:
     templates_dir: str | None = None  # the clinic's own templates (override ours)
     closed_weekdays: tuple[int, ...] = ()  # 0 = Monday ... 6 = Sunday
     holidays_country: str | None = None  # e.g. "GB", "US" (the `holidays` package)
-    country: str | None = None  # ISO 3166-1 alpha-2: the emergency number on handouts (None: not known)
+    country: str | None = None  # ISO 3166-1 alpha-2: the emergency number on handouts
     holidays_subdiv: str | None = None
     services: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> {area, technique}
     reviewed_by: str | None = None  # the clinician who signed off the rules in force; None: not yet
@@ -53,7 +53,7 @@ class Clinic:
     mail: EmailSettings | None = None  # the mail server (config ``email:`` with a host); None: no sending
     state_dir: str | None = None  # where the sent log lives (None: the user's data folder)
     large_print: bool = False  # config `print: large` or --large-print: 18 pt body text
-    reviews: tuple[tuple[str, str, str], ...] = ()  # (language tag, reviewed_by, reviewed_on ISO date)
+    reviews: tuple[tuple[str, str, str], ...] = ()  # (language tag, reviewed_by, ISO date)
 
     @property
     def emergency_country(self) -> str | None:

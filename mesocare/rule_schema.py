@@ -104,11 +104,16 @@ class RuleSpec(_Strict):
         None, description="shown only when the clinician prescribed this medicine"
     )
     text: str | UnitText = Field(description="patient-facing text; metric/us variants where units matter")
-    resume: str | UnitText | None = Field(
-        None, description="what the patient may do again when the window ends: 'You can shower again.'"
+    resume: str | None = Field(
+        None, min_length=1,
+        description="what the patient may do again when the window ends: 'You can shower again.'",
     )
-    asks: list[Concept] = Field(default_factory=list, description="what the rule asks the patient to do or use")
-    forbids: list[Concept] = Field(default_factory=list, description="what the rule asks the patient to avoid")
+    asks: list[Concept] = Field(
+        default_factory=list, description="what the rule asks the patient to do or use"
+    )
+    forbids: list[Concept] = Field(
+        default_factory=list, description="what the rule asks the patient to avoid"
+    )
     reason: str = Field(min_length=1, description="one line: why")
     source: str = Field(min_length=1, description="the source document (a file in sources/) or, for a clinic rule, its own source text")
     basis: Basis

@@ -1,11 +1,8 @@
 """Rules: load, validate and overlay the YAML files that encode every instruction.
 
-A rule file is a YAML mapping with up to three lists:
-
-    rules:    dated instructions (id, phase, window, areas, text, reason, source, basis...)
-    notes:    undated paragraphs (what to expect, who should talk to us first...)
-    disable:  ids of rules or notes to remove (a clinic's folder uses this)
-
+A rule file is a YAML mapping of ``rules`` (dated instructions: id, phase, window, areas, text,
+resume, asks, forbids...), ``notes`` (undated paragraphs: what to expect...) and ``disable``
+(ids of rules or notes to remove: a clinic's folder uses this).
 ``mesocare.rule_schema`` reads and validates files (safe YAML, pydantic; every error names the
 file, the line and the field). Folders are applied in order: ours first, then the clinic's,
 where a new id adds a rule, an existing id replaces ours and ``disable`` removes one.
@@ -76,8 +73,7 @@ class Rule:
     origin: str  # "mesocare" or "clinic"
     file: str
     line: int
-    resume: str | None = None  # what the patient may do again when the window ends (metric)
-    resume_us: str | None = None
+    resume: str | None = None  # what the patient may do again when the window ends
     asks: tuple[str, ...] = ()  # concepts (vocab.CONCEPTS) the rule asks for / forbids
     forbids: tuple[str, ...] = ()
 
@@ -94,9 +90,6 @@ class Rule:
 
     def text_for(self, units: str) -> str:
         return self.text_us if units == "us" and self.text_us else self.text
-
-    def resume_for(self, units: str) -> str | None:
-        return self.resume_us if units == "us" and self.resume_us else self.resume
 
 
 @dataclass(frozen=True)
@@ -211,15 +204,16 @@ def overlay(folders: list[tuple[Path, str]]) -> Overlay:
                         techniques=tuple(spec.techniques) if spec.techniques is not None else None,
                         prescription=spec.prescription, text=text, text_us=text_us, reason=spec.reason,
                         source=spec.source, basis=spec.basis, reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
-                        origin=origin, file=display, line=line, asks=tuple(spec.asks), forbids=tuple(spec.forbids),
-                        **dict(zip(("resume", "resume_us"), text_pair(spec.resume) if spec.resume else (None, None))),
+                        origin=origin, file=display, line=line, resume=spec.resume,
+                        asks=tuple(spec.asks), forbids=tuple(spec.forbids),
                     )
                 else:
                     notes[spec.id] = NoteRule(
                         id=spec.id, section=spec.section, text=text, text_us=text_us, source=spec.source,
                         areas=tuple(spec.areas) if spec.areas is not None else None,
-                        reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by, origin=origin, file=display,
-                        line=line, techniques=tuple(spec.techniques) if spec.techniques is not None else None,
+                        reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
+                        origin=origin, file=display, line=line,
+                        techniques=tuple(spec.techniques) if spec.techniques is not None else None,
                     )
                 out.placed[spec.id] = Placed(kind, i, spec, origin, display, lines)
             for i, rid in parts.disable:

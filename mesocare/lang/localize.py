@@ -69,7 +69,7 @@ class Localizer:
 
     def rule(self, rule, units: str) -> RuleWords:
         if self.english:
-            return RuleWords(rule.name, rule.text_for(units), rule.reason, rule.resume_for(units))
+            return RuleWords(rule.name, rule.text_for(units), rule.reason, rule.resume)
         entry = self.texts.entry("rule", rule.id, rule.origin)
         if entry is None or not entry.text:
             raise self._missing("rule", rule, "text")
@@ -81,7 +81,7 @@ class Localizer:
         if not entry.reason:
             raise self._missing("rule", rule, "reason")
         # no resume text in this language: the calendar says the step is over, by name
-        return RuleWords(entry.name, text, entry.reason, entry.resume_for(units) if rule.resume else None)
+        return RuleWords(entry.name, text, entry.reason, entry.resume if rule.resume else None)
 
     def note(self, note, units: str) -> str:
         if self.english:

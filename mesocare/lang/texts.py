@@ -33,15 +33,11 @@ class Entry:
     text_us: str | None = None
     reason: str | None = None
     resume: str | None = None  # what the patient may do again when the step ends
-    resume_us: str | None = None
     file: str = ""
     origin: str = "mesocare"
 
     def text_for(self, units: str) -> str | None:
         return self.text_us if units == "us" and self.text_us else self.text
-
-    def resume_for(self, units: str) -> str | None:
-        return self.resume_us if units == "us" and self.resume_us else self.resume
 
 
 @dataclass
@@ -126,7 +122,8 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
                 raise RuleFileError(display, lines.get(where + (key,)), f"{item_id}.{key}", "unknown key: use " + ", ".join(fields))
             old = store.setdefault(str(item_id), {}).get(origin, Entry(file=display, origin=origin))
             text, text_us = _words(value.get("text"), display, lines.get(where + ("text",)), f"{item_id}.text")
-            resume, resume_us = _words(value.get("resume"), display, lines.get(where + ("resume",)), f"{item_id}.resume")
+            resume_at = lines.get(where + ("resume",))
+            resume, _ = _words(value.get("resume"), display, resume_at, f"{item_id}.resume")
             name = value.get("name")
             reason = value.get("reason")
             store[str(item_id)][origin] = Entry(
@@ -135,7 +132,6 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
                 text_us=typo(text_us) if text_us is not None else old.text_us,
                 reason=typo(" ".join(str(reason).split())) if reason is not None else old.reason,
                 resume=typo(resume) if resume is not None else old.resume,
-                resume_us=typo(resume_us) if resume_us is not None else old.resume_us,
                 file=display if text is not None else old.file,
                 origin=origin,
             )

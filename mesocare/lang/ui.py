@@ -82,60 +82,30 @@ def late_step(lang: Language, name: str, start: date) -> str:
     return lang._("%(name)s (from %(day)s)", name=name, day=lang.day(start))
 
 
-def late_banner(lang: Language, booked: date, ahead: int, steps: list[str], phone: str | None) -> Banner:
+def late_banner(
+    lang: Language, booked: date, ahead: int, steps: list[str], phone: str | None
+) -> Banner:
     """A short lead, the list of steps that started before the booking, what to do."""
     if ahead == 0:
         when = lang._("the day of your appointment")
     else:
-        when = lang.n_("%(num)d day before your appointment", "%(num)d days before your appointment", ahead)
+        when = lang.n_(
+            "%(num)d day before your appointment", "%(num)d days before your appointment", ahead
+        )
     return Banner(
         lead=lang._("You booked on %(day)s, %(lead)s.", day=lang.day(booked), lead=when)
         + " " + lang.gettext("These steps had already started:"),
         steps=tuple(steps),
-        closing=lang._("Call us on %(phone)s before your appointment so we can check what to do.", phone=phone)
+        closing=lang._(
+            "Call us on %(phone)s before your appointment so we can check what to do.", phone=phone
+        )
         if phone
         else lang._("Call us before your appointment so we can check what to do."),
     )
 
 
-def banner_text(lang: Language, banner: Banner) -> str:
-    """The banner as one paragraph (JSON, the calendar): "lead a, b and c. Closing." """
-    if not banner.steps:
-        return banner.lead
-    return lang.typo(f"{banner.lead} {lang.joined(list(banner.steps))}. {banner.closing}")
-
-
-def course_unknown(lang: Language, text: str) -> str:
-    """A step that lasts "until your last session" when the course is not known: a patient
-    with one session (the course ends that day) is told it does not apply to them."""
-    return lang.typo(text + " " + lang.gettext("If you have only one session, you can skip this step."))
-
-
 def call_line(lang: Language, phone: str | None) -> str:
     return lang._("Our phone number is %(phone)s.", phone=phone) if phone else lang._("Call the clinic.")
-
-
-def emergency_line(lang: Language, numbers: tuple[str, ...]) -> str:
-    """Public safety, on every handout: whom to call for a severe reaction (the numbers of the
-    clinic's country, from ``instructions/emergency-numbers.json``; none known: "the
-    emergency number")."""
-    if numbers:
-        from babel.lists import format_list
-
-        number = format_list(list(numbers), style="or", locale=lang.locale)
-        return lang._(
-            "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, "
-            "or you faint, call %(number)s at once.", number=number,
-        )
-    return lang.gettext(
-        "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, "
-        "or you faint, call the emergency number at once."
-    )
-
-
-def call_lines(lang: Language, phone: str | None, numbers: tuple[str, ...]) -> str:
-    """The clinic's phone and, beside it, the emergency number."""
-    return call_line(lang, phone) + " " + emergency_line(lang, numbers)
 
 
 def footer(
@@ -165,17 +135,22 @@ def footer(
     return lang.typo(text)
 
 
-def credit(lang: Language, record: dict | None, review: tuple[str, str] | None = None) -> str | None:
+def credit(
+    lang: Language, record: dict | None, review: tuple[str, str] | None = None
+) -> str | None:
     """Who reviewed the text in this language (the clinic config's ``languages:``), else the
     translation record, as one sentence in the handout's language. English is the source: it
     says nothing until a clinician's review is recorded."""
     if review:
         by, on = review
-        return lang._("Text in this language reviewed by %(name)s on %(day)s.", name=by, day=lang.day(date.fromisoformat(on)))
+        day = lang.day(date.fromisoformat(on))
+        return lang._("Text in this language reviewed by %(name)s on %(day)s.", name=by, day=day)
     if not record or lang.code == "en":
         return None
     if record.get("by") == MACHINE_ASSISTED:
-        return lang.gettext("Translated with machine help; not yet reviewed by a clinician who reads this language.")
+        return lang.gettext(
+            "Translated with machine help; not yet reviewed by a clinician who reads this language."
+        )
     return lang._(
         "Translation: %(by)s, %(on)s; it still needs review by a clinician who reads this language.",
         by=lang.gettext(record.get("by", "")) if record.get("by") == MACHINE_ASSISTED else record.get("by", ""),
