@@ -222,6 +222,14 @@ disable: [showers]
 - `prescription`: `medrol` or `lasix`: shown only when the clinician prescribed it.
 - `text`: what the patient reads (aim for reading grade 8 or below); or
   `text: {{metric: ..., us: ...}}` when units matter.
+- `resume`: for a step that ends, what the patient may do again then ("You can take
+  showers again."): the calendar's reminder at the end says it.
+- `asks` and `forbids`: what the step asks the patient to do or use, and what it asks them
+  to avoid, from a fixed list: `topical-on-area`, `sunscreen`, `herbal-supplements`,
+  `vitamin-e`, `aspirin`, `nsaids`, `painkillers`, `caffeine`, `stimulants`, `medrol`,
+  `lasix`, `washing-area`, `food`, `drinking-water`, `shower-bath`, `hot-tub-sauna`,
+  `exercise`, `sun`, `loose-clothing`. `mesocare rules check` reports two rules that would
+  ask and forbid the same thing on one handout, for one area, at the same time.
 - `reason`: one line: why.
 - `source`: where the instruction comes from (your protocol, a product leaflet...).
 - `basis`: `clinic-policy`, `evidence` or `product-label`.
@@ -229,7 +237,7 @@ disable: [showers]
 
 Notes (undated paragraphs) go in a `notes:` list with `id`, `section` (`expect`, `after`,
 `talk-first`, `call-us`, `caution`), `text`, `source`, and optionally `areas`,
-`reviewed_on`, `reviewed_by`.
+`techniques`, `reviewed_on`, `reviewed_by`.
 """
 
 

@@ -362,3 +362,14 @@ def test_an_english_review_is_on_the_english_footer(tmp_path):
     result = run_cli("prep", "--clinic", f"{folder}/mesocare.yaml", "--date", "2026-12-10", "--area", "face",
                      "--today", "2026-12-01", "--format", "text")
     assert "Text in this language reviewed by Dr Jones on Monday 30 November 2026." in " ".join(result.stdout.split())
+
+
+def test_the_rules_readme_of_a_new_clinic_lists_every_concept():
+    from datetime import date
+
+    from mesocare.scaffold import rules_readme
+    from mesocare.vocab import CONCEPTS
+
+    text = rules_readme(date(2026, 12, 1))
+    assert [c for c in CONCEPTS if f"`{c}`" not in text] == []
+    assert "`resume`" in text and "`asks` and `forbids`" in text
