@@ -373,3 +373,31 @@ def test_the_rules_readme_of_a_new_clinic_lists_every_concept():
     text = rules_readme(date(2026, 12, 1))
     assert [c for c in CONCEPTS if f"`{c}`" not in text] == []
     assert "`resume`" in text and "`asks` and `forbids`" in text
+
+
+def test_rules_check_finds_sunscreen_on_the_day_creams_are_still_forbidden(tmp_path):
+    """The seed's "no other creams for 2 days" as 2 calendar days overlaps the sunscreen that
+    starts 48 hours after treatment: a cream asked for and forbidden on the same area and day."""
+    rule = """rules:
+  - id: topicals-after
+    name: other creams or lotions
+    phase: after
+    window: {after: 2d}
+    text: Do not put other creams or lotions on the treated area.
+    forbids: [topical-on-area]
+    reason: Our protocol.
+    source: our protocol
+    basis: clinic-policy
+    reviewed_on: 2026-11-24
+    reviewed_by: Dr A
+"""
+    result = run_cli("rules", "check", _clinic_folder(tmp_path, rule), "--today", "2026-11-24")
+    assert result.exit_code == 1, result.output
+    found = [line for line in result.stdout.splitlines() if "asks for topical-on-area" in line]
+    assert len(found) == 1 and "rule 'spf30'" in found[0] and "rule 'topicals-after'" in found[0]
+
+
+def test_loose_clothes_only_where_clothes_go(handouts):
+    for h in handouts:
+        ids = {i["rule"] for i in h["items"]}
+        assert ("loose-clothing" in ids) == bool({"neck", "body"} & set(h["appointment"]["areas"]))
