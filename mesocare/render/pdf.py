@@ -392,7 +392,7 @@ class _Typesetter:
 def _light(h: Handout) -> Handout:
     """What the cover sheet and the outline need of a handout: its time, patient, area and late
     steps (kept for every patient while the rest of the list is typeset)."""
-    return replace(h, items=h.late_items, notes=(), banners=(), warnings=())
+    return replace(h, items=h.late_items, notes=(), banners=(), banner_parts=(), warnings=())
 
 
 def outline_titles(handouts: Iterable[Handout], dated: bool, clinic: Clinic) -> list[str]:
