@@ -43,6 +43,12 @@ class Job:
     copy: int = 1  # 1 for the first message of this kind, 2 for the next...
     change: m.Change | None = None
     reminder: m.Reminder | None = None
+    thread: tuple[str, ...] = ()  # the Message-IDs before this copy: the first, the last
+
+    @property
+    def sequence(self) -> int:
+        """The calendar file's SEQUENCE: one more for every copy sent before (RFC 5546)."""
+        return self.copy - 1
 
     @property
     def kind(self) -> str:
@@ -107,6 +113,15 @@ def _decide(log: SentLog, key: str, content: m.Content, resend: bool) -> tuple[b
     return True, record.copies + 1, m.change_between(record.facts, content.facts)
 
 
+def _thread(log: SentLog, key: str, kind: str) -> tuple[str, ...]:
+    """The Message-IDs a new copy answers: the first copy's and the last one's (one if the same)."""
+    record: Record | None = log.get(key, kind)
+    if record is None:
+        return ()
+    first = record.first_message_id or record.message_id
+    return (first,) if first == record.message_id else (first, record.message_id)
+
+
 def _job(plan: Plan, seen: dict, log, resend, position, request, handout, address, content, reminder=None):
     key = m.appointment_key(request)
     first = seen.get((key, content.kind))
@@ -120,7 +135,7 @@ def _job(plan: Plan, seen: dict, log, resend, position, request, handout, addres
         return
     plan.jobs.append(
         Job(position, key, content, handout, address, _language(handout),
-            handout_stem(handout, position), copy, change, reminder)
+            handout_stem(handout, position), copy, change, reminder, _thread(log, key, content.kind))
     )
 
 
@@ -168,8 +183,9 @@ class Envelope:
     """The sender's side of every message in a run."""
 
     sender: str
-    date: datetime  # the Date header (aware)
+    date: datetime  # the Date header (aware), and when the calendar files were made (DTSTAMP)
     reply_to: str | None = None
+    sender_name: str | None = None  # the display name of ``email.from`` (else the clinic's name)
 
 
 def message_id(job: Job, envelope: Envelope) -> str:
@@ -184,7 +200,8 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
 
         pdf_name, ics_name = m.attachment_names(job.handout)
         pdf = render(job.handout, "pdf")
-        ics = render(job.handout, "ics").encode("utf-8")
+        # each copy newer than the one before by RFC 5546's rules: SEQUENCE, then DTSTAMP
+        ics = render(job.handout, "ics", sequence=job.sequence, stamp=envelope.date).encode("utf-8")
         # the part's method parameter must match the calendar's METHOD (only with the clinic's address)
         method = (("method", "PUBLISH"),) if b"\r\nMETHOD:PUBLISH\r\n" in ics else ()
         attachments = (
@@ -195,6 +212,7 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
         handout=job.handout, kind=job.kind, to=job.to, sender=envelope.sender, date=envelope.date,
         message_id=message_id(job, envelope), language=job.language, change=job.change,
         reminder=job.reminder, reply_to=envelope.reply_to, attachments=attachments,
+        sender_name=envelope.sender_name, thread=job.thread,
     )
     return m.build_message(letter)
 
@@ -396,14 +414,15 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
 
     sender_address = settings.sender if settings else (clinic.email or "clinic@example.invalid")
     reply_to = settings.reply_to if settings else None
+    sender_name = settings.sender_name if settings else None
     if dry_run is not None:
-        envelope = Envelope(sender_address, local_midnight(today, zone(clinic.timezone)), reply_to)
+        envelope = Envelope(sender_address, local_midnight(today, zone(clinic.timezone)), reply_to, sender_name)
         with SentLog(folder, readonly=True) as log:
             plan = make_plan(log)
         report = write_eml(plan, dry_run, envelope, progress)
     else:
         assert settings is not None
-        envelope = Envelope(sender_address, now, reply_to)
+        envelope = Envelope(sender_address, now, reply_to, sender_name)
         with run_lock(folder, waiting=lambda: err("Another mesocare run is sending; waiting for it to finish.")):
             with SentLog(folder) as log:
                 plan = make_plan(log)

@@ -3,7 +3,8 @@
 One row per (appointment, kind): the appointment's key (``booking:ID``, else
 ``patient:ID|date|time``), the kind (``handout``, or ``reminder:YYYY-MM-DD``), the hash of
 what was sent, the facts an update message compares against (date, time, areas), the
-Message-ID, how many copies went out and when the last one was accepted.
+Message-ID, how many copies went out and when the last one was accepted, and the Message-ID
+of the first copy (an update is a reply to it: mail programs show them as one thread).
 
 A row is written only after the server accepted the message, in its own transaction
 committed at once (``synchronous=FULL``: on disk before the next message starts), so a
@@ -46,6 +47,8 @@ CREATE TABLE IF NOT EXISTS sent (
     PRIMARY KEY (appointment, kind)
 ) WITHOUT ROWID;
 """
+# added later: logs written before it have no such column until opened for writing
+THREAD_COLUMN = "ALTER TABLE sent ADD COLUMN first_message_id TEXT"
 
 
 class SentLogError(MesocareError):
@@ -61,6 +64,7 @@ class Record:
     message_id: str
     copies: int
     sent_at: str
+    first_message_id: str | None = None  # the first copy's Message-ID (None: an older log)
 
 
 def default_folder(state_dir: str | None) -> Path:
@@ -93,35 +97,46 @@ class SentLog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
+            if not self._has_thread_column():
+                self._db.execute(THREAD_COLUMN)
         except (OSError, sqlite3.Error) as e:
             raise SentLogError(f"{self.path}: the sent log cannot be opened ({e}).") from None
+
+    def _has_thread_column(self) -> bool:
+        assert self._db is not None
+        return any(row[1] == "first_message_id" for row in self._db.execute("PRAGMA table_info(sent)"))
 
     def get(self, appointment: str, kind: str) -> Record | None:
         if self._db is None:
             return None
+        first = "first_message_id" if self._has_thread_column() else "NULL"
         row = self._db.execute(
-            "SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at FROM sent"
-            " WHERE appointment = ? AND kind = ?",
+            "SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at,"
+            f" {first} FROM sent WHERE appointment = ? AND kind = ?",
             (appointment, kind),
         ).fetchone()
         if row is None:
             return None
-        return Record(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
+        return Record(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7])
 
     def record(self, appointment: str, kind: str, content_hash: str, facts: dict, message_id: str,
-               copies: int, when: datetime | None = None) -> None:
-        """The server accepted this message: write it down now (one committed transaction)."""
+               copies: int, when: datetime | None = None, first_message_id: str | None = None) -> None:
+        """The server accepted this message: write it down now (one committed transaction).
+        The first copy's Message-ID is kept from the row before (``first_message_id``, default
+        this message's, is written only on a first record)."""
         if self.readonly or self._db is None:
             raise SentLogError("the sent log was opened read-only.")
         stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
         try:
             self._db.execute(
-                "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies, sent_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies, sent_at,"
+                " first_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (appointment, kind) DO UPDATE SET content_hash = excluded.content_hash,"
                 " facts = excluded.facts, message_id = excluded.message_id, copies = excluded.copies,"
-                " sent_at = excluded.sent_at",
-                (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id, copies, stamp),
+                " sent_at = excluded.sent_at,"
+                " first_message_id = coalesce(sent.first_message_id, excluded.first_message_id)",
+                (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id, copies, stamp,
+                 first_message_id or message_id),
             )
         except sqlite3.Error as e:
             raise SentLogError(f"{self.path}: the sent log cannot be written ({e}).") from None

@@ -6,7 +6,7 @@ with the mail server that ``send`` and ``remind`` go through:
     email: desk@harbourskin.example      # the address only: nothing can be sent
 
     email:
-      from: desk@harbourskin.example
+      from: Harbour Skin Clinic <desk@harbourskin.example>   # or the address alone
       host: smtp.harbourskin.example
       port: 587              # default: 587 for starttls, 465 for tls, 25 for none
       security: starttls     # starttls (default), tls, or none (only to this machine)
@@ -55,6 +55,30 @@ def valid_address(text: str) -> bool:
     return bool(address.username) and "." in address.domain and not address.domain.startswith(".")
 
 
+def mailbox(text: str) -> tuple[str, str] | None:
+    """``(display name, address)`` from ``Name <local@domain>`` or a bare address, as a mail
+    program writes them (the name may be empty); None when it is not one valid mailbox.
+
+    Read with the standard library's header parser (quotes, comments and encoded words as
+    RFC 5322 has them); the address itself must pass ``valid_address``."""
+    from email.headerregistry import HeaderRegistry
+
+    text = text.strip()
+    if not text or any(c in text for c in "\r\n\x00"):
+        return None
+    try:
+        header = HeaderRegistry()("from", text)
+    except (ValueError, IndexError, TypeError):
+        return None
+    if header.defects or len(header.addresses) != 1 or header.groups[0].display_name:
+        return None
+    address = header.addresses[0]
+    name = " ".join(address.display_name.split())
+    if not valid_address(address.addr_spec) or not name.isprintable():
+        return None
+    return name, address.addr_spec
+
+
 class EmailSpec(BaseModel):
     """The ``email:`` mapping of the clinic config."""
 
@@ -78,9 +102,19 @@ class EmailSpec(BaseModel):
     @field_validator("from_", "reply_to")
     @classmethod
     def _address(cls, v: str | None) -> str | None:
-        if v is not None and not valid_address(v):
-            raise ValueError(f"'{v}' is not an email address such as desk@clinic.example")
+        if v is not None and mailbox(v) is None:
+            raise ValueError(
+                f"'{v}' is not an email address such as desk@clinic.example"
+                " or Harbour Skin Clinic <desk@clinic.example>"
+            )
         return v
+
+    @property
+    def address(self) -> str:
+        """The address of ``from`` alone (desk@clinic.example), without its display name."""
+        found = mailbox(self.from_)
+        assert found is not None  # validated
+        return found[1]
 
     @model_validator(mode="after")
     def _plain_only_here(self) -> "EmailSpec":
@@ -95,7 +129,8 @@ class EmailSpec(BaseModel):
         """The settings (``host`` is set), with ``ca_file`` relative to the config file's folder ``base``."""
         assert self.host
         return EmailSettings(
-            sender=self.from_,
+            sender=self.address,
+            sender_name=(mailbox(self.from_) or ("", ""))[0] or None,
             host=self.host,
             port=self.port or DEFAULT_PORTS[self.security],
             security=self.security,
