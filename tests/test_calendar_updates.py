@@ -144,3 +144,35 @@ def test_each_copy_s_sequence_counts_the_copies_before_it(tmp_path, server, rule
     for data in calendar_files(server):
         calendar.import_file(data)
     assert calendar.appointment_start().strftime("%H:%M") == "15:00"
+
+
+def test_updates_thread_under_the_first_message(tmp_path, server, ruleset):
+    now = datetime(2024, 6, 1, 9, tzinfo=timezone.utc)
+    for at in ("10:00", "11:30", "15:00"):
+        send(tmp_path, server, ruleset, row(at, "A-77"), now)
+    first, second, third = (r.message for r in server.inbox)
+    assert first["In-Reply-To"] is None and first["References"] is None
+    assert second["In-Reply-To"] == first["Message-ID"] == second["References"]
+    assert third["In-Reply-To"] == second["Message-ID"]
+    assert third["References"].split() == [first["Message-ID"], second["Message-ID"]]
+
+
+def test_a_sent_log_from_before_threads_knows_no_first_message(tmp_path):
+    import sqlite3
+
+    from mesocare.mail.sentlog import SCHEMA, SentLog
+
+    db = sqlite3.connect(tmp_path / "sent.sqlite3")
+    db.executescript(SCHEMA)
+    db.execute("INSERT INTO sent VALUES ('booking:A', 'handout', 'h', '{}', '<one@x>', 1, 'then')")
+    db.commit()
+    db.close()
+    with SentLog(tmp_path, readonly=True) as log:  # a dry run reads it as it is
+        assert log.get("booking:A", "handout").first_message_id is None
+    with SentLog(tmp_path) as log:
+        assert log.get("booking:A", "handout").message_id == "<one@x>"
+        log.record("booking:A", "handout", "h2", {}, "<two@x>", 2)
+        log.record("booking:B", "handout", "h", {}, "<b1@x>", 1)
+        log.record("booking:B", "handout", "h2", {}, "<b2@x>", 2)
+        assert log.get("booking:A", "handout").first_message_id == "<two@x>"
+        assert log.get("booking:B", "handout").first_message_id == "<b1@x>"

@@ -285,7 +285,8 @@ _UNSAFE = "/\\:*?\"<>|"
 
 def _file_name(text: str, fallback: str) -> str:
     """A translated file name made safe to save: no folder separators, no control characters."""
-    name = "".join("-" if c in _UNSAFE or not c.isprintable() else c for c in " ".join(text.split()))
+    text = " ".join(text.split())
+    name = "".join("-" if c in _UNSAFE or not c.isprintable() else c for c in text)
     return name.strip(" .-") or fallback
 
 
@@ -380,5 +381,6 @@ def build_message(letter: Letter) -> bytes:
     msg["Auto-Submitted"] = "auto-generated"
     msg["Content-Language"] = letter.language
     out = io.BytesIO()
-    BytesGenerator(out, mangle_from_=False, policy=compat32.clone(linesep="\r\n", max_line_length=78)).flatten(msg)
+    policy = compat32.clone(linesep="\r\n", max_line_length=78)  # RFC 5322 2.1.1
+    BytesGenerator(out, mangle_from_=False, policy=policy).flatten(msg)
     return out.getvalue()

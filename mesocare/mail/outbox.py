@@ -135,7 +135,8 @@ def _job(plan: Plan, seen: dict, log, resend, position, request, handout, addres
         return
     plan.jobs.append(
         Job(position, key, content, handout, address, _language(handout),
-            handout_stem(handout, position), copy, change, reminder, _thread(log, key, content.kind))
+            handout_stem(handout, position), copy, change, reminder,
+            _thread(log, key, content.kind))
     )
 
 
@@ -416,7 +417,8 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
     reply_to = settings.reply_to if settings else None
     sender_name = settings.sender_name if settings else None
     if dry_run is not None:
-        envelope = Envelope(sender_address, local_midnight(today, zone(clinic.timezone)), reply_to, sender_name)
+        midnight = local_midnight(today, zone(clinic.timezone))
+        envelope = Envelope(sender_address, midnight, reply_to, sender_name)
         with SentLog(folder, readonly=True) as log:
             plan = make_plan(log)
         report = write_eml(plan, dry_run, envelope, progress)

@@ -104,7 +104,8 @@ class SentLog:
 
     def _has_thread_column(self) -> bool:
         assert self._db is not None
-        return any(row[1] == "first_message_id" for row in self._db.execute("PRAGMA table_info(sent)"))
+        columns = self._db.execute("PRAGMA table_info(sent)")
+        return any(row[1] == "first_message_id" for row in columns)
 
     def get(self, appointment: str, kind: str) -> Record | None:
         if self._db is None:
@@ -120,7 +121,8 @@ class SentLog:
         return Record(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7])
 
     def record(self, appointment: str, kind: str, content_hash: str, facts: dict, message_id: str,
-               copies: int, when: datetime | None = None, first_message_id: str | None = None) -> None:
+               copies: int, when: datetime | None = None,
+               first_message_id: str | None = None) -> None:
         """The server accepted this message: write it down now (one committed transaction).
         The first copy's Message-ID is kept from the row before (``first_message_id``, default
         this message's, is written only on a first record)."""
@@ -129,14 +131,14 @@ class SentLog:
         stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
         try:
             self._db.execute(
-                "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies, sent_at,"
-                " first_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies,"
+                " sent_at, first_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (appointment, kind) DO UPDATE SET content_hash = excluded.content_hash,"
                 " facts = excluded.facts, message_id = excluded.message_id, copies = excluded.copies,"
                 " sent_at = excluded.sent_at,"
                 " first_message_id = coalesce(sent.first_message_id, excluded.first_message_id)",
-                (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id, copies, stamp,
-                 first_message_id or message_id),
+                (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id,
+                 copies, stamp, first_message_id or message_id),
             )
         except sqlite3.Error as e:
             raise SentLogError(f"{self.path}: the sent log cannot be written ({e}).") from None

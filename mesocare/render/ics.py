@@ -136,8 +136,8 @@ def _new_calendar(name: str | None, tz_name: str, clinic: Clinic):
 
 
 def _add_events(
-    cal, planned: list[PlannedEvent], *, uid_of, dtstamp: datetime, label: str | None, alarms: bool, organizer=None,
-    sequence: int = 0,
+    cal, planned: list[PlannedEvent], *, uid_of, dtstamp: datetime, label: str | None, alarms: bool,
+    organizer=None, sequence: int = 0,
 ) -> None:
     from icalendar import Alarm, Event
 
