@@ -143,6 +143,42 @@ def test_a_reminder_speaks_of_a_past_appointment_in_the_past(ruleset, london, ta
     assert future in reminder_text(ruleset, london, tag, date(2024, 6, 10), just_before)
 
 
+EN_DAYS = {
+    "morning": ["Here is what to do from today, Sunday 9 June 2024.",
+                "Tomorrow is the day of your treatment:"],
+    "evening": ["Here is what to do from Sunday 9 June 2024.",
+                "Your treatment is on Monday 10 June 2024:"],
+    "before": "Starting on Friday 31 May 2024:",
+    "after": "Aftercare from Tuesday 11 June 2024:",
+}
+ES_DAYS = {
+    "morning": ["Esto es lo que debe hacer desde hoy, domingo, 9 de junio de 2024.",
+                "Mañana es el día de su tratamiento:"],
+    "evening": ["Esto es lo que debe hacer desde el domingo, 9 de junio de 2024.",
+                "Su tratamiento es el lunes, 10 de junio de 2024:"],
+    "before": "Desde el viernes, 31 de mayo de 2024:",
+    "after": "Cuidados posteriores desde el martes, 11 de junio de 2024:",
+}
+
+
+@pytest.mark.parametrize("tag, words", [("en-GB", EN_DAYS), ("es", ES_DAYS)])
+def test_a_reminder_sent_the_day_before_names_its_days(ruleset, london, tag, words):
+    """``remind --date tomorrow`` run in the evening: no "today" that is tomorrow."""
+    def sent(day: date, at: datetime) -> str:
+        return reminder_text(ruleset, london, tag, day, at)
+
+    utc = timezone.utc
+    morning = sent(date(2024, 6, 9), datetime(2024, 6, 9, 7, tzinfo=utc))
+    evening = sent(date(2024, 6, 9), datetime(2024, 6, 8, 18, tzinfo=utc))
+    assert all(s in morning for s in words["morning"])
+    assert not any(s in morning for s in words["evening"])
+    assert all(s in evening for s in words["evening"])
+    assert not any(s in evening for s in words["morning"])
+    # the other sections: a before-window starting that day, aftercare starting that day
+    assert words["before"] in sent(date(2024, 5, 31), datetime(2024, 5, 30, 18, tzinfo=utc))
+    assert words["after"] in sent(date(2024, 6, 11), datetime(2024, 6, 10, 18, tzinfo=utc))
+
+
 def test_a_handout_sent_after_the_appointment_began_says_was(ruleset, london):
     job, _ = job_for(ruleset, london, request())
     noon = datetime(2024, 6, 10, 12, tzinfo=timezone.utc)

@@ -21,6 +21,7 @@ from mesocare.model import Request
 from mesocare.render import render
 
 ENVELOPE = Envelope("desk@clinic.test", datetime(2024, 6, 1, 8, 0, tzinfo=timezone.utc))
+ON_THE_9TH = Envelope("desk@clinic.test", datetime(2024, 6, 9, 7, 0, tzinfo=timezone.utc))  # a reminder's day
 
 
 def request(**kw):
@@ -106,7 +107,7 @@ def test_reminder_holds_the_day_s_instructions(ruleset, london):
     rem = job.reminder
     assert rem.day_of and all(i.phase == "day" for i in rem.day_of)  # the evening before
     assert [i.rule for i in rem.before] == [i.rule for i in h.items if i.phase == "before" and i.start.date() == date(2024, 6, 9)]
-    msg = parse(render_job(job, ENVELOPE))
+    msg = parse(render_job(job, ON_THE_9TH))
     assert msg["Subject"] == "A reminder for Sunday 9 June 2024"
     assert not list(msg.iter_attachments())
     text = " ".join(msg.get_body(("plain",)).get_content().split())
@@ -238,7 +239,7 @@ def test_the_message_is_in_the_patient_s_language(ruleset, london):
     pdf = next(p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf").get_content()
     assert "lundi 10 juin 2024" in " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     reminder, _ = job_for(ruleset, london, request(language="es"), reminder_day=date(2024, 6, 9))
-    msg = parse(render_job(reminder, ENVELOPE))
+    msg = parse(render_job(reminder, ON_THE_9TH))
     assert msg["Subject"] == "Un recordatorio para el domingo, 9 de junio de 2024"
     text = " ".join(msg.get_body(("plain",)).get_content().split())
     assert "Mañana es el día de su tratamiento:" in text and "Tomorrow" not in text

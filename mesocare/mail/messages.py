@@ -224,6 +224,8 @@ def _context(letter: Letter, lang) -> dict:
         "was_day": lang.day(change.was_date) if change and change.was_date else None,
         "reminder": letter.reminder,
         "reminder_day": lang.day(letter.reminder.day) if letter.reminder else None,
+        # sent on another day than the reminder's own: name the days, not "today"/"tomorrow"
+        "dated": bool(letter.reminder) and _local(letter.date, h).date() != letter.reminder.day,
         "language": html_lang(lang.tag),
         "replies": bool(letter.reply_to),  # replies reach someone: do not ask the patient not to reply
         "pdf_name": next((a[0] for a in letter.attachments if a[2] == "pdf"), None),
