@@ -30,7 +30,11 @@ def messages_in_every_shape(ruleset, clinic, tag):
     moved = replace(first, change=change, copy=2,
                     thread=("<first@clinic.test>",))
     reminder, _ = job_for(ruleset, clinic, req, reminder_day=date(2024, 6, 9))
-    return [render_job(job, ENVELOPE) for job in (first, moved, reminder)]
+    named = replace(ENVELOPE, sender_name="Recepção da Clínica de Mesoterapia e Dermatologia",
+                    reply_to="Secretária Clínica Ribeira do Porto e Vila Nova"
+                             " <rececao@clinica.example>")
+    jobs = (first, moved, reminder)
+    return [render_job(job, envelope) for job in jobs for envelope in (ENVELOPE, named)]
 
 
 def headers(raw: bytes) -> list[bytes]:
@@ -52,7 +56,9 @@ def test_header_lines_and_encoded_words_keep_to_the_rfcs(ruleset, london, tag):
             for word in ENCODED_WORD.findall(line):
                 assert len(word) <= 75, word  # RFC 2047 2
         msg = parse(raw)
-        assert "Clínica de Mesoterapia" in str(msg["From"])
+        assert "Clínica de Mesoterapia" in str(msg["From"])  # the clinic's, else email.from's
+        if msg["Reply-To"]:
+            assert msg["Reply-To"].addresses[0].display_name.startswith("Secretária Clínica")
         assert msg["Subject"] and "=?" not in str(msg["Subject"])  # decodes whole
 
 

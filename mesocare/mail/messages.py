@@ -358,21 +358,22 @@ def build_message(letter: Letter) -> bytes:
         # encoded words of at most 75 characters, folded between words (RFC 2047 2)
         return text if text.isascii() else Header(text, utf8, header_name="Subject")
 
-    def address(name: str, addr: str):
+    def address(field: str, name: str, addr: str):
+        # the field's name counts in the first line's 78 characters
         if not name:
             return addr
         if name.isascii():
             return formataddr((name, addr))
-        both = Header(name, utf8, header_name="From")
+        both = Header(name, utf8, header_name=field)
         both.append(f"<{addr}>", "us-ascii")
         return both
 
     name = letter.sender_name or letter.handout.clinic.name
-    msg["From"] = address(" ".join(name.split()), letter.sender)
+    msg["From"] = address("From", " ".join(name.split()), letter.sender)
     msg["To"] = letter.to
     if letter.reply_to:
         found = mailbox(letter.reply_to)
-        msg["Reply-To"] = address(*found) if found else letter.reply_to
+        msg["Reply-To"] = address("Reply-To", *found) if found else letter.reply_to
     msg["Subject"] = header(subject)
     msg["Date"] = format_datetime(letter.date)
     msg["Message-ID"] = letter.message_id
