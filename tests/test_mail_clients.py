@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from test_mail_messages import ENVELOPE, job_for, parse, request
@@ -121,7 +122,9 @@ def test_a_translated_file_name_is_made_safe(ruleset, london):
 
 
 def reminder_text(ruleset, london, tag: str, day: date, sent: datetime) -> str:
-    job, _ = job_for(ruleset, london, request(language=tag), reminder_day=day)
+    """The reminder for ``day`` sent at ``sent`` (today: its date in London)."""
+    today = sent.astimezone(ZoneInfo("Europe/London")).date()
+    job, _ = job_for(ruleset, london, request(language=tag), today=today, reminder_day=day)
     msg = parse(render_job(job, Envelope("desk@clinic.test", sent)))
     return " ".join(msg.get_body(("plain",)).get_content().split())
 
@@ -186,7 +189,7 @@ def test_a_reminder_sent_the_day_before_names_its_days(ruleset, london, tag, wor
 
 
 def test_a_handout_sent_after_the_appointment_began_says_was(ruleset, london):
-    job, _ = job_for(ruleset, london, request())
+    job, _ = job_for(ruleset, london, request(), today=date(2024, 6, 10))
     noon = datetime(2024, 6, 10, 12, tzinfo=timezone.utc)
     msg = parse(render_job(job, Envelope("desk@clinic.test", noon)))
     text = " ".join(msg.get_body(("plain",)).get_content().split())

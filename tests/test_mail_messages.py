@@ -103,7 +103,7 @@ def test_the_same_input_gives_the_same_bytes(ruleset, london):
 
 def test_reminder_holds_the_day_s_instructions(ruleset, london):
     req = request()
-    job, h = job_for(ruleset, london, req, reminder_day=date(2024, 6, 9))
+    job, h = job_for(ruleset, london, req, today=date(2024, 6, 9), reminder_day=date(2024, 6, 9))
     rem = job.reminder
     assert rem.day_of and all(i.phase == "day" for i in rem.day_of)  # the evening before
     assert [i.rule for i in rem.before] == [i.rule for i in h.items if i.phase == "before" and i.start.date() == date(2024, 6, 9)]
@@ -238,7 +238,8 @@ def test_the_message_is_in_the_patient_s_language(ruleset, london):
     assert "<html lang=\"fr-FR\">" in html and "Bonjour Ana &lt;b&gt;Lopez&lt;/b&gt;," in html
     pdf = next(p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf").get_content()
     assert "lundi 10 juin 2024" in " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    reminder, _ = job_for(ruleset, london, request(language="es"), reminder_day=date(2024, 6, 9))
+    reminder, _ = job_for(ruleset, london, request(language="es"), today=date(2024, 6, 9),
+                          reminder_day=date(2024, 6, 9))
     msg = parse(render_job(reminder, ON_THE_9TH))
     assert msg["Subject"] == "Un recordatorio para el domingo, 9 de junio de 2024"
     text = " ".join(msg.get_body(("plain",)).get_content().split())

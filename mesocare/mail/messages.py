@@ -210,8 +210,10 @@ def _context(letter: Letter, lang) -> dict:
     h = letter.handout
     start = _local(h.start, h)
     change = letter.change
+    day = start.date()
     return {
-        "past": h.start <= letter.date,  # the appointment has begun by the time this is sent
+        # the appointment has begun: before today, or today and earlier than the message
+        "past": day < h.today or (day == h.today and h.start <= letter.date),
         "clinic": h.clinic,
         "patient": " ".join(h.patient_name.split()) if h.patient_name and h.patient_name.strip() else None,
         "day": lang.day(start.date()),
@@ -225,7 +227,7 @@ def _context(letter: Letter, lang) -> dict:
         "reminder": letter.reminder,
         "reminder_day": lang.day(letter.reminder.day) if letter.reminder else None,
         # sent on another day than the reminder's own: name the days, not "today"/"tomorrow"
-        "dated": bool(letter.reminder) and _local(letter.date, h).date() != letter.reminder.day,
+        "dated": bool(letter.reminder) and h.today != letter.reminder.day,
         "language": html_lang(lang.tag),
         "replies": bool(letter.reply_to),  # replies reach someone: do not ask the patient not to reply
         "pdf_name": next((a[0] for a in letter.attachments if a[2] == "pdf"), None),

@@ -83,6 +83,7 @@ class SentLog:
         self.path = folder / LOG_NAME
         self.readonly = readonly
         self._db: sqlite3.Connection | None = None
+        self._threads: bool | None = None  # has the first_message_id column (asked once)
         if readonly:
             if self.path.is_file():
                 try:
@@ -98,14 +99,22 @@ class SentLog:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
             if not self._has_thread_column():
-                self._db.execute(THREAD_COLUMN)
+                try:
+                    self._db.execute(THREAD_COLUMN)
+                except sqlite3.OperationalError as e:  # another process added it first
+                    if "duplicate column" not in str(e):
+                        raise
+                self._threads = True
         except (OSError, sqlite3.Error) as e:
             raise SentLogError(f"{self.path}: the sent log cannot be opened ({e}).") from None
 
     def _has_thread_column(self) -> bool:
-        assert self._db is not None
-        columns = self._db.execute("PRAGMA table_info(sent)")
-        return any(row[1] == "first_message_id" for row in columns)
+        """Whether the log has ``first_message_id`` (a read-only log from before may not)."""
+        if self._threads is None:
+            assert self._db is not None
+            columns = self._db.execute("PRAGMA table_info(sent)")
+            self._threads = any(row[1] == "first_message_id" for row in columns)
+        return self._threads
 
     def get(self, appointment: str, kind: str) -> Record | None:
         if self._db is None:
