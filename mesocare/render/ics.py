@@ -54,7 +54,6 @@ from mesocare.render.printable import printable
 
 UTC = timezone.utc
 PRODID = "-//mesocare//handout//EN"
-CALNAME = N_("Mesotherapy care plan")
 BATCH_CALNAME = N_("Mesotherapy care plans")
 
 
