@@ -106,7 +106,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     return Clinic(
         name=spec.name,
         phone=spec.phone,
-        email=spec.email.from_ if spec.email and bad_address != "from" else None,
+        email=spec.email.address if spec.email and bad_address != "from" else None,
         timezone=zone,
         duration_minutes=spec.duration,
         paper=spec.paper,

@@ -17,16 +17,17 @@ from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noq
 class EmailSettings:
     """How to reach the clinic's mail server (everything but the password)."""
 
-    sender: str  # the From address
+    sender: str  # the From address (the address alone)
     host: str
     port: int
     security: str = "starttls"  # starttls | tls | none
     username: str | None = None
-    reply_to: str | None = None
+    reply_to: str | None = None  # an address, or Name <address>
     ca_file: str | None = None  # a CA bundle to trust instead of the system's (an in-house CA)
     timeout: float = 30.0  # seconds, for connecting and for every reply
     retries: int = 3  # extra attempts after a temporary failure (4xx, connection lost)
     retry_wait: float = 2.0  # seconds before the first retry; doubled each time
+    sender_name: str | None = None  # the display name of ``from:`` (wins over the clinic's name)
 
 
 @dataclass(frozen=True)
