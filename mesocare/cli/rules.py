@@ -56,10 +56,13 @@ def rules_check(
     ruleset, _ = collect(folders) if not errors else (None, [])
     clinic = context.clinic()
     tags = tuple(dict.fromkeys((*clinic.languages, clinic.language))) if clinic.languages else (clinic.language,)
+    loaded: list[str] = []
     if ruleset is not None:
-        from mesocare.lang.localize import translation_findings
+        from mesocare.lang.localize import clinic_translations, translation_findings
 
         findings += translation_findings(ruleset, folders, tags)
+        clinic_findings, loaded = clinic_translations(ruleset, folders)
+        findings += clinic_findings
     errors, warnings = summary(findings)
     if errors:
         ruleset = None
@@ -71,6 +74,7 @@ def rules_check(
             "warnings": warnings,
             "folders": [str(f) for f, _ in folders],
             "rules_version": ruleset.version if ruleset else None,
+            "clinic_translations": loaded,
             "findings": [f.as_dict() for f in findings],
         }, indent=2, ensure_ascii=False))
         raise typer.Exit(int(code))
@@ -85,6 +89,8 @@ def rules_check(
         f" ({len(ruleset.clinic_rules)} of the clinic's), {count(warnings, 'warning')}."
     )
     context.echo(f"Rule set {ruleset.version[:12]}, {_reviewed(ruleset, context.clinic())}.")
+    for line in loaded:
+        context.echo(f"Clinic translation {line}.")
 
 
 @rules_app.command("list")
