@@ -130,7 +130,7 @@ def _languages(spec, lines: dict, name: str) -> tuple[str, tuple[str, ...]]:
             field = ".".join(str(p) for p in where)
             raise ConfigError(f"{name}, line {lines.get(where)}, field '{field}': {e}") from None
 
-    language = tag(spec.language, ("language",)) if spec.language else lang.DEFAULT_TAG
+    language = tag(spec.language, ("language",)) if spec.language is not None else lang.DEFAULT_TAG
     languages = tuple(dict.fromkeys(tag(v, ("languages", i)) for i, v in enumerate(spec.languages)))
     return language, languages
 
