@@ -53,6 +53,12 @@ class Clinic:
     state_dir: str | None = None  # where the sent log lives (None: the user's data folder)
     large_print: bool = False  # config `print: large` or --large-print: 18 pt body text
 
+    def __post_init__(self):
+        for name in ("name", "phone", "email", "reviewed_by"):
+            value = getattr(self, name)
+            if isinstance(value, str) and writable(value) is not value:
+                object.__setattr__(self, name, writable(value))
+
 
 @dataclass(frozen=True)
 class Course:
@@ -79,6 +85,25 @@ class Request:
     appointment_id: str | None = None  # the booking system's id (keeps calendar entries stable)
     language: str | None = None  # the patient's language tag (BCP 47); None: the clinic's
     email: str | None = None  # the patient's email address, when the schedule gives one (private)
+
+    def __post_init__(self):
+        for name in ("name", "patient_id", "appointment_id", "language", "email"):
+            value = getattr(self, name)
+            if value is not None and writable(value) is not value:
+                object.__setattr__(self, name, writable(value))
+        if any(writable(p) is not p for p in self.prescribed):
+            object.__setattr__(self, "prescribed", tuple(writable(p) for p in self.prescribed))
+
+
+def writable(text: str) -> str:
+    """``text`` as it can be written in any format: each lone surrogate (a byte that was not
+    UTF-8 in a command-line argument, which Python escapes so; a ``\\udcff`` in a JSON file)
+    becomes U+FFFD, the replacement character. The same object when there is none."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 @dataclass(frozen=True)
