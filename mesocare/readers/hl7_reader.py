@@ -148,7 +148,10 @@ def _service(msg: Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
                 return found
     if not tried:
         raise Bad("SCH-7", "no service: AIS-3, SCH-7 and SCH-8 are all empty.")
-    where, code = next(((w, c) for w, c in tried if c), tried[0])
+    # the first field whose code component holds a code, else the first with any text: free
+    # text in SCH-7 ("office visit") must not hide the code in SCH-8 (ov^office visit)
+    where, code = next(((w, c) for w, c in tried if _SERVICE_CODE.match(c)),
+                       next(((w, c) for w, c in tried if c), tried[0]))
     looked = "mesocare looks in AIS-3, SCH-7 and SCH-8"  # the order of _SERVICES
     if _SERVICE_CODE.match(code):
         raise _Coded(
