@@ -47,6 +47,12 @@ def test_lang_option_that_is_no_tag_is_a_usage_error_naming_the_option(raw):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("raw", ["", " ", "Zelda", "fr--FR", "123", "und"])
+def test_a_value_that_is_no_tag_is_not_a_tag(raw):
+    with pytest.raises(NotATag):
+        parse_tag(raw)
+
+
 @pytest.mark.parametrize("raw", ["ja", "fr-Cyrl", "fr-XX"])
 def test_lang_option_with_a_language_we_do_not_write_is_bad_input(raw):
     result = run_cli(*PREP, "--lang", raw)

@@ -271,7 +271,8 @@ def _holds_appointments(entries) -> None:
     held = " and ".join(named) if len(named) <= 3 else f"{', '.join(named[:3])} and others"
     count = len([k for k in kinds if k in named])
     raise InputError(
-        f"the FHIR file holds {count} {held} resource{'s' if count != 1 else ''} and no Appointment: "
+        f"the FHIR file holds {count} {held} resource{'s' if count != 1 else ''} and no "
+        "Appointment: "
         "mesocare reads FHIR Appointments (one, a Bundle of them, or ndjson with one per line): "
         "export the day's appointments."
     )

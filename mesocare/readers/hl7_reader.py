@@ -321,7 +321,7 @@ def read_hl7(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
         except Bad as bad:
             problems.append(RowProblem(position, bad.field, str(bad)))
             continue
-        kinds.append("^".join(p for p in (msg.get("MSH", 9, 1).upper(), msg.get("MSH", 9, 2).upper()) if p))
+        kinds.append("^".join(p for p in (msg.get("MSH", 9, 1), msg.get("MSH", 9, 2)) if p).upper())
         has_booking_dates = has_booking_dates or bool(msg.get("MSH", 7))
         try:
             found = _apply(msg, position, bookings, clinic, zone)
