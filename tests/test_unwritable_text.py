@@ -75,3 +75,35 @@ def test_init_with_a_name_that_is_not_utf8(tmp_path):
     assert result.exit_code == 0, result.output
     config = (tmp_path / "c\udcff" / "mesocare.yaml").read_text(encoding="utf-8")
     assert "Harb\ufffdour" in config and "0\ufffd2" in config
+
+
+# lone surrogates from a FHIR file's JSON escapes (the Patient is read as JSON, not validated)
+FHIR = r"""{"resourceType":"Bundle","entry":[
+{"resource":{"resourceType":"Patient","id":"p1","name":[{"family":"Qu\udcffixote","given":["Ze\ud800lda"]}],
+ "telecom":[{"system":"email","value":"z@example.org"}]}},
+{"resource":{"resourceType":"Appointment","id":"a1","status":"booked","start":"2026-12-10T10:00:00Z",
+ "serviceType":[{"coding":[{"code":"MESO-FACE"}]}],
+ "participant":[{"actor":{"reference":"Patient/p1"},"status":"accepted"}]}}]}"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json", "ics", "pdf"])
+def test_a_schedules_name_with_lone_surrogates_in_every_format(tmp_path, fmt):
+    schedule = tmp_path / "day.json"
+    schedule.write_text(FHIR, encoding="utf-8")
+    out = tmp_path / f"day.{fmt}"
+    result = run_cli("batch", schedule, "--tz", "UTC", "--today", "2026-12-01", "--format", fmt, "--out", out)
+    assert result.exit_code == 0, result.output
+    if fmt in ("text", "markdown", "html"):
+        assert "Ze\ufffdlda Qu\ufffdixote" in out.read_text(encoding="utf-8")
+
+
+def test_an_email_to_a_patient_whose_name_has_lone_surrogates(tmp_path):
+    schedule = tmp_path / "day.json"
+    schedule.write_text(FHIR, encoding="utf-8")
+    config = tmp_path / "mesocare.yaml"
+    config.write_text("name: Harbour\ntimezone: UTC\nphone: '1'\nemail:\n  from: clinic@example.org\n"
+                      "  host: 127.0.0.1\n  port: 2525\n  security: none\n", encoding="utf-8")
+    result = run_cli("send", schedule, "--clinic", config, "--today", "2026-12-01", "--dry-run", tmp_path / "eml")
+    assert result.exit_code == 0, result.output
+    [message] = (tmp_path / "eml").glob("*.eml")
+    message.read_bytes().decode("ascii")  # headers and body as sent: 7-bit, encoded
