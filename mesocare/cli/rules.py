@@ -63,6 +63,12 @@ def rules_check(
         findings += translation_findings(ruleset, folders, tags)
         clinic_findings, loaded = clinic_translations(ruleset, folders)
         findings += clinic_findings
+    from mesocare.checks import clinic_templates
+    from mesocare.resources import templates_dir
+
+    template_findings, templates = clinic_templates(
+        Path(clinic.templates_dir) if clinic.templates_dir else None, templates_dir())
+    findings += template_findings
     errors, warnings = summary(findings)
     if errors:
         ruleset = None
@@ -75,6 +81,7 @@ def rules_check(
             "folders": [str(f) for f, _ in folders],
             "rules_version": ruleset.version if ruleset else None,
             "clinic_translations": loaded,
+            "clinic_templates": templates,
             "findings": [f.as_dict() for f in findings],
         }, indent=2, ensure_ascii=False))
         raise typer.Exit(int(code))
@@ -91,6 +98,8 @@ def rules_check(
     context.echo(f"Rule set {ruleset.version[:12]}, {_reviewed(ruleset, context.clinic())}.")
     for line in loaded:
         context.echo(f"Clinic translation {line}.")
+    for line in templates:
+        context.echo(f"Clinic template {line}.")
 
 
 @rules_app.command("list")

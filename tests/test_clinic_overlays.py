@@ -1,5 +1,6 @@
-"""A clinic's translation files, used the way a clinic uses them: a clinic folder made by
-``mesocare init``, a file in its ``rules/lang/``, and the CLI given ``--clinic``."""
+"""A clinic's overlays (translation files, templates), used the way a clinic uses them: a
+clinic folder made by ``mesocare init``, a file in its ``rules/lang/`` or ``templates/``, and
+the CLI given ``--clinic``; ``rules check`` says what it loads."""
 
 from __future__ import annotations
 
@@ -101,3 +102,18 @@ def test_rules_check_finds_a_broken_clinic_translation_in_any_language(clinic, n
     assert result.exit_code == 1, result.output
     assert problem in result.output and name in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_clinic_template_is_used_and_rules_check_names_it(clinic):
+    (clinic / "templates" / "handout.txt.j2").write_text("Harbour layout: {{ clinic.name }}\n",
+                                                          encoding="utf-8")
+    (clinic / "templates" / "handuot.txt.j2").write_text("never\n", encoding="utf-8")
+    text = run_cli("prep", "--clinic", clinic / "mesocare.yaml", "--date", "2026-12-10", "--area", "face",
+                   "--today", TODAY, "--format", "text")
+    assert text.exit_code == 0 and text.stdout == "Harbour layout: Harbour\n"
+    result = run_cli("rules", "check", clinic, "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    assert "templates/handout.txt.j2 replaces ours." in result.output
+    assert "warning: " in result.output and "handuot.txt.j2: replaces none of our templates" in result.output
+    data = json.loads(run_cli("rules", "check", clinic, "--today", TODAY, "--format", "json").stdout)
+    assert [line.endswith("handout.txt.j2 replaces ours") for line in data["clinic_templates"]] == [True]
