@@ -143,7 +143,7 @@ def _languages(spec, lines: dict, name: str) -> tuple[str, tuple[str, ...], tupl
             field = ".".join(str(p) for p in where)
             raise ConfigError(f"{name}, line {lines.get(where)}, field '{field}': {e}") from None
 
-    language = tag(spec.language, ("language",)) if spec.language else lang.DEFAULT_TAG
+    language = tag(spec.language, ("language",)) if spec.language is not None else lang.DEFAULT_TAG
     if isinstance(spec.languages, dict):  # {fr: {reviewed_by: ..., reviewed_on: ...}, de: null}
         tags = {tag(k, ("languages", k)): v for k, v in spec.languages.items()}
         reviews = tuple(

@@ -67,6 +67,12 @@ class Clinic:
         """(reviewer, ISO date) of the clinician who reviewed the handout text in ``tag``."""
         return next(((by, on) for t, by, on in self.reviews if t == tag), None)
 
+    def __post_init__(self):
+        for name in ("name", "phone", "email", "reviewed_by"):
+            value = getattr(self, name)
+            if isinstance(value, str) and writable(value) is not value:
+                object.__setattr__(self, name, writable(value))
+
 
 @dataclass(frozen=True)
 class Course:
@@ -93,6 +99,25 @@ class Request:
     appointment_id: str | None = None  # the booking system's id (keeps calendar entries stable)
     language: str | None = None  # the patient's language tag (BCP 47); None: the clinic's
     email: str | None = None  # the patient's email address, when the schedule gives one (private)
+
+    def __post_init__(self):
+        for name in ("name", "patient_id", "appointment_id", "language", "email"):
+            value = getattr(self, name)
+            if value is not None and writable(value) is not value:
+                object.__setattr__(self, name, writable(value))
+        if any(writable(p) is not p for p in self.prescribed):
+            object.__setattr__(self, "prescribed", tuple(writable(p) for p in self.prescribed))
+
+
+def writable(text: str) -> str:
+    """``text`` as it can be written in any format: each lone surrogate (a byte that was not
+    UTF-8 in a command-line argument, which Python escapes so; a ``\\udcff`` in a JSON file)
+    becomes U+FFFD, the replacement character. The same object when there is none."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 @dataclass(frozen=True)

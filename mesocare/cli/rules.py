@@ -61,12 +61,21 @@ def rules_check(
     ruleset, _ = collect(folders) if not errors else (None, [])
     clinic = context.clinic()
     tags = tuple(dict.fromkeys((*clinic.languages, clinic.language))) if clinic.languages else (clinic.language,)
+    loaded: list[str] = []
     if ruleset is not None:
         from mesocare.conflicts import conflict_findings
-        from mesocare.lang.localize import translation_findings
+        from mesocare.lang.localize import clinic_translations, translation_findings
 
         findings += conflict_findings(ruleset)
         findings += translation_findings(ruleset, folders, tags)
+        clinic_findings, loaded = clinic_translations(ruleset, folders)
+        findings += clinic_findings
+    from mesocare.checks import clinic_templates
+    from mesocare.resources import templates_dir
+
+    template_findings, templates = clinic_templates(
+        Path(clinic.templates_dir) if clinic.templates_dir else None, templates_dir())
+    findings += template_findings
     errors, warnings = summary(findings)
     if errors:
         ruleset = None
@@ -78,6 +87,8 @@ def rules_check(
             "warnings": warnings,
             "folders": [str(f) for f, _ in folders],
             "rules_version": ruleset.version if ruleset else None,
+            "clinic_translations": loaded,
+            "clinic_templates": templates,
             "findings": [f.as_dict() for f in findings],
             "unreviewed_languages": list(unreviewed(clinic, tags)),
         }, indent=2, ensure_ascii=False))
@@ -93,6 +104,10 @@ def rules_check(
         f" ({len(ruleset.clinic_rules)} of the clinic's), {count(warnings, 'warning')}."
     )
     context.echo(f"Rule set {ruleset.version[:12]}, {_reviewed(ruleset, context.clinic())}.")
+    for line in loaded:
+        context.echo(f"Clinic translation {line}.")
+    for line in templates:
+        context.echo(f"Clinic template {line}.")
     waiting = unreviewed(clinic, tags)
     if waiting:
         context.echo(
