@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mesocare.vocab import AREAS, WEEKDAYS, Paper, PrintSize, Technique, Units
+from mesocare.ehr.settings import EhrSpec
 from mesocare.mail.settings import EmailSpec
 
 
@@ -47,6 +48,7 @@ class ClinicSpec(BaseModel):
     language: str | None = Field(None, description="the clinic's language (BCP 47): en-GB (default), fr, es-MX, pt-BR...")
     languages: list[str] = Field(default_factory=list, description="every language the clinic hands out (for rules check)")
     state_dir: str | None = None
+    ehr: EhrSpec | None = None  # where `mesocare push` delivers (mesocare.ehr.settings)
 
     @field_validator("closed_weekdays")
     @classmethod

@@ -53,6 +53,7 @@ class Clinic:
     state_dir: str | None = None  # where the sent log lives (None: the user's data folder)
     mail_problem: str | None = None  # why the config's email addresses cannot be used (mail only)
     large_print: bool = False  # config `print: large` or --large-print: 18 pt body text
+    ehr: object | None = None  # mesocare.ehr.settings.EhrSettings: where `push` delivers; None: nowhere
 
 
 @dataclass(frozen=True)

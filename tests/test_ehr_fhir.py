@@ -10,10 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.plandefinition import PlanDefinition
-
-from conftest import run_cli
 
 pytestmark = pytest.mark.usefixtures("no_clinic_env")
 DATA = Path(__file__).resolve().parent / "data" / "schedules"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import hl7
@@ -107,7 +107,7 @@ def test_every_value_is_escaped(ruleset, name, patient, appointment, line):
     request = Request(date=date(2026, 6, 10), areas=("face",), time=time(10), name=name,
                       patient_id=patient, appointment_id=appointment)
     h = build_handout(request, ruleset, clinic, date(2026, 6, 1))
-    text = hl7_mdm.message(h, b"%PDF-1.7", f"{line}\nsecond", datetime(2026, 6, 1, tzinfo=timezone.utc))
+    text = hl7_mdm.message(h, b"%PDF-1.7", f"{line}\nsecond", datetime(2026, 6, 1, tzinfo=UTC))
     strict(text)
     m = fields(text)
     assert len(m) == 7  # no value broke a segment

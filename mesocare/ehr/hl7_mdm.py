@@ -23,6 +23,7 @@ SEGMENT_END = "\r"
 _ESCAPES = {"\\": "\\E\\", "|": "\\F\\", "^": "\\S\\", "&": "\\T\\", "~": "\\R\\"}
 _SPECIAL = re.compile(r"[\\|^&~]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+CHARSET = "UNICODE UTF-8"  # MSH-18 (table 0211): names and texts are not ASCII
 DOCUMENT_TYPE = "PI"  # TXA-2, user-defined table 0270: a local value, "patient instructions"
 
 
@@ -74,7 +75,7 @@ def message(
         "|".join([
             "MSH", "^~\\&", escape(s.sending_application), escape(s.sending_facility),
             escape(s.receiving_application), escape(s.receiving_facility), when, "",
-            "MDM^T02^MDM_T02", control_id(number, made), "P", VERSION,
+            "MDM^T02^MDM_T02", control_id(number, made), "P", VERSION, "", "", "", "", "", CHARSET,
         ]),
         f"EVN|T02|{when}",
         f"PID|1||{escape(h.patient_id)}^^^^MR||{_name(h)}",
