@@ -15,8 +15,9 @@ from hl7.mllp import start_hl7_server
 
 
 class MllpListener:
-    def __init__(self, answer=lambda n, message: "AA"):
+    def __init__(self, answer=lambda n, message: "AA", ssl=None):
         self.answer = answer
+        self.ssl = ssl  # an ssl.SSLContext: MLLP over TLS
         self.received: list[str] = []
         self.accepted: list[str] = []
         self._loop = asyncio.new_event_loop()
@@ -60,7 +61,8 @@ class MllpListener:
                 writer.close()
 
         async def serve():
-            server = await start_hl7_server(client, "127.0.0.1", 0, limit=1 << 24, encoding="utf-8")
+            server = await start_hl7_server(client, "127.0.0.1", 0, limit=1 << 24, encoding="utf-8",
+                                           ssl=self.ssl)
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()
             async with server:

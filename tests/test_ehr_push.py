@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -148,3 +149,23 @@ def test_no_ehr_section_is_a_config_error(clinic):
     (clinic / "mesocare.yaml").write_text("name: Harbour\ntimezone: Europe/London\n", encoding="utf-8")
     result = push(clinic)
     assert result.returncode == 1 and "no ehr: section" in result.stderr
+
+
+def test_tls_to_the_engine_and_a_certificate_not_trusted(clinic, tmp_path):
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    ca.cert_pem.write_to_path(str(clinic / "engine-ca.pem"))
+    with MllpListener(ssl=context) as listener:
+        tls = f"    security: tls\n"
+        base = config(listener.port, host="localhost").replace("    security: none\n", tls)
+        (clinic / "mesocare.yaml").write_text(base, encoding="utf-8")
+        untrusted = push(clinic)
+        assert untrusted.returncode == 3 and "the TLS handshake failed" in untrusted.stderr
+        assert listener.received == []
+        (clinic / "mesocare.yaml").write_text(base + "    ca_file: engine-ca.pem\n", encoding="utf-8")
+        trusted = push(clinic)
+        assert trusted.returncode == 0, trusted.stderr
+        assert len(listener.accepted) == 4
