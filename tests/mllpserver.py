@@ -54,7 +54,7 @@ class MllpListener:
                     await writer.drain()
             except (asyncio.IncompleteReadError, ConnectionError):
                 pass
-            except Exception as e:  # a fault of the listener itself: shown, then the connection closes
+            except Exception as e:  # noqa: BLE001 - a fault of the listener itself: shown, then closed
                 import sys
 
                 print(f"mllp listener: {e.__class__.__name__}", file=sys.stderr)

@@ -159,7 +159,7 @@ def test_tls_to_the_engine_and_a_certificate_not_trusted(clinic, tmp_path):
     ca.issue_cert("localhost").configure_cert(context)
     ca.cert_pem.write_to_path(str(clinic / "engine-ca.pem"))
     with MllpListener(ssl=context) as listener:
-        tls = f"    security: tls\n"
+        tls = "    security: tls\n"
         base = config(listener.port, host="localhost").replace("    security: none\n", tls)
         (clinic / "mesocare.yaml").write_text(base, encoding="utf-8")
         untrusted = push(clinic)

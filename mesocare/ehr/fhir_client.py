@@ -16,7 +16,8 @@ from collections.abc import Callable
 from urllib import error, request
 
 from mesocare.ehr.push import Stop, shown
-from mesocare.ehr.settings import TOKEN_ENV, FhirSettings
+from mesocare.ehr.settings import TOKEN_ENV
+from mesocare.model import FhirSettings
 from mesocare.model import Handout
 
 _WORDS = {

@@ -21,7 +21,6 @@ environment (``MESOCARE_FHIR_TOKEN``), never from a file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -29,32 +28,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mesocare.mail.settings import is_this_machine
+from mesocare.model import EhrSettings, FhirSettings, MllpSettings
 
 TOKEN_ENV = "MESOCARE_FHIR_TOKEN"
-
-
-@dataclass(frozen=True)
-class MllpSettings:
-    host: str
-    port: int
-    tls: bool = True
-    ca_file: str | None = None
-    timeout: float = 30.0
-    receiving_application: str = ""
-    receiving_facility: str = ""
-
-
-@dataclass(frozen=True)
-class FhirSettings:
-    base_url: str
-    timeout: float = 30.0
-    ca_file: str | None = None
-
-
-@dataclass(frozen=True)
-class EhrSettings:
-    mllp: MllpSettings | None = None
-    fhir: FhirSettings | None = None
 
 
 class MllpSpec(BaseModel):
