@@ -14,9 +14,11 @@ mesocare uses, with a real HTTP server:
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -47,9 +49,12 @@ class FhirStore:
         return pid
 
     def find(self, kind: str, query: str) -> list[dict]:
+        query = query.split("#")[0].split("&")[0]  # as a url's query is read: & and # end it
         if not query.startswith("identifier="):
             raise Refused(400, "not-supported", f"only identifier searches: {query}")
-        system, _, value = query[len("identifier="):].partition("|")
+        # the separator is the one bare |; each side percent-decoded, then FHIR's \ escapes undone
+        system, value = (re.sub(r"\\(.)", r"\1", unquote(part))
+                         for part in query[len("identifier="):].split("|", 1))
         return [r for (t, _), r in self.resources.items() if t == kind and any(
             i.get("system") == system and i.get("value") == value for i in r.get("identifier", []))]
 

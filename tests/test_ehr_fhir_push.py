@@ -97,3 +97,15 @@ def test_plain_http_off_this_machine_is_refused_by_the_config(clinic):
         "name: Harbour\nehr:\n  fhir:\n    base_url: http://fhir.clinic.example/r4\n", encoding="utf-8")
     result = push(clinic)
     assert result.returncode == 1 and "must use https" in result.stderr and "line" in result.stderr
+
+
+def test_a_patient_id_with_query_characters_is_found_as_it_is(clinic, server):
+    odd = "P&1|x, y$#\\z"
+    server.store.add_patient(PATIENT_SYSTEM, odd)
+    server.store.add_patient(PATIENT_SYSTEM, "P&1")  # what a query cut at & would find
+    (clinic / "day.csv").write_text(HEADER + f'2026-06-10,10:00,face,Secret,"{odd}",A-odd\n', encoding="utf-8")
+    result = push(clinic)
+    assert result.returncode == 0, result.stderr
+    (doc,) = server.store.of_kind("DocumentReference")
+    (patient,) = [p for p in server.store.of_kind("Patient") if p["identifier"][0]["value"] == odd]
+    assert doc["subject"]["reference"] == f"Patient/{patient['id']}"

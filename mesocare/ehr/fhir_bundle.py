@@ -30,7 +30,7 @@ def patient_reference(h: Handout) -> dict[str, Any]:
     server resolves to the patient it files under that identifier."""
     if h.appointment_id and h.appointment_id.startswith("Appointment/"):
         return {"reference": f"Patient/{h.patient_id}"}
-    return {"reference": f"Patient?identifier={ids.PATIENT_SYSTEM}|{h.patient_id}"}
+    return {"reference": f"Patient?{ids.identifier_query(ids.PATIENT_SYSTEM, h.patient_id or '')}"}
 
 
 def appointment_reference(h: Handout) -> dict[str, Any]:
@@ -133,7 +133,7 @@ def _entry(url: str, resource: dict[str, Any], system: str, number: str) -> dict
     return {
         "fullUrl": url,
         "resource": resource,
-        "request": {"method": "PUT", "url": f"{kind}?identifier={system}|{number}"},
+        "request": {"method": "PUT", "url": f"{kind}?{ids.identifier_query(system, number)}"},
     }
 
 

@@ -17,8 +17,7 @@ from urllib import error, request
 
 from mesocare.ehr.push import Stop, shown
 from mesocare.ehr.settings import TOKEN_ENV
-from mesocare.model import FhirSettings
-from mesocare.model import Handout
+from mesocare.model import FhirSettings, Handout
 
 _WORDS = {
     "multiple-matches": "more than one record on the server has this identifier, so it cannot tell"

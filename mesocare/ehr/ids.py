@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from urllib.parse import quote
 
 from mesocare.model import Handout
 
@@ -49,6 +50,16 @@ def document_number(h: Handout) -> str:
 def resource_uuid(kind: str, number: str) -> str:
     """A stable urn:uuid for a resource in a transaction Bundle (its fullUrl)."""
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{SYSTEM}:{kind}:{number}')}"
+
+
+def identifier_query(system: str, value: str) -> str:
+    """``identifier=system|value`` for a search or conditional url: FHIR's search escapes
+    (backslash before ``\\ | , $``), then percent-encoding, so an id with ``&``, ``#``, a space
+    or ``|`` in it cannot change the query."""
+    def escaped(text: str) -> str:
+        return quote("".join("\\" + c if c in "\\|,$" else c for c in text), safe=":/")
+
+    return f"identifier={escaped(system)}|{escaped(value)}"
 
 
 def missing_ids(patient_id: str | None, appointment_id: str | None) -> tuple[str, str] | None:
