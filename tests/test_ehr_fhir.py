@@ -158,3 +158,12 @@ def test_rules_export_is_a_valid_plan_definition_with_an_action_per_rule():
 
 def test_rules_export_rejects_other_formats():
     assert run_cli("rules", "export", "--format", "json").exit_code == 1
+
+
+def test_ids_that_are_not_fhir_ids_are_looked_up_by_identifier():
+    odd = prep("--date", "2026-06-10", "--patient-id", "P 1/x?y", "--appointment-id", "Appointment/A 1")
+    doc = resources(odd)["DocumentReference"]["resource"]
+    assert doc["subject"]["reference"] == "Patient?identifier=urn:mesocare:patient-id|P%201/x%3Fy"
+    assert doc["context"]["related"][0] == {"identifier": {"system": "urn:mesocare:appointment-id",
+                                                           "value": "Appointment/A 1"}}
+    Bundle.model_validate(odd)

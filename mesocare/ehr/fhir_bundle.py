@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -24,17 +25,28 @@ CATEGORY_SYSTEM = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentrefere
 _STATUS = {"upcoming": "not-started", "started": "in-progress", "passed": "completed"}
 
 
+FHIR_ID = re.compile(r"[A-Za-z0-9.-]{1,64}")
+
+
+def _from_fhir(h: Handout) -> bool:
+    """The schedule was FHIR: its appointment is ``Appointment/<id>`` and both ids are FHIR ids
+    (anything else, from any schedule, is looked up by identifier instead)."""
+    appointment = h.appointment_id or ""
+    kind, _, ident = appointment.partition("/")
+    return (kind == "Appointment" and FHIR_ID.fullmatch(ident) is not None
+            and FHIR_ID.fullmatch(h.patient_id or "") is not None)
+
+
 def patient_reference(h: Handout) -> dict[str, Any]:
-    """The patient: ``Patient/<id>`` when the schedule was FHIR (its appointment is
-    ``Appointment/<id>``), else a conditional reference by the schedule's patient id, which the
-    server resolves to the patient it files under that identifier."""
-    if h.appointment_id and h.appointment_id.startswith("Appointment/"):
+    """The patient: ``Patient/<id>`` when the schedule was FHIR, else a conditional reference by
+    the schedule's patient id, which the server resolves to the patient filed under it."""
+    if _from_fhir(h):
         return {"reference": f"Patient/{h.patient_id}"}
     return {"reference": f"Patient?{ids.identifier_query(ids.PATIENT_SYSTEM, h.patient_id or '')}"}
 
 
 def appointment_reference(h: Handout) -> dict[str, Any]:
-    if h.appointment_id and h.appointment_id.startswith("Appointment/"):
+    if _from_fhir(h):
         return {"reference": h.appointment_id}
     return {"identifier": {"system": ids.APPOINTMENT_SYSTEM, "value": h.appointment_id}}
 
