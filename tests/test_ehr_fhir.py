@@ -7,12 +7,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
 from conftest import run_cli
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.plandefinition import PlanDefinition
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mesocare.ehr import fhir_bundle
+from mesocare.handout import build_handout
+from mesocare.model import Clinic, Request
 
 pytestmark = pytest.mark.usefixtures("no_clinic_env")
 DATA = Path(__file__).resolve().parent / "data" / "schedules"
@@ -93,7 +101,7 @@ def test_same_appointment_keeps_its_identifiers_when_made_again_or_moved(bundle)
     moved = prep("--date", "2026-06-12", "--time", "15:00", "--patient-id", "P-1", "--appointment-id", "A-1")
     assert [e["request"]["url"] for e in moved["entry"]] == ids  # replaces, never adds
     other = prep("--date", "2026-06-10", "--time", "10:00", "--patient-id", "P-1", "--appointment-id", "A-2")
-    assert not set(e["request"]["url"] for e in other["entry"]) & set(ids)
+    assert not {e["request"]["url"] for e in other["entry"]} & set(ids)
 
 
 @pytest.mark.parametrize("missing", ["--patient-id", "--appointment-id"])
@@ -167,3 +175,30 @@ def test_ids_that_are_not_fhir_ids_are_looked_up_by_identifier():
     assert doc["context"]["related"][0] == {"identifier": {"system": "urn:mesocare:appointment-id",
                                                            "value": "Appointment/A 1"}}
     Bundle.model_validate(odd)
+
+
+IDS = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(patient=IDS, appointment=IDS, name=IDS)
+def test_any_ids_make_a_valid_bundle_whose_urls_they_cannot_change(ruleset, patient, appointment, name):
+    from urllib.parse import unquote
+
+    clinic = Clinic(timezone="Europe/London")
+    request = Request(date=date(2026, 6, 10), areas=("face",), time=time(10), name=name,
+                      patient_id=patient, appointment_id=appointment)
+    h = build_handout(request, ruleset, clinic, date(2026, 6, 1))
+    b = fhir_bundle.bundle(h, b"%PDF-1.7", "text", datetime(2026, 6, 1, tzinfo=UTC))
+    Bundle.model_validate(b)
+    subject = resources(b)["DocumentReference"]["resource"]["subject"]["reference"]
+    for url in [subject] + [e["request"]["url"] for e in b["entry"]]:
+        _, _, query = url.partition("?")
+        if not query:
+            continue
+        assert not set(query) & set("&# \t\r\n"), url
+        _, sep, value = query.removeprefix("identifier=").partition("|")
+        assert sep and "|" not in value
+    if subject.startswith("Patient?"):
+        raw = subject.partition("|")[2]
+        assert re.sub(r"\\(.)", r"\1", unquote(raw)) == patient
