@@ -82,6 +82,15 @@ def test_document_number_is_stable_for_the_appointment_and_version():
     assert first != number("--date", "2026-06-10", "--patient-id", "P-1", "--appointment-id", "A-2")
 
 
+def test_control_id_is_the_same_for_the_same_content_on_another_day_and_new_when_moved():
+    def control(*args):
+        return str(fields(prep("--patient-id", "P-1", "--appointment-id", "A-1", *args)).segment("MSH")[10])
+
+    first = control("--date", "2026-06-10", "--time", "10:00")
+    assert first == control("--date", "2026-06-10", "--time", "10:00", "--today", "2026-06-05")
+    assert first != control("--date", "2026-06-10", "--time", "11:00")
+
+
 def test_batch_of_an_hl7_schedule_keeps_the_siu_identifiers():
     result = run_cli("batch", DATA / "appointments.hl7", "--format", "hl7", "--today", "2024-06-01",
                      "--tz", "Europe/London")

@@ -49,10 +49,11 @@ def hl7_time(dt: datetime) -> str:
     return dt.strftime("%Y%m%d%H%M%S%z")
 
 
-def control_id(number: str, made: datetime) -> str:
-    """MSH-10 (at most 20 characters): the same for the same document made at the same time,
-    so a resent message can be recognised by the engine."""
-    return hashlib.sha256(f"{number}\x1f{made.isoformat()}".encode()).hexdigest()[:20].upper()
+def control_id(number: str, content: str) -> str:
+    """MSH-10 (at most 20 characters): the same for the same document with the same content,
+    whatever the day it is sent, so an engine recognises a message sent again after a lost
+    ACK; a moved appointment's new content gets a new one."""
+    return hashlib.sha256(f"{number}\x1f{content}".encode()).hexdigest()[:20].upper()
 
 
 def _name(h: Handout) -> str:
@@ -75,7 +76,7 @@ def message(
         "|".join([
             "MSH", "^~\\&", escape(s.sending_application), escape(s.sending_facility),
             escape(s.receiving_application), escape(s.receiving_facility), when, "",
-            "MDM^T02^MDM_T02", control_id(number, made), "P", VERSION, "", "", "", "", "", CHARSET,
+            "MDM^T02^MDM_T02", control_id(number, ids.content_hash(h)), "P", VERSION, "", "", "", "", "", CHARSET,
         ]),
         f"EVN|T02|{when}",
         f"PID|1||{escape(h.patient_id)}^^^^MR||{_name(h)}",

@@ -9,6 +9,7 @@ what the patient was given then).
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from urllib.parse import quote
 
@@ -69,3 +70,15 @@ def missing_ids(patient_id: str | None, appointment_id: str | None) -> tuple[str
     if not appointment_id:
         return "appointment_id", "no appointment id: a record for the clinic's system needs one"
     return None
+
+
+def content_hash(h: Handout) -> str:
+    """What the record says, without the day it was made or the steps' status (which change
+    from one day to the next): the appointment, the language, the rule set and every step."""
+    facts = {
+        "start": h.start.isoformat(), "end": h.end.isoformat(), "language": h.language,
+        "rules": h.rules_version, "patient": h.patient_id, "areas": list(h.areas),
+        "items": [(i.rule, i.start.isoformat(), i.end.isoformat() if i.end else None, i.text)
+                  for i in h.items],
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()

@@ -9,8 +9,6 @@ each appointment is returned, named by its place in the schedule, never by the p
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,18 +42,6 @@ class Summary:
         return [o for o in self.outcomes if o.state in ("rejected", "not-delivered")]
 
 
-def content_hash(h: Handout) -> str:
-    """What the record says, without the day it was made or the steps' status (which change
-    from one day to the next): the appointment, the language, the rule set and every step."""
-    facts = {
-        "start": h.start.isoformat(), "end": h.end.isoformat(), "language": h.language,
-        "rules": h.rules_version, "patient": h.patient_id, "areas": list(h.areas),
-        "items": [(i.rule, i.start.isoformat(), i.end.isoformat() if i.end else None, i.text)
-                  for i in h.items],
-    }
-    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
-
-
 def shown(words: str) -> str:
     """Another system's words on one line, at most 200 characters."""
     return _SHOWN.sub(" ", words).strip()[:200]
@@ -81,7 +67,7 @@ def push(
     stopped: str | None = None
     for h, position in handouts:
         number = ids.document_number(h)
-        digest = content_hash(h)
+        digest = ids.content_hash(h)
         done = log.get(target, number)
         if done is not None and done.content_hash == digest:
             summary.outcomes.append(Outcome(position, "unchanged"))
@@ -109,7 +95,6 @@ def mllp_deliverer(connection, settings) -> Callable[[Handout], tuple[bool, str,
     from mesocare.ehr.hl7_mdm import Hl7Settings, control_id
     from mesocare.ehr.mllp import MllpLost
     from mesocare.ehr.records import hl7_message
-    from mesocare.render.source_date import stamp
 
     hl7 = Hl7Settings(receiving_application=settings.receiving_application,
                       receiving_facility=settings.receiving_facility)
@@ -120,7 +105,7 @@ def mllp_deliverer(connection, settings) -> Callable[[Handout], tuple[bool, str,
             ack = connection.send(message)
         except MllpLost as e:
             raise Stop(f"{e}; it is sent again on the next run") from None
-        reference = control_id(ids.document_number(h), stamp(h.today)) if ack.accepted else ""
+        reference = control_id(ids.document_number(h), ids.content_hash(h)) if ack.accepted else ""
         return ack.accepted, reference, f"{ack.code}: {ack.text}" if ack.text else ack.code
 
     return deliver
