@@ -127,6 +127,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         else None,
         state_dir=str((base / spec.state_dir).resolve()) if spec.state_dir else None,
         mail_problem=mail_problem,
+        ehr=spec.ehr.settings(base) if spec.ehr else None,
     )
 
 

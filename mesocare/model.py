@@ -31,6 +31,36 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class MllpSettings:
+    """The clinic's interface engine (config ``ehr: mllp:``): HL7 v2 over MLLP."""
+
+    host: str
+    port: int
+    tls: bool = True
+    ca_file: str | None = None
+    timeout: float = 30.0
+    receiving_application: str = ""
+    receiving_facility: str = ""
+
+
+@dataclass(frozen=True)
+class FhirSettings:
+    """The clinic's FHIR server (config ``ehr: fhir:``); its token only from the environment."""
+
+    base_url: str
+    timeout: float = 30.0
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class EhrSettings:
+    """Where ``mesocare push`` delivers (config ``ehr:``)."""
+
+    mllp: MllpSettings | None = None
+    fhir: FhirSettings | None = None
+
+
+@dataclass(frozen=True)
 class Clinic:
     """The clinic's settings (from its YAML config, or built-in defaults)."""
 
@@ -56,6 +86,7 @@ class Clinic:
     mail_problem: str | None = None  # why the config's email addresses cannot be used (mail only)
     large_print: bool = False  # config `print: large` or --large-print: 18 pt body text
     reviews: tuple[tuple[str, str, str], ...] = ()  # (language tag, reviewed_by, ISO date)
+    ehr: EhrSettings | None = None  # where `push` delivers (config ``ehr:``); None: nowhere
 
     @property
     def emergency_country(self) -> str | None:

@@ -88,6 +88,7 @@ COMMANDS = {
     "plan": ("plan", "plan"),
     "send": ("mail", "send"),
     "remind": ("mail", "remind"),
+    "push": ("push", "push"),
 }
 GROUPS = {"rules": ("rules", "rules_app")}
 

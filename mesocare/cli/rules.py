@@ -198,6 +198,36 @@ def rules_show(
     context.echo(f"file: {data['file']}, line {data['line']}")
 
 
+@rules_app.command("export")
+def rules_export(
+    ctx: typer.Context,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="fhir: one FHIR R4 PlanDefinition (JSON).")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout.")] = None,
+    _clinic: ClinicOpt = None,
+    _lang: LangOpt = None,
+    _debug: DebugOpt = False,
+):
+    """Export the rules in force (ours with the clinic's) for another system: --format fhir
+    gives one FHIR R4 PlanDefinition, an action per rule with its text (in the clinic's language
+    or --lang's), its timing from the treatment and where it applies, versioned with the rule
+    set's hash (the version the handouts' CarePlans cite)."""
+    import json
+
+    from mesocare import lang, output
+    from mesocare.ehr.plan_definition import plan_definition
+    from mesocare.lang.localize import localized_ruleset, localizer
+
+    if (fmt or "fhir").strip().lower() != "fhir":
+        raise InputError(f"--format '{fmt}' is not known: rules export writes fhir.")
+    context: Context = ctx.obj
+    clinic = context.clinic()
+    tag = lang.get(clinic.language).tag
+    folders = tuple((str(f), origin) for f, origin in context.rule_folders())
+    ruleset = localized_ruleset(context.ruleset(), localizer(tag, folders))
+    text = json.dumps(plan_definition(ruleset, clinic, tag), indent=2, ensure_ascii=False) + "\n"
+    output.write(text, out or "-", context.stdout_bytes())
+
+
 @rules_app.command("schema")
 def rules_schema(ctx: typer.Context):
     """Print the JSON Schema of rule files (for editors that check YAML as you type)."""
