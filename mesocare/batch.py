@@ -17,7 +17,6 @@ from __future__ import annotations
 import pickle
 import tempfile
 from array import array
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -27,7 +26,6 @@ from mesocare.dates import appointment_times, instant
 from mesocare.errors import MesocareError
 from mesocare.handout import booked, dated_handout
 from mesocare.lang import LanguageError
-from mesocare.lru import get_or_make
 from mesocare.model import Batch, Clinic, Handout, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.rules import RuleSet
 
@@ -49,12 +47,18 @@ class HandoutCache:
 
     def __init__(self, ruleset: RuleSet, clinic: Clinic, today: date, size: int = CACHE_SIZE):
         self.ruleset, self.clinic, self.today, self.size = ruleset, clinic, today, size
-        self._dated: OrderedDict[Request, tuple] = OrderedDict()
-        self._booked: OrderedDict[Request, Handout] = OrderedDict()
+        from cachetools import LRUCache
+
+        self._dated: LRUCache[Request, tuple] = LRUCache(size)
+        self._booked: LRUCache[Request, Handout] = LRUCache(size)
         self.hits = self.misses = 0
 
-    def _get(self, table: OrderedDict, key, make):
-        return get_or_make(table, key, make, self.size)
+    @staticmethod
+    def _get(table, key, make):
+        value = table.get(key)  # a hit is now the most recently used
+        if value is None:
+            value = table[key] = make()  # past the size, the least recently used goes
+        return value
 
     def build(self, request: Request) -> Handout:
         key = replace(request, **self.PERSONAL)
@@ -67,7 +71,6 @@ class HandoutCache:
             handout = self._get(self._booked, key, lambda: booked(*dated, key))
         else:
             self.hits += 1
-            self._booked.move_to_end(key)
         return replace(
             handout, patient_name=request.name, patient_id=request.patient_id, appointment_id=request.appointment_id
         )

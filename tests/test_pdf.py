@@ -470,6 +470,22 @@ def test_large_batches_are_made_in_chunks_with_the_same_pages(ruleset, monkeypat
     assert chunked == pdf.render_batch(batch, duplex=duplex)
 
 
+def test_the_page_count_is_read_with_pikepdf_and_a_broken_piece_is_one_sentence():
+    # pikepdf (a dependency already) counts pages; pypdf is not needed to make a PDF
+    import sys
+
+    script = ("import sys, pikepdf, io\n"
+              "from mesocare.render.pdf import pdf_page_count\n"
+              "doc = pikepdf.new()\n"
+              "for _ in range(3): doc.add_blank_page()\n"
+              "out = io.BytesIO(); doc.save(out)\n"
+              "print(pdf_page_count(out.getvalue()), 'pypdf' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["3", "False"]
+    with pytest.raises(TemplateError, match="page count is unreadable"):
+        pdf.pdf_page_count(b"%PDF-1.7\nnot a PDF at all")
+
+
 def test_worker_processes_give_the_same_bytes_as_one_process(ruleset, monkeypatch):
     handouts = handouts_for_batch(ruleset, 5)
     batch = Batch(CLINIC, date(2024, 6, 1), date(2024, 6, 10), handouts, booking_checked=True)

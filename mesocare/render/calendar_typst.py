@@ -13,9 +13,9 @@ Day positions are the model's (``mesocare.render.calendar``), so a test can read
 
 from __future__ import annotations
 
-from collections import OrderedDict
 
-from mesocare.lru import get_or_make
+from cachetools import LRUCache
+
 from mesocare.model import Handout
 from mesocare.render import calendar
 
@@ -33,7 +33,7 @@ def _day(d) -> str:
 
 
 CACHE_SIZE = 256  # calendars kept: a day's list repeats a few plans many times
-_cache: OrderedDict = OrderedDict()
+_cache: LRUCache = LRUCache(CACHE_SIZE)
 
 
 def code(handout: Handout, locale: str | None = None) -> str:
@@ -45,7 +45,10 @@ def code(handout: Handout, locale: str | None = None) -> str:
     h = handout
     key = (languages.get(h.language), locale, h.start, h.today, h.course,
            tuple((i.phase, i.start, i.end, i.name, i.rule) for i in h.items))
-    return get_or_make(_cache, key, lambda: _code(h, locale), CACHE_SIZE)
+    made = _cache.get(key)  # a hit is now the most recently used
+    if made is None:
+        made = _cache[key] = _code(h, locale)  # past the size, the least recently used goes
+    return made
 
 
 def _code(handout: Handout, locale: str | None) -> str:

@@ -10,11 +10,9 @@ reused (a bounded cache).
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 from mesocare.handout import handout_dict, item_dict, note_dict
-from mesocare.lru import get_or_make
 from mesocare.model import Batch, Handout
 
 INDENT = 2  # batch json and a single handout's json are indented; ndjson is compact
@@ -76,12 +74,18 @@ class Encoder:
 
     def __init__(self, size: int = FRAGMENTS):
         self.size = size
-        self._done: OrderedDict = OrderedDict()
-        self._lists: OrderedDict = OrderedDict()  # id(tuple) -> (the tuple, kept alive; its _List)
+        from cachetools import LRUCache
+
+        self._done: LRUCache = LRUCache(size)
+        self._lists: LRUCache = LRUCache(size)  # id(tuple) -> (the tuple, kept alive; its _List)
         self._keys: dict[str, str] = {}
 
-    def _reuse(self, table: OrderedDict, key, make):
-        return get_or_make(table, key, make, self.size)
+    @staticmethod
+    def _reuse(table, key, make):
+        value = table.get(key)  # a hit is now the most recently used
+        if value is None:
+            value = table[key] = make()  # past the size, the least recently used goes
+        return value
 
     def _item(self, i) -> _Encoded:
         # the offsets tell apart equal-looking times in the hour that repeats when clocks go back
@@ -94,12 +98,9 @@ class Encoder:
     def _list(self, values: tuple, encode) -> _List:
         held = self._lists.get(id(values))
         if held is not None and held[0] is values:
-            self._lists.move_to_end(id(values))
             return held[1]
         encoded = _List([encode(v) for v in values])
         self._lists[id(values)] = (values, encoded)
-        if len(self._lists) > self.size:
-            self._lists.popitem(last=False)
         return encoded
 
     def _dict(self, h: Handout) -> dict:

@@ -303,13 +303,13 @@ def forget_layouts() -> None:
 
 
 def pdf_page_count(data: bytes) -> int:
-    """The number of pages of a PDF, read with pypdf (imported here only: large batches need it)."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    """The number of pages of a PDF, read with pikepdf (imported here only)."""
+    import pikepdf
 
     try:
-        return len(PdfReader(io.BytesIO(data)).pages)
-    except (PyPdfError, ValueError, KeyError, TypeError) as e:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            return len(pdf.pages)
+    except (pikepdf.PdfError, ValueError, KeyError, TypeError) as e:
         raise TemplateError(f"the PDF could not be assembled: a piece's page count is unreadable ({type(e).__name__}).") from None
 
 

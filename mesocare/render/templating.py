@@ -105,38 +105,13 @@ def _loader(search: list[str]):
     return Loader(search)
 
 
-@lru_cache(maxsize=None)
-def _fields(kind: type) -> frozenset[str]:
-    """The fields of a dataclass whose names have no underscore in front (none for other types)."""
-    import dataclasses
-
-    if not dataclasses.is_dataclass(kind):
-        return frozenset()
-    return frozenset(f.name for f in dataclasses.fields(kind) if not f.name.startswith("_"))
-
-
 def _sandbox_class():
     from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
     class Sandbox(SandboxedEnvironment):
-        """The sandbox, with ``*`` and ``**`` kept from building a value too big to hold, and a
-        quicker way to the values templates read most (a handout's fields, its words)."""
+        """The sandbox, with ``*`` and ``**`` kept from building a value too big to hold."""
 
         intercepted_binops = frozenset({"*", "**"})
-
-        def getattr(self, obj, attribute):
-            # A key of a plain dict (``w.labels``) that no dict attribute shadows, and a field of
-            # one of our dataclasses that holds data: what the sandbox would give, without its
-            # checks (which pass for these: no underscore, no callable, no internal object).
-            kind = type(obj)
-            if kind is dict:
-                if attribute in obj and not hasattr(dict, attribute):
-                    return obj[attribute]
-            elif attribute in _fields(kind):
-                value = getattr(obj, attribute)
-                if not callable(value):
-                    return value
-            return super().getattr(obj, attribute)
 
         def call_binop(self, context, operator, left, right):
             if operator == "**" and isinstance(right, int) and abs(right) > 100:

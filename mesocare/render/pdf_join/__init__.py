@@ -1,0 +1,233 @@
+"""Join a batch's typeset pieces into one tagged PDF/UA-1 file, streamed to disk.
+
+A long batch is typeset in pieces (see ``pdf.batch_pdf``): tagged PDF/UA-1 files that Typst
+wrote, the cover sheet first, then ``CHUNK_SIZE`` handouts each. Each run of pages (the cover
+sheet, each handout) carries a bookmark, so each piece's outline already points at the first
+page of each of its runs.
+
+The joined file is ONE tagged document: every page in order under one page tree, and one
+outline (``pages_outline``); one structure tree (``structure``); the cover sheet's catalog
+(title shown by viewers, ``/Lang``, ``/MarkInfo``, ``/ViewerPreferences``...) and its XMP
+metadata (PDF/UA-1 identification) with the page count of the whole file.
+
+pikepdf parses every object of a piece; the join changes what it must on those objects (the
+pages' keys into the parent tree, a handout's language) and writes each one with the joined
+file's numbering (``objects``). The pieces are opened one at a time and closed once written, so
+memory stays flat however many (holding them all in one pikepdf document until it is saved
+took about 20 MB a piece). The file's id is a hash of its content: the same pieces give the same
+bytes.
+
+pikepdf is imported only here.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Self
+
+from mesocare.render.pdf_join.objects import (
+    CATALOG,
+    DOCUMENT,
+    METADATA,
+    OUTLINES,
+    PAGES,
+    STRUCT_ROOT,
+    Serializer,
+    Writer,
+    keys,
+)
+from mesocare.render.pdf_join.pages_outline import Pages, outline_entries, outline_items
+from mesocare.render.pdf_join.structure import Structure, prefixed_ids, top_level
+
+__all__ = ["NPAGES", "Joined", "join", "outline_entries"]
+
+NPAGES = "{http://ns.adobe.com/xap/1.0/t/pg/}NPages"
+
+
+def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list]:
+    """The piece's object numbers -> the joined file's; the objects to write, in order; the
+    piece's top-level structure elements; its ``Document`` elements."""
+    import pikepdf
+
+    root = src.Root
+    struct = root.get("/StructTreeRoot")
+    skip = {root.objgen, root.Pages.objgen} | outline_items(root)
+    for obj in (src.trailer.get("/Info"), root.get("/Metadata"), struct):
+        if obj is not None and obj.is_indirect:
+            skip.add(obj.objgen)
+    number = {root.Pages.objgen[0]: PAGES}
+    kids, documents = top_level(struct) if struct is not None else ([], [])
+    for element in [struct, *documents] if struct is not None else []:
+        skip.add(element.objgen)  # what sat at the top sits in the one Document
+        number[element.objgen[0]] = DOCUMENT
+    objects = []
+    for obj in src.objects:
+        objgen = obj.objgen
+        if objgen in skip or objgen[0] in number:
+            continue
+        if objgen[1] != 0:
+            raise ValueError("a piece has an object of a generation other than 0")
+        if isinstance(obj, pikepdf.Stream) and obj.get("/Type") in ("/ObjStm", "/XRef"):
+            continue
+        number[objgen[0]] = w.next + len(objects)
+        objects.append(obj)
+    w.reserve_many(len(objects))
+    return number, objects, kids, documents
+
+
+class _Join:
+    """The joined file being written: the state kept from one piece to the next."""
+
+    def __init__(self, writer: Writer, duplex: bool):
+        self.w = writer
+        self.pages = Pages(writer, duplex)
+        self.structure = Structure(writer)
+        self.count = 0  # pieces written
+
+    def piece(self, src, front: bool, first: bool) -> dict:
+        """Write the piece ``src``: a piece of the front run (the cover sheet: its pieces go first
+        in the joined file, in the order they come) or of the rest (in the order they come).
+        ``first``: the front run's first piece, whose catalog the joined file takes (returned)."""
+        import pikepdf
+
+        w, index, side = self.w, self.count, 0 if front else 1
+        self.count += 1
+        root = src.Root
+        struct = root.get("/StructTreeRoot")
+        number, objects, kids, documents = _numbering(src, w)
+        nowhere = w.reserve()  # a reference to an object left out: "null" (none is expected)
+        # the piece's IDs get its number, the front run's sorting first (the ID tree is in order)
+        prefix = (b"a%06d-" if front else b"p%06d-") % index
+        ids = prefixed_ids(struct, prefix) if struct is not None else []
+        serial = Serializer(number, nowhere, {old: new for new, old, _ in ids})
+        shift = self.structure.next_key
+        self.pages.add(src, number, side, shift)
+        if struct is not None:
+            self.structure.speak(root, kids, index == 0)
+            self.structure.add(struct, kids, side, shift, serial, ids, prefix)
+        bodies = []
+        for obj in objects:
+            n = number[obj.objgen[0]]
+            if isinstance(obj, pikepdf.Stream):
+                data = obj.read_raw_bytes()
+                obj.stream_dict.Length = len(data)
+                w.stream(n, serial.body(obj), data)
+            else:
+                bodies.append((n, serial.body(obj)))
+        w.objs(bodies)
+        w.obj(nowhere, b"null")
+        if not front:
+            self.pages.pad(side)  # the next piece starts on a new sheet
+        if not first:
+            return {}
+        info = src.trailer.get("/Info")
+        text = serial.body
+        return {
+            "catalog": {
+                key: text(value)
+                for key, value in root.items()
+                if key not in ("/Type", "/Pages", "/StructTreeRoot", "/Outlines", "/Metadata")
+            },
+            "document": {
+                key: text(value)
+                for key, value in (documents[0].items() if documents else [])
+                if key not in ("/K", "/P")
+            },
+            "info": text(info) if info is not None else None,
+        }
+
+    def finish(self, first, cover: dict) -> None:
+        """The joined file's own objects: page tree, outline, structure tree, catalog, metadata.
+        ``first``: the front run's first piece, opened again for its XMP metadata."""
+        import pikepdf
+
+        w = self.w
+        count = self.pages.finish()
+        self.structure.finish(keys(cover["document"], ("/Type", "/S")))
+        catalog = b"<< /Type /Catalog /Pages %d 0 R /StructTreeRoot %d 0 R /Outlines %d 0 R" % (
+            PAGES,
+            STRUCT_ROOT,
+            OUTLINES,
+        )
+        if self.structure.lang is not None:
+            cover["catalog"]["/Lang"] = pikepdf.String(self.structure.lang).unparse()
+        if "/Metadata" in first.Root:
+            with first.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+                if NPAGES in meta:
+                    meta[NPAGES] = str(count)
+            xmp = first.Root.Metadata
+            raw = xmp.read_raw_bytes()
+            head = xmp.stream_dict
+            head.Length = len(raw)
+            w.stream(METADATA, head.unparse(resolved=True), raw)
+            catalog += b" /Metadata %d 0 R" % METADATA
+        w.obj(CATALOG, catalog + keys(cover["catalog"], ()) + b" >>")
+        trailer = b"/Root %d 0 R" % CATALOG
+        if cover["info"] is not None:
+            info = w.reserve()
+            w.obj(info, cover["info"])
+            trailer += b" /Info %d 0 R" % info
+        w.finish(trailer)
+
+
+class Joined:
+    """A joined file being written to ``out``, the pieces added as they come (``add``), then
+    ``finish``: one document, one structure tree, one outline (see the module's docstring).
+
+    The pieces of the front run (the cover sheet, typeset last because it needs the whole list)
+    are placed first, in the order they were added; the others after them, in theirs. Every piece
+    must be typeset in the document's language (the cover sheet's)."""
+
+    def __init__(self, out: Path, duplex: bool = False):
+        self.out, self.duplex = Path(out), duplex
+        self.file = None
+        self.state: _Join | None = None
+        self.front: Path | None = None  # the front run's first piece
+        self.cover: dict = {}
+
+    def __enter__(self) -> Self:
+        self.file = open(self.out, "wb")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+    def add(self, path: Path, front: bool = False) -> None:
+        import pikepdf
+
+        path = Path(path)
+        collecting = gc.isenabled()
+        gc.disable()  # a piece makes ~20,000 objects, none in a cycle: no collection needed
+        try:
+            with pikepdf.open(path) as src:
+                if self.state is None:
+                    self.state = _Join(Writer(self.file, str(src.pdf_version)), self.duplex)
+                first = front and self.front is None
+                info = self.state.piece(src, front, first)
+        finally:
+            if collecting:
+                gc.enable()
+        if first:
+            self.front, self.cover = path, info
+
+    def finish(self) -> None:
+        import pikepdf
+
+        if self.front is None:
+            raise ValueError("a joined file needs its front run (the cover sheet)")
+        # the cover sheet again, for its metadata only: a long list's cover has many objects,
+        # none of them kept in memory while the other pieces are written
+        with pikepdf.open(self.front) as first:
+            self.state.finish(first, self.cover)
+
+
+def join(pieces: Sequence[Path], out: Path, duplex: bool = False) -> None:
+    """Join the tagged PDF files ``pieces``, in order, into the file ``out``: the first is the
+    front run (the cover sheet); one document, one structure tree, one outline (see the module's
+    docstring)."""
+    with Joined(out, duplex) as joined:
+        for index, path in enumerate(pieces):
+            joined.add(path, front=index == 0)
+        joined.finish()
