@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
-from mesocare.errors import OutputError
+from mesocare.errors import FolderError, OutputError
 
 STDOUT = "-"
 _PART = ".part"
@@ -114,7 +114,7 @@ def atomic_write(out: Path, data: str | bytes | Iterable[str | bytes], shown: st
         os.unlink(tmp)
         return atomic_write(out, data, shown)
     except OSError as e:
-        raise OutputError(f"{shown}: cannot write in {folder} ({e.strerror}).") from None
+        raise FolderError(f"{shown}: cannot write in {folder} ({e.strerror}).") from None
     try:
         with os.fdopen(fd, "wb") as f:
             for piece in _pieces(data):

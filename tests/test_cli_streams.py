@@ -4,6 +4,7 @@ Ctrl-C at any point is exit 130 with one line and no half-written file."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -177,7 +178,19 @@ def test_an_interrupt_while_writing_a_file_leaves_no_file_and_no_part(tmp_path):
                     "--out", "day.ndjson", *TODAY, "--clinic", SAMPLE_CLINIC, cwd=tmp_path)
 
     def part_written() -> bool:
-        return any(p.name.endswith(".part") and p.stat().st_size > 0 for p in tmp_path.iterdir())
+        """A named .part file, or (Linux, O_TMPFILE) an unnamed one the run holds open in
+        tmp_path, with something in it."""
+        if any(p.name.endswith(".part") and p.stat().st_size > 0 for p in tmp_path.iterdir()):
+            return True
+        fds = Path(f"/proc/{proc.pid}/fd")
+        for fd in fds.iterdir() if fds.is_dir() else ():
+            try:
+                target = os.readlink(fd)
+                if target.startswith(f"{tmp_path}/#") and os.stat(fd).st_size > 0:
+                    return True
+            except OSError:
+                continue
+        return False
 
     wait_for(part_written, proc, "part of the output written")
     code, err = interrupt(proc)

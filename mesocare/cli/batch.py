@@ -16,7 +16,7 @@ from mesocare.cli.context import Context
 from mesocare.cli.options import (
     ClinicOpt, DateOpt, DebugOpt, FormatOpt, LangOpt, LargePrintOpt, OutOpt, PaperOpt, TodayOpt, TzOpt, pick_format,
 )
-from mesocare.errors import ExitCode, InputError, OutputError
+from mesocare.errors import ExitCode, FolderError, InputError, OutputError
 
 FORMATS = ("pdf", "html", "text", "markdown", "json", "ndjson", "ics", "fhir", "hl7")
 WITH_COVER = ("pdf", "html", "text", "markdown")  # one file for the list, a cover sheet first
@@ -181,6 +181,7 @@ def write_folder(out: Path, fmt: str, plan, handouts) -> None:
     from mesocare.render import render
 
     folder: Path | None = None
+    written = False
     name = output.UniqueNames(fmt)
     for handout, position in handouts:
         try:
@@ -194,7 +195,10 @@ def write_folder(out: Path, fmt: str, plan, handouts) -> None:
             folder = output.open_folder(out)
         try:
             output.write_in_folder(folder, name(output.handout_stem(handout, position)), data)
+            written = True
         except OutputError as e:
+            if isinstance(e, FolderError) and not written:  # the folder takes no file at all
+                raise
             plan.unwritten(position, f"not written: {e}")
 
 
