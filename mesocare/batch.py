@@ -22,14 +22,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
+from typing import Any, ClassVar, TypeVar
 
-from mesocare.dates import appointment_times, instant
+from mesocare.dates import AppointmentTimes, appointment_times, instant
 from mesocare.errors import MesocareError
 from mesocare.handout import booked, dated_handout
 from mesocare.lang import LanguageError
 from mesocare.lru import get_or_make
 from mesocare.model import Batch, Clinic, Handout, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.rules import RuleSet
+
+V = TypeVar("V")
 
 CACHE_SIZE = 512  # computed handouts kept (rows come in time order, so neighbours share them)
 
@@ -45,15 +48,15 @@ class HandoutCache:
     ``build_handout`` returns.
     """
 
-    PERSONAL = {"name": None, "patient_id": None, "appointment_id": None, "email": None}
+    PERSONAL: ClassVar[dict[str, Any]] = {"name": None, "patient_id": None, "appointment_id": None, "email": None}
 
     def __init__(self, ruleset: RuleSet, clinic: Clinic, today: date, size: int = CACHE_SIZE):
         self.ruleset, self.clinic, self.today, self.size = ruleset, clinic, today, size
-        self._dated: OrderedDict[Request, tuple] = OrderedDict()
+        self._dated: OrderedDict[Request, tuple[Handout, AppointmentTimes]] = OrderedDict()
         self._booked: OrderedDict[Request, Handout] = OrderedDict()
         self.hits = self.misses = 0
 
-    def _get(self, table: OrderedDict, key, make):
+    def _get(self, table: OrderedDict, key: Request, make: Callable[[], V]) -> V:
         return get_or_make(table, key, make, self.size)
 
     def build(self, request: Request) -> Handout:

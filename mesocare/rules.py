@@ -169,7 +169,7 @@ class Overlay:
 
 def overlay(folders: list[tuple[Path, str]]) -> Overlay:
     """Load folders in order, each laid over the ones before; record every error."""
-    from mesocare.rule_schema import read_rule_file, text_pair
+    from mesocare.rule_schema import RuleSpec, read_rule_file, text_pair
 
     out = Overlay()
     errors, rules, notes = out.errors, out.rules, out.notes
@@ -195,7 +195,7 @@ def overlay(folders: list[tuple[Path, str]]) -> Overlay:
                     continue
                 seen_here[spec.id] = f"{display}, line {line}"
                 text, text_us = text_pair(spec.text)
-                if kind == "rules":  # a replaced id keeps its place in the order
+                if isinstance(spec, RuleSpec):  # kind "rules"; a replaced id keeps its place
                     rules[spec.id] = Rule(
                         id=spec.id, name=spec.name, phase=spec.phase, window=Window(**spec.window.model_dump()),
                         areas=tuple(spec.areas) if spec.areas is not None else None,
@@ -247,7 +247,8 @@ def collect(folders: list[tuple[Path, str]]) -> tuple[RuleSet | None, list[RuleF
         return None, o.errors
     ordered = tuple(o.rules.values())
     notes = tuple(o.notes.values())
-    reviews = [x.reviewed_on for x in (*ordered, *notes) if x.reviewed_on]
+    entries: tuple[Rule | NoteRule, ...] = (*ordered, *notes)
+    reviews = [x.reviewed_on for x in entries if x.reviewed_on]
     return (
         RuleSet(
             rules=ordered, notes=notes, version=ruleset_hash(ordered, notes),

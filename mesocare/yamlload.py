@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mesocare.errors import YamlError
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 MAX_BYTES = 1_000_000  # 1 MB: our whole rule set is about 40 kB
 MAX_DEPTH = 32  # levels of nested mappings and lists
@@ -80,7 +83,7 @@ def _check_depth(text: str, file: str) -> None:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    line = event.start_mark.line + 1
+                    line = event.start_mark.line + 1 if event.start_mark else None
                     raise YamlError(file, line, None, f"nested more than {MAX_DEPTH} levels deep, the most mesocare reads")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
@@ -208,7 +211,7 @@ def field_name(loc: tuple) -> str:
     return ".".join(parts) if parts else (str(loc[0]) if loc else "")
 
 
-def problem_words(err: dict) -> str:
+def problem_words(err: ErrorDetails) -> str:
     """One pydantic error in our words."""
     kind = err.get("type", "")
     if kind in _PYDANTIC_WORDS:
