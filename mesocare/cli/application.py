@@ -149,7 +149,7 @@ def main() -> None:
     """
     try:
         make_app(_command(sys.argv[1:]))()
-        code = ExitCode.OK
+        code: int = ExitCode.OK
     except SystemExit as e:
         if e.code is None or isinstance(e.code, int):
             code = e.code or ExitCode.OK

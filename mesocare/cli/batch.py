@@ -141,7 +141,7 @@ def _written(context: Context, o: BatchOptions, fmt: str, plan) -> ExitCode:
     day = plan.day
     with plan:
         handouts = _warned(context, plan)
-        if o.folder:
+        if o.out is not None and o.folder:
             folder = output.open_folder(Path(o.out))
             name = output.UniqueNames(fmt)
             for handout, position in handouts:

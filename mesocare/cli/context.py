@@ -66,13 +66,11 @@ class Context:
         """A rich Console on stdout whose closed pipe ends the run quietly (rich's own exits 1)."""
         from rich.console import Console
 
-        console = Console(file=self.stdout, **options)
+        class _Console(Console):
+            def on_broken_pipe(self) -> None:
+                raise ClosedPipe()
 
-        def closed_pipe():
-            raise ClosedPipe()
-
-        console.on_broken_pipe = closed_pipe
-        return console
+        return _Console(file=self.stdout, **options)
 
     def stdout_bytes(self):
         self.stdout.flush()

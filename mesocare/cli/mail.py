@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 from datetime import timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from mesocare.cli.context import Context
 from mesocare.cli.options import ClinicOpt, DebugOpt, TodayOpt, TzOpt
+
+if TYPE_CHECKING:
+    from mesocare.cli.progress import Progress
 
 ScheduleArg = Annotated[str, typer.Argument(help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin.")]
 InputFormatOpt = Annotated[Optional[str], typer.Option("--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content).")]
@@ -100,7 +103,8 @@ class _Progress:
     """The shared progress bar, made when the count is known."""
 
     def __init__(self, context: Context, label: str):
-        self.context, self.label, self.bar = context, label, None
+        self.context, self.label = context, label
+        self.bar: Progress | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:

@@ -66,7 +66,7 @@ def pick_format(fmt: str | None, out: str | None, allowed, is_tty: bool) -> str:
         return fmt
     if out is not None and out != "-":
         guessed = format_for_extension(Path(out).suffix)
-        if guessed in allowed:
+        if guessed is not None and guessed in allowed:
             return guessed
         if not Path(out).exists() or Path(out).is_file():
             raise InputError(f"--out {out}: cannot tell the format from the file name; add --format.")

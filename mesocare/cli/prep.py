@@ -68,6 +68,7 @@ def prep(
     Formats: terminal, text, markdown, html, json, pdf or ics (default: from --out, else
     terminal on a screen, text otherwise).
     """
+    assert date_ is not None  # a required option: typer refuses a run without it
     run(ctx.obj, PrepOptions(
         date_, area, time_, duration, technique, prescribed or [], sessions, every, course_end,
         name, patient_id, appointment_id, booked, strict, fmt, out,
