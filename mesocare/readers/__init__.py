@@ -182,5 +182,8 @@ def read_schedule(source: bytes | BinaryIO, clinic: Clinic, fmt: str | None = No
     rows: list[ScheduleRow] = []
     problems: list[RowProblem] = []
     for item in stream:
-        (rows if isinstance(item, ScheduleRow) else problems).append(item)
+        if isinstance(item, ScheduleRow):
+            rows.append(item)
+        else:
+            problems.append(item)
     return Schedule(rows=tuple(rows), problems=tuple(problems), has_booking_dates=stream.has_booking_dates)
