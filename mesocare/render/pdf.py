@@ -38,11 +38,15 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mesocare.errors import MesocareError, TemplateError
 from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
 from mesocare.render.typst_values import TypstCode, typst_string, typst_value  # noqa: F401 (re-exported)
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 DOCUMENT_TEMPLATE = "pdf.typ.j2"
 FONT_PACKAGE = "fontpkg_atkinson_hyperlegible"
@@ -204,7 +208,9 @@ def _past_warning(batch: Batch | None) -> str | None:
 
     from mesocare import lang as languages
 
-    count = sum(h.past for h in batch.handouts) if batch is not None else 0
+    if batch is None:
+        return None
+    count = sum(h.past for h in batch.handouts)
     return past_warning(count, languages.get(batch.clinic.language)) if count else None
 
 
@@ -362,7 +368,7 @@ class _Typesetter:
 
     def __init__(self, day: date, root: str, pieces: int):
         self.day, self.root, self.n = day, root, workers(pieces)
-        self.pool = None
+        self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "_Typesetter":
         if self.n > 1:
@@ -469,7 +475,7 @@ def batch_pdf(
     if len(head) <= CHUNK_SIZE:
         batch = cover(head)
         several = len({h.start.date() for h in head}) > 1 if dated is None else dated
-        bookmarks = [_cover_title(batch.clinic), *outline_titles(head, several, batch.clinic)]
+        bookmarks: list[str | None] = [_cover_title(batch.clinic), *outline_titles(head, several, batch.clinic)]
         source = typst_source(head, batch.clinic, batch=batch, duplex=duplex, paper=paper, bookmarks=bookmarks)
         out.write_bytes(compile_pdf(source, batch.today, _template_root(batch.clinic)))
         return out
@@ -483,7 +489,9 @@ def batch_pdf(
     clinic, today, root = first.clinic, first.today, _template_root(first.clinic)
     # every piece is typeset in the cover sheet's language (the joined document's); each handout
     # still speaks its own
-    common = dict(clinic=clinic, duplex=duplex, paper=paper, title=BATCH_TITLE, language=clinic.language)
+    common: dict[str, Any] = {
+        "clinic": clinic, "duplex": duplex, "paper": paper, "title": BATCH_TITLE, "language": clinic.language
+    }
     cover_bookmark = [_cover_title(clinic)]
     whole: list[Batch] = []  # the cover sheet's Batch, once the list is read
     parts: list[CoverPart] = []

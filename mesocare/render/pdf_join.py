@@ -50,6 +50,7 @@ import zlib
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
 NPAGES = "{http://ns.adobe.com/xap/1.0/t/pg/}NPages"
 
@@ -193,7 +194,8 @@ class _Writer:
 
 def _items(node, key: str) -> list:
     """The (key, value) pairs of a number tree (``/Nums``) or name tree (``/Names``), in order."""
-    pairs, stack = [], [node]
+    pairs: list = []
+    stack = [node]
     while stack:
         node = stack.pop()
         if key in node:
@@ -361,7 +363,8 @@ class _Renumber:
     def many(self, bodies: list[bytes]) -> list[bytes]:
         """``bodies`` that ``fast`` accepts, renumbered at once: each " 0 R" ends a reference."""
         chunks = b"\n".join(bodies).split(b" 0 R")
-        out, table, missing = [], self.table, self.missing
+        out: list[bytes] = []
+        table, missing = self.table, self.missing
         for chunk in chunks[:-1]:
             head, space, old = chunk.rpartition(b" ")
             out += (head, space, table.get(old, missing) if old.isdigit() else old, b" 0 R")
@@ -385,8 +388,8 @@ class _Join:
         self.next_key = 0
         self.roles: dict[str, bytes] = {}
         self.classes: dict[str, bytes] = {}
-        self.lang = None
-        self.size = None
+        self.lang: bytes | None = None
+        self.size: tuple[float, ...] | None = None
         self.count = 0  # pieces written
 
     def piece(self, src, front: bool, first: bool, raw: dict[int, bytes] | None = None) -> dict:
@@ -421,7 +424,8 @@ class _Join:
                 if key in item:
                     stack.append(item[key])
         special = {tree.objgen[0]: PAGES}
-        kids, documents = [], []
+        kids: list = []
+        documents: list = []
         kid_numbers: list[int] = []  # the Document's kids as Typst wrote them (read from ``raw``)
         if struct is not None:
             skip.add(struct.objgen)
@@ -472,15 +476,16 @@ class _Join:
         # ids: (its new text, its old text, both serialized; the element: a pikepdf object, or
         # its object number as text when read from ``raw``), sorted by the new text
         raw_root = raw.get(struct.objgen[0]) if raw is not None and struct is not None else None
-        named = raw_id_tree(raw_root)
-        if named is not None:  # plain IDs: each serialized as "(" + its text + ")", sorted by the text
-            ids = sorted(((b"(" + prefix + name + b")", b"(" + name + b")", n) for name, n in named),
+        raw_ids = raw_id_tree(raw_root)
+        ids: list[tuple[bytes, bytes, Any]]
+        if raw_ids is not None:  # plain IDs: each serialized as "(" + its text + ")", sorted by the text
+            ids = sorted(((b"(" + prefix + name + b")", b"(" + name + b")", n) for name, n in raw_ids),
                          key=lambda id_: id_[0][1:-1])
         else:
             pairs = _items(struct.IDTree, "/Names") if struct is not None and "/IDTree" in struct else []
-            ids = sorted(((pikepdf.String(prefix + bytes(name)), name.unparse(), element) for name, element in pairs),
-                         key=lambda id_: bytes(id_[0]))
-            ids = [(new.unparse(), old, element) for new, old, element in ids]
+            found = sorted(((pikepdf.String(prefix + bytes(name)), name.unparse(), element) for name, element in pairs),
+                           key=lambda id_: bytes(id_[0]))
+            ids = [(new.unparse(), old, element) for new, old, element in found]
         serial = _Renumber({b"%d" % old: b"%d" % new for old, new in number.items()}, b"%d" % nowhere,
                            {old: new for new, old, _ in ids})
         text = lambda obj: serial.one(obj.unparse(resolved=True))  # noqa: E731
@@ -533,16 +538,16 @@ class _Join:
                 values = [ref(value) for _, value in pairs]
             if keys:
                 leaf = w.reserve()
-                body = b" ".join(b"%d %s" % (key + shift, value) for key, value in zip(keys, values))
-                w.obj(leaf, b"<< /Limits [ %d %d ] /Nums [ %s ] >>" % (min(keys) + shift, max(keys) + shift, body))
+                nums = b" ".join(b"%d %s" % (key + shift, value) for key, value in zip(keys, values))
+                w.obj(leaf, b"<< /Limits [ %d %d ] /Nums [ %s ] >>" % (min(keys) + shift, max(keys) + shift, nums))
                 self.parent_leaves.append(leaf)
             following = int(struct.get("/ParentTreeNextKey", 0))
             self.next_key += max(following, max(keys) + 1 if keys else 0)
             if ids:
                 leaf = w.reserve()
-                body = b" ".join(new + b" " + (serial.ref(element) if isinstance(element, bytes) else ref(element))
+                names = b" ".join(new + b" " + (serial.ref(element) if isinstance(element, bytes) else ref(element))
                                  for new, _, element in ids)
-                w.obj(leaf, b"<< /Limits [ %s %s ] /Names [ %s ] >>" % (ids[0][0], ids[-1][0], body))
+                w.obj(leaf, b"<< /Limits [ %s %s ] /Names [ %s ] >>" % (ids[0][0], ids[-1][0], names))
                 self.id_leaves.append((prefix, leaf))
             for key, into in (("/RoleMap", self.roles), ("/ClassMap", self.classes)):
                 for name, value in struct.get(key, {}).items():
@@ -562,9 +567,9 @@ class _Join:
             if body is not None:
                 cut = body.find(b"\n")
                 if cut < 0:
-                    named = bool(serial.ids) and (b"/ID" in body or b"/Headers" in body)
-                    if not named or with_ids:
-                        typst[named].append(len(bodies))
+                    has_ids = bool(serial.ids) and (b"/ID" in body or b"/Headers" in body)
+                    if not has_ids or with_ids:
+                        typst[has_ids].append(len(bodies))
                         bodies.append((n, body))
                         continue
                 length = _LENGTH.search(body, 0, cut)
@@ -578,9 +583,9 @@ class _Join:
                 if obj.get("/Type") in ("/ObjStm", "/XRef"):
                     continue
                 data = obj.read_raw_bytes()
-                head = obj.stream_dict
-                head.Length = len(data)
-                w.stream(n, text(head), data)
+                stream_dict = obj.stream_dict
+                stream_dict.Length = len(data)
+                w.stream(n, text(stream_dict), data)
                 continue
             body = obj.unparse(resolved=True)
             if serial.fast(body):
@@ -590,8 +595,8 @@ class _Join:
                 bodies.append((n, serial.one(body)))
         for at, body in zip(quick, serial.many([bodies[at][1] for at in quick])):
             bodies[at] = (bodies[at][0], body)
-        for named, group in enumerate(typst):
-            for at, body in zip(group, serial.typst([bodies[at][1] for at in group], bool(named))):
+        for has_ids_, group in enumerate(typst):
+            for at, body in zip(group, serial.typst([bodies[at][1] for at in group], bool(has_ids_))):
                 bodies[at] = (bodies[at][0], body)
         heads = serial.typst([head for _, head, _ in streams], False)
         for (n, _, data), head in zip(streams, heads):
@@ -720,7 +725,7 @@ class Joined:
 
     def __init__(self, out: Path, duplex: bool = False):
         self.out, self.duplex = Path(out), duplex
-        self.file = None
+        self.file: BinaryIO | None = None
         self.state: _Join | None = None
         self.front: Path | None = None  # the front run's first piece
         self.cover: dict = {}
@@ -730,7 +735,8 @@ class Joined:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
 
     def add(self, path: Path, front: bool = False) -> None:
         import pikepdf
@@ -755,7 +761,7 @@ class Joined:
     def finish(self) -> None:
         import pikepdf
 
-        if self.front is None:
+        if self.front is None or self.state is None:
             raise ValueError("a joined file needs its front run (the cover sheet)")
         if self.cover.get("xmp") is not None:
             self.state.finish(None, self.cover)

@@ -128,7 +128,7 @@ def _sandbox_class():
             # A key of a plain dict (``w.labels``) that no dict attribute shadows, and a field of
             # one of our dataclasses that holds data: what the sandbox would give, without its
             # checks (which pass for these: no underscore, no callable, no internal object).
-            kind = type(obj)
+            kind: type = type(obj)
             if kind is dict:
                 if attribute in obj and not hasattr(dict, attribute):
                     return obj[attribute]
