@@ -89,12 +89,12 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
 
     display = _display(path)
     try:
-        text = read_text(path, display)
+        content = read_text(path, display)
     except OSError as e:
         raise RuleFileError(display, None, None, f"cannot be read ({e.strerror or e.__class__.__name__})") from None
-    raw = text.encode("utf-8")
+    raw = content.encode("utf-8")
     texts.files.append(display)
-    data, lines = load_yaml_with_lines(text, display)
+    data, lines = load_yaml_with_lines(content, display)
     if data is None:
         return
     if not isinstance(data, dict):
