@@ -344,7 +344,8 @@ def build_message(letter: Letter) -> bytes:
     msg["To"] = letter.to
     if letter.reply_to:
         msg["Reply-To"] = letter.reply_to
-    msg["Subject"] = subject if subject.isascii() else Header(subject, utf8)
+    # a compat32 message takes a Header (typeshed allows only str)
+    msg["Subject"] = subject if subject.isascii() else Header(subject, utf8)  # type: ignore[assignment]
     msg["Date"] = format_datetime(letter.date)
     msg["Message-ID"] = letter.message_id
     msg["Auto-Submitted"] = "auto-generated"

@@ -148,7 +148,8 @@ def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: d
     """One handout message per appointment (on ``day`` when given) with an address, not yet
     sent or changed since; appointments before today are counted, not sent. A message sent
     before without the server's answer is held unless ``resend_unconfirmed``."""
-    plan, seen = Plan(), {}
+    plan = Plan()
+    seen: dict[tuple, str] = {}  # (appointment key, kind) -> the row that planned it
     for position, request, handout in _rows(schedule, ruleset, clinic, today, day, plan):
         plan.considered += 1
         if request.date < today:
@@ -166,7 +167,8 @@ def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: d
 def plan_reminders(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, log: SentLog,
                    day: date, resend: bool = False, resend_unconfirmed: bool = False) -> Plan:
     """One reminder per appointment with instructions starting on ``day`` (any appointment date)."""
-    plan, seen = Plan(), {}
+    plan = Plan()
+    seen: dict[tuple, str] = {}  # (appointment key, kind) -> the row that planned it
     for position, request, handout in _rows(schedule, ruleset, clinic, today, None, plan):
         plan.considered += 1
         reminder = m.reminder_items(handout, day)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from mesocare.mail import messages as m
 
@@ -35,7 +35,7 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
 
         pdf_name, ics_name = m.attachment_names(job.handout)
         pdf = render(job.handout, "pdf")
-        ics = render(job.handout, "ics").encode("utf-8")
+        ics = cast(str, render(job.handout, "ics")).encode("utf-8")  # a text format
         # the part's method parameter must match the calendar's METHOD (only with the clinic's address)
         method = (("method", "PUBLISH"),) if b"\r\nMETHOD:PUBLISH\r\n" in ics else ()
         attachments = (
