@@ -111,7 +111,7 @@ class BatchPlan:
         self.cache = HandoutCache(ruleset, clinic, today, cache_size)
         self._read: list[RowProblem] = []  # the reader's problems, in its order
         self._built: list[tuple[int, RowProblem]] = []  # problems building a row, with its input index
-        self._spool = tempfile.TemporaryFile(prefix="mesocare-rows-")
+        self._spool = tempfile.TemporaryFile(prefix="mesocare-rows-")  # noqa: SIM115 (closed by close())
         self._starts = array("d")  # per good row: its start, its input index, where it is in the spool
         self._index = array("q")
         self._offsets = array("q")

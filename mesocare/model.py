@@ -11,7 +11,7 @@ from datetime import date as calendar_date  # for annotations beside a field nam
 from datetime import time as clock_time
 
 # the vocabulary lives in mesocare.vocab; these names stay importable from here for renderers
-from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: E402,F401
+from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: F401
 
 
 @dataclass(frozen=True)

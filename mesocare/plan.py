@@ -48,7 +48,7 @@ def plan_course(first: date, count: int, every: tuple[int, str] | None, clinic: 
     planned = session_dates(first, count, every, None) if every else (first,)
     closed = closed_days_checker(clinic)
     sessions = []
-    for number, (day, wanted) in enumerate(zip(course.sessions, planned), start=1):
+    for number, (day, wanted) in enumerate(zip(course.sessions, planned, strict=True), start=1):
         moved = day != wanted
         reason = None
         if moved:

@@ -101,7 +101,7 @@ def open_schedule(source: str) -> Iterator[tuple[BinaryIO, str | None]]:
         return
     path = Path(source)
     try:
-        f = open(path, "rb")
+        f = open(path, "rb")  # noqa: SIM115 (closed by `with f` below)
     except FileNotFoundError:
         raise InputError(f"{source}: the schedule file does not exist.") from None
     except IsADirectoryError:

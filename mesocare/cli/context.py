@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from mesocare.errors import ClosedPipe
-
 
 # C0 and C1 controls but line ends and tabs: a value quoted in a message (an option typed
 # with an escape sequence) is shown as \x1b, never sent to the terminal as it is

@@ -118,9 +118,9 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
             bad = set(value) - set(fields)
             if bad:
                 key = sorted(bad)[0]
-                raise RuleFileError(display, lines.get(where + (key,)), f"{item_id}.{key}", "unknown key: use " + ", ".join(fields))
+                raise RuleFileError(display, lines.get((*where, key)), f"{item_id}.{key}", "unknown key: use " + ", ".join(fields))
             old = store.setdefault(str(item_id), {}).get(origin, Entry(file=display, origin=origin))
-            text, text_us = _words(value.get("text"), display, lines.get(where + ("text",)), f"{item_id}.text")
+            text, text_us = _words(value.get("text"), display, lines.get((*where, "text")), f"{item_id}.text")
             name = value.get("name")
             reason = value.get("reason")
             store[str(item_id)][origin] = Entry(

@@ -84,7 +84,7 @@ def _rows(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day
     batch = build_batch(schedule, ruleset, clinic, today, day)
     plan.problems.extend(batch.problems)
     requests = {row.position: row.request for row in schedule.rows}
-    for handout, position in zip(batch.handouts, batch.positions):
+    for handout, position in zip(batch.handouts, batch.positions, strict=True):
         yield position, requests[position], handout
     order = {row.position: n for n, row in enumerate(schedule.rows)}
     plan.without_address.sort(key=lambda p: order.get(p, 0))  # named in the schedule's order
@@ -265,7 +265,7 @@ def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Re
     report = Report()
     names = output.unique_names((f"{job.stem}.{kind_suffix(job)}" for job in plan.jobs), "eml")
     total = len(plan.jobs)
-    for done, (job, name, raw) in enumerate(zip(plan.jobs, names, rendered(plan.jobs, envelope)), start=1):
+    for done, (job, name, raw) in enumerate(zip(plan.jobs, names, rendered(plan.jobs, envelope), strict=True), start=1):
         report.written.append(output.write_in_folder(folder, name, raw))
         report.updated += job.updated
         if progress is not None:

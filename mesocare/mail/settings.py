@@ -26,7 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mesocare.mail.addresses import parse_mailbox, valid_address  # noqa: F401 (re-exported)
-from mesocare.model import EmailSettings  # noqa: F401 (the dataclass lives with the others; re-exported)
+from mesocare.model import EmailSettings  # the dataclass lives with the others; re-exported
 
 PASSWORD_ENV = "MESOCARE_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}

@@ -41,7 +41,7 @@ _HEAD = 64 * 1024  # what format sniffing looks at
 
 def _content_format(data: bytes) -> str | None:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"\x0b") or head.startswith((b"MSH|", b"FHS|", b"BHS|")):
+    if head.startswith((b"\x0b", b"MSH|", b"FHS|", b"BHS|")):
         return "hl7"
     if head[:15].upper() == b"BEGIN:VCALENDAR":
         return "ics"

@@ -200,7 +200,7 @@ def _items(node, key: str) -> list:
         node = stack.pop()
         if key in node:
             flat = list(node[key])
-            pairs.extend(zip(flat[0::2], flat[1::2]))
+            pairs.extend(zip(flat[0::2], flat[1::2], strict=False))  # an odd last key is left out
         stack.extend(reversed(list(node.get("/Kids", []))))
     return pairs
 
@@ -251,7 +251,7 @@ def typst_objects(data: bytes) -> dict[int, bytes] | None:
     if starts != [offset for offset, _ in where]:
         return None
     objects = {}
-    for (_, n), piece in zip(where, pieces):
+    for (_, n), piece in zip(where, pieces, strict=False):  # the last piece is the rest
         opening = b"%d 0 obj\n" % n
         if not piece.startswith(opening):
             return None
@@ -334,7 +334,7 @@ class _Renumber:
                 and not _STRING_WITH_REF.search(text)):
             chunks = text.split(b" 0 R")
             heads = [chunk.rstrip(_DIGITS) for chunk in chunks]
-            olds = [chunk[len(head):] for chunk, head in zip(chunks, heads)]
+            olds = [chunk[len(head):] for chunk, head in zip(chunks, heads, strict=True)]
             # each cut ends a number that stands alone (not "R1 0 R", "x1 0 R" nor " 0 R")
             if b"" not in olds[:-1] and b"" not in heads[1:-1] and not _WORD.search(b"".join([h[-1:] for h in heads[:-1]])):
                 if ids and self.ids:
@@ -538,7 +538,7 @@ class _Join:
                 values = [ref(value) for _, value in pairs]
             if keys:
                 leaf = w.reserve()
-                nums = b" ".join(b"%d %s" % (key + shift, value) for key, value in zip(keys, values))
+                nums = b" ".join(b"%d %s" % (key + shift, value) for key, value in zip(keys, values, strict=True))
                 w.obj(leaf, b"<< /Limits [ %d %d ] /Nums [ %s ] >>" % (min(keys) + shift, max(keys) + shift, nums))
                 self.parent_leaves.append(leaf)
             following = int(struct.get("/ParentTreeNextKey", 0))
@@ -593,13 +593,14 @@ class _Join:
                 bodies.append((n, body))
             else:
                 bodies.append((n, serial.one(body)))
-        for at, body in zip(quick, serial.many([bodies[at][1] for at in quick])):
+        # many and typst give one empty body back for no body: zip stops at the shorter list
+        for at, body in zip(quick, serial.many([bodies[at][1] for at in quick]), strict=False):
             bodies[at] = (bodies[at][0], body)
         for has_ids_, group in enumerate(typst):
-            for at, body in zip(group, serial.typst([bodies[at][1] for at in group], bool(has_ids_))):
+            for at, body in zip(group, serial.typst([bodies[at][1] for at in group], bool(has_ids_)), strict=False):
                 bodies[at] = (bodies[at][0], body)
         heads = serial.typst([head for _, head, _ in streams], False)
-        for (n, _, data), head in zip(streams, heads):
+        for (n, _, data), head in zip(streams, heads, strict=False):
             w.stream(n, head, data)
         w.objs(bodies)
         w.obj(nowhere, b"null")
