@@ -251,7 +251,7 @@ class BatchPlan:
     def close(self) -> None:
         self._spool.close()
 
-    def __enter__(self) -> "BatchPlan":
+    def __enter__(self) -> BatchPlan:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -283,7 +283,7 @@ class Tally:
     booking_checked: bool
 
     @classmethod
-    def of(cls, batch: Batch | BatchPlan) -> "Tally":
+    def of(cls, batch: Batch | BatchPlan) -> Tally:
         if isinstance(batch, BatchPlan):
             return cls(batch.count, batch.to_call, batch.problems, batch.booking_checked)
         return cls(len(batch.handouts), len(batch.to_call), batch.problems, batch.booking_checked)

@@ -48,7 +48,7 @@ class Context:
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_process(cls) -> "Context":
+    def from_process(cls) -> Context:
         return cls(sys.stdout, sys.stderr, _isatty(sys.stdout), _isatty(sys.stderr))
 
     # ---- printing

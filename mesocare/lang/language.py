@@ -55,7 +55,7 @@ class Language:
 
         return Locale.parse(self.babel_name)
 
-    def check(self) -> "Language":
+    def check(self) -> Language:
         """Raise LanguageError when CLDR has no such locale (fr-XX)."""
         if self.is_default:
             return self

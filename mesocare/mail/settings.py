@@ -83,7 +83,7 @@ class EmailSpec(BaseModel):
         return None
 
     @model_validator(mode="after")
-    def _plain_only_here(self) -> "EmailSpec":
+    def _plain_only_here(self) -> EmailSpec:
         if self.host and self.security == "none" and not is_this_machine(self.host):
             raise ValueError(
                 f"security: none sends mail unencrypted, so it is only allowed to this machine (localhost), "

@@ -189,7 +189,7 @@ class Sender:
                 pass
             self._drop()
 
-    def __enter__(self) -> "Sender":
+    def __enter__(self) -> Sender:
         return self
 
     def __exit__(self, *exc) -> None:

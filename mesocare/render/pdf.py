@@ -110,7 +110,7 @@ def typst_source(
     title: str | None = None,
     bookmarks: list[str | None] | None = None,
     language: str | None = None,
-    part: "CoverPart | None" = None,
+    part: CoverPart | None = None,
     cover_words: dict | None = None,
 ) -> str:
     """The Typst document for some handouts, after a cover sheet for ``batch`` when given.
@@ -370,7 +370,7 @@ class _Typesetter:
         self.day, self.root, self.n = day, root, workers(pieces)
         self.pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> "_Typesetter":
+    def __enter__(self) -> _Typesetter:
         if self.n > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor

@@ -731,7 +731,7 @@ class Joined:
         self.front: Path | None = None  # the front run's first piece
         self.cover: dict = {}
 
-    def __enter__(self) -> "Joined":
+    def __enter__(self) -> Joined:
         self.file = open(self.out, "wb")
         return self
 
