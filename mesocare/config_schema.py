@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mesocare.vocab import AREAS, WEEKDAYS, Paper, PrintSize, Technique, Units
 from mesocare.mail.settings import EmailSpec
+from mesocare.vocab import AREAS, WEEKDAYS, Paper, PrintSize, Technique, Units
 
 
 class ServiceSpec(BaseModel):

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from mesocare.course import make_course
 from mesocare.errors import InputError
 from mesocare.model import Clinic, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.parse import (
@@ -49,7 +50,6 @@ from mesocare.readers.common import (
     showable,
     too_many_rows,
 )
-from mesocare.course import make_course
 
 REQUIRED: tuple[str, ...] = ("date", "time", "area")
 OPTIONAL: tuple[str, ...] = (

@@ -204,9 +204,8 @@ def cover_parts(batch: Batch, lines: int | None = None) -> list[CoverPart]:
 
 def _past_warning(batch: Batch | None) -> str | None:
     """The cover sheet's warning about appointments before today, as the other formats say it."""
-    from mesocare.render.cover import past_warning
-
     from mesocare import lang as languages
+    from mesocare.render.cover import past_warning
 
     if batch is None:
         return None
