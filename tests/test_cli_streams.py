@@ -153,7 +153,7 @@ def test_an_interrupt_during_start_up_is_one_line_too(delay):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
         text = err.decode()
         if "Traceback" in text:
             # only when the signal came before mesocare's entry point ran at all (Python's own

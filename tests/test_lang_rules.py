@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mesocare.lang.localize import Localizer, MissingRuleText
 from mesocare import lang
+from mesocare.lang.localize import Localizer, MissingRuleText
 from mesocare.resources import instructions_dir
 from mesocare.rules import load_ruleset
 
@@ -96,7 +96,7 @@ def test_a_clinic_corrects_one_text_in_one_language(tmp_path):
           showers:
             text: No se duche ni se bañe con agua caliente.
     """)
-    ruleset, loc = setup(folder, "es")
+    ruleset, _loc = setup(folder, "es")
     # the clinic's folder is read after ours: its text wins, our name and reason stay
     from mesocare.lang.texts import load_texts
 

@@ -11,9 +11,9 @@ import pytest
 
 from mailserver import PASSWORD, MailServer
 from mesocare.clinic_config import load_clinic
+from mesocare.errors import ConfigError
 from mesocare.mail.outbox import run
 from mesocare.mail.sentlog import SentLog
-from mesocare.errors import ConfigError
 from mesocare.readers import read_schedule
 
 TODAY = date(2024, 6, 1)
@@ -245,7 +245,8 @@ def test_dry_run_writes_byte_stable_eml_and_sends_nothing(go, server, tmp_path):
     assert go(rows(3)) == 0
     sent = {r.rcpt_tos[0]: r.data for r in server.inbox}
     dry = (one / names[0]).read_bytes()
-    strip = lambda raw: b"\r\n".join(l for l in raw.split(b"\r\n") if not l.startswith(b"Date:"))
+    def strip(raw: bytes) -> bytes:
+        return b"\r\n".join(line for line in raw.split(b"\r\n") if not line.startswith(b"Date:"))
     assert strip(dry) == strip(sent["p0@example.com"])
 
 

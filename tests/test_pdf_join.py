@@ -180,7 +180,7 @@ def test_the_page_count_in_typsts_metadata_is_written_in_place_else_pikepdf_edit
     piece = tmp_path / "piece.pdf"
     piece.write_bytes(pdf.compile_pdf(source, date(2024, 6, 1), str(pdf._template_root(clinic))))
     with pikepdf.open(piece) as src:
-        head, raw = pdf_join.plain_xmp(src.Root.Metadata)  # as Typst writes it
+        _head, raw = pdf_join.plain_xmp(src.Root.Metadata)  # as Typst writes it
         assert raw.count(b"<xmpTPg:NPages>") == 1
     pdf_join.join([piece, piece, piece], tmp_path / "in-place.pdf", duplex=True)
     plain = pdf_join.plain_xmp
