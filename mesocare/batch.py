@@ -111,6 +111,7 @@ class BatchPlan:
         self.cache = HandoutCache(ruleset, clinic, today, cache_size)
         self._read: list[RowProblem] = []  # the reader's problems, in its order
         self._built: list[tuple[int, RowProblem]] = []  # problems building a row, with its input index
+        self._unwritten: list[RowProblem] = []  # handouts made whose file could not be written
         self._spool = tempfile.TemporaryFile(prefix="mesocare-rows-")  # noqa: SIM115 (closed by close())
         self._starts = array("d")  # per good row: its start, its input index, where it is in the spool
         self._index = array("q")
@@ -202,10 +203,18 @@ class BatchPlan:
         self._late_rules.update(i.rule for i in late)
         return handout, position
 
+    def unwritten(self, position: str, problem: str) -> None:
+        """A handout given by this plan could not be rendered or written: a skipped row (named
+        by its position, never its patient), no longer counted among the handouts."""
+        self._unwritten.append(RowProblem(position, None, problem))
+        self.count -= 1
+
     @property
     def problems(self) -> tuple[RowProblem, ...]:
-        """The reader's problems, then those met building rows, in input order."""
-        return tuple(self._read) + tuple(p for _, p in sorted(self._built, key=lambda t: t[0]))
+        """The reader's problems, then those met building rows, in input order, then the
+        handouts that could not be written."""
+        built = tuple(p for _, p in sorted(self._built, key=lambda t: t[0]))
+        return tuple(self._read) + built + tuple(self._unwritten)
 
     @property
     def errors(self) -> tuple[RowProblem, ...]:

@@ -29,6 +29,8 @@ glossary avoids, English left in it, or below that
 language's reading target
 no ``reviewed_on``, a review older than 24 months, a      warning  this module
 review date after today, or no ``reviewed_by``
+two rules that ask and forbid the same concept on the     error    ``conflicts`` (called
+same handout, area and time                                        by ``rules check``)
 ========================================================  =======  ========================
 
 Severity decisions. The issue lists a reading grade above 8 among the things ``rules check``

@@ -86,7 +86,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
             raise ConfigError(f"{name}, line {lines.get(('timezone',))}, field 'timezone': {e}") from None
     if zone is None:
         zone = machine_zone()
-    language, languages = _languages(spec, lines, name)
+    language, languages, reviews = _languages(spec, lines, name)
     bad_address = spec.email.problem() if spec.email else None
     mail_problem = None
     if bad_address:  # only the commands that send mail stop on it; the value is never quoted
@@ -121,6 +121,8 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         reviewed_by=spec.reviewed_by or None,
         language=language,
         languages=languages,
+        reviews=reviews,
+        country=spec.country,
         mail=spec.email.settings(base) if spec.email and spec.email.host and not bad_address
         else None,
         state_dir=str((base / spec.state_dir).resolve()) if spec.state_dir else None,
@@ -128,8 +130,9 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     )
 
 
-def _languages(spec, lines: dict, name: str) -> tuple[str, tuple[str, ...]]:
-    """The config's language and languages, as canonical tags; a bad one names its line."""
+def _languages(spec, lines: dict, name: str) -> tuple[str, tuple[str, ...], tuple]:
+    """The config's language and languages, as canonical tags, and the clinicians' reviews of
+    each language's text; a bad tag names its line."""
     from mesocare import lang
     from mesocare.lang import LanguageError
 
@@ -141,8 +144,14 @@ def _languages(spec, lines: dict, name: str) -> tuple[str, tuple[str, ...]]:
             raise ConfigError(f"{name}, line {lines.get(where)}, field '{field}': {e}") from None
 
     language = tag(spec.language, ("language",)) if spec.language else lang.DEFAULT_TAG
+    if isinstance(spec.languages, dict):  # {fr: {reviewed_by: ..., reviewed_on: ...}, de: null}
+        tags = {tag(k, ("languages", k)): v for k, v in spec.languages.items()}
+        reviews = tuple(
+            (t, v.reviewed_by, v.reviewed_on.isoformat()) for t, v in tags.items() if v is not None
+        )
+        return language, tuple(tags), reviews
     languages = tuple(dict.fromkeys(tag(v, ("languages", i)) for i, v in enumerate(spec.languages)))
-    return language, languages
+    return language, languages, ()
 
 
 def with_overrides(clinic: Clinic, **changes) -> Clinic:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mesocare.mail.settings import EmailSpec
@@ -21,6 +23,14 @@ class ServiceSpec(BaseModel):
         if bad:
             raise ValueError(f"'{v}' is not a known area: use {', '.join(AREAS)} (join several with +)")
         return "+".join(parts)
+
+
+class LanguageReview(BaseModel):
+    """A clinician who reads the language reviewed the handout text in it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reviewed_by: str = Field(min_length=1, description="the clinician's name, as footers print it")
+    reviewed_on: date
 
 
 class ClinicSpec(BaseModel):
@@ -45,8 +55,30 @@ class ClinicSpec(BaseModel):
     )
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
     language: str | None = Field(None, description="the clinic's language (BCP 47): en-GB (default), fr, es-MX, pt-BR...")
-    languages: list[str] = Field(default_factory=list, description="every language the clinic hands out (for rules check)")
+    languages: list[str] | dict[str, LanguageReview | None] = Field(
+        default_factory=list,
+        description="every language the clinic hands out (for rules check); as a mapping, "
+        "each with the clinician who reviewed its text: "
+        "{fr: {reviewed_by: Dr ..., reviewed_on: 2026-11-30}}",
+    )
+    country: str | None = Field(
+        None, description="ISO 3166 code (GB, FR, US...): the emergency number on handouts"
+    )
     state_dir: str | None = None
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from babel import Locale
+
+        code = v.upper()
+        if len(code) != 2 or code not in Locale("en").territories:
+            raise ValueError(
+                f"'{v}' is not an ISO 3166 country code: use two letters such as GB, FR or US"
+            )
+        return code
 
     @field_validator("closed_weekdays")
     @classmethod

@@ -2,7 +2,8 @@
 
 Importing the command line (Typer, click, the commands) takes a good part of a run; a Ctrl-C
 in that time would otherwise end in a Python traceback. Here it is the same one line and exit
-code 130 as a Ctrl-C later on (``Interrupted``). This module imports nothing heavy itself.
+code 130 as a Ctrl-C later on (``Interrupted``); so is SIGTERM. This module imports nothing
+heavy itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ MESSAGE = "mesocare: interrupted; no file was left half-written.\n"
 
 def main() -> None:
     """Import the command line and run it; an interrupt before or after the commands' own
-    handling is one line on stderr and exit 130."""
+    handling is one line on stderr and exit 130. SIGTERM (kill, a service manager, timeout)
+    ends a run the same way, so its temporary files go and its workers stop with it."""
+    _terminate_as_interrupt()
     try:
         from mesocare.cli.application import main as run
 
@@ -30,6 +33,18 @@ def main() -> None:
         except (OSError, ValueError):
             pass
         os._exit(INTERRUPTED)
+
+
+def _terminate_as_interrupt() -> None:
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM here
+        pass
 
 
 def _interrupted(error: BaseException | None) -> bool:

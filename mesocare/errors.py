@@ -23,6 +23,12 @@ class MesocareError(Exception):
     exit_code: int = ExitCode.BAD_INPUT
 
 
+class UsageError(MesocareError):
+    """A bad setting of how mesocare is run (an environment variable): exit 2, like an option."""
+
+    exit_code = ExitCode.USAGE
+
+
 class InputError(MesocareError):
     """A bad value on the command line or in a schedule (date, time, area, zone...)."""
 

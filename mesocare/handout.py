@@ -14,7 +14,7 @@ from typing import Any
 from mesocare import lang as languages
 from mesocare.dates import AppointmentTimes, appointment_times, check_day, instant, is_late, item_status, window_span
 from mesocare.errors import PastAppointmentError
-from mesocare.model import Clinic, Handout, Item, Note, Request
+from mesocare.model import Banner, Clinic, Handout, Item, Note, Request
 from mesocare.rules import Rule, RuleSet
 from mesocare.vocab import PHASES
 
@@ -57,8 +57,12 @@ def dated_handout(
     from mesocare.lang import ui
     from mesocare.lang.localize import localizer
 
+    from mesocare.emergency import numbers as emergency_numbers
+    from mesocare.lang import notices
+
     lang = languages.get(request.language or clinic.language)
     local = localizer(lang.tag, rule_folders(clinic))
+    numbers = emergency_numbers(clinic.emergency_country)
     check_day(today, "today")
     duration = request.duration_minutes or clinic.duration_minutes
     appt = appointment_times(request.date, request.time, duration, clinic.timezone, request.course.end)
@@ -66,6 +70,7 @@ def dated_handout(
 
     warnings: list[str] = []
     banners: list[str] = []
+    parts: list[Banner] = []
     if request.date < today:
         if strict:
             raise PastAppointmentError(
@@ -77,6 +82,7 @@ def dated_handout(
             "the handout is marked as past."
         )
         banners.append(ui.past_banner(lang, request.date))
+        parts.append(Banner(banners[-1]))
 
     spans: dict[str, tuple] = {}
 
@@ -110,7 +116,7 @@ def dated_handout(
                 end=end,
                 status=item_status(start, end, today, tz),
                 late=False,
-                text=words.text,
+                text=notices.course_unknown(lang, words.text) if open_end else words.text,
                 when=lang.when(
                     rule.phase, start, end, appt.start, appt.end, open_end,
                     until_appointment=rule.window.until == "appointment", timed=appt.timed,
@@ -120,6 +126,7 @@ def dated_handout(
                 basis=rule.basis,
                 prescription=rule.prescription is not None,
                 origin=rule.origin,
+                resume=words.resume,
             )
         )
     items.sort(
@@ -129,7 +136,8 @@ def dated_handout(
     notes = tuple(
         Note(id=n.id, section=n.section, text=local.note(n, clinic.units), source=n.source, origin=n.origin)
         for n in ruleset.notes
-        if n.areas is None or any(a in n.areas for a in request.areas)
+        if (n.areas is None or any(a in n.areas for a in request.areas))
+        and (n.techniques is None or request.technique in n.techniques)
     )
     clinic_ids = tuple(i.rule for i in items if i.origin == "clinic") + tuple(n.id for n in notes if n.origin == "clinic")
 
@@ -147,6 +155,7 @@ def dated_handout(
         items=tuple(items),
         notes=notes,
         banners=tuple(banners),
+        banner_parts=tuple(parts),
         warnings=tuple(warnings),
         today=today,
         booked=None,
@@ -155,7 +164,9 @@ def dated_handout(
         clinic_rules=clinic_ids,
         appointment_id=request.appointment_id,
         language=lang.tag,
-        translation=ui.credit(lang, local.credit()),
+        translation=ui.credit(lang, local.credit(), clinic.review(lang.tag)),
+        emergency=notices.emergency_line(lang, numbers),
+        emergency_numbers=numbers,
     ), appt
 
 
@@ -164,7 +175,7 @@ def booked(h: Handout, appt: AppointmentTimes, request: Request) -> Handout:
     started by then are marked late, and a banner asks the patient to phone first."""
     if request.booked is None:
         return h
-    from mesocare.lang import ui
+    from mesocare.lang import notices, ui
 
     check_day(request.booked, "booking date")
     items = tuple(replace(i, late=True) if is_late(i.start, appt, request.booked) else i for i in h.items)
@@ -175,7 +186,8 @@ def booked(h: Handout, appt: AppointmentTimes, request: Request) -> Handout:
     steps = [ui.late_step(lang, i.name, i.start.date()) for i in late]
     ahead = (request.date - request.booked).days
     banner = ui.late_banner(lang, request.booked, ahead, steps, h.clinic.phone)
-    return replace(h, items=items, banners=(banner, *h.banners), booked=request.booked)
+    return replace(h, items=items, banners=(notices.banner_text(lang, banner), *h.banners),
+                   banner_parts=(banner, *h.banner_parts), booked=request.booked)
 
 
 def _iso(dt) -> str | None:
@@ -237,6 +249,7 @@ def handout_dict(h: Handout, items=item_list, notes=note_list) -> dict[str, Any]
         },
         "patient": {"name": h.patient_name, "id": h.patient_id},
         "clinic": {"name": h.clinic.name, "phone": h.clinic.phone},
+        "emergency": {"numbers": list(h.emergency_numbers), "text": h.emergency},
         "course": {
             "sessions": [d.isoformat() for d in h.course.sessions],
             "end": h.course.end.isoformat() if h.course.end else None,

@@ -45,6 +45,7 @@ class Clinic:
     templates_dir: str | None = None  # the clinic's own templates (override ours)
     closed_weekdays: tuple[int, ...] = ()  # 0 = Monday ... 6 = Sunday
     holidays_country: str | None = None  # e.g. "GB", "US" (the `holidays` package)
+    country: str | None = None  # ISO 3166-1 alpha-2: the emergency number on handouts
     holidays_subdiv: str | None = None
     services: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> {area, technique}
     reviewed_by: str | None = None  # the clinician who signed off the rules in force; None: not yet
@@ -54,6 +55,17 @@ class Clinic:
     state_dir: str | None = None  # where the sent log lives (None: the user's data folder)
     mail_problem: str | None = None  # why the config's email addresses cannot be used (mail only)
     large_print: bool = False  # config `print: large` or --large-print: 18 pt body text
+    reviews: tuple[tuple[str, str, str], ...] = ()  # (language tag, reviewed_by, ISO date)
+
+    @property
+    def emergency_country(self) -> str | None:
+        """The country whose emergency number the handouts print: ``country``, else the
+        holidays country (both ISO 3166 codes)."""
+        return self.country or self.holidays_country
+
+    def review(self, tag: str) -> tuple[str, str] | None:
+        """(reviewer, ISO date) of the clinician who reviewed the handout text in ``tag``."""
+        return next(((by, on) for t, by, on in self.reviews if t == tag), None)
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,7 @@ class Item:
     basis: str
     prescription: bool
     origin: str = "mesocare"  # "mesocare" or "clinic"
+    resume: str | None = None  # what the patient may do again when the window ends (calendar)
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,19 @@ class Note:
     text: str
     source: str
     origin: str = "mesocare"
+
+
+@dataclass(frozen=True)
+class Banner:
+    """A warning at the top of a handout: a short lead, then a list (the steps that started
+    before the patient booked), then a closing sentence; each in the handout's language."""
+
+    lead: str
+    steps: tuple[str, ...] = ()
+    closing: str = ""
+
+    def as_dict(self) -> dict:
+        return {"lead": self.lead, "steps": list(self.steps), "closing": self.closing}
 
 
 @dataclass(frozen=True)
@@ -130,7 +156,7 @@ class Handout:
     course: Course
     items: tuple[Item, ...]
     notes: tuple[Note, ...]
-    banners: tuple[str, ...]  # shown at the top: late booking, past appointment
+    banners: tuple[str, ...]  # shown at the top: late booking, past appointment (one text each)
     warnings: tuple[str, ...]  # also printed on stderr; no patient details
     today: date
     booked: date | None
@@ -140,6 +166,9 @@ class Handout:
     appointment_id: str | None = None  # the booking system's id, when known
     language: str = "en-GB"  # the handout's language tag (BCP 47)
     translation: str | None = None  # the translation record, in that language (None: English)
+    banner_parts: tuple[Banner, ...] = ()  # the same banners, as a lead, a list and a closing
+    emergency: str = ""  # whom to call for a severe reaction, in that language (every handout)
+    emergency_numbers: tuple[str, ...] = ()  # the clinic's country's numbers (none known: empty)
 
     @property
     def timezone(self) -> str:
@@ -155,6 +184,13 @@ class Handout:
     def past(self) -> bool:
         """The appointment's day is before today (its handout carries a warning)."""
         return self.start.date() < self.today
+
+    @property
+    def shown_banners(self) -> tuple[Banner, ...]:
+        """The banners as lead, list and closing (a handout built with texts alone: each a lead)."""
+        if len(self.banner_parts) == len(self.banners):
+            return self.banner_parts
+        return tuple(Banner(text) for text in self.banners)
 
     @property
     def late_items(self) -> tuple[Item, ...]:

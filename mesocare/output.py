@@ -1,7 +1,8 @@
 """Writing output: whole files or nothing, streams straight through, names that stay put.
 
-- A regular file (or a new one) is written atomically: a temporary file in the same folder,
-  named with this process's id, flushed and fsync'd, then renamed over the target. A reader
+- A regular file (or a new one) is written atomically: a temporary file in the same folder
+  (unnamed while it is written where the system allows, see ``atomic_write``; then named with
+  this process's id), flushed and fsync'd, then renamed over the target. A reader
   sees the old file or the new one, never half of one; two runs writing the same folder at
   once never share a temporary file.
 - A symlink given as ``--out`` is followed: when it points to a regular file (or to nothing
@@ -20,6 +21,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -63,10 +65,12 @@ def write(data: str | bytes | Iterable[str | bytes], out: str | Path, stdout: Bi
     except OSError as e:  # a name too long, a folder we may not enter...
         raise OutputError(f"{out}: cannot be written ({e.strerror}).") from None
     if mode is not None and stat.S_ISDIR(mode):
-        raise OutputError(f"{out}: is a folder; end it with / for one file per patient.")
+        # (batch takes a folder as one file per patient before it gets here; prep cannot)
+        raise OutputError(f"{out}: is a folder; give a file name (a folder holds no single file).")
     if mode is not None and not stat.S_ISREG(mode):
         write_through(path, data)
     else:
+        sweep_stale(target.parent if str(target.parent) else Path("."), f".{target.name}.")
         atomic_write(target, data, shown=out)
 
 
@@ -92,16 +96,21 @@ def write_through(path: Path, data: str | bytes | Iterable[str | bytes]) -> None
 def atomic_write(out: Path, data: str | bytes | Iterable[str | bytes], shown: str | Path | None = None) -> None:
     """Replace (or create) the regular file ``out`` whole: a temporary file, fsync, rename.
 
-    When ``data`` is pieces and making one fails part way, the temporary file is removed and
-    ``out`` is left as it was.
+    Where the system allows it (Linux, most file systems) the temporary file has no name while
+    it is written (``O_TMPFILE``): a run killed part way leaves nothing behind. It is given its
+    temporary name only once whole, just before the rename. Elsewhere it is named
+    ``.NAME.PID.part`` from the start (removed on failure; ``sweep_stale`` clears those of
+    killed runs). When ``data`` is pieces and making one fails part way, ``out`` is left as it was.
     """
     shown = out if shown is None else shown
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{shown}: the folder {folder} does not exist.")
     tmp = folder / f".{out.name}.{os.getpid()}{_PART}"
+    fd, named = _unnamed(folder), False
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        if fd is None:
+            fd, named = _named(tmp), True
     except FileExistsError:  # left by a run of ours killed part way, with our pid reused
         os.unlink(tmp)
         return atomic_write(out, data, shown)
@@ -113,16 +122,91 @@ def atomic_write(out: Path, data: str | bytes | Iterable[str | bytes], shown: st
                 f.write(piece)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+            os.fchmod(f.fileno(), 0o644)
+            if not named:
+                _give_name(f.fileno(), tmp)
+                named = True
         os.replace(tmp, out)
     except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if named:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         if isinstance(e, OSError):
             raise OutputError(f"{shown}: cannot be written ({e.strerror}).") from None
         raise
+
+
+_LINKABLE: dict[int, bool] = {}  # per file system (st_dev): an unnamed file can be given a name
+
+
+def _unnamed(folder: Path) -> int | None:
+    """A new file without a name in ``folder`` (``O_TMPFILE``, see open(2)), or None where the
+    system or the file system has none, or cannot name one later (tried once per file system)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag:
+        return None
+    try:
+        fd = os.open(folder, flag | os.O_WRONLY, 0o600)
+    except OSError:  # EOPNOTSUPP, EISDIR on old kernels, EACCES...: the named way says why
+        return None
+    device = os.fstat(fd).st_dev
+    if device not in _LINKABLE:
+        probe = folder / f".mesocare-probe.{os.getpid()}{_PART}"
+        try:
+            _give_name(fd, probe)
+            os.unlink(probe)
+            _LINKABLE[device] = True
+        except OSError:
+            _LINKABLE[device] = False
+        os.close(fd)
+        return _unnamed(folder)
+    if not _LINKABLE[device]:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _named(tmp: Path) -> int:
+    return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+
+
+def _give_name(fd: int, tmp: Path) -> None:
+    """Link the unnamed file ``fd`` as ``tmp``: linkat through /proc/self/fd, as open(2) shows,
+    else linkat(AT_EMPTY_PATH) (where /proc cannot, and the process may)."""
+    try:
+        _link(fd, tmp)
+    except FileExistsError:  # left by a run of ours killed part way, with our pid reused
+        os.unlink(tmp)
+        _link(fd, tmp)
+
+
+_BY_PROC: list[bool] = [True]  # linkat through /proc works here (False once it failed)
+
+
+def _link(fd: int, tmp: Path) -> None:
+    if _BY_PROC[0]:
+        try:
+            os.link(f"/proc/self/fd/{fd}", tmp, follow_symlinks=True)
+            return
+        except FileExistsError:
+            raise
+        except OSError:
+            _BY_PROC[0] = False
+    errno = _libc().linkat(fd, b"", -100, os.fsencode(tmp), 0x1000)  # AT_FDCWD, AT_EMPTY_PATH
+    if errno:
+        errno = __import__("ctypes").get_errno()
+        if errno == 17:  # EEXIST
+            raise FileExistsError(errno, os.strerror(errno), str(tmp))
+        raise OSError(errno, os.strerror(errno), str(tmp))
+
+
+@lru_cache(maxsize=1)
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
 
 
 # ------------------------------------------------------------------ one file per patient
@@ -179,9 +263,16 @@ def open_folder(folder: Path) -> Path:
     return folder
 
 
-def sweep_stale(folder: Path) -> None:
-    """Remove ``.NAME.PID.part`` files whose process is gone (a run killed part way)."""
-    for entry in os.scandir(folder):
+def sweep_stale(folder: Path, prefix: str = ".") -> None:
+    """Remove ``.NAME.PID.part`` files (starting with ``prefix``) whose process is gone (a run
+    killed part way, where a temporary file could not be unnamed)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # the write that follows says what is wrong with the folder
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
         match = _STALE.match(entry.name)
         if match and entry.is_file(follow_symlinks=False) and not _alive(int(match.group(1))):
             try:

@@ -10,14 +10,19 @@ from mesocare.errors import MesocareError
 
 
 class PrintError(MesocareError):
-    """CUPS is missing or refused the job. The PDF stays on disk."""
+    """CUPS is missing or refused the job. A PDF written with --out stays on disk; a temporary
+    one goes with the run (it names patients)."""
 
 
-def print_pdf(path: Path, printer: str | None = None, duplex: bool = False, title: str = "mesocare") -> str:
-    """Queue ``path`` with lp; return CUPS's request id (e.g. "PDF-3")."""
+def print_pdf(path: Path, printer: str | None = None, duplex: bool = False, title: str = "mesocare",
+              kept: bool = True) -> str:
+    """Queue ``path`` with lp; return CUPS's request id (e.g. "PDF-3"). ``kept``: ``path`` stays
+    after the run (--out), which an error then says; else it says how to keep one."""
     lp = shutil.which("lp")
+    after = (f"the PDF was kept at {path}" if kept
+             else "no PDF was kept (give --out FILE.pdf to keep one)")
     if lp is None:
-        raise PrintError(f"CUPS is not installed here (no lp command); the PDF was kept at {path}.")
+        raise PrintError(f"CUPS is not installed here (no lp command); {after}.")
     cmd = [lp, "-t", title]
     if printer:
         cmd += ["-d", printer]
@@ -25,10 +30,10 @@ def print_pdf(path: Path, printer: str | None = None, duplex: bool = False, titl
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise PrintError(f"CUPS could not be reached ({e.__class__.__name__}); the PDF was kept at {path}.") from None
+        raise PrintError(f"CUPS could not be reached ({e.__class__.__name__}); {after}.") from None
     if done.returncode != 0:
         reason = (done.stderr or done.stdout).strip().splitlines()
         why = reason[-1] if reason else f"lp exited {done.returncode}"
-        raise PrintError(f"CUPS refused the job ({why}); the PDF was kept at {path}.")
+        raise PrintError(f"CUPS refused the job ({why}); {after}.")
     words = done.stdout.split()
     return words[3] if len(words) > 3 and words[:3] == ["request", "id", "is"] else done.stdout.strip()

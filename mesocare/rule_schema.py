@@ -16,7 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mesocare.errors import RuleFileError, YamlError
-from mesocare.vocab import UNTIL_WORDS, Area, Basis, Duration, NoteSection, Phase, Prescription, Technique
+from mesocare.vocab import (
+    UNTIL_WORDS, Area, Basis, Concept, Duration, NoteSection, Phase, Prescription, Technique,
+)
 from mesocare.yamlload import field_name, line_for, load_yaml_with_lines, problem_words, read_text
 
 
@@ -102,6 +104,16 @@ class RuleSpec(_Strict):
         None, description="shown only when the clinician prescribed this medicine"
     )
     text: str | UnitText = Field(description="patient-facing text; metric/us variants where units matter")
+    resume: str | None = Field(
+        None, min_length=1,
+        description="what the patient may do again when the window ends: 'You can shower again.'",
+    )
+    asks: list[Concept] = Field(
+        default_factory=list, description="what the rule asks the patient to do or use"
+    )
+    forbids: list[Concept] = Field(
+        default_factory=list, description="what the rule asks the patient to avoid"
+    )
     reason: str = Field(min_length=1, description="one line: why")
     source: str = Field(min_length=1, description="the source document (a file in sources/) or, for a clinic rule, its own source text")
     basis: Basis
@@ -135,6 +147,7 @@ class NoteSpec(_Strict):
     text: str | UnitText
     source: str = Field(min_length=1)
     areas: list[Area] | None = None
+    techniques: list[Technique] | None = None
     reviewed_on: date | None = None
     reviewed_by: str | None = None
 

@@ -1,11 +1,8 @@
 """Rules: load, validate and overlay the YAML files that encode every instruction.
 
-A rule file is a YAML mapping with up to three lists:
-
-    rules:    dated instructions (id, phase, window, areas, text, reason, source, basis...)
-    notes:    undated paragraphs (what to expect, who should talk to us first...)
-    disable:  ids of rules or notes to remove (a clinic's folder uses this)
-
+A rule file is a YAML mapping of ``rules`` (dated instructions: id, phase, window, areas, text,
+resume, asks, forbids...), ``notes`` (undated paragraphs: what to expect...) and ``disable``
+(ids of rules or notes to remove: a clinic's folder uses this).
 ``mesocare.rule_schema`` reads and validates files (safe YAML, pydantic; every error names the
 file, the line and the field). Folders are applied in order: ours first, then the clinic's,
 where a new id adds a rule, an existing id replaces ours and ``disable`` removes one.
@@ -76,6 +73,9 @@ class Rule:
     origin: str  # "mesocare" or "clinic"
     file: str
     line: int
+    resume: str | None = None  # what the patient may do again when the window ends
+    asks: tuple[str, ...] = ()  # concepts (vocab.CONCEPTS) the rule asks for / forbids
+    forbids: tuple[str, ...] = ()
 
     def applies(self, areas: tuple[str, ...], technique: str, prescribed: tuple[str, ...]) -> bool:
         if self.prescription is not None and self.prescription not in prescribed:
@@ -105,6 +105,7 @@ class NoteRule:
     origin: str
     file: str
     line: int
+    techniques: tuple[str, ...] | None = None  # only for these techniques (None: all)
 
     def text_for(self, units: str) -> str:
         return self.text_us if units == "us" and self.text_us else self.text
@@ -203,7 +204,8 @@ def overlay(folders: list[tuple[Path, str]]) -> Overlay:
                         techniques=tuple(spec.techniques) if spec.techniques is not None else None,
                         prescription=spec.prescription, text=text, text_us=text_us, reason=spec.reason,
                         source=spec.source, basis=spec.basis, reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
-                        origin=origin, file=display, line=line,
+                        origin=origin, file=display, line=line, resume=spec.resume,
+                        asks=tuple(spec.asks), forbids=tuple(spec.forbids),
                     )
                 else:
                     notes[spec.id] = NoteRule(
@@ -211,6 +213,7 @@ def overlay(folders: list[tuple[Path, str]]) -> Overlay:
                         areas=tuple(spec.areas) if spec.areas is not None else None,
                         reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
                         origin=origin, file=display, line=line,
+                        techniques=tuple(spec.techniques) if spec.techniques is not None else None,
                     )
                 out.placed[spec.id] = Placed(kind, i, spec, origin, display, lines)
             for i, rid in parts.disable:
@@ -363,7 +366,7 @@ def _to_json(ruleset: RuleSet) -> dict:
 def _from_json(data: dict) -> RuleSet:
     def fix(d: dict) -> dict:
         d = dict(d)
-        for k in ("areas", "exclude_areas", "techniques"):
+        for k in ("areas", "exclude_areas", "techniques", "asks", "forbids"):
             if k in d and d[k] is not None:
                 d[k] = tuple(d[k])
         if d.get("reviewed_on"):

@@ -97,8 +97,16 @@ units: metric
 # --lang overrides it for one command.
 #language: fr
 # Every language the clinic hands out: mesocare rules check reports each rule or note of
-# the clinic's without a text in one of them (see rules/lang/ in the README).
+# the clinic's without a text in one of them (see rules/lang/ in the README). As a mapping,
+# each language may name the clinician who reads it and reviewed its handout text, and when;
+# the footer of its handouts says so, and until then that the text is not yet reviewed.
 #languages: [en, fr]
+#languages: {{en-GB: {{reviewed_by: "Dr A. Example", reviewed_on: 2026-11-30}}, fr: null}}
+
+# The clinic's country (ISO 3166 code: GB, FR, US...): every handout gives its emergency
+# number beside the clinic's phone. Default: the holidays_country below, else none, and the
+# handout says "the emergency number".
+#country: GB
 
 # The clinic's own rules: every *.yaml file in this folder is added to ours. A rule with a
 # new id is added; a rule with one of our ids replaces ours; "disable: [id]" removes one.
@@ -214,6 +222,14 @@ disable: [showers]
 - `prescription`: `medrol` or `lasix`: shown only when the clinician prescribed it.
 - `text`: what the patient reads (aim for reading grade 8 or below); or
   `text: {{metric: ..., us: ...}}` when units matter.
+- `resume`: for a step that ends, what the patient may do again then ("You can take
+  showers again."): the calendar's reminder at the end says it.
+- `asks` and `forbids`: what the step asks the patient to do or use, and what it asks them
+  to avoid, from a fixed list: `topical-on-area`, `sunscreen`, `herbal-supplements`,
+  `vitamin-e`, `aspirin`, `nsaids`, `painkillers`, `caffeine`, `stimulants`, `medrol`,
+  `lasix`, `washing-area`, `food`, `drinking-water`, `shower-bath`, `hot-tub-sauna`,
+  `exercise`, `sun`, `loose-clothing`. `mesocare rules check` reports two rules that would
+  ask and forbid the same thing on one handout, for one area, at the same time.
 - `reason`: one line: why.
 - `source`: where the instruction comes from (your protocol, a product leaflet...).
 - `basis`: `clinic-policy`, `evidence` or `product-label`.
@@ -221,7 +237,7 @@ disable: [showers]
 
 Notes (undated paragraphs) go in a `notes:` list with `id`, `section` (`expect`, `after`,
 `talk-first`, `call-us`, `caution`), `text`, `source`, and optionally `areas`,
-`reviewed_on`, `reviewed_by`.
+`techniques`, `reviewed_on`, `reviewed_by`.
 """
 
 

@@ -40,6 +40,31 @@ NOTE_SECTIONS: tuple[str, ...] = get_args(NoteSection)
 Prescription = Literal["medrol", "lasix"]  # medicines a clinician may prescribe with a course
 PRESCRIPTIONS: tuple[str, ...] = get_args(Prescription)
 
+# What a rule asks the patient to do or forbids (``asks:`` / ``forbids:``): two rules on the
+# same handout, at the same time and on the same area, must never ask and forbid one of these.
+Concept = Literal[
+    "topical-on-area",  # creams, lotions, oils, sprays on the treated area (arnica included)
+    "sunscreen",  # sunscreen on the skin (a topical the sun rules ask for)
+    "herbal-supplements",
+    "vitamin-e",
+    "aspirin",
+    "nsaids",
+    "painkillers",  # any painkiller (the ones that are not aspirin or NSAIDs)
+    "caffeine",
+    "stimulants",
+    "medrol",
+    "lasix",
+    "washing-area",
+    "food",
+    "drinking-water",
+    "shower-bath",
+    "hot-tub-sauna",
+    "exercise",
+    "sun",
+    "loose-clothing",
+]
+CONCEPTS: tuple[str, ...] = get_args(Concept)
+
 Basis = Literal["clinic-policy", "evidence", "product-label"]
 BASES: tuple[str, ...] = get_args(Basis)
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import REPO
@@ -128,3 +130,87 @@ def test_print_without_cups_keeps_the_pdf(tmp_path, monkeypatch):
     assert r.exit_code == 1
     assert "CUPS is not installed here" in r.stderr and str(out) in r.stderr
     assert out.read_bytes().startswith(b"%PDF")
+
+
+THREE = HEADER + (
+    "2024-06-10,10:00,face,Ana Lopez,P-1,\n"
+    "2024-06-10,11:00,face,Bo Chen,P-2,\n"
+    "2024-06-10,12:00,face,Cy Dee,P-3,\n"
+)
+FOLDER_FORMATS = {
+    "html": "html", "text": "txt", "markdown": "md", "json": "json", "ics": "ics", "pdf": "pdf",
+}
+CLINIC_WITH_TEMPLATES = "name: Harbour\nphone: 020 7946 0000\ntemplates_dir: tpl\n"
+
+
+@pytest.mark.parametrize("fmt,template", [
+    ("html", "handout.html.j2"), ("text", "handout.txt.j2"), ("markdown", "handout.md.j2"),
+    ("pdf", "pdf.typ.j2"),
+])
+def test_a_broken_clinic_template_makes_no_output_folder(tmp_path, fmt, template):
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / template).write_text("{% if %}broken\n", encoding="utf-8")
+    (tmp_path / "clinic.yaml").write_text(CLINIC_WITH_TEMPLATES, encoding="utf-8")
+    clinic = str(tmp_path / "clinic.yaml")
+    r = run(csv(tmp_path, THREE), "--out", "out/", "--format", fmt, "--clinic", clinic, *LONDON)
+    assert r.exit_code == 1, r.stderr
+    assert template in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("fmt", sorted(FOLDER_FORMATS))
+def test_a_folder_where_one_handouts_file_must_go_the_others_are_written_exit_3(tmp_path, fmt):
+    ext = FOLDER_FORMATS[fmt]
+    (tmp_path / "out" / f"2024-06-10_1100_P-2.{ext}").mkdir(parents=True)
+    r = run(csv(tmp_path, THREE), "--out", "out/", "--format", fmt, *LONDON)
+    assert r.exit_code == 3, r.stderr
+    assert (tmp_path / "out" / f"2024-06-10_1000_P-1.{ext}").is_file()
+    assert (tmp_path / "out" / f"2024-06-10_1200_P-3.{ext}").is_file()
+    assert (tmp_path / "out" / f"2024-06-10_1100_P-2.{ext}").is_dir()
+    assert "2 handouts." in r.stderr and "row 3: not written" in r.stderr, r.stderr
+    assert "Bo Chen" not in r.stderr and "Traceback" not in r.stderr
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_template_failing_for_one_later_handout_names_its_row_and_writes_the_others(tmp_path):
+    (tmp_path / "tpl").mkdir()
+    # fails only for the 11:00 appointment (a template divides by zero there)
+    (tmp_path / "tpl" / "handout.txt.j2").write_text(
+        "{{ 1 // (h.start.hour - 11) }} {{ patient }}\n", encoding="utf-8")
+    (tmp_path / "clinic.yaml").write_text(CLINIC_WITH_TEMPLATES, encoding="utf-8")
+    clinic = str(tmp_path / "clinic.yaml")
+    r = run(csv(tmp_path, THREE), "--out", "out/", "--format", "text", "--clinic", clinic, *LONDON)
+    assert r.exit_code == 3, r.stderr
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["2024-06-10_1000_P-1.txt", "2024-06-10_1200_P-3.txt"]
+    assert "row 3: the handout could not be made" in r.stderr and "divides by zero" in r.stderr
+    assert "Bo Chen" not in r.stderr
+
+
+def test_a_folder_that_cannot_be_made_is_one_error_and_nothing_is_made(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    r = run(csv(tmp_path, THREE), "--out", "file/out/", "--format", "html", *LONDON)
+    assert r.exit_code == 1 and "Traceback" not in r.stderr
+    assert (tmp_path / "file").read_text() == "not a folder"
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blocked=st.sets(st.integers(0, 4)), fmt=st.sampled_from(["text", "json", "ics"]))
+def test_whichever_files_are_blocked_exactly_those_rows_are_named(tmp_path_factory, blocked, fmt):
+    """Folders standing where any of the handouts' files must go: those rows are named (by
+    row, never by name), every other handout is written, exit 3 (0 when none is blocked)."""
+    folder = tmp_path_factory.mktemp("blocked")
+    ext = FOLDER_FORMATS[fmt]
+    stems = [f"2024-06-10_{10 + k:02d}00_P-{k}" for k in range(5)]
+    lines = "".join(f"2024-06-10,{10 + k:02d}:00,face,Name{k} Surname,P-{k},\n" for k in range(5))
+    for k in blocked:
+        (folder / "out" / f"{stems[k]}.{ext}").mkdir(parents=True)
+    r = run(csv(folder, HEADER + lines), "--out", f"{folder / 'out'}/", "--format", fmt, *LONDON)
+    assert r.exit_code == (3 if blocked else 0), r.stderr
+    named = {k for k in range(5) if f"row {k + 2}: not written" in r.stderr}
+    assert named == blocked
+    assert f"{5 - len(blocked)} handout" in r.stderr and "Surname" not in r.stderr
+    for k in range(5):
+        assert (folder / "out" / f"{stems[k]}.{ext}").is_dir() == (k in blocked)
+        assert (folder / "out" / f"{stems[k]}.{ext}").exists()

@@ -1,9 +1,9 @@
 """What the CLI says on its streams: a closed pipe is quiet, stderr points only to what
-exists, an empty --print day prints nothing, a clinic without a phone number is warned."""
+exists, an empty --print day prints nothing, a clinic without a phone number is warned, and a
+Ctrl-C at any point is exit 130 with one line and no half-written file."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,35 +102,110 @@ def test_a_clinic_without_a_phone_number_is_one_warning_per_run():
     assert "+44 20 7946 0000" in with_phone.stdout and "Harbour Skin Clinic".upper() in with_phone.stdout
 
 
-def test_an_interrupt_is_exit_130_with_one_line(tmp_path):
-    import signal
+# ------------------------------------------------------------------ Ctrl-C
+# Each interrupt is sent at a point the test knows the run has reached (it has read its input,
+# written part of its output, begun importing a given module), never after a guessed delay:
+# the run must then end with exit 130, the one line below, and no file half-written.
+
+INTERRUPTED = ["mesocare: interrupted; no file was left half-written."]
+
+
+def wait_for(ready, proc, what: str, seconds: float = 120) -> None:
+    """Poll until ``ready()``; fail if the run ends first or it takes too long."""
     import time
 
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before {what}"
+        assert time.monotonic() < deadline, f"no {what} after {seconds} s"
+        time.sleep(0.01)
+
+
+def interrupt(proc) -> tuple[int, list[str]]:
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, err.decode().splitlines()
+
+
+def long_schedule(path: Path, rows: int) -> Path:
+    """A schedule long enough that writing its handouts takes far longer than the test's polls."""
+    lines = ["date,time,area,patient_id"]
+    lines += [f"2024-06-{10 + i % 20:02d},{9 + i % 8:02d}:{i % 2 * 30:02d},face,P-{i}"
+              for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def mesocare(*args, cwd: Path, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "mesocare", *map(str, args)], cwd=cwd,
+                            stdout=kw.pop("stdout", subprocess.PIPE), stderr=subprocess.PIPE, **kw)
+
+
+def test_an_interrupt_while_waiting_for_stdin_is_exit_130_with_one_line(tmp_path):
     slow = tmp_path / "slow.py"
-    slow.write_text("import sys, time\nsys.stdout.write('date,time,area\\n'); sys.stdout.flush(); time.sleep(30)\n")
+    slow.write_text("import sys, time\n"
+                    "sys.stdout.write('date,time,area\\n'); sys.stdout.flush(); time.sleep(60)\n")
     feeder = subprocess.Popen([sys.executable, str(slow)], stdout=subprocess.PIPE)
-    proc = subprocess.Popen([sys.executable, "-m", "mesocare", "batch", "-", *TODAY], stdin=feeder.stdout,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # started and waiting for the rest of stdin once it has read the header from the pipe
-    # (a fixed sleep is not enough on a loaded machine, where start-up can take seconds)
+    proc = mesocare("batch", "-", *TODAY, "--clinic", SAMPLE_CLINIC, "--out", "day.pdf",
+                    cwd=tmp_path, stdin=feeder.stdout)
     import fcntl
     import struct
     import termios
 
-    def waiting() -> int:  # bytes written by the feeder and not yet read by mesocare
-        return struct.unpack("i", fcntl.ioctl(feeder.stdout.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+    def unread() -> int:  # bytes the feeder wrote that mesocare has not read yet
+        waiting = fcntl.ioctl(feeder.stdout.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        return struct.unpack("i", waiting)[0]
 
-    deadline = time.monotonic() + 60
-    while waiting() == 0 and feeder.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)  # the feeder has not written the header yet
-    while waiting() > 0 and time.monotonic() < deadline:
-        time.sleep(0.02)  # mesocare is still starting
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    # the feeder has written the header, and mesocare has read it: it is running its own code,
+    # waiting for the rest of stdin
+    wait_for(lambda: unread() > 0 or feeder.poll() is not None, proc, "header from the feeder")
+    wait_for(lambda: unread() == 0, proc, "read of stdin")
+    code, err = interrupt(proc)
     feeder.kill()
-    assert proc.returncode == 130
-    assert err.decode().splitlines() == ["mesocare: interrupted; no file was left half-written."]
+    assert code == 130
+    assert err == INTERRUPTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["slow.py"]  # no day.pdf, no .part file
+
+
+def test_an_interrupt_while_writing_a_file_leaves_no_file_and_no_part(tmp_path):
+    """Ctrl-C once the output's temporary file holds part of the handouts: the file asked for is
+    not created, the temporary file is removed, exit 130."""
+    schedule = long_schedule(tmp_path / "long.csv", 50_000)
+    proc = mesocare("batch", schedule, "--format", "ndjson", "--order", "input",
+                    "--out", "day.ndjson", *TODAY, "--clinic", SAMPLE_CLINIC, cwd=tmp_path)
+
+    def part_written() -> bool:
+        return any(p.name.endswith(".part") and p.stat().st_size > 0 for p in tmp_path.iterdir())
+
+    wait_for(part_written, proc, "part of the output written")
+    code, err = interrupt(proc)
+    assert code == 130
+    assert err == INTERRUPTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.csv"]
+
+
+def test_an_interrupt_while_writing_a_folder_leaves_only_whole_files(tmp_path):
+    """Ctrl-C once the first handouts of --out DIR/ are written: every file there is whole
+    (each one a complete JSON handout), no temporary file is left, exit 130."""
+    import json
+
+    schedule = long_schedule(tmp_path / "long.csv", 20_000)
+    out = tmp_path / "handouts"
+    proc = mesocare("batch", schedule, "--format", "json", "--order", "input", "--out", f"{out}/",
+                    *TODAY, "--clinic", SAMPLE_CLINIC, cwd=tmp_path)
+    def whole_files() -> list[Path]:
+        return [p for p in out.iterdir() if not p.name.startswith(".")] if out.is_dir() else []
+
+    wait_for(lambda: len(whole_files()) >= 3, proc, "three handout files")
+    code, err = interrupt(proc)
+    assert code == 130
+    assert err == INTERRUPTED
+    files = sorted(out.iterdir())
+    assert files and not [p.name for p in files if p.name.startswith(".")]  # no .part file
+    for path in files:
+        assert json.loads(path.read_text())["patient"]["id"].startswith("P-"), path.name
 
 
 def test_the_sample_clinic_is_what_the_readme_says():
@@ -139,29 +214,51 @@ def test_the_sample_clinic_is_what_the_readme_says():
     assert Path(REPO / "README.md").read_text().count("--clinic examples/clinic.yaml") >= 1
 
 
-@pytest.mark.parametrize("delay", [0.06, 0.1, 0.15, 0.2, 0.25, 0.3])
-def test_an_interrupt_during_start_up_is_one_line_too(delay):
-    """Ctrl-C while Python is still importing the command line (Typer, the commands) or Typer is
-    parsing the options: the same one line and exit 130, never a traceback. Run as the installed
-    ``mesocare`` command and as ``python -m mesocare``. The first 30 ms or so are Python's own
-    start (site, .pth files, runpy), before any of our code runs: the shortest delay is past them."""
-    import signal
-    import time
+# where a run is interrupted: importing the command line, the toolkit, the shared options,
+# then the command's own work (the date engine) and its output (the renderers)
+START_UP = ["mesocare.cli", "typer", "mesocare.cli.application", "mesocare.cli.options",
+            "mesocare.dates", "mesocare.render"]
+SIGINT_AT_IMPORT = """\
+import os, signal, sys
 
-    for cmd in ([str(Path(sys.executable).parent / "mesocare")], [sys.executable, "-m", "mesocare"]):
-        proc = subprocess.Popen([*cmd, "prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--format", "json"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=30)
-        text = err.decode()
-        if "Traceback" in text:
-            # only when the signal came before mesocare's entry point ran at all (Python's own
-            # start, on a loaded machine): never from Typer, click or the command line
-            assert not re.search(r"typer|click|mesocare/cli/|entry\.py\", line \d+, in main", text), text
-            continue
-        # 130 once Python handles the signal; killed by it (-2) if it came before Python set up
-        # its handler; 0 if the run had already finished
-        assert proc.returncode in (130, -signal.SIGINT, 0), (proc.returncode, text)
-        if proc.returncode == 130:
-            assert text.splitlines() == ["mesocare: interrupted; no file was left half-written."]
+class _InterruptAt:
+    \"\"\"Ctrl-C at the instant the run begins to import $MESOCARE_TEST_SIGINT_AT.\"\"\"
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == os.environ.get("MESOCARE_TEST_SIGINT_AT"):
+            sys.meta_path.remove(_InterruptAt)
+            open(os.environ["MESOCARE_TEST_SIGINT_FIRED"], "w").close()
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, _InterruptAt)
+"""
+
+
+@pytest.mark.parametrize("module", START_UP)
+@pytest.mark.parametrize("command", ["installed", "python -m"])
+def test_an_interrupt_during_start_up_is_one_line_too(tmp_path, module, command):
+    """Ctrl-C while Python is still importing the command line (Typer, the commands), building
+    the command, or running it: the same one line and exit 130, never a traceback. Run as the
+    installed ``mesocare`` command and as ``python -m mesocare``; the signal is sent by the run
+    itself at the instant it begins to import ``module`` (a sitecustomize on PYTHONPATH)."""
+    import os
+
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SIGINT_AT_IMPORT)
+    fired = tmp_path / "fired"
+    env = dict(os.environ, PYTHONPATH=str(hook), MESOCARE_TEST_SIGINT_AT=module,
+               MESOCARE_TEST_SIGINT_FIRED=str(fired))
+    if command == "installed":
+        cmd = [str(Path(sys.executable).parent / "mesocare")]
+    else:
+        cmd = [sys.executable, "-m", "mesocare"]
+    args = ["prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--format", "json",
+            "--out", "h.json"]
+    done = subprocess.run([*cmd, *args], check=False, cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert fired.exists(), f"the run never imported {module}: update START_UP"
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.splitlines() == INTERRUPTED
+    assert not (tmp_path / "h.json").exists() and not list(tmp_path.glob(".*.part"))

@@ -93,7 +93,8 @@ def test_hours_are_elapsed_time_across_clock_changes(build, clinic, day, at, caf
 @pytest.mark.parametrize(
     "day, rule, start, end",
     [
-        (date(2024, 6, 10), "topicals-after", "2024-06-10T10:30:00+01:00", "2024-06-13T00:00:00+01:00"),
+        # 48 hours (it ends as the sunscreen rule starts: issue 22)
+        (date(2024, 6, 10), "topicals-after", "2024-06-10T10:30:00+01:00", "2024-06-12T10:30:00+01:00"),
         (date(2024, 6, 10), "hot-tub-sauna", "2024-06-10T10:30:00+01:00", "2024-06-25T00:00:00+01:00"),
         # SPF 30 starts when the 48-hour sunbathing window ends, until the end of day + 14
         (date(2024, 6, 10), "spf30", "2024-06-12T10:30:00+01:00", "2024-06-25T00:00:00+01:00"),
@@ -166,7 +167,7 @@ def test_course_end_known_and_unknown(build):
         (date(2024, 6, 12), "showers", "started"),
         (date(2024, 6, 13), "showers", "passed"),
         (date(2024, 6, 12), "topicals-after", "started"),
-        (date(2024, 6, 13), "topicals-after", "passed"),  # ended at the end of 12 June
+        (date(2024, 6, 13), "topicals-after", "passed"),  # ended at 10:30 on 12 June
         (date(2024, 6, 11), "spf30", "upcoming"),
         (date(2030, 1, 1), "water-daily", "started"),  # no known end: never passed
     ],

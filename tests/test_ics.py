@@ -267,7 +267,9 @@ def test_item_events_and_summaries():
     # aftercare ends: 48 hours is a moment, 2 days/2 weeks are the day the patient may resume
     assert events[("showers", "after-end")]["start"] == datetime(2024, 6, 12, 10, 30, tzinfo=london)
     assert events[("showers", "after-end")]["summary"] == "End of aftercare: showers and hot baths"
-    assert events[("loose-clothing", "after-end")]["start"] == date(2024, 6, 13)
+    # (other creams: 48 hours, to end as the sunscreen starts; loose clothes are not for the face)
+    assert events[("topicals-after", "after-end")]["start"] == datetime(2024, 6, 12, 10, 30, tzinfo=london)
+    assert ("loose-clothing", "after-end") not in events
     assert events[("hot-tub-sauna", "after-end")]["start"] == date(2024, 6, 25)
     assert ("showers", "after-start") not in events  # starts as the appointment ends
     # windows that start later are reminded when they start

@@ -292,7 +292,9 @@ def test_a_string_missing_from_a_catalog_is_an_error_not_english():
     ],
 )
 def test_late_banner_plurals(tag, ahead, expected):
-    text = ui.late_banner(lang.get(tag), date(2024, 6, 3), ahead, ["x"], None)
+    from mesocare.lang import notices
+
+    text = notices.banner_text(lang.get(tag), ui.late_banner(lang.get(tag), date(2024, 6, 3), ahead, ["x"], None))
     assert expected in text
 
 

@@ -203,3 +203,30 @@ def test_resend_unconfirmed_sends_the_held_message_once(clinic, server):
     assert sorted(r.rcpt_tos[0] for r in server.inbox) == everyone
     assert mesocare(clinic, "send", "coming.csv", "--resend-unconfirmed").returncode == 0
     assert len(server.inbox) == 6
+
+
+def test_a_dry_run_that_fails_before_its_first_message_makes_no_folder(clinic):
+    missing = mesocare(clinic, "send", "missing.csv", "--dry-run", "outbox")
+    assert missing.returncode == 1 and "missing.csv" in missing.stderr
+    (clinic / "tpl" / "mail").mkdir(parents=True)
+    (clinic / "tpl" / "mail" / "handout.txt.j2").write_text("{% if %}\n", encoding="utf-8")
+    config = clinic / "mesocare.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "templates_dir: tpl\n", encoding="utf-8")
+    broken = mesocare(clinic, "send", "coming.csv", "--dry-run", "outbox")
+    assert broken.returncode == 1 and "handout.txt.j2" in broken.stderr, broken.stderr
+    assert "Traceback" not in missing.stderr + broken.stderr
+    assert not (clinic / "outbox").exists()
+    (clinic / "file").write_text("not a folder")
+    clash = mesocare(clinic, "send", "coming.csv", "--dry-run", "file")
+    assert clash.returncode == 1 and "is not a folder" in clash.stderr
+
+
+def test_a_dry_run_message_that_cannot_be_written_is_named_and_the_others_are_written(clinic):
+    (clinic / "outbox" / "2024-06-10_0901_P-1.instructions.eml").mkdir(parents=True)
+    dry = mesocare(clinic, "send", "coming.csv", "--dry-run", "outbox")
+    assert dry.returncode == 3, dry.stderr
+    assert "row 3: not written" in dry.stderr and "Is a directory" in dry.stderr
+    assert "5 handout messages written as 5 .eml files" in dry.stderr
+    assert "Patient 1" not in dry.stderr and "Traceback" not in dry.stderr
+    written = sorted(p.name for p in (clinic / "outbox").iterdir() if p.is_file())
+    assert len(written) == 5 and "2024-06-10_0900_P-0.instructions.eml" in written

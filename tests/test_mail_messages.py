@@ -302,3 +302,23 @@ def test_address_checks_never_raise_on_any_text():
             assert valid_address(mailbox[1])
 
     check()
+
+
+@pytest.mark.parametrize("reminder_day", [None, date(2024, 6, 9)])
+def test_the_email_gives_the_emergency_number_beside_the_phone_and_the_late_steps_as_a_list(
+    ruleset, london, reminder_day
+):
+    """Issue 22: the emergency number of the clinic's country in the message body (handout
+    and reminder), text and HTML; the late-booking banner as a lead and a list."""
+    clinic = replace(london, country="GB")
+    job, _h = job_for(ruleset, clinic, request(booked=date(2024, 6, 5)), today=date(2024, 6, 5), reminder_day=reminder_day)
+    msg = parse(render_job(job, ENVELOPE))
+    text = " ".join(msg.get_body(("plain",)).get_content().split())
+    html = msg.get_body(("html",)).get_content()
+    line = "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, or you faint, call 999 or 112 at once."
+    assert line in text and line in " ".join(html.split())
+    assert text.index("020 7946 0000") < text.index(line)
+    if reminder_day is None:
+        body = msg.get_body(("plain",)).get_content()
+        assert "  - ginkgo biloba (from Friday 31 May 2024)" in body
+        assert "<li>ginkgo biloba (from Friday 31 May 2024)</li>" in html

@@ -204,3 +204,46 @@ def test_two_batches_into_one_folder_at_once_do_not_corrupt_each_other(tmp_path)
     clean = tmp_path / "clean"
     assert mesocare("batch", schedule, "--out", f"{clean}/", "--format", "text", *TODAY).returncode == 0
     assert _files(folder) == _files(clean)
+
+
+def test_a_file_being_written_has_no_name_until_it_is_whole(tmp_path):
+    """A run killed while it writes leaves nothing: the temporary file has no name (O_TMPFILE)
+    until its last byte is synced, and is renamed over the target at once."""
+    if not hasattr(os, "O_TMPFILE"):
+        pytest.skip("no O_TMPFILE here")
+    seen: list[list[str]] = []
+
+    def pieces():
+        for k in range(3):
+            seen.append(sorted(os.listdir(tmp_path)))
+            yield f"part {k}, Ana Lopez\n"
+
+    output.write(pieces(), str(tmp_path / "day.txt"))
+    assert seen == [[], [], []]
+    assert sorted(os.listdir(tmp_path)) == ["day.txt"]
+    assert (tmp_path / "day.txt").read_text() == "".join(f"part {k}, Ana Lopez\n" for k in range(3))
+    assert stat.S_IMODE((tmp_path / "day.txt").stat().st_mode) == 0o644
+
+
+def test_prep_out_a_folder_says_to_give_a_file_name(tmp_path):
+    from conftest import run_cli
+
+    (tmp_path / "out").mkdir()
+    r = run_cli("prep", "--date", "2024-06-10", "--area", "face", "--out", f"{tmp_path / 'out'}/",
+                "--format", "html", "--today", "2024-06-01")
+    assert r.exit_code == 1
+    assert "give a file name" in r.stderr and "end it with /" not in r.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_killed_runs_temporary_file_beside_a_single_output_is_cleared_by_the_next_write(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".day.pdf.{dead.pid}.part"
+    live = tmp_path / f".day.pdf.{os.getppid()}.part"
+    other = tmp_path / f".other.pdf.{dead.pid}.part"
+    for path in (stale, live, other):
+        path.write_text("Ana Lopez, half written")
+    output.write(b"%PDF-", str(tmp_path / "day.pdf"))
+    assert not stale.exists() and live.exists() and other.exists()
+    assert (tmp_path / "day.pdf").read_bytes() == b"%PDF-"

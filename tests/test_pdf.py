@@ -247,7 +247,7 @@ def test_paper_option_overrides_the_clinic():
 def test_everything_is_printed_in_order(sample, sample_pdf):
     text = all_text(sample_pdf)
     parts = ["Harbour Skin Clinic", "020 7946 0000", "Ana Silva", "Monday 10 June 2024", "10:00", "face"]
-    parts += [flat(b) for b in sample.banners]
+    parts += [flat(p) for b in sample.shown_banners for p in (b.lead, *b.steps, b.closing) if p]
     for phase, title in (("before", "Before your appointment"), ("day", "On the day"), ("after", "After your appointment")):
         parts.append(title)
         for i in sample.phase(phase):
@@ -297,7 +297,10 @@ def test_past_and_late_banners_are_both_shown(ruleset):
     h = build_handout(request, ruleset, CLINIC, today=date(2024, 6, 12))
     assert len(h.banners) == 2
     text = all_text(pdf.render(h))
-    in_order(text, ["Please read this first", h.banners[0], h.banners[1], "Before your appointment"])
+    late, past = h.shown_banners
+    # the late banner: a short lead, then one line per step, then what to do (issue 22)
+    in_order(text, ["Please read this first", late.lead, *late.steps, late.closing, past.lead, "Before your appointment"])
+    assert len(late.steps) >= 2
 
 
 # ---------------------------------------------------------------------------------------------

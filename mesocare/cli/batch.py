@@ -118,6 +118,10 @@ def run(context: Context, o: BatchOptions) -> ExitCode:
     from mesocare.readers import stream_schedule
 
     fmt = choose_format(o, context.is_tty)
+    if fmt == "pdf":
+        from mesocare.workers import wanted
+
+        wanted()  # a bad MESOCARE_PDF_WORKERS stops the run before anything is read
     clinic, today = context.clinic(), context.today()
     ruleset = context.ruleset()
     day = parse_date(o.date, "--date", today=today) if o.date else None
@@ -136,16 +140,13 @@ def _written(context: Context, o: BatchOptions, fmt: str, plan) -> ExitCode:
     """Write the plan's handouts as asked, then the summary on stderr."""
     from mesocare import output
     from mesocare.batch import summary
-    from mesocare.render import render, render_batch
+    from mesocare.render import render_batch
 
     day = plan.day
     with plan:
         handouts = _warned(context, plan)
         if o.out is not None and o.folder:
-            folder = output.open_folder(Path(o.out))
-            name = output.UniqueNames(fmt)
-            for handout, position in handouts:
-                output.write_in_folder(folder, name(output.handout_stem(handout, position)), render(handout, fmt))
+            write_folder(Path(o.out), fmt, plan, handouts)
         elif fmt in STREAMED:
             from mesocare.render.json_ import stream_batch
 
@@ -160,12 +161,40 @@ def _written(context: Context, o: BatchOptions, fmt: str, plan) -> ExitCode:
         return ExitCode.SKIPPED_ROWS if plan.errors else ExitCode.OK
 
 
+def write_folder(out: Path, fmt: str, plan, handouts) -> None:
+    """One file per handout in the folder ``out`` (--out DIR/).
+
+    Nothing is made before the first handout is rendered: a broken template (or anything else
+    that stops the run at once) leaves no new folder. After that, a handout that cannot be
+    rendered or written (a folder where its file must go, no permission, a name too long) is
+    named in the summary by its row, the others are written, and the batch exits 3.
+    """
+    from mesocare import output
+    from mesocare.errors import TemplateError
+    from mesocare.render import render
+
+    folder: Path | None = None
+    name = output.UniqueNames(fmt)
+    for handout, position in handouts:
+        try:
+            data = render(handout, fmt)
+        except TemplateError as e:
+            if folder is None:  # the first handout: nothing was written, nothing is made
+                raise
+            plan.unwritten(position, f"the handout could not be made: {e}")
+            continue
+        if folder is None:
+            folder = output.open_folder(out)
+        try:
+            output.write_in_folder(folder, name(output.handout_stem(handout, position)), data)
+        except OutputError as e:
+            plan.unwritten(position, f"not written: {e}")
+
+
 def write_pdf(context: Context, o: BatchOptions, plan, handouts, day) -> None:
     """The batch as one PDF, typeset piece by piece in a temporary folder, then written out
     (or printed)."""
-    import tempfile
-
-    from mesocare import output
+    from mesocare import output, scratch
     from mesocare.cli.progress import Progress
     from mesocare.render.pdf import batch_pdf
 
@@ -174,7 +203,7 @@ def write_pdf(context: Context, o: BatchOptions, plan, handouts, day) -> None:
     if o.print_ and not plan.rows:
         context.err("No handouts to print: nothing was sent to the printer.")
         return
-    with tempfile.TemporaryDirectory(prefix="mesocare-pdf-") as folder:
+    with scratch.folder("pdf") as folder:  # cleared by the next run if this one is killed
         progress = Progress(plan.rows, context.stderr_is_tty)
         try:
             path = batch_pdf((h for h, _ in handouts), plan.cover, folder, duplex=o.duplex, progress=progress,
@@ -197,22 +226,15 @@ def _warned(context: Context, handouts):
 
 
 def send_to_printer(context: Context, pdf: Path, o: BatchOptions, day) -> None:
-    import shutil
-    import tempfile
-
+    """Queue the typeset PDF: the --out file when given (kept), else the run's temporary file
+    itself (lp hands CUPS a copy; the temporary folder goes with the run)."""
     from mesocare import output
     from mesocare.printing import print_pdf
 
+    path = pdf
     if o.out not in (None, "-"):
         output.write(output.file_pieces(pdf), o.out)
         path = Path(o.out)
-    else:
-        fd, name = tempfile.mkstemp(prefix="mesocare-", suffix=".pdf")
-        with os.fdopen(fd, "wb") as f, open(pdf, "rb") as typeset:
-            shutil.copyfileobj(typeset, f)
-        path = Path(name)
     title = f"mesocare {day.isoformat()}" if day else "mesocare"
-    job = print_pdf(path, printer=o.printer, duplex=o.duplex, title=title)  # on failure the PDF is kept
+    job = print_pdf(path, printer=o.printer, duplex=o.duplex, title=title, kept=path != pdf)
     context.err(f"Sent to the printer: request {job}.")
-    if o.out in (None, "-"):
-        path.unlink(missing_ok=True)

@@ -75,16 +75,20 @@ def remind(
 def run(context: Context, command: str, schedule: str, date_: str | None, input_format: str | None,
         dry_run: Path | None, forcing: tuple[bool, bool]) -> int:
     """``forcing``: (--resend, --resend-unconfirmed)."""
-    from mesocare import output
     from mesocare.cli.batch import open_schedule
+    from mesocare.errors import OutputError
     from mesocare.mail.outbox import run as run_mail
     from mesocare.mail.settings import PASSWORD_ENV
     from mesocare.parse import parse_date
     from mesocare.readers import read_schedule
+    from mesocare.workers import wanted
 
+    wanted()  # a bad MESOCARE_PDF_WORKERS stops the run before anything is read or sent
     clinic, today = context.clinic(), context.today()
     day = parse_date(date_, "--date", today=today) if date_ else None
-    folder = output.open_folder(dry_run) if dry_run is not None else None
+    if dry_run is not None and dry_run.exists() and not dry_run.is_dir():
+        raise OutputError(f"{dry_run}: is not a folder.")
+    folder = dry_run  # made once the first message is whole: a run that fails first makes none
     with open_schedule(schedule) as (source, filename):  # a CSV row by row, others up to their limit
         parsed = read_schedule(source, clinic, fmt=input_format, filename=filename)
     progress = _Progress(context, "Sending" if folder is None else "Writing")

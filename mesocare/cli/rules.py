@@ -38,7 +38,10 @@ def rules_check(
     grade 8, a rule or note without its text in one of the config's languages (languages:),
     and in the clinic's own translations (lang/*.yaml) a term that language's glossary avoids,
     English left in, or a text below that language's reading target.
-    Warnings (printed, exit 0): reviews missing or older than 24 months. Formats: text or json.
+    Errors also: two rules on the same handout, area and time of which one asks for what the
+    other forbids (asks: and forbids:). Warnings (printed, exit 0): reviews missing or older
+    than 24 months. Then the languages whose text no clinician who reads it has reviewed yet
+    (languages: in the clinic config). Formats: text or json.
     """
     import json
 
@@ -59,8 +62,10 @@ def rules_check(
     clinic = context.clinic()
     tags = tuple(dict.fromkeys((*clinic.languages, clinic.language))) if clinic.languages else (clinic.language,)
     if ruleset is not None:
+        from mesocare.conflicts import conflict_findings
         from mesocare.lang.localize import translation_findings
 
+        findings += conflict_findings(ruleset)
         findings += translation_findings(ruleset, folders, tags)
     errors, warnings = summary(findings)
     if errors:
@@ -74,6 +79,7 @@ def rules_check(
             "folders": [str(f) for f, _ in folders],
             "rules_version": ruleset.version if ruleset else None,
             "findings": [f.as_dict() for f in findings],
+            "unreviewed_languages": list(unreviewed(clinic, tags)),
         }, indent=2, ensure_ascii=False))
         raise typer.Exit(int(code))
     for finding in findings:
@@ -87,6 +93,18 @@ def rules_check(
         f" ({len(ruleset.clinic_rules)} of the clinic's), {count(warnings, 'warning')}."
     )
     context.echo(f"Rule set {ruleset.version[:12]}, {_reviewed(ruleset, context.clinic())}.")
+    waiting = unreviewed(clinic, tags)
+    if waiting:
+        context.echo(
+            f"Not yet reviewed by a clinician who reads the language: {', '.join(waiting)} "
+            "(record a review under languages: in the clinic config; the handout footer says it)."
+        )
+
+
+def unreviewed(clinic, tags: tuple[str, ...]) -> tuple[str, ...]:
+    """The clinic's languages whose handout text no clinician who reads it has reviewed
+    (English included: it is the source, and signed off the same way)."""
+    return tuple(tag for tag in tags if clinic.review(tag) is None)
 
 
 @rules_app.command("list")

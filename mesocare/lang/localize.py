@@ -30,6 +30,7 @@ class RuleWords:
     name: str
     text: str
     reason: str
+    resume: str | None = None  # what the patient may do again when the step ends
 
 
 class Localizer:
@@ -78,12 +79,14 @@ class Localizer:
 
     def rule(self, rule, units: str) -> RuleWords:
         if self.english:
-            words = RuleWords(rule.name, rule.text_for(units), rule.reason)
+            words = RuleWords(rule.name, rule.text_for(units), rule.reason, rule.resume)
             entry = self._regional("rule", rule)
             if entry is None:
                 return words
             text = entry.text_for(units) if units != "us" or entry.text_us or not rule.text_us else None
-            return RuleWords(entry.name or words.name, text or words.text, entry.reason or words.reason)
+            return RuleWords(entry.name or words.name, text or words.text,
+                             entry.reason or words.reason,
+                             (entry.resume or words.resume) if rule.resume else None)
         entry = self.texts.entry("rule", rule.id, rule.origin)
         if entry is None or not entry.text:
             raise self._missing("rule", rule, "text")
@@ -94,7 +97,8 @@ class Localizer:
             raise self._missing("rule", rule, "name")
         if not entry.reason:
             raise self._missing("rule", rule, "reason")
-        return RuleWords(entry.name, text, entry.reason)
+        # no resume text in this language: the calendar says the step is over, by name
+        return RuleWords(entry.name, text, entry.reason, entry.resume if rule.resume else None)
 
     def note(self, note, units: str) -> str:
         if self.english:

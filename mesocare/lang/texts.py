@@ -20,7 +20,7 @@ from pathlib import Path
 from mesocare.errors import RuleFileError
 from mesocare.lang.tags import LANGUAGE_NAMES
 
-RULE_FIELDS = ("name", "text", "reason")
+RULE_FIELDS = ("name", "text", "reason", "resume")
 NOTE_FIELDS = ("text",)
 
 
@@ -32,6 +32,7 @@ class Entry:
     text: str | None = None
     text_us: str | None = None
     reason: str | None = None
+    resume: str | None = None  # what the patient may do again when the step ends
     file: str = ""
     origin: str = "mesocare"
 
@@ -121,6 +122,8 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
                 raise RuleFileError(display, lines.get((*where, key)), f"{item_id}.{key}", "unknown key: use " + ", ".join(fields))
             old = store.setdefault(str(item_id), {}).get(origin, Entry(file=display, origin=origin))
             text, text_us = _words(value.get("text"), display, lines.get((*where, "text")), f"{item_id}.text")
+            resume_at = lines.get((*where, "resume"))
+            resume, _ = _words(value.get("resume"), display, resume_at, f"{item_id}.resume")
             name = value.get("name")
             reason = value.get("reason")
             store[str(item_id)][origin] = Entry(
@@ -128,6 +131,7 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
                 text=typo(text) if text is not None else old.text,
                 text_us=typo(text_us) if text_us is not None else old.text_us,
                 reason=typo(" ".join(str(reason).split())) if reason is not None else old.reason,
+                resume=typo(resume) if resume is not None else old.resume,
                 file=display if text is not None else old.file,
                 origin=origin,
             )

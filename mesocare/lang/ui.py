@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from mesocare.lang.language import Language
+from mesocare.model import Banner
 
 
 def N_(message: str) -> str:
@@ -81,19 +82,26 @@ def late_step(lang: Language, name: str, start: date) -> str:
     return lang._("%(name)s (from %(day)s)", name=name, day=lang.day(start))
 
 
-def late_banner(lang: Language, booked: date, ahead: int, steps: list[str], phone: str | None) -> str:
+def late_banner(
+    lang: Language, booked: date, ahead: int, steps: list[str], phone: str | None
+) -> Banner:
+    """A short lead, the list of steps that started before the booking, what to do."""
     if ahead == 0:
-        lead = lang._("the day of your appointment")
+        when = lang._("the day of your appointment")
     else:
-        lead = lang.n_("%(num)d day before your appointment", "%(num)d days before your appointment", ahead)
-    parts = [
-        lang._("You booked on %(day)s, %(lead)s.", day=lang.day(booked), lead=lead),
-        lang._("Some steps below started before you booked: %(steps)s.", steps=lang.joined(steps)),
-        lang._("Call us on %(phone)s before your appointment so we can check what to do.", phone=phone)
+        when = lang.n_(
+            "%(num)d day before your appointment", "%(num)d days before your appointment", ahead
+        )
+    return Banner(
+        lead=lang._("You booked on %(day)s, %(lead)s.", day=lang.day(booked), lead=when)
+        + " " + lang.gettext("These steps had already started:"),
+        steps=tuple(steps),
+        closing=lang._(
+            "Call us on %(phone)s before your appointment so we can check what to do.", phone=phone
+        )
         if phone
         else lang._("Call us before your appointment so we can check what to do."),
-    ]
-    return " ".join(parts)
+    )
 
 
 def call_line(lang: Language, phone: str | None) -> str:
@@ -127,10 +135,22 @@ def footer(
     return lang.typo(text)
 
 
-def credit(lang: Language, record: dict | None) -> str | None:
-    """The translation record as one sentence in the handout's language."""
+def credit(
+    lang: Language, record: dict | None, review: tuple[str, str] | None = None
+) -> str | None:
+    """Who reviewed the text in this language (the clinic config's ``languages:``), else the
+    translation record, as one sentence in the handout's language. English is the source: it
+    says nothing until a clinician's review is recorded."""
+    if review:
+        by, on = review
+        day = lang.day(date.fromisoformat(on))
+        return lang._("Text in this language reviewed by %(name)s on %(day)s.", name=by, day=day)
     if not record or lang.code == "en":
         return None
+    if record.get("by") == MACHINE_ASSISTED:
+        return lang.gettext(
+            "Translated with machine help; not yet reviewed by a clinician who reads this language."
+        )
     return lang._(
         "Translation: %(by)s, %(on)s; it still needs review by a clinician who reads this language.",
         by=lang.gettext(record.get("by", "")) if record.get("by") == MACHINE_ASSISTED else record.get("by", ""),
@@ -250,9 +270,10 @@ ICS_WORDS = {
     "tomorrow": N_("Tomorrow: your mesotherapy appointment at %(clinic)s."),
     "said": N_("%(when)s: %(text)s"),
     "treatment_tomorrow": N_("Tomorrow is your treatment day. %(said)s"),
-    "over": N_("This aftercare step is over from %(moment)s."),
-    "resume_today": N_("From today you no longer need to follow this step: %(text)s"),
-    "resume_now": N_("From now you no longer need to follow this step: %(text)s"),
+    "resume_today": N_("This step ends today. %(resume)s"),
+    "resume_now": N_("This step ends now. %(resume)s"),
+    "over_today": N_("This step ends today: %(name)s."),
+    "over_now": N_("This step ends now: %(name)s."),
     "end_of": N_("End of aftercare: %(name)s"),
 }
 
@@ -296,8 +317,8 @@ def pdf_handout_words(h) -> dict:
         extra.append(g("Includes the clinic's own rules."))
     if not lang.is_default:
         extra.append(lang._("Language: %(language)s.", language=lang.display_name))
-        if h.translation:
-            extra.append(h.translation)
+    if h.translation:
+        extra.append(h.translation)
     return {
         "typst_lang": lang.code,
         "typst_region": typst_region(lang),
@@ -324,6 +345,7 @@ def pdf_handout_words(h) -> dict:
         "when": g(PDF_WORDS["when"]),
         "what": g(PDF_WORDS["what"]),
         "call": (lang._(PDF_WORDS["call_on"], phone=h.clinic.phone) if h.clinic.phone else g(PDF_WORDS["call_clinic"])),
+        "emergency": h.emergency,
         "read": g(PDF_WORDS["read"]),
         "signature": g(PDF_WORDS["signature"]),
         "made": lang.typo(" ".join([made[:-1] + "; " + signed + ".", *extra])),

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from mesocare.batch import build_batch
-from mesocare.errors import MesocareError
+from mesocare.errors import MesocareError, OutputError
 from mesocare.mail import messages as m
 from mesocare.mail.addresses import valid_address
 from mesocare.mail.rendering import Envelope, message_id, render_job, rendered
@@ -259,15 +259,21 @@ def kind_suffix(job: Job) -> str:
 
 def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Report:
     """Dry run: each message as ``STEM.KIND.eml`` in ``folder`` (written whole or not at all,
-    never outside it); the sent log is only read."""
+    never outside it; one that cannot be written is a row problem, the others are written);
+    the sent log is only read."""
     from mesocare import output
 
     report = Report()
     names = output.unique_names((f"{job.stem}.{kind_suffix(job)}" for job in plan.jobs), "eml")
     total = len(plan.jobs)
     for done, (job, name, raw) in enumerate(zip(plan.jobs, names, rendered(plan.jobs, envelope), strict=True), start=1):
-        report.written.append(output.write_in_folder(folder, name, raw))
-        report.updated += job.updated
+        if done == 1:
+            output.open_folder(folder)  # made once the first message is whole
+        try:
+            report.written.append(output.write_in_folder(folder, name, raw))
+            report.updated += job.updated
+        except OutputError as e:  # a folder where the file must go...: the others are written
+            plan.problems.append(RowProblem(job.position, None, f"not written: {e}"))
         if progress is not None:
             progress(done, total)
     return report

@@ -3,7 +3,6 @@ long lists are rendered by worker processes, a few chunks ahead of the sender.""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
@@ -61,33 +60,22 @@ def _workers(jobs: list[Job]) -> int:
     heavy = sum(1 for j in jobs if j.reminder is None)
     if heavy < 3 * CHUNK:
         return 1
-    wanted = os.environ.get("MESOCARE_PDF_WORKERS", "").strip()
-    count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(os.cpu_count() or 1, 4)
-    return max(1, count)
+    from mesocare.workers import wanted
+
+    return wanted()
 
 
 def rendered(jobs: list[Job], envelope: Envelope):
-    """Each job's bytes, in order. Long lists are rendered by worker processes (spawned, like
-    the PDF batch), at most two chunks per worker ahead of the caller."""
+    """Each job's bytes, in order. Long lists are rendered by worker processes (spawned, ended
+    with this process: ``mesocare.workers``), at most two chunks per worker ahead of the caller."""
+    from mesocare.workers import Pool
+
     n = _workers(jobs)
     if n <= 1:
         for job in jobs:
             yield render_job(job, envelope)
         return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
-    pending: deque = deque()
-    try:
-        for start in range(0, len(jobs), CHUNK):
-            pending.append(pool.submit(_render_chunk, jobs[start : start + CHUNK], envelope))
-            if len(pending) >= 2 * n:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-    finally:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+    chunks = (((jobs[k : k + CHUNK], envelope), None) for k in range(0, len(jobs), CHUNK))
+    with Pool(n) as pool:
+        for raws, _ in pool.ordered(_render_chunk, chunks):
+            yield from raws

@@ -229,10 +229,12 @@ def _item_events(h: Handout, item: Item, tz: ZoneInfo, lang: Language) -> list[P
         if _is_midnight(item.end, tz):
             # whole days: the window ends at 24:00, the patient may resume on this day
             start, alarm_at = end_local.date(), _at(end_local.date(), MORNING, tz)
-            resume = lang._("From today you no longer need to follow this step: %(text)s", text=_text(item))
+            resume = (lang._("This step ends today. %(resume)s", resume=item.resume) if item.resume
+                      else lang._("This step ends today: %(name)s.", name=item.name))
         else:
             start, alarm_at = item.end, item.end
-            resume = lang._("From now you no longer need to follow this step: %(text)s", text=_text(item))
+            resume = (lang._("This step ends now. %(resume)s", resume=item.resume) if item.resume
+                      else lang._("This step ends now: %(name)s.", name=item.name))
         phrase = lang.grammar.from_(end_local)
         over = lang._("This aftercare step is over from %(moment)s.", moment=lang.grammar.moment(end_local),
                       **{"from": phrase[:1].lower() + phrase[1:]})

@@ -38,15 +38,13 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mesocare.errors import MesocareError, TemplateError
 from mesocare.model import Batch, Clinic, Handout
+from mesocare.lang.ui import N_
 from mesocare.render import source_date
 from mesocare.render.typst_values import TypstCode, typst_string, typst_value  # noqa: F401 (re-exported)
-
-if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
 
 DOCUMENT_TEMPLATE = "pdf.typ.j2"
 FONT_PACKAGE = "fontpkg_atkinson_hyperlegible"
@@ -341,10 +339,10 @@ def _compile_piece(source: str, day: date, root: str, path: str, forget: bool = 
 
 def workers(pieces: int) -> int:
     """How many processes typeset a large batch: one per core, at most 4
-    (``MESOCARE_PDF_WORKERS`` overrides; 1 typesets in this process)."""
-    wanted = os.environ.get("MESOCARE_PDF_WORKERS", "").strip()
-    count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(os.cpu_count() or 1, 4)
-    return max(1, min(count, pieces - 1))
+    (``MESOCARE_PDF_WORKERS`` overrides, see ``mesocare.workers``; 1 typesets in this process)."""
+    from mesocare.workers import wanted
+
+    return max(1, min(wanted(), pieces - 1))
 
 
 def _worker_start(threads: int) -> None:
@@ -358,58 +356,45 @@ class _Typesetter:
     """Typesets pieces of a batch to files, in parallel worker processes when there are cores to
     spare (``pieces``: how many there will be, about), else in this process.
 
-    Workers are spawned (not forked: the Typst compiler of this process may already hold
-    threads); each keeps its own compiler for all the pieces it is given, and the pool serves
-    every ``run`` of the batch (the cover sheet's second pass too). Each worker's Typst gets its
-    share of the cores for its own threads (one each on two cores): more threads than cores
-    spin waiting for one another, and a batch took about 15% longer so.
+    The workers (``mesocare.workers.Pool``: spawned, ended with this process) each keep their
+    own compiler for all the pieces they are given, and the pool serves every ``run`` of the
+    batch (the cover sheet's second pass too). Each worker's Typst gets its share of the cores
+    for its own threads (one each on two cores): more threads than cores spin waiting for one
+    another, and a batch took about 15% longer so.
     """
 
     def __init__(self, day: date, root: str, pieces: int):
-        self.day, self.root, self.n = day, root, workers(pieces)
-        self.pool: ProcessPoolExecutor | None = None
+        from mesocare.workers import Pool
+
+        self.day, self.root = day, root
+        n = workers(pieces)
+        threads = max(1, (os.cpu_count() or 1) // n)  # one per core, cores shared out
+        self.pool = Pool(n, _worker_start, (threads,))
 
     def __enter__(self) -> _Typesetter:
-        if self.n > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            threads = max(1, (os.cpu_count() or 1) // self.n)  # one per core, cores shared out
-            self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_start, initargs=(threads,))
+        self.pool.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool.__exit__(*exc)
 
     def run(self, jobs):
         """Typeset the jobs ``(source, path, tag, last)`` in order; yields ``(path, tag)`` in the
         same order, each once its file is written. At most two pieces per worker are in flight, so
         memory stays flat however long the list; what is done with a piece (joining it) runs
         here while the workers typeset the next ones. ``last``: the batch's last piece, after
-        which a worker's memoized layouts are not dropped (it ends with the batch; 80 ms saved)."""
-        if self.pool is None:
-            for source, path, tag, _ in jobs:
-                yield _compile_piece(source, self.day, self.root, path), tag
-            return
-        from collections import deque
-
-        pending: deque = deque()
-        for source, path, tag, last in jobs:
-            pending.append((self.pool.submit(_compile_piece, source, self.day, self.root, path, not last), tag))
-            if len(pending) >= 2 * self.n:
-                future, tag_ = pending.popleft()
-                yield future.result(), tag_
-        while pending:
-            future, tag_ = pending.popleft()
-            yield future.result(), tag_
+        which a worker's memoized layouts are not dropped (it ends with the batch; 80 ms saved);
+        in this process they always are."""
+        alone = self.pool.n <= 1
+        calls = (((source, self.day, self.root, path, alone or not last), tag)
+                 for source, path, tag, last in jobs)
+        return self.pool.ordered(_compile_piece, calls)
 
 
 def _light(h: Handout) -> Handout:
     """What the cover sheet and the outline need of a handout: its time, patient, area and late
     steps (kept for every patient while the rest of the list is typeset)."""
-    return replace(h, items=h.late_items, notes=(), banners=(), warnings=())
+    return replace(h, items=h.late_items, notes=(), banners=(), banner_parts=(), warnings=())
 
 
 def outline_titles(handouts: Iterable[Handout], dated: bool, clinic: Clinic) -> list[str]:
@@ -427,7 +412,7 @@ def outline_titles(handouts: Iterable[Handout], dated: bool, clinic: Clinic) -> 
     return titles
 
 
-COVER_TITLE = "Cover sheet"
+COVER_TITLE = N_("Cover sheet")  # the outline entry of a batch PDF's cover sheet
 
 
 def _cover_title(clinic: Clinic) -> str:
@@ -561,9 +546,9 @@ def _split_cover(clinic: Clinic) -> bool:
 
 def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, progress=None, **options) -> bytes:
     """The batch as one PDF (see ``batch_pdf``), in memory."""
-    import tempfile
+    from mesocare import scratch
 
-    with tempfile.TemporaryDirectory(prefix="mesocare-pdf-") as folder:
+    with scratch.folder("pdf") as folder:
         path = batch_pdf(
             batch.handouts, lambda light: batch, folder, duplex=duplex, paper=paper, progress=progress,
             total=len(batch.handouts),

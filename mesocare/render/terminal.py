@@ -66,7 +66,11 @@ def renderables(handout: Handout):
     parts.append(who)
     parts.append(Text(""))
     for banner in c["banners"]:
-        parts.append(Panel(_text(banner), title=_("Important"), border_style="bold red", title_align="left"))
+        lines = [banner.lead, *("  • " + step for step in banner.steps), banner.closing]
+        body = "\n".join(line for line in lines if line)
+        parts.append(
+            Panel(_text(body), title=_("Important"), border_style="bold red", title_align="left")
+        )
     drawn = False
     for s in c["sections"]:
         if s.key not in ("before", "day", "after") and not drawn:

@@ -39,10 +39,12 @@ def sections(h: Handout) -> list[Section]:
         Section("after", title("after"), items=h.phase("after"), notes=h.section("after")),
         Section("expect", title("expect"), notes=h.section("expect")),
         Section("talk-first", title("talk-first"), notes=h.section("talk-first")),
-        Section("call-us", title("call-us"), notes=h.section("call-us"), closing=ui.call_line(lang, h.clinic.phone)),
+        Section("call-us", title("call-us"), notes=h.section("call-us"),
+                closing=ui.call_line(lang, h.clinic.phone) + " " + h.emergency),
         Section("caution", title("caution"), notes=h.section("caution")),
     ]
-    return [s for s in out if s.items or s.notes]
+    # "Call us if" is always shown: it carries the emergency line
+    return [s for s in out if s.items or s.notes or s.key == "call-us"]
 
 
 def footer(h: Handout) -> str:
@@ -73,6 +75,6 @@ def context(h: Handout) -> dict:
         "area": ui.areas(lang, h.areas),
         "technique": ui.technique(lang, h.technique),
         "sections": sections(h),
-        "banners": h.banners,
+        "banners": h.shown_banners,
         "footer": footer(h),
     }
