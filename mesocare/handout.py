@@ -88,13 +88,8 @@ def dated_handout(
 
     def span(rule: Rule):
         if rule.id not in spans:
-            spans[rule.id] = window_span(rule.window, appt, ended)
+            spans[rule.id] = window_span(rule.window, appt, lambda rid: span(ruleset.followed(rid))[1])
         return spans[rule.id]
-
-    def ended(rule_id: str):
-        target = ruleset.rule(rule_id)
-        assert target is not None  # overlay refuses an after_rule that names no rule
-        return span(target)[1]
 
     course_known = request.course.end is not None
     order = {r.id: i for i, r in enumerate(ruleset.rules)}

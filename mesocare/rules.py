@@ -123,6 +123,12 @@ class RuleSet:
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 
+    def followed(self, rule_id: str) -> Rule:
+        """The rule an ``after_rule`` names (``overlay`` refuses a set where it is missing)."""
+        rule = self.rule(rule_id)
+        assert rule is not None, rule_id
+        return rule
+
     @property
     def clinic_rules(self) -> tuple[str, ...]:
         return tuple(r.id for r in self.rules if r.origin == "clinic") + tuple(
