@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from mesocare.errors import MesocareError, TemplateError
-from mesocare.model import Batch, Clinic, Handout
 from mesocare.lang.ui import N_
+from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
 from mesocare.render.typst_values import TypstCode, typst_string, typst_value  # noqa: F401 (re-exported)
 
