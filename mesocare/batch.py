@@ -105,9 +105,11 @@ class BatchPlan:
         booking: Callable[[], bool] = lambda: False,
         cache_size: int = CACHE_SIZE,
         in_order: bool = False,
+        require: Callable[[Request], tuple[str, str] | None] | None = None,
     ):
         self.clinic, self.today, self.day = clinic, today, day
         self.in_order = in_order
+        self.require = require  # (field, problem) when a row lacks what the output needs
         self.cache = HandoutCache(ruleset, clinic, today, cache_size)
         self._read: list[RowProblem] = []  # the reader's problems, in its order
         self._built: list[tuple[int, RowProblem]] = []  # problems building a row, with its input index
@@ -187,6 +189,10 @@ class BatchPlan:
 
     def _made(self, index: int, position: str, request: Request) -> tuple[Handout, str] | None:
         """The row's handout and position, counted; None (and the row's problem noted) if it fails."""
+        lacking = self.require(request) if self.require is not None else None
+        if lacking is not None:
+            self._built.append((index, RowProblem(position, *lacking)))
+            return None
         try:
             handout = self.cache.build(request)
         except LanguageError as e:

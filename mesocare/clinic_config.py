@@ -106,7 +106,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     return Clinic(
         name=spec.name,
         phone=spec.phone,
-        email=spec.email.from_ if spec.email and bad_address != "from" else None,
+        email=spec.email.address if spec.email and bad_address != "from" else None,
         timezone=zone,
         duration_minutes=spec.duration,
         paper=spec.paper,
@@ -127,6 +127,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         else None,
         state_dir=str((base / spec.state_dir).resolve()) if spec.state_dir else None,
         mail_problem=mail_problem,
+        ehr=spec.ehr.settings(base) if spec.ehr else None,
     )
 
 
@@ -143,7 +144,7 @@ def _languages(spec, lines: dict, name: str) -> tuple[str, tuple[str, ...], tupl
             field = ".".join(str(p) for p in where)
             raise ConfigError(f"{name}, line {lines.get(where)}, field '{field}': {e}") from None
 
-    language = tag(spec.language, ("language",)) if spec.language else lang.DEFAULT_TAG
+    language = tag(spec.language, ("language",)) if spec.language is not None else lang.DEFAULT_TAG
     if isinstance(spec.languages, dict):  # {fr: {reviewed_by: ..., reviewed_on: ...}, de: null}
         tags = {tag(k, ("languages", k)): v for k, v in spec.languages.items()}
         reviews = tuple(

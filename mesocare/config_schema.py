@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mesocare.ehr.settings import EhrSpec
 from mesocare.mail.settings import EmailSpec
 from mesocare.vocab import AREAS, WEEKDAYS, Paper, PrintSize, Technique, Units
 
@@ -65,6 +66,7 @@ class ClinicSpec(BaseModel):
         None, description="ISO 3166 code (GB, FR, US...): the emergency number on handouts"
     )
     state_dir: str | None = None
+    ehr: EhrSpec | None = None  # where `mesocare push` delivers (mesocare.ehr.settings)
 
     @field_validator("country")
     @classmethod

@@ -18,16 +18,47 @@ from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noq
 class EmailSettings:
     """How to reach the clinic's mail server (everything but the password)."""
 
-    sender: str  # the From address
+    sender: str  # the From address (the address alone)
     host: str
     port: int
     security: str = "starttls"  # starttls | tls | none
     username: str | None = None
-    reply_to: str | None = None
+    reply_to: str | None = None  # an address, or Name <address>
     ca_file: str | None = None  # a CA bundle to trust instead of the system's (an in-house CA)
     timeout: float = 30.0  # seconds, for connecting and for every reply
     retries: int = 3  # extra attempts after a temporary failure (4xx, connection lost)
     retry_wait: float = 2.0  # seconds before the first retry; doubled each time
+    sender_name: str | None = None  # the display name of ``from:`` (wins over the clinic's name)
+
+
+@dataclass(frozen=True)
+class MllpSettings:
+    """The clinic's interface engine (config ``ehr: mllp:``): HL7 v2 over MLLP."""
+
+    host: str
+    port: int
+    tls: bool = True
+    ca_file: str | None = None
+    timeout: float = 30.0
+    receiving_application: str = ""
+    receiving_facility: str = ""
+
+
+@dataclass(frozen=True)
+class FhirSettings:
+    """The clinic's FHIR server (config ``ehr: fhir:``); its token only from the environment."""
+
+    base_url: str
+    timeout: float = 30.0
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class EhrSettings:
+    """Where ``mesocare push`` delivers (config ``ehr:``)."""
+
+    mllp: MllpSettings | None = None
+    fhir: FhirSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +87,7 @@ class Clinic:
     mail_problem: str | None = None  # why the config's email addresses cannot be used (mail only)
     large_print: bool = False  # config `print: large` or --large-print: 18 pt body text
     reviews: tuple[tuple[str, str, str], ...] = ()  # (language tag, reviewed_by, ISO date)
+    ehr: EhrSettings | None = None  # where `push` delivers (config ``ehr:``); None: nowhere
 
     @property
     def emergency_country(self) -> str | None:
@@ -66,6 +98,12 @@ class Clinic:
     def review(self, tag: str) -> tuple[str, str] | None:
         """(reviewer, ISO date) of the clinician who reviewed the handout text in ``tag``."""
         return next(((by, on) for t, by, on in self.reviews if t == tag), None)
+
+    def __post_init__(self):
+        for name in ("name", "phone", "email", "reviewed_by"):
+            value = getattr(self, name)
+            if isinstance(value, str) and writable(value) is not value:
+                object.__setattr__(self, name, writable(value))
 
 
 @dataclass(frozen=True)
@@ -93,6 +131,25 @@ class Request:
     appointment_id: str | None = None  # the booking system's id (keeps calendar entries stable)
     language: str | None = None  # the patient's language tag (BCP 47); None: the clinic's
     email: str | None = None  # the patient's email address, when the schedule gives one (private)
+
+    def __post_init__(self):
+        for name in ("name", "patient_id", "appointment_id", "language", "email"):
+            value = getattr(self, name)
+            if value is not None and writable(value) is not value:
+                object.__setattr__(self, name, writable(value))
+        if any(writable(p) is not p for p in self.prescribed):
+            object.__setattr__(self, "prescribed", tuple(writable(p) for p in self.prescribed))
+
+
+def writable(text: str) -> str:
+    """``text`` as it can be written in any format: each lone surrogate (a byte that was not
+    UTF-8 in a command-line argument, which Python escapes so; a ``\\udcff`` in a JSON file)
+    becomes U+FFFD, the replacement character. The same object when there is none."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 @dataclass(frozen=True)

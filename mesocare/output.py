@@ -213,7 +213,7 @@ def _libc():
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _STALE = re.compile(r"^\..+\.(\d+)\.part$")
-EXTENSIONS = {"text": "txt", "markdown": "md"}
+EXTENSIONS = {"text": "txt", "markdown": "md", "fhir": "fhir.json"}
 
 
 def file_stem(when: str, patient_id: str | None, position: str) -> str:

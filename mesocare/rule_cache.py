@@ -3,16 +3,22 @@
 ``mesocare.rules`` decides the key (a hash of the files' bytes and of this code) and turns a
 rule set into JSON and back; here the entries are read and written. ``MESOCARE_CACHE_DIR``
 moves the folder; a cache that cannot be read or written is simply not used.
+
+A cache file decides what a patient is told, so it is trusted only when this user alone could
+have written it: a folder or file that another user owns, that others may write, or that is a
+link, is not read (nor written into); ``mesocare.rules`` then checks what is read back.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 CACHE_FORMAT = "mesocare-rules-cache/1"
 KEEP = 16  # entries kept; older ones are removed
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def cache_dir() -> Path:
@@ -22,14 +28,39 @@ def cache_dir() -> Path:
     return Path(base) / "mesocare"
 
 
-def read_entry(key: str) -> dict | None:
-    """The cached rule set (as JSON data) for ``key``, or None."""
+def _private(st: os.stat_result, folder: bool) -> bool:
+    """Owned by this user, writable by no one else, and a plain file (or folder)."""
+    kind = stat.S_ISDIR(st.st_mode) if folder else stat.S_ISREG(st.st_mode)
+    return kind and st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _folder_is_private(folder: Path) -> bool:
     try:
-        data = json.loads((cache_dir() / f"rules-{key[:40]}.json").read_text(encoding="utf-8"))
+        return _private(os.lstat(folder), folder=True)
+    except OSError:
+        return False
+
+
+def read_entry(key: str) -> dict | None:
+    """The cached rule set (as JSON data) for ``key``, or None (also for a file or folder that
+    someone else could have written)."""
+    folder = cache_dir()
+    if not _folder_is_private(folder):
+        return None
+    try:
+        fd = os.open(folder / f"rules-{key[:40]}.json", os.O_RDONLY | _NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            if not _private(os.fstat(f.fileno()), folder=False):
+                return None
+            data = json.loads(f.read().decode("utf-8"))
         if data.get("format") != CACHE_FORMAT or data.get("key") != key:
             return None
-        return data["ruleset"]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        ruleset = data["ruleset"]
+        return ruleset if isinstance(ruleset, dict) else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None  # no cache, or a damaged one: read the files
 
 
@@ -39,7 +70,9 @@ def write_entry(key: str, ruleset: dict) -> None:
 
     folder = cache_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _folder_is_private(folder):
+            return  # another user's or a shared folder: what we wrote there could be changed
         fd, tmp = tempfile.mkstemp(prefix=".rules-", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump({"format": CACHE_FORMAT, "key": key, "ruleset": ruleset}, f, ensure_ascii=False)
@@ -49,3 +82,36 @@ def write_entry(key: str, ruleset: dict) -> None:
             stale.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def check_types(item) -> None:
+    """TypeError unless every field of a dataclass read back from an entry (and of the
+    dataclasses in it) has its declared type: an entry holding a number where a text belongs
+    would fail later, far from here."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(type(item))
+    for f in dataclasses.fields(item):
+        value = getattr(item, f.name)
+        if not _is(value, hints[f.name]):
+            raise TypeError(f"{type(item).__name__}.{f.name}")
+        for part in value if isinstance(value, tuple) else (value,):
+            if dataclasses.is_dataclass(part):
+                check_types(part)
+
+
+def _is(value, hint) -> bool:
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is(value, h) for h in typing.get_args(hint))
+    if origin is tuple:  # tuple[X, ...]
+        return isinstance(value, tuple) and all(_is(v, typing.get_args(hint)[0]) for v in value)
+    if hint is type(None):
+        return value is None
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)

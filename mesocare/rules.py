@@ -256,15 +256,18 @@ def collect(folders: list[tuple[Path, str]]) -> tuple[RuleSet | None, list[RuleF
         return None, o.errors
     ordered = tuple(o.rules.values())
     notes = tuple(o.notes.values())
-    entries: tuple[Rule | NoteRule, ...] = (*ordered, *notes)
-    reviews = [x.reviewed_on for x in entries if x.reviewed_on]
     return (
         RuleSet(
             rules=ordered, notes=notes, version=ruleset_hash(ordered, notes),
-            reviewed_on=max(reviews) if reviews else None, files=tuple(o.files), disabled=tuple(o.disabled),
+            reviewed_on=_latest(ordered, notes), files=tuple(o.files), disabled=tuple(o.disabled),
         ),
         [],
     )
+
+
+def _latest(rules: tuple[Rule, ...], notes: tuple[NoteRule, ...]) -> date | None:
+    entries: tuple[Rule | NoteRule, ...] = (*rules, *notes)
+    return max((x.reviewed_on for x in entries if x.reviewed_on), default=None)
 
 
 def _cycles(rules: dict[str, Rule]) -> list[RuleFileError]:
@@ -334,13 +337,15 @@ def _cache_key(folders: list[tuple[Path, str]]) -> str | None:
 
 
 def _cache_read(key: str) -> RuleSet | None:
-    data = rule_cache.read_entry(key)
-    if data is None:
+    if (data := rule_cache.read_entry(key)) is None:
         return None
-    try:
-        return _from_json(data)
-    except (ValueError, KeyError, TypeError):
-        return None  # a damaged entry: read the files
+    try:  # any damage (wrong types, windows, texts not the entry's hash): read the files
+        ruleset = _from_json(data)
+        rule_cache.check_types(ruleset)
+        _ = [r.window.describe() for r in ruleset.rules]  # they parse
+        return ruleset if ruleset_hash(ruleset.rules, ruleset.notes) == ruleset.version else None
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _cache_write(key: str, ruleset: RuleSet) -> None:
@@ -381,14 +386,10 @@ def _from_json(data: dict) -> RuleSet:
             d["window"] = Window(**d["window"])
         return d
 
-    return RuleSet(
-        rules=tuple(Rule(**fix(r)) for r in data["rules"]),
-        notes=tuple(NoteRule(**fix(n)) for n in data["notes"]),
-        version=data["version"],
-        reviewed_on=date.fromisoformat(data["reviewed_on"]) if data["reviewed_on"] else None,
-        files=tuple(data["files"]),
-        disabled=tuple(data["disabled"]),
-    )
+    rules = tuple(Rule(**fix(r)) for r in data["rules"])
+    notes = tuple(NoteRule(**fix(n)) for n in data["notes"])
+    return RuleSet(rules, notes, data["version"], _latest(rules, notes), tuple(data["files"]),
+                   tuple(data["disabled"]))
 
 
 def ruleset_hash(rules: tuple[Rule, ...], notes: tuple[NoteRule, ...]) -> str:

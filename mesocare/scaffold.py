@@ -75,6 +75,16 @@ def config_text(name: str | None = None, phone: str | None = None, timezone: str
 # Where mesocare keeps its log of the emails sent (default: this user's data folder).
 #state_dir: state
 
+# To put each handout into the clinic's record (mesocare push): the interface engine
+# (HL7 v2 over MLLP, TLS unless security: none) or the FHIR server (https; its bearer token
+# goes in the environment variable MESOCARE_FHIR_TOKEN, never in this file).
+#ehr:
+#  mllp:
+#    host: engine.example.org
+#    port: 2575
+#  fhir:
+#    base_url: https://fhir.example.org/r4
+
 # The clinic's time zone (an IANA name). Every date and time on a handout is in this zone.
 # Without it, mesocare uses this computer's zone; --tz overrides it for one command.
 {zone_line}

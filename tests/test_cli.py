@@ -94,7 +94,7 @@ def test_today_and_tomorrow_are_in_the_clinic_zone():
         (["--date", "2024-06-10", "--area", "face", "--paper", "B5"], 1, "--paper 'B5' is not known: use A4 or Letter."),
         (["--date", "2024-06-10", "--area", "face", "--clinic", "missing.yaml"], 1, "missing.yaml: the clinic config file does not exist."),
         (["--date", "2024-06-10"], 2, "Missing option '--area'"),
-        (["--date", "2024-06-10", "--area", "face", "--bogus"], 2, "No such option"),
+        (["--date", "2024-06-10", "--area", "face", "--bogus"], 2, "an option that is not known (see --help)"),
     ],
 )
 def test_user_errors_are_one_sentence_with_the_right_exit_code(args, code, message):

@@ -204,7 +204,8 @@ def test_header_and_counts():
     assert str(cal["VERSION"]) == "2.0"
     assert "METHOD" not in cal and "ORGANIZER" not in text  # no clinic email: no iTIP method
     assert str(cal["CALSCALE"]) == "GREGORIAN"
-    assert str(cal["X-WR-CALNAME"]) == "Mesotherapy care plan"
+    # no calendar name: Outlook would open the file as a new calendar beside the patient's own
+    assert "X-WR-CALNAME" not in cal
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
     events = check_calendar(text, h)
     roles = [e["role"] for e in events]
@@ -542,6 +543,25 @@ def test_serialize_is_to_ical():
     h = handout(tz="Europe/London")
     cal = icalendar.Calendar.from_ical(ics.render(h))
     assert ics.serialize(cal) == cal.to_ical().decode("utf-8")
+
+
+def test_long_lines_are_folded_at_75_octets_and_read_back_whole():
+    """RFC 5545 3.1: no line longer than 75 octets, a multi-byte character never cut, and
+    the folded text reads back whole (icalendar folds; libical checks the files elsewhere)."""
+    name = "Clínica Conceição Gonçalves € 😀 de Mesoterapia e Dermatologia do Porto" * 2
+    h = handout(tz="Europe/London", prescribed=("medrol",))
+    clinic_name = h.clinic.name
+    text = ics.render(h, stamp=None)
+    lines = text.split("\r\n")
+    assert max(len(line.encode("utf-8")) for line in lines) <= 75
+    assert any(line.startswith(" ") for line in lines)  # something was folded
+    from dataclasses import replace
+
+    long = ics.render(replace(h, clinic=replace(h.clinic, name=name)))
+    assert max(len(line.encode("utf-8")) for line in long.split("\r\n")) <= 75
+    cal = icalendar.Calendar.from_ical(long)
+    assert {str(e["LOCATION"]) for e in cal.walk("VEVENT") if "LOCATION" in e} == {name}
+    assert clinic_name not in long
 
 
 def test_vtimezone_onset_in_offset_from():

@@ -166,11 +166,13 @@ def test_unreadable_files_raise(data, message):
 
 
 def test_non_resources_in_a_list_are_row_problems():
-    schedule = read_fhir(b'[42, {"resourceType": "Observation"}]', LONDON)
+    data = json.dumps([42, {"resourceType": "Observation"}, appointment()]).encode()
+    schedule = read_fhir(data, LONDON)
     assert [(p.position, p.problem) for p in schedule.problems] == [
         ("entry 1", "not a FHIR resource, skipped"),
         ("entry 2", "an Observation resource, not an Appointment, skipped"),
     ]
+    assert len(schedule.rows) == 1
 
 
 def test_resolve_service_rules():

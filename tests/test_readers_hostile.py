@@ -387,12 +387,23 @@ def test_files_beyond_the_size_limit_are_refused_in_one_sentence(monkeypatch):
 @pytest.mark.parametrize(
     "raw, tag",
     [("fre", "fr"), ("fra", "fr"), ("FR", "fr"), ("spa", "es"), ("por", "pt"), ("ita", "it"), ("deu", "de"), ("ger", "de"),
-     ("eng", "en"), ("en_gb", "en-GB"), ("pt-br", "pt-BR"), ("", None), ("  ", None), (None, None), ("French", "French")],
+     ("eng", "en"), ("en_gb", "en-GB"), ("pt-br", "pt-BR"), ("", None), ("  ", None), (None, None),
+     ("fr-Latn-FR", "fr-FR"), ("de-DE-u-fw-sun", "de-DE"), ("es-419", "es-419"), ("fr-FX", "fr-FR")],
 )
-def test_language_tags_are_normalised_not_judged(raw, tag):
+def test_language_tags_are_read_by_the_one_parser(raw, tag):
     from mesocare.readers.common import language_tag
 
     assert language_tag(raw) == tag
+
+
+@pytest.mark.parametrize("raw", ["French", "Zelda Quixote", "fr--FR", "x", "123", "ja", "fr-Cyrl"])
+def test_a_language_that_is_no_tag_or_not_ours_is_the_rows_error_without_its_value(raw):
+    from mesocare.lang import LanguageError
+    from mesocare.readers.common import language_tag
+
+    with pytest.raises(LanguageError) as e:
+        language_tag(raw)
+    assert str(e.value).startswith("the language is not a language") and raw not in str(e.value)
 
 
 def test_an_open_file_is_read_like_bytes_and_failures_name_the_file(tmp_path):

@@ -20,12 +20,21 @@ from mesocare.cli.context import Context
 from mesocare.errors import ClosedPipe, ExitCode, Interrupted, MesocareError
 
 
+# Typer's own copy of click's UsageError (typer.BadParameter is one)
+_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
 class _Group(TyperGroup):
     interrupt_told = False  # an interrupt's line was printed (main() prints it for Typer's own 130)
 
     def make_context(self, *args, **kwargs):
         try:
             return super().make_context(*args, **kwargs)
+        except _UsageError as e:  # mesocare --Zelda prep ...: as in invoke
+            from mesocare.cli.usage import reword
+
+            reword(e)
+            raise
         except BrokenPipeError:  # --help or --version into a closed pipe (click's own exits 1)
             _quiet_stdout()
             raise typer.Exit(ExitCode.OK) from None
@@ -34,6 +43,11 @@ class _Group(TyperGroup):
         try:
             try:
                 return super().invoke(ctx)
+            except _UsageError as e:  # never echo a typed value: it may be part of a name
+                from mesocare.cli.usage import reword
+
+                reword(e)
+                raise
             except KeyboardInterrupt:
                 raise Interrupted() from None
             except BrokenPipeError:  # the reader went away (mesocare ... | head): stop quietly
@@ -74,6 +88,7 @@ COMMANDS = {
     "plan": ("plan", "plan"),
     "send": ("mail", "send"),
     "remind": ("mail", "remind"),
+    "push": ("push", "push"),
 }
 GROUPS = {"rules": ("rules", "rules_app")}
 

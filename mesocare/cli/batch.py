@@ -18,9 +18,10 @@ from mesocare.cli.options import (
 )
 from mesocare.errors import ExitCode, InputError, OutputError
 
-FORMATS = ("pdf", "html", "text", "markdown", "json", "ndjson", "ics")
+FORMATS = ("pdf", "html", "text", "markdown", "json", "ndjson", "ics", "fhir", "hl7")
 WITH_COVER = ("pdf", "html", "text", "markdown")  # one file for the list, a cover sheet first
-STREAMED = ("json", "ndjson")  # written handout by handout, as they are made
+STREAMED = ("json", "ndjson", "fhir", "hl7")  # written handout by handout, as they are made
+RECORDS = ("fhir", "hl7")  # records for the clinic's system: rows without patient and appointment ids are skipped
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ def batch(
 ):
     """Print handouts for a whole schedule, with a cover sheet of whom to phone first.
 
-    Formats: pdf, html, text, markdown, json, ndjson or ics (default: from --out, else text;
-    pdf for a folder).
+    Formats: pdf, html, text, markdown, json, ndjson, ics, fhir (one FHIR R4 transaction
+    Bundle per appointment, a line each) or hl7 (one HL7 v2 MDM^T02 message per appointment)
+    (default: from --out, else text; pdf for a folder).
     """
     code = run(ctx.obj, BatchOptions(schedule, date_, fmt, out, input_format, duplex, print_, printer, order))
     raise typer.Exit(int(code))
@@ -130,7 +132,8 @@ def run(context: Context, o: BatchOptions) -> ExitCode:
     # (with --order input: as the handouts are made, the file open until the last)
     with open_schedule(o.schedule) as (source, filename):
         schedule = stream_schedule(source, clinic, fmt=o.input_format, filename=filename)
-        plan = BatchPlan(schedule, ruleset, clinic, today, day, lambda: schedule.has_booking_dates, in_order=streaming)
+        plan = BatchPlan(schedule, ruleset, clinic, today, day, lambda: schedule.has_booking_dates, in_order=streaming,
+                         require=_ids_required if fmt in RECORDS else None)
         if streaming:
             return _written(context, o, fmt, plan)
     return _written(context, o, fmt, plan)
@@ -147,6 +150,10 @@ def _written(context: Context, o: BatchOptions, fmt: str, plan) -> ExitCode:
         handouts = _warned(context, plan)
         if o.out is not None and o.folder:
             write_folder(Path(o.out), fmt, plan, handouts)
+        elif fmt in RECORDS:
+            from mesocare.ehr.records import stream
+
+            output.write(stream((h for h, _ in handouts), fmt), "-" if o.out is None else o.out, context.stdout_bytes())
         elif fmt in STREAMED:
             from mesocare.render.json_ import stream_batch
 
@@ -189,6 +196,12 @@ def write_folder(out: Path, fmt: str, plan, handouts) -> None:
             output.write_in_folder(folder, name(output.handout_stem(handout, position)), data)
         except OutputError as e:
             plan.unwritten(position, f"not written: {e}")
+
+
+def _ids_required(request):
+    from mesocare.ehr.ids import missing_ids
+
+    return missing_ids(request.patient_id, request.appointment_id)
 
 
 def write_pdf(context: Context, o: BatchOptions, plan, handouts, day) -> None:

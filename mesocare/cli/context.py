@@ -53,7 +53,12 @@ class Context:
 
     # ---- printing
     def echo(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        """A line on stdout; a path with bytes that are not UTF-8 is shown as stderr shows
+        it (\\xff), never a UnicodeEncodeError."""
+        try:
+            self.stdout.write(text + "\n")
+        except UnicodeEncodeError:
+            self.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
 
     def err(self, message: str) -> None:
         self.stderr.write(_shown(message.rstrip()) + "\n")

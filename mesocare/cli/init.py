@@ -26,6 +26,7 @@ def init(
     """
     from mesocare.clinic_config import CONFIG_NAME, machine_zone
     from mesocare.dates import zone
+    from mesocare.model import writable
     from mesocare.parse import parse_zone
     from mesocare.scaffold import scaffold
 
@@ -34,8 +35,8 @@ def init(
     result = scaffold(
         folder,
         context.clock(zone(zone_name)).date(),
-        name=name.strip() if name and name.strip() else None,
-        phone=phone.strip() if phone and phone.strip() else None,
+        name=writable(name.strip()) if name and name.strip() else None,
+        phone=writable(phone.strip()) if phone and phone.strip() else None,
         timezone=zone_name,
     )
     for path in result.created:

@@ -16,9 +16,11 @@ from mesocare.cli.context import Context
 from mesocare.errors import InputError
 
 
-def _store(field: str):
+def _store(field: str, check=None):
     def callback(ctx: typer.Context, param: typer.CallbackParam, value):
         if value is not None and not ctx.resilient_parsing:
+            if check is not None:
+                value = check(value)
             context = ctx.find_object(Context)
             if context is not None:
                 setattr(context, field, value)
@@ -27,8 +29,25 @@ def _store(field: str):
     return callback
 
 
-def _shared(*names: str, field: str, help: str):
-    return typer.Option(*names, help=help, callback=_store(field), expose_value=False)
+def _shared(*names: str, field: str, help: str, check=None):
+    return typer.Option(*names, help=help, callback=_store(field, check), expose_value=False)
+
+
+def _language_tag(value: str) -> str:
+    """--lang's value when it is a language tag; else a usage error naming the option (exit 2).
+    Whether mesocare writes that language is the language layer's to say (exit 1)."""
+    from mesocare.lang.tags import LanguageError, NotATag, read_tag
+
+    try:
+        read_tag(value)
+    except NotATag:
+        raise typer.BadParameter(
+            "not a language tag: write a language such as fr, or a language and region such as "
+            "fr-CA or pt-BR.", param_hint="'--lang'",
+        ) from None
+    except LanguageError:
+        pass
+    return value
 
 
 # ---- into the Context
@@ -37,7 +56,7 @@ TzOpt = Annotated[str | None, _shared("--tz", field="tz", help="The clinic's IAN
 TodayOpt = Annotated[str | None, _shared("--today", field="today_opt", help="Take this date as today, YYYY-MM-DD (for reproducible runs).")]
 PaperOpt = Annotated[str | None, _shared("--paper", field="paper", help="A4 or Letter, for html and pdf (default: the clinic's).")]
 DebugOpt = Annotated[bool, _shared("--debug", field="debug", help="Show a traceback on errors.")]
-LangOpt = Annotated[str | None, _shared("--lang", field="lang_opt", help="The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: the clinic's language, else en-GB; in a batch, rows with their own language keep it).")]
+LangOpt = Annotated[str | None, _shared("--lang", field="lang_opt", help="The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: the clinic's language, else en-GB; in a batch, rows with their own language keep it).", check=_language_tag)]
 LargePrintOpt = Annotated[bool, _shared("--large-print", field="large_print", help="Large print for html and pdf: 18 pt body text, larger headings (default: the clinic's print setting).")]
 
 # ---- plain values

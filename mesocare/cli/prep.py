@@ -14,7 +14,7 @@ from mesocare.cli.options import (
 )
 from mesocare.errors import OutputError
 
-FORMATS = ("terminal", "text", "markdown", "html", "json", "pdf", "ics")
+FORMATS = ("terminal", "text", "markdown", "html", "json", "pdf", "ics", "fhir", "hl7")
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,9 @@ def prep(
 ):
     """Print one patient's handout, with every deadline as a real date.
 
-    Formats: terminal, text, markdown, html, json, pdf or ics (default: from --out, else
-    terminal on a screen, text otherwise).
+    Formats: terminal, text, markdown, html, json, pdf, ics, fhir (a FHIR R4 transaction
+    Bundle) or hl7 (an HL7 v2 MDM^T02 message); fhir and hl7 need --patient-id and
+    --appointment-id (default: from --out, else terminal on a screen, text otherwise).
     """
     assert date_ is not None  # a required option: typer refuses a run without it
     run(ctx.obj, PrepOptions(

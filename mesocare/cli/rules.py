@@ -61,12 +61,21 @@ def rules_check(
     ruleset, _ = collect(folders) if not errors else (None, [])
     clinic = context.clinic()
     tags = tuple(dict.fromkeys((*clinic.languages, clinic.language))) if clinic.languages else (clinic.language,)
+    loaded: list[str] = []
     if ruleset is not None:
         from mesocare.conflicts import conflict_findings
-        from mesocare.lang.localize import translation_findings
+        from mesocare.lang.localize import clinic_translations, translation_findings
 
         findings += conflict_findings(ruleset)
         findings += translation_findings(ruleset, folders, tags)
+        clinic_findings, loaded = clinic_translations(ruleset, folders)
+        findings += clinic_findings
+    from mesocare.checks import clinic_templates
+    from mesocare.resources import templates_dir
+
+    template_findings, templates = clinic_templates(
+        Path(clinic.templates_dir) if clinic.templates_dir else None, templates_dir())
+    findings += template_findings
     errors, warnings = summary(findings)
     if errors:
         ruleset = None
@@ -78,6 +87,8 @@ def rules_check(
             "warnings": warnings,
             "folders": [str(f) for f, _ in folders],
             "rules_version": ruleset.version if ruleset else None,
+            "clinic_translations": loaded,
+            "clinic_templates": templates,
             "findings": [f.as_dict() for f in findings],
             "unreviewed_languages": list(unreviewed(clinic, tags)),
         }, indent=2, ensure_ascii=False))
@@ -93,6 +104,10 @@ def rules_check(
         f" ({len(ruleset.clinic_rules)} of the clinic's), {count(warnings, 'warning')}."
     )
     context.echo(f"Rule set {ruleset.version[:12]}, {_reviewed(ruleset, context.clinic())}.")
+    for line in loaded:
+        context.echo(f"Clinic translation {line}.")
+    for line in templates:
+        context.echo(f"Clinic template {line}.")
     waiting = unreviewed(clinic, tags)
     if waiting:
         context.echo(
@@ -181,6 +196,36 @@ def rules_show(
             value = ", ".join(value)
         context.echo(f"{labels.get(key) or key}: {value}")
     context.echo(f"file: {data['file']}, line {data['line']}")
+
+
+@rules_app.command("export")
+def rules_export(
+    ctx: typer.Context,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="fhir: one FHIR R4 PlanDefinition (JSON).")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout.")] = None,
+    _clinic: ClinicOpt = None,
+    _lang: LangOpt = None,
+    _debug: DebugOpt = False,
+):
+    """Export the rules in force (ours with the clinic's) for another system: --format fhir
+    gives one FHIR R4 PlanDefinition, an action per rule with its text (in the clinic's language
+    or --lang's), its timing from the treatment and where it applies, versioned with the rule
+    set's hash (the version the handouts' CarePlans cite)."""
+    import json
+
+    from mesocare import lang, output
+    from mesocare.ehr.plan_definition import plan_definition
+    from mesocare.lang.localize import localized_ruleset, localizer
+
+    if (fmt or "fhir").strip().lower() != "fhir":
+        raise InputError(f"--format '{fmt}' is not known: rules export writes fhir.")
+    context: Context = ctx.obj
+    clinic = context.clinic()
+    tag = lang.get(clinic.language).tag
+    folders = tuple((str(f), origin) for f, origin in context.rule_folders())
+    ruleset = localized_ruleset(context.ruleset(), localizer(tag, folders))
+    text = json.dumps(plan_definition(ruleset, clinic, tag), indent=2, ensure_ascii=False) + "\n"
+    output.write(text, out or "-", context.stdout_bytes())
 
 
 @rules_app.command("schema")

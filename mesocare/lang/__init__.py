@@ -14,14 +14,20 @@ from __future__ import annotations
 from functools import cache
 
 from mesocare.lang.language import Language
-from mesocare.lang.tags import DEFAULT_TAG, LANGUAGE_NAMES, LANGUAGES, LanguageError, Tag, parse_tag
+from mesocare.lang.tags import (
+    DEFAULT_TAG, LANGUAGE_NAMES, LANGUAGES, LanguageError, NotATag, Tag, parse_tag, short_tag,
+)
 
-__all__ = ["DEFAULT_TAG", "LANGUAGES", "LANGUAGE_NAMES", "Language", "LanguageError", "Tag", "get", "parse_tag"]
+__all__ = [
+    "DEFAULT_TAG", "LANGUAGES", "LANGUAGE_NAMES", "Language", "LanguageError", "NotATag", "Tag", "get",
+    "parse_tag", "short_tag",
+]
 
 
 def get(tag: str | None = None) -> Language:
-    """The Language for a tag (``None``: the default, en-GB). Raises LanguageError."""
-    return _get(parse_tag(tag).tag if tag else DEFAULT_TAG)
+    """The Language for a tag (``None``: the default, en-GB). Raises LanguageError (NotATag
+    for ``''`` and other values that are no tag)."""
+    return _get(parse_tag(tag).tag if tag is not None else DEFAULT_TAG)
 
 
 @cache

@@ -186,3 +186,47 @@ def translation_findings(ruleset, folders, tags) -> list:
         for p in loc.problems(ruleset):
             out.append(Finding("error", p.file, p.line, p.field, p.problem))
     return out
+
+
+def clinic_translations(ruleset, folders) -> tuple[list, list[str]]:
+    """``rules check``: the clinic's translation files (``lang/*.yaml`` in its rule folders),
+    whatever languages the config lists. Returns the findings (a file that does not read, one
+    named for no language we write, an id that is no rule or note in force: its text is never
+    used) and one line per file saying what it holds."""
+    from mesocare import lang
+    from mesocare.checks import Finding
+    from mesocare.errors import MesocareError
+    from mesocare.lang.texts import Texts, display_path, read_file
+
+    findings: list = []
+    loaded: list[str] = []
+    ids = {"rules": {r.id for r in ruleset.rules}, "notes": {n.id for n in ruleset.notes}}
+    for folder, origin in folders:
+        if origin != "clinic":
+            continue
+        for path in sorted((*Path(folder).glob("lang/*.yaml"), *Path(folder).glob("lang/*.yml"))):
+            shown = display_path(path)
+            try:
+                language = lang.get(path.stem)
+                texts = Texts(language=language.tag)
+                read_file(path, texts, origin, language.typo)
+            except MesocareError as e:
+                problem = getattr(e, "problem", None) or str(e)
+                line, field = getattr(e, "line", None), getattr(e, "field", None)
+                findings.append(Finding("error", shown, line, field, problem))
+                continue
+            for kind, store in (("rules", texts.rules), ("notes", texts.notes)):
+                for item_id in sorted(set(store) - ids[kind]):
+                    findings.append(Finding(
+                        "warning", shown, None, f"{kind}.{item_id}",
+                        f"'{item_id}' is not a {kind[:-1]} in force, so this text is never used",
+                    ))
+            loaded.append(
+                f"{shown}: {language.english_name} ({language.tag}), texts for "
+                f"{_count(len(texts.rules), 'rule')} and {_count(len(texts.notes), 'note')}"
+            )
+    return findings, loaded
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")

@@ -197,7 +197,7 @@ def overlay_findings(folder: Path) -> list:
     field; a file that cannot be read is left to the translation checks, which report it."""
     from mesocare.checks import Finding
     from mesocare.errors import MesocareError
-    from mesocare.lang.texts import _display as display_path
+    from mesocare.lang.texts import display_path
     from mesocare.yamlload import load_yaml_with_lines, read_text
 
     out: list[Finding] = []

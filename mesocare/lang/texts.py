@@ -14,7 +14,7 @@ French text for ``showers`` says what *our* English says, not what the clinic's 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mesocare.errors import RuleFileError
@@ -66,7 +66,7 @@ def lang_files(folder: Path, code: str, tag: str) -> list[Path]:
     return out
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -88,7 +88,7 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
     """Overlay one translation file onto ``texts``; raise RuleFileError naming file and line."""
     from mesocare.yamlload import load_yaml_with_lines, read_text
 
-    display = _display(path)
+    display = display_path(path)
     try:
         content = read_text(path, display)
     except OSError as e:
@@ -139,12 +139,30 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
 
 
 def load_texts(language, folders: list[tuple[Path, str]]) -> Texts:
-    """Every translation file for ``language`` in the rule folders (ours, then the clinic's)."""
+    """Every translation file for ``language`` in the rule folders (ours, then the clinic's).
+
+    The clinic's entry for one of our rules corrects ours field by field (its ``showers`` text
+    with our name and reason); a rule the clinic wrote or replaced reads the clinic's alone."""
     texts = Texts(language=language.tag)
     for folder, origin in folders:
         for path in lang_files(folder, language.code, language.tag):
             read_file(path, texts, origin, language.typo)
+    for store in (texts.rules, texts.notes):
+        for by_origin in store.values():
+            if "clinic" in by_origin:
+                by_origin["mesocare"] = _overlay(by_origin.get("mesocare"), by_origin["clinic"])
     return texts
+
+
+def _overlay(ours: Entry | None, theirs: Entry) -> Entry:
+    """Our entry with every field the clinic's names taken from the clinic's."""
+    if ours is None:
+        return replace(theirs, origin="mesocare")
+    fields = ("name", "text", "text_us", "reason")
+    values = {f: getattr(theirs, f) for f in fields if getattr(theirs, f) is not None}
+    if theirs.text is not None:
+        values["file"] = theirs.file
+    return replace(ours, **values)
 
 
 def missing_message(kind: str, item_id: str, file: str, language) -> str:

@@ -270,6 +270,7 @@ ICS_WORDS = {
     "tomorrow": N_("Tomorrow: your mesotherapy appointment at %(clinic)s."),
     "said": N_("%(when)s: %(text)s"),
     "treatment_tomorrow": N_("Tomorrow is your treatment day. %(said)s"),
+    "over": N_("This aftercare step is over from %(moment)s."),  # translations may use %(from)s
     "resume_today": N_("This step ends today. %(resume)s"),
     "resume_now": N_("This step ends now. %(resume)s"),
     "over_today": N_("This step ends today: %(name)s."),

@@ -68,4 +68,12 @@ def parse_mailbox(text: str | None) -> tuple[str, str] | None:
         return None
     if not text.endswith(">") or not valid_address(address) or not _parses_to(text, address):
         return None
-    return name, address
+    if "=?" in name:  # an encoded word (RFC 2047), as some mail programs write a name
+        from email.header import decode_header, make_header
+
+        try:
+            name = str(make_header(decode_header(name)))
+        except (ValueError, LookupError, UnicodeError):
+            return None
+    name = " ".join(name.split())
+    return (name, address) if name.isprintable() else None

@@ -11,7 +11,10 @@
   the appointment is the next day.
 - ``build_message``: the RFC 5322 bytes. Every sentence comes from the templates in
   ``templates/mail/`` (``_sentences.j2`` holds them all); the MIME boundaries and the
-  Message-ID are derived from the content, so the same input gives the same bytes.
+  Message-ID are derived from the content, so the same input gives the same bytes. An
+  update answers the messages before it (``In-Reply-To``, ``References``), so mail programs
+  show them as one thread; header lines are folded at 78 characters and encoded words kept
+  within RFC 2047's 75; attachments are named in the patient's language (RFC 2231).
 
 No name or address is ever put in a key, a log line or an error here.
 """
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from mesocare.dates import same, zone
+from mesocare.lang.ui import N_
 from mesocare.model import Handout, Item, Request
 
 HANDOUT = "handout"
@@ -205,6 +209,8 @@ class Letter:
     reminder: Reminder | None = None
     reply_to: str | None = None
     attachments: tuple = field(default=())  # (filename, maintype, subtype, bytes, params)
+    sender_name: str | None = None  # the display name of email.from; else the clinic's name
+    thread: tuple[str, ...] = ()  # Message-IDs this copy follows: the first one's, then the last's
 
 
 def message_id(key: str, content: Content, copy: int, sender: str) -> str:
@@ -227,7 +233,10 @@ def _context(letter: Letter, lang) -> dict:
     h = letter.handout
     start = _local(h.start, h)
     change = letter.change
+    day = start.date()
     return {
+        # the appointment has begun: before today, or today and earlier than the message
+        "past": day < h.today or (day == h.today and h.start <= letter.date),
         "clinic": h.clinic,
         "patient": " ".join(h.patient_name.split()) if h.patient_name and h.patient_name.strip() else None,
         "day": lang.day(start.date()),
@@ -241,6 +250,8 @@ def _context(letter: Letter, lang) -> dict:
         "was_day": lang.day(change.was_date) if change and change.was_date else None,
         "reminder": letter.reminder,
         "reminder_day": lang.day(letter.reminder.day) if letter.reminder else None,
+        # sent on another day than the reminder's own: name the days, not "today"/"tomorrow"
+        "dated": letter.reminder is not None and h.today != letter.reminder.day,
         "language": html_lang(lang.tag),
         "replies": bool(letter.reply_to),  # replies reach someone: do not ask the patient not to reply
         "pdf_name": next((a[0] for a in letter.attachments if a[2] == "pdf"), None),
@@ -295,9 +306,27 @@ def _one_line(text: str) -> str:
     return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip()
 
 
+PDF_NAME = N_("instructions-%(date)s.pdf")
+ICS_NAME = N_("appointment-%(date)s.ics")
+_UNSAFE = "/\\:*?\"<>|"
+
+
+def _file_name(text: str, fallback: str) -> str:
+    """A translated file name made safe to save: no folder separators, no control characters."""
+    text = " ".join(text.split())
+    name = "".join("-" if c in _UNSAFE or not c.isprintable() else c for c in text)
+    return name.strip(" .-") or fallback
+
+
 def attachment_names(h: Handout) -> tuple[str, str]:
+    """The PDF's and the calendar file's names in the patient's language
+    (``consignes-2024-06-10.pdf``; non-ASCII names are sent RFC 2231-encoded)."""
+    lang = language(h)
     day = _local(h.start, h).date().isoformat()
-    return f"instructions-{day}.pdf", f"appointment-{day}.ics"
+    return (
+        _file_name(lang._(PDF_NAME, date=day), f"instructions-{day}.pdf"),
+        _file_name(lang._(ICS_NAME, date=day), f"appointment-{day}.ics"),
+    )
 
 
 def build_message(letter: Letter) -> bytes:
@@ -306,7 +335,10 @@ def build_message(letter: Letter) -> bytes:
 
     Built with the email package's classic MIME classes (``compat32``): the same structure
     as ``EmailMessage`` gives, in half the time, which counts at a thousand messages a run.
-    Every header value is a single line (whitespace collapsed, addresses checked)."""
+    Header values have their whitespace collapsed and their addresses checked; lines are
+    folded at 78 characters, and a header's encoded words are each at most 75 characters
+    (RFC 2047 2), so strict readers and spam filters decode them. ``MIME-Version`` is on the
+    message only, not on its parts."""
     import io
     from email import charset, encoders
     from email.generator import BytesGenerator
@@ -316,6 +348,8 @@ def build_message(letter: Letter) -> bytes:
     from email.mime.nonmultipart import MIMENonMultipart
     from email.policy import compat32
     from email.utils import format_datetime, formataddr
+
+    from mesocare.mail.settings import mailbox
 
     subject, text, html = texts(letter)
     seed = _digest(letter.message_id, subject)[:24]  # "=_" never occurs in base64 or quoted-printable
@@ -331,6 +365,8 @@ def build_message(letter: Letter) -> bytes:
     plain, rich = part("text", "plain", charset="utf-8"), part("text", "html", charset="utf-8")
     plain.set_payload(text, utf8)
     rich.set_payload(html, utf8)
+    for p in (plain, rich):
+        del p["MIME-Version"]  # set_payload with a charset adds it back to the part
     alternative = MIMEMultipart("alternative", boundary=f"=_mesocare_{seed}_1", _subparts=[plain, rich])
     del alternative["MIME-Version"]
     msg = MIMEMultipart("mixed", boundary=f"=_mesocare_{seed}_0")
@@ -339,18 +375,41 @@ def build_message(letter: Letter) -> bytes:
         attachment = part(maintype, subtype, **dict(params))
         attachment.set_payload(data)
         encoders.encode_base64(attachment)
-        attachment.add_header("Content-Disposition", "attachment", filename=filename)
+        # a non-ASCII name as RFC 2231 (filename*=utf-8''...), which every mail program reads
+        name = filename if filename.isascii() else ("utf-8", "", filename)
+        attachment.add_header("Content-Disposition", "attachment", filename=name)
         msg.attach(attachment)
-    msg["From"] = formataddr((" ".join(letter.handout.clinic.name.split()), letter.sender), charset="utf-8")
+
+    def header(text: str):
+        # encoded words of at most 75 characters, folded between words (RFC 2047 2)
+        return text if text.isascii() else Header(text, utf8, header_name="Subject")
+
+    def address(field: str, name: str, addr: str):
+        # the field's name counts in the first line's 78 characters
+        if not name:
+            return addr
+        if name.isascii():
+            return formataddr((name, addr))
+        both = Header(name, utf8, header_name=field)
+        both.append(f"<{addr}>", "us-ascii")
+        return both
+
+    name = letter.sender_name or letter.handout.clinic.name
+    msg["From"] = address("From", " ".join(name.split()), letter.sender)
     msg["To"] = letter.to
     if letter.reply_to:
-        msg["Reply-To"] = letter.reply_to
-    # a compat32 message takes a Header (typeshed allows only str)
-    msg["Subject"] = subject if subject.isascii() else Header(subject, utf8)  # type: ignore[assignment]
+        found = mailbox(letter.reply_to)
+        msg["Reply-To"] = address("Reply-To", *found) if found else letter.reply_to
+    msg["Subject"] = header(subject)
     msg["Date"] = format_datetime(letter.date)
     msg["Message-ID"] = letter.message_id
+    if letter.thread:
+        # a reply to the last copy; References: the first copy and the last (RFC 5322 3.6.4)
+        msg["In-Reply-To"] = letter.thread[-1]
+        msg["References"] = " ".join(letter.thread)
     msg["Auto-Submitted"] = "auto-generated"
     msg["Content-Language"] = letter.language
     out = io.BytesIO()
-    BytesGenerator(out, mangle_from_=False, policy=compat32.clone(linesep="\r\n", max_line_length=200)).flatten(msg)
+    policy = compat32.clone(linesep="\r\n", max_line_length=78)  # RFC 5322 2.1.1
+    BytesGenerator(out, mangle_from_=False, policy=policy).flatten(msg)
     return out.getvalue()

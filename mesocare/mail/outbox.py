@@ -48,6 +48,12 @@ class Job:
     copy: int = 1  # 1 for the first message of this kind, 2 for the next...
     change: m.Change | None = None
     reminder: m.Reminder | None = None
+    thread: tuple[str, ...] = ()  # the Message-IDs before this copy: the first, the last
+
+    @property
+    def sequence(self) -> int:
+        """The calendar file's SEQUENCE: one more for every copy sent before (RFC 5546)."""
+        return self.copy - 1
 
     @property
     def kind(self) -> str:
@@ -119,6 +125,15 @@ def _decide(record: Record | None, content: m.Content, resend: bool,
     return True, record.copies + 1, m.change_between(record.facts, content.facts)
 
 
+def _thread(log: SentLog, key: str, kind: str) -> tuple[str, ...]:
+    """The Message-IDs a new copy answers: the first copy's and the last one's (one if the same)."""
+    record: Record | None = log.get(key, kind)
+    if record is None:
+        return ()
+    first = record.first_message_id or record.message_id
+    return (first,) if first == record.message_id else (first, record.message_id)
+
+
 def _job(plan: Plan, seen: dict, log, forcing: tuple[bool, bool], position, request, handout,
          address, content, reminder=None):
     """Plan one message; ``forcing`` is (--resend, --resend-unconfirmed)."""
@@ -138,7 +153,8 @@ def _job(plan: Plan, seen: dict, log, forcing: tuple[bool, bool], position, requ
         return
     plan.jobs.append(
         Job(position, key, content, handout, address, _language(handout),
-            handout_stem(handout, position), copy, change, reminder)
+            handout_stem(handout, position), copy, change, reminder,
+            _thread(log, key, content.kind))
     )
 
 
@@ -313,14 +329,16 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
 
     sender_address = settings.sender if settings else (clinic.email or "clinic@example.invalid")
     reply_to = settings.reply_to if settings else None
+    sender_name = settings.sender_name if settings else None
     if dry_run is not None:
-        envelope = Envelope(sender_address, local_midnight(today, zone(clinic.timezone)), reply_to)
+        midnight = local_midnight(today, zone(clinic.timezone))
+        envelope = Envelope(sender_address, midnight, reply_to, sender_name)
         with SentLog(folder, readonly=True) as log:
             plan = make_plan(log)
         report = write_eml(plan, dry_run, envelope, progress)
     else:
         assert settings is not None
-        envelope = Envelope(sender_address, now, reply_to)
+        envelope = Envelope(sender_address, now, reply_to, sender_name)
         with run_lock(folder, waiting=lambda: err("Another mesocare run is sending; waiting for it to finish.")):
             with SentLog(folder) as log:
                 plan = make_plan(log)

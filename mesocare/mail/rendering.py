@@ -18,8 +18,9 @@ class Envelope:
     """The sender's side of every message in a run."""
 
     sender: str
-    date: datetime  # the Date header (aware)
+    date: datetime  # the Date header (aware), and when the calendar files were made (DTSTAMP)
     reply_to: str | None = None
+    sender_name: str | None = None  # the display name of ``email.from`` (else the clinic's name)
 
 
 def message_id(job: Job, envelope: Envelope) -> str:
@@ -34,7 +35,8 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
 
         pdf_name, ics_name = m.attachment_names(job.handout)
         pdf = render(job.handout, "pdf")
-        ics = cast(str, render(job.handout, "ics")).encode("utf-8")  # a text format
+        # each copy newer than the one before by RFC 5546's rules: SEQUENCE, then DTSTAMP
+        ics = cast(str, render(job.handout, "ics", sequence=job.sequence, stamp=envelope.date)).encode("utf-8")
         # the part's method parameter must match the calendar's METHOD (only with the clinic's address)
         method = (("method", "PUBLISH"),) if b"\r\nMETHOD:PUBLISH\r\n" in ics else ()
         attachments = (
@@ -45,6 +47,7 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
         handout=job.handout, kind=job.kind, to=job.to, sender=envelope.sender, date=envelope.date,
         message_id=message_id(job, envelope), language=job.language, change=job.change,
         reminder=job.reminder, reply_to=envelope.reply_to, attachments=attachments,
+        sender_name=envelope.sender_name, thread=job.thread,
     )
     return m.build_message(letter)
 

@@ -3,7 +3,8 @@
 One row per (appointment, kind): the appointment's key (``booking:ID``, else
 ``patient:ID|date|time``), the kind (``handout``, or ``reminder:YYYY-MM-DD``), the hash of
 what was sent, the facts an update message compares against (date, time, areas), the
-Message-ID, how many copies went out and when the last one was accepted.
+Message-ID, how many copies went out and when the last one was accepted, and the Message-ID
+of the first copy (an update is a reply to it: mail programs show them as one thread).
 
 A row is written only after the server accepted the message, in its own transaction
 committed at once (``synchronous=FULL``: on disk before the next message starts), so a
@@ -55,11 +56,14 @@ CREATE TABLE IF NOT EXISTS sent (
     copies       INTEGER NOT NULL,
     sent_at      TEXT NOT NULL,
     state        TEXT NOT NULL DEFAULT 'accepted',
+    first_message_id TEXT,
     PRIMARY KEY (appointment, kind)
 ) WITHOUT ROWID;
 """
-COLUMNS = ("appointment", "kind", "content_hash", "facts", "message_id", "copies", "sent_at",
-           "state")
+COLUMNS = ("appointment", "kind", "content_hash", "facts", "message_id", "copies", "sent_at")
+# columns added later, each with what a log written before it holds: a log from before is given
+# them when opened for writing (a dry run reads it as it is)
+ADDED = {"state": "TEXT NOT NULL DEFAULT 'accepted'", "first_message_id": "TEXT"}
 ACCEPTED, UNCONFIRMED = "accepted", "unconfirmed"
 BUSY_SECONDS = 10  # how long to wait for another program's write lock on the log
 PROBE = "mesocare:probe"
@@ -96,6 +100,7 @@ class Record:
     copies: int
     sent_at: str
     state: str = ACCEPTED
+    first_message_id: str | None = None  # the first copy's Message-ID (None: an older log)
 
     @property
     def unconfirmed(self) -> bool:
@@ -118,7 +123,7 @@ class SentLog:
         self.path = folder / LOG_NAME
         self.readonly = readonly
         self._db: sqlite3.Connection | None = None
-        self._has_state = True
+        self._added: set[str] = set(ADDED)  # the later columns this log has
         if readonly:
             if self.path.is_file():
                 try:
@@ -152,33 +157,39 @@ class SentLog:
             raise cannot_record(self.path, "opened", e) from None
 
     def _check_shape(self) -> bool:
-        """False when there is no table yet; a log from before ``state`` gets the column (all
-        its rows were accepted); any other shape is damage."""
+        """False when there is no table yet. A log from before a later column (``state``: all
+        its rows were accepted; ``first_message_id``: unknown) gets it when opened for
+        writing; any other shape is damage."""
         assert self._db is not None
         columns = [row[1] for row in self._db.execute("PRAGMA table_info(sent)")]
         if not columns:
             if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise damaged(self.path, "it holds no table of sent messages")
             return False
-        if tuple(columns) == COLUMNS[:-1]:
-            self._has_state = False
-            if not self.readonly:
-                self._db.execute(
-                    f"ALTER TABLE sent ADD COLUMN state TEXT NOT NULL DEFAULT '{ACCEPTED}'")
-                self._has_state = True
-            return True
-        if tuple(columns) != COLUMNS:
+        base, added = tuple(columns[: len(COLUMNS)]), columns[len(COLUMNS) :]
+        if base != COLUMNS or len(set(added)) != len(added) or not set(added) <= set(ADDED):
             raise damaged(self.path, "its table is not the one mesocare writes")
+        self._added = set(added)
+        if not self.readonly:
+            for name, kind in ADDED.items():
+                if name not in self._added:
+                    try:
+                        self._db.execute(f"ALTER TABLE sent ADD COLUMN {name} {kind}")
+                    except sqlite3.OperationalError as e:  # another process added it first
+                        if "duplicate column" not in str(e):
+                            raise
+                    self._added.add(name)
         return True
 
     def get(self, appointment: str, kind: str) -> Record | None:
         if self._db is None:
             return None
-        state = "state" if self._has_state else f"'{ACCEPTED}'"
+        state = "state" if "state" in self._added else f"'{ACCEPTED}'"
+        first = "first_message_id" if "first_message_id" in self._added else "NULL"
         try:
             row = self._db.execute(
                 "SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at,"
-                f" {state} FROM sent WHERE appointment = ? AND kind = ?",
+                f" {state}, {first} FROM sent WHERE appointment = ? AND kind = ?",
                 (appointment, kind),
             ).fetchone()
         except sqlite3.DatabaseError as e:
@@ -193,9 +204,9 @@ class SentLog:
             facts = None
         texts_ok = all(isinstance(v, str) for v in (row[2], row[4], row[6], row[7]))
         if not isinstance(facts, dict) or not texts_ok or type(row[5]) is not int or row[5] < 1 \
-                or row[7] not in (ACCEPTED, UNCONFIRMED):
+                or row[7] not in (ACCEPTED, UNCONFIRMED) or not isinstance(row[8], str | None):
             raise damaged(self.path, "a row holds values mesocare did not write")
-        return Record(row[0], row[1], row[2], facts, row[4], row[5], row[6], row[7])
+        return Record(row[0], row[1], row[2], facts, row[4], row[5], row[6], row[7], row[8])
 
     def check_writable(self) -> None:
         """Prove the log can record before anything is sent: a probe row the size of a real
@@ -220,21 +231,25 @@ class SentLog:
             raise cannot_record(self.path, "written", e) from None
 
     def record(self, appointment: str, kind: str, content_hash: str, facts: dict, message_id: str,
-               copies: int, when: datetime | None = None, state: str = ACCEPTED) -> None:
+               copies: int, when: datetime | None = None, state: str = ACCEPTED,
+               first_message_id: str | None = None) -> None:
         """The server accepted this message (or took its data without an answer: ``state``
-        ``unconfirmed``): write it down now (one committed transaction)."""
+        ``unconfirmed``): write it down now (one committed transaction). The first copy's
+        Message-ID is kept from the row before (``first_message_id``, default this message's,
+        is written only on a first record)."""
         if self.readonly or self._db is None:
             raise SentLogError("the sent log was opened read-only.")
         stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
         try:
             self._db.execute(
                 "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies,"
-                " sent_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " sent_at, state, first_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (appointment, kind) DO UPDATE SET content_hash = excluded.content_hash,"
                 " facts = excluded.facts, message_id = excluded.message_id, copies = excluded.copies,"
-                " sent_at = excluded.sent_at, state = excluded.state",
+                " sent_at = excluded.sent_at, state = excluded.state,"
+                " first_message_id = coalesce(sent.first_message_id, excluded.first_message_id)",
                 (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id,
-                 copies, stamp, state),
+                 copies, stamp, state, first_message_id or message_id),
             )
         except sqlite3.Error as e:
             raise SentLogError(

@@ -6,7 +6,7 @@ with the mail server that ``send`` and ``remind`` go through:
     email: desk@harbourskin.example      # the address only: nothing can be sent
 
     email:
-      from: desk@harbourskin.example
+      from: Harbour Skin Clinic <desk@harbourskin.example>   # or the address alone
       host: smtp.harbourskin.example
       port: 587              # default: 587 for starttls, 465 for tls, 25 for none
       security: starttls     # starttls (default), tls, or none (only to this machine)
@@ -27,6 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from mesocare.mail.addresses import parse_mailbox, valid_address  # noqa: F401 (re-exported)
 from mesocare.model import EmailSettings  # the dataclass lives with the others; re-exported
+
+mailbox = parse_mailbox  # (display name, address) of a mailbox as mail programs write it
 
 PASSWORD_ENV = "MESOCARE_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -65,15 +67,11 @@ class EmailSpec(BaseModel):
 
     @field_validator("from_", "reply_to")
     @classmethod
-    def _address(cls, v: str | None, info) -> str | None:
-        """``from`` keeps its address only when it is a valid mailbox (``desk@clinic.example``
-        or ``Clinic <desk@clinic.example>``): the envelope sender and the calendar's organizer.
-        An address that is not valid is kept as it is, for ``problem`` to name: only the
-        commands that send mail stop on it."""
-        if v is None:
-            return v
-        mailbox = parse_mailbox(v)
-        return mailbox[1] if mailbox and info.field_name == "from_" else v.strip()
+    def _address(cls, v: str | None) -> str | None:
+        """Kept as written (``desk@clinic.example`` or ``Clinic <desk@clinic.example>``); an
+        address that is not valid is kept for ``problem`` to name: only the commands that send
+        mail stop on it."""
+        return v if v is None else v.strip()
 
     def problem(self) -> str | None:
         """The config field (``from`` or ``reply_to``) whose address is not valid, if any."""
@@ -81,6 +79,13 @@ class EmailSpec(BaseModel):
             if value is not None and parse_mailbox(value) is None:
                 return key
         return None
+
+    @property
+    def address(self) -> str:
+        """The address of ``from`` alone (desk@clinic.example), without its display name."""
+        found = parse_mailbox(self.from_)
+        assert found is not None  # only asked once ``problem`` found nothing wrong
+        return found[1]
 
     @model_validator(mode="after")
     def _plain_only_here(self) -> EmailSpec:
@@ -95,7 +100,8 @@ class EmailSpec(BaseModel):
         """The settings (``host`` is set), with ``ca_file`` relative to the config file's folder ``base``."""
         assert self.host
         return EmailSettings(
-            sender=self.from_,
+            sender=self.address,
+            sender_name=(parse_mailbox(self.from_) or ("", ""))[0] or None,
             host=self.host,
             port=self.port or DEFAULT_PORTS[self.security],
             security=self.security,

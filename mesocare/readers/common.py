@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import date, datetime, tzinfo
 
@@ -181,22 +180,15 @@ def row_failure(err: BaseException) -> str:
 
 
 def language_tag(text: str | None) -> str | None:
-    """A patient's language as a BCP 47 tag (HL7/ISO 639-2 "fre" -> "fr", "en_gb" -> "en-GB");
-    None for an empty value. A value that is not a tag at all is passed on as given (stripped),
-    for the language layer to refuse: whether a language is supported is not decided here."""
+    """A patient's language as a BCP 47 tag, read by the language layer's one tag parser
+    (HL7/ISO 639-2 "fre" -> "fr", "en_gb" -> "en-GB", "fr-Latn-FR" -> "fr-FR"); None for an
+    empty value. A value that is no tag, or a language mesocare does not write, is the row's
+    LanguageError (an InputError: the row's message names the field, not the value)."""
     if text is None or not str(text).strip():
         return None
-    return _tag(str(text).strip())
+    from mesocare.lang.tags import short_tag
 
-
-@functools.lru_cache(maxsize=256)
-def _tag(raw: str) -> str:
-    import langcodes
-
-    try:
-        return langcodes.standardize_tag(raw.replace("_", "-"))
-    except (ValueError, langcodes.LanguageTagError):
-        return raw[:64]
+    return short_tag(str(text), "the language")
 
 
 def email_address(text: str | None) -> str | None:

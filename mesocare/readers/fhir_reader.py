@@ -261,6 +261,26 @@ def _outcome(raw: dict, position: str) -> RowProblem:
     )
 
 
+def _holds_appointments(entries) -> None:
+    """InputError when the file holds resources and not one is an Appointment (a Patient, a
+    Bundle of Practitioners): saying "0 handouts" would hide that it is the wrong file. An
+    empty Bundle, or a search that returned only a note (OperationOutcome), is an empty day."""
+    kinds = [raw.get("resourceType") if isinstance(raw, dict) else None for _, raw, _ in entries]
+    if not kinds or "Appointment" in kinds or set(kinds) <= {"OperationOutcome", None}:
+        return
+    named = sorted({k for k in kinds if isinstance(k, str) and _TYPE_NAME.match(k)})
+    if not named:
+        return  # entries that are not FHIR at all: each is its own problem below
+    held = " and ".join(named) if len(named) <= 3 else f"{', '.join(named[:3])} and others"
+    count = len([k for k in kinds if k in named])
+    raise InputError(
+        f"the FHIR file holds {count} {held} resource{'s' if count != 1 else ''} and no "
+        "Appointment: "
+        "mesocare reads FHIR Appointments (one, a Bundle of them, or ndjson with one per line): "
+        "export the day's appointments."
+    )
+
+
 def read_fhir(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedule:
     zone = clinic_zone(clinic)
     text = decode_text(data, "FHIR")
@@ -271,6 +291,7 @@ def read_fhir(data: bytes, clinic: Clinic, filename: str | None = None) -> Sched
     problems: list[RowProblem] = []
     booking_dates = False
     release_said = False
+    _holds_appointments(entries)
     for position, raw, mode in entries:
         if raw is BAD_JSON:
             problems.append(RowProblem(position, None, "not valid JSON, skipped"))

@@ -148,7 +148,10 @@ def _service(msg: Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
                 return found
     if not tried:
         raise Bad("SCH-7", "no service: AIS-3, SCH-7 and SCH-8 are all empty.")
-    where, code = next(((w, c) for w, c in tried if c), tried[0])
+    # the first field whose code component holds a code, else the first with any text: free
+    # text in SCH-7 ("office visit") must not hide the code in SCH-8 (ov^office visit)
+    where, code = next(((w, c) for w, c in tried if _SERVICE_CODE.match(c)),
+                       next(((w, c) for w, c in tried if c), tried[0]))
     looked = "mesocare looks in AIS-3, SCH-7 and SCH-8"  # the order of _SERVICES
     if _SERVICE_CODE.match(code):
         raise _Coded(
@@ -313,6 +316,7 @@ def read_hl7(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
         raise too_many_rows()
     bookings = _Bookings()
     has_booking_dates = False
+    kinds: list[str] = []
     for number, segments in enumerate(messages, start=1):
         position = f"message {number}"
         try:
@@ -320,6 +324,7 @@ def read_hl7(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
         except Bad as bad:
             problems.append(RowProblem(position, bad.field, str(bad)))
             continue
+        kinds.append("^".join(p for p in (msg.get("MSH", 9, 1), msg.get("MSH", 9, 2)) if p).upper())
         has_booking_dates = has_booking_dates or bool(msg.get("MSH", 7))
         try:
             found = _apply(msg, position, bookings, clinic, zone)
@@ -327,4 +332,19 @@ def read_hl7(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
             found = RowProblem(position, None, row_failure(err))
         if found is not None:
             problems.append(found)
+    _holds_siu(kinds)
     return Schedule(rows=bookings.rows(), problems=tuple(problems), has_booking_dates=has_booking_dates)
+
+
+def _holds_siu(kinds: list[str]) -> None:
+    """InputError when the file's messages have types and not one is SIU (an ADT feed given
+    by mistake): "0 handouts" would hide that it is the wrong file."""
+    typed = [k for k in kinds if k]
+    if not typed or any(k.split("^")[0] == "SIU" for k in typed):
+        return
+    shown = sorted({k for k in typed if re.fullmatch(r"[A-Z0-9^]{1,12}", k)})
+    held = " and ".join(shown[:3]) + (" and others" if len(shown) > 3 else "") if shown else "other"
+    raise InputError(
+        f"the HL7 file holds {held} messages and no SIU: mesocare reads SIU scheduling messages "
+        "(S12 to S17): export the day's appointments."
+    )

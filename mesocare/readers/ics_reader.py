@@ -248,6 +248,21 @@ def _use_safe_zones() -> None:
     _SAFE_ZONES.append(True)
 
 
+def _no_events(calendars) -> None:
+    """InputError when a calendar without events holds other things (to-dos, journal entries):
+    "0 handouts" would hide that it is the wrong file. An empty calendar is an empty day."""
+    names = {c.name for calendar in calendars for c in calendar.subcomponents} - {"VTIMEZONE"}
+    if names:
+        shown = sorted(n for n in names if n in _OTHER_COMPONENTS) or ["other entries"]
+        raise InputError(
+            f"the iCalendar file holds {', '.join(shown)} and no VEVENT: mesocare reads events "
+            "(VEVENT), one per appointment."
+        )
+
+
+_OTHER_COMPONENTS = ("VTODO", "VJOURNAL", "VFREEBUSY", "VAVAILABILITY", "VALARM")
+
+
 def read_ics(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedule:
     import icalendar
 
@@ -263,6 +278,8 @@ def read_ics(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
     problems: list[RowProblem] = []
     booking_dates = False
     events = [event for calendar in calendars for event in calendar.walk("VEVENT")]
+    if not events:
+        _no_events(calendars)
     if len(events) > MAX_ROWS:
         raise too_many_rows()
     for number, event in enumerate(events, start=1):

@@ -85,9 +85,9 @@ def resolve_each(texts: list[str], clinic: Clinic) -> tuple[tuple[str, ...], str
 
 
 def unknown_service(codes: list[str]) -> str:
-    """The problem sentence for codes that match no service. Quotes a code only when it looks
-    like a code (free text may hold a patient's name)."""
-    code = next((c.strip() for c in codes if c and c.strip()), "")
-    if _CODE_LIKE.match(code):
+    """The problem sentence for codes that match no service. Quotes the first that looks like
+    a code (free text may hold a patient's name), whatever comes before it."""
+    code = next((c.strip() for c in codes if c and _CODE_LIKE.match(c.strip())), "")
+    if code:
         return f"service code '{code}' is not in the clinic's service map or the default one."
     return "the service is not in the clinic's service map or the default one."

@@ -22,6 +22,8 @@ FORMATS: dict[str, str] = {
     "json": "json_",
     "pdf": "pdf",
     "ics": "ics",
+    "fhir": "fhir",
+    "hl7": "hl7",
 }
 BATCH_FORMATS: dict[str, str] = {
     "pdf": "pdf",
@@ -31,6 +33,8 @@ BATCH_FORMATS: dict[str, str] = {
     "json": "json_",
     "ndjson": "json_",
     "ics": "ics",
+    "fhir": "fhir",
+    "hl7": "hl7",
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "text",
@@ -44,6 +48,7 @@ EXTENSIONS: dict[str, str] = {
     ".jsonl": "ndjson",
     ".pdf": "pdf",
     ".ics": "ics",
+    ".hl7": "hl7",
 }
 BINARY = {"pdf"}
 
