@@ -21,13 +21,19 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from mesocare.dates import appointment_times, instant
+from mesocare.dates import AppointmentTimes, appointment_times, instant
 from mesocare.errors import MesocareError
 from mesocare.handout import booked, dated_handout
 from mesocare.lang import LanguageError
 from mesocare.model import Batch, Clinic, Handout, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.rules import RuleSet
+
+V = TypeVar("V")
+
+if TYPE_CHECKING:
+    from cachetools import LRUCache
 
 CACHE_SIZE = 512  # computed handouts kept (rows come in time order, so neighbours share them)
 
@@ -43,18 +49,18 @@ class HandoutCache:
     ``build_handout`` returns.
     """
 
-    PERSONAL = {"name": None, "patient_id": None, "appointment_id": None, "email": None}
+    PERSONAL: ClassVar[dict[str, Any]] = {"name": None, "patient_id": None, "appointment_id": None, "email": None}
 
     def __init__(self, ruleset: RuleSet, clinic: Clinic, today: date, size: int = CACHE_SIZE):
         self.ruleset, self.clinic, self.today, self.size = ruleset, clinic, today, size
         from cachetools import LRUCache
 
-        self._dated: LRUCache[Request, tuple] = LRUCache(size)
+        self._dated: LRUCache[Request, tuple[Handout, AppointmentTimes]] = LRUCache(size)
         self._booked: LRUCache[Request, Handout] = LRUCache(size)
         self.hits = self.misses = 0
 
     @staticmethod
-    def _get(table, key, make):
+    def _get(table: LRUCache[Request, V], key: Request, make: Callable[[], V]) -> V:
         value = table.get(key)  # a hit is now the most recently used
         if value is None:
             value = table[key] = make()  # past the size, the least recently used goes
@@ -114,7 +120,7 @@ class BatchPlan:
         self._read: list[RowProblem] = []  # the reader's problems, in its order
         self._built: list[tuple[int, RowProblem]] = []  # problems building a row, with its input index
         self._unwritten: list[RowProblem] = []  # handouts made whose file could not be written
-        self._spool = tempfile.TemporaryFile(prefix="mesocare-rows-")
+        self._spool = tempfile.TemporaryFile(prefix="mesocare-rows-")  # noqa: SIM115 (closed by close())
         self._starts = array("d")  # per good row: its start, its input index, where it is in the spool
         self._index = array("q")
         self._offsets = array("q")
@@ -266,7 +272,7 @@ class BatchPlan:
     def close(self) -> None:
         self._spool.close()
 
-    def __enter__(self) -> "BatchPlan":
+    def __enter__(self) -> BatchPlan:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -298,7 +304,7 @@ class Tally:
     booking_checked: bool
 
     @classmethod
-    def of(cls, batch: Batch | BatchPlan) -> "Tally":
+    def of(cls, batch: Batch | BatchPlan) -> Tally:
         if isinstance(batch, BatchPlan):
             return cls(batch.count, batch.to_call, batch.problems, batch.booking_checked)
         return cls(len(batch.handouts), len(batch.to_call), batch.problems, batch.booking_checked)

@@ -64,7 +64,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from mesocare.rule_schema import RuleSpec, UnitText
 from mesocare.rules import Placed, Window, display_name, overlay, rule_files
@@ -263,7 +263,7 @@ def _hours(duration: str) -> int:
     return Duration.parse(duration).hours
 
 
-def _is_duration(text: str | None) -> bool:
+def _is_duration(text: str | None) -> TypeGuard[str]:
     return text is not None and Duration.matches(text)
 
 
@@ -278,7 +278,7 @@ def _fixed_end_hours(rule: RuleSpec) -> int | None:
 
 
 def _check_window(entry: Placed, rules: dict[str, Placed]) -> list[Finding]:
-    spec: RuleSpec = entry.spec  # type: ignore[assignment]
+    spec: RuleSpec = entry.spec
     w = spec.window
     start = _start(w)
     out = []
@@ -289,10 +289,10 @@ def _check_window(entry: Placed, rules: dict[str, Placed]) -> list[Finding]:
                 f"rule '{spec.id}': phase '{spec.phase}' contradicts its window ({Window(**w.model_dump()).describe()})",
             )
         )
-    if start == "after_rule" and _is_duration(w.until):
+    if start == "after_rule" and w.after_rule is not None and _is_duration(w.until):
         target = rules.get(w.after_rule)
         if target is not None:
-            target_end = _fixed_end_hours(target.spec)  # type: ignore[arg-type]
+            target_end = _fixed_end_hours(target.spec)
             if target_end is not None and _hours(w.until) <= target_end:
                 out.append(
                     Finding(
@@ -305,7 +305,7 @@ def _check_window(entry: Placed, rules: dict[str, Placed]) -> list[Finding]:
 
 
 def _check_applies(entry: Placed) -> list[Finding]:
-    spec: RuleSpec = entry.spec  # type: ignore[assignment]
+    spec: RuleSpec = entry.spec
     out = []
     if spec.areas is not None and not spec.areas:
         out.append(Finding("error", entry.file, entry.line("areas"), "areas", f"rule '{spec.id}': an empty areas list means it never applies: remove the key to mean every area"))

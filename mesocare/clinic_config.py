@@ -27,7 +27,7 @@ def machine_zone() -> str:
         from tzlocal import get_localzone_name
 
         name = get_localzone_name()
-    except Exception:  # tzlocal raises several kinds on odd machines; UTC is a safe default
+    except Exception:  # noqa: BLE001 (tzlocal raises several kinds on odd machines; UTC is safe)
         name = None
     return name or "UTC"
 

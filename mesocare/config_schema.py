@@ -6,9 +6,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mesocare.vocab import AREAS, WEEKDAYS, Paper, PrintSize, Technique, Units
 from mesocare.ehr.settings import EhrSpec
 from mesocare.mail.settings import EmailSpec
+from mesocare.vocab import AREAS, WEEKDAYS, Paper, PrintSize, Technique, Units
 
 
 class ServiceSpec(BaseModel):

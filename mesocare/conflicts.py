@@ -42,7 +42,7 @@ def _spans(ruleset: RuleSet, at: time | None, course_end: date | None) -> dict[s
 
     def span(rule: Rule) -> tuple:
         if rule.id not in spans:
-            spans[rule.id] = window_span(rule.window, appt, lambda rid: span(ruleset.rule(rid))[1])
+            spans[rule.id] = window_span(rule.window, appt, lambda rid: span(ruleset.followed(rid))[1])
         return spans[rule.id]
 
     for rule in ruleset.rules:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from datetime import date as calendar_date  # for annotations beside a field named "date"
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -111,7 +112,7 @@ class AppointmentTimes:
     end: datetime
     timed: bool
     tz: ZoneInfo
-    course_end: date | None
+    course_end: calendar_date | None
 
 
 def appointment_times(

@@ -88,7 +88,7 @@ def dated_handout(
 
     def span(rule: Rule):
         if rule.id not in spans:
-            spans[rule.id] = window_span(rule.window, appt, lambda rid: span(ruleset.rule(rid))[1])
+            spans[rule.id] = window_span(rule.window, appt, lambda rid: span(ruleset.followed(rid))[1])
         return spans[rule.id]
 
     course_known = request.course.end is not None

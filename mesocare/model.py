@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from datetime import date as calendar_date  # for annotations beside a field named "date"
 from datetime import time as clock_time
 
 # the vocabulary lives in mesocare.vocab; these names stay importable from here for renderers
-from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: E402,F401
+from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class Request:
     course: Course = field(default_factory=Course)
     name: str | None = None
     patient_id: str | None = None
-    booked: date | None = None  # None: no booking date known, nothing is late
+    booked: calendar_date | None = None  # None: no booking date known, nothing is late
     appointment_id: str | None = None  # the booking system's id (keeps calendar entries stable)
     language: str | None = None  # the patient's language tag (BCP 47); None: the clinic's
     email: str | None = None  # the patient's email address, when the schedule gives one (private)

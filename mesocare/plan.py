@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from datetime import date as calendar_date  # for annotations beside a field named "date"
 
 from mesocare.course import closed_days_checker, make_course, session_dates
 from mesocare.model import Clinic
@@ -18,7 +19,7 @@ from mesocare.vocab import WEEKDAYS
 class PlannedSession:
     number: int
     date: date
-    moved_from: date | None  # the date it was counted to, when it moved
+    moved_from: calendar_date | None  # the date it was counted to, when it moved
     reason: str | None  # why it moved
 
     def as_dict(self) -> dict:
@@ -47,7 +48,7 @@ def plan_course(first: date, count: int, every: tuple[int, str] | None, clinic: 
     planned = session_dates(first, count, every, None) if every else (first,)
     closed = closed_days_checker(clinic)
     sessions = []
-    for number, (day, wanted) in enumerate(zip(course.sessions, planned), start=1):
+    for number, (day, wanted) in enumerate(zip(course.sessions, planned, strict=True), start=1):
         moved = day != wanted
         reason = None
         if moved:
@@ -94,16 +95,19 @@ def holiday_name(day: date, clinic: Clinic, tag: str) -> str | None:
     """The name of the public holiday on ``day`` in the clinic's country, in the language of
     ``tag`` when the holidays package has the names in it, else in the country's language
     (whatever the machine's locale)."""
+    country = clinic.holidays_country
+    if not country:
+        return None
     import holidays
 
     # always a language: without one the package follows the machine's locale (LANG)
-    language = holiday_language(clinic.holidays_country, tag)
+    language = holiday_language(country, tag)
     if language is None:
-        own = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv)
+        own = holidays.country_holidays(country, subdiv=clinic.holidays_subdiv)
         language = getattr(own, "default_language", None)
         if language is None:
             return own.get(day)
-    return holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv, language=language).get(day)
+    return holidays.country_holidays(country, subdiv=clinic.holidays_subdiv, language=language).get(day)
 
 
 def closed_words(clinic: Clinic) -> str:

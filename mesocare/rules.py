@@ -123,6 +123,12 @@ class RuleSet:
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 
+    def followed(self, rule_id: str) -> Rule:
+        """The rule an ``after_rule`` names (``overlay`` refuses a set where it is missing)."""
+        rule = self.rule(rule_id)
+        assert rule is not None, rule_id
+        return rule
+
     @property
     def clinic_rules(self) -> tuple[str, ...]:
         return tuple(r.id for r in self.rules if r.origin == "clinic") + tuple(
@@ -170,7 +176,7 @@ class Overlay:
 
 def overlay(folders: list[tuple[Path, str]]) -> Overlay:
     """Load folders in order, each laid over the ones before; record every error."""
-    from mesocare.rule_schema import read_rule_file, text_pair
+    from mesocare.rule_schema import RuleSpec, read_rule_file, text_pair
 
     out = Overlay()
     errors, rules, notes = out.errors, out.rules, out.notes
@@ -196,7 +202,7 @@ def overlay(folders: list[tuple[Path, str]]) -> Overlay:
                     continue
                 seen_here[spec.id] = f"{display}, line {line}"
                 text, text_us = text_pair(spec.text)
-                if kind == "rules":  # a replaced id keeps its place in the order
+                if isinstance(spec, RuleSpec):  # kind "rules"; a replaced id keeps its place
                     rules[spec.id] = Rule(
                         id=spec.id, name=spec.name, phase=spec.phase, window=Window(**spec.window.model_dump()),
                         areas=tuple(spec.areas) if spec.areas is not None else None,
@@ -260,7 +266,8 @@ def collect(folders: list[tuple[Path, str]]) -> tuple[RuleSet | None, list[RuleF
 
 
 def _latest(rules: tuple[Rule, ...], notes: tuple[NoteRule, ...]) -> date | None:
-    return max((x.reviewed_on for x in (*rules, *notes) if x.reviewed_on), default=None)
+    entries: tuple[Rule | NoteRule, ...] = (*rules, *notes)
+    return max((x.reviewed_on for x in entries if x.reviewed_on), default=None)
 
 
 def _cycles(rules: dict[str, Rule]) -> list[RuleFileError]:

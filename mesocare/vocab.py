@@ -104,7 +104,7 @@ class Duration(NamedTuple):
     """A length of time as written: a count and a unit (h, d, w or m). A tuple, so
     ``count, unit = duration`` works."""
 
-    count: int
+    count: int  # type: ignore[assignment]  # a field may shadow tuple.count; typeshed says no
     unit: str
 
     @classmethod

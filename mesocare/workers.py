@@ -18,9 +18,12 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from mesocare.errors import UsageError
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 ENV = "MESOCARE_PDF_WORKERS"
 DEFAULT_CAP = 4  # processes when the variable is unset: one per core, at most this many
@@ -109,7 +112,7 @@ class Pool:
     def __init__(self, n: int, setup: Callable[..., None] | None = None, args: tuple = ()):
         self.n = max(1, n)
         self._setup, self._args = setup, args
-        self._executor = None
+        self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Self:
         if self.n > 1:

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mesocare.errors import YamlError
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 MAX_BYTES = 1_000_000  # 1 MB: our whole rule set is about 40 kB
 MAX_DEPTH = 32  # levels of nested mappings and lists
@@ -80,7 +83,7 @@ def _check_depth(text: str, file: str) -> None:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    line = event.start_mark.line + 1
+                    line = event.start_mark.line + 1 if event.start_mark else None
                     raise YamlError(file, line, None, f"nested more than {MAX_DEPTH} levels deep, the most mesocare reads")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
@@ -138,11 +141,11 @@ def _index_lines(node, path: tuple, lines: dict[tuple, int]) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
-            _index_lines(value_node, path + (key,), lines)
-            lines[path + (key,)] = key_node.start_mark.line + 1
+            _index_lines(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index_lines(item, path + (i,), lines)
+            _index_lines(item, (*path, i), lines)
 
 
 def load_yaml_with_lines(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
@@ -208,7 +211,7 @@ def field_name(loc: tuple) -> str:
     return ".".join(parts) if parts else (str(loc[0]) if loc else "")
 
 
-def problem_words(err: dict) -> str:
+def problem_words(err: ErrorDetails) -> str:
     """One pydantic error in our words."""
     kind = err.get("type", "")
     if kind in _PYDANTIC_WORDS:

@@ -86,4 +86,4 @@ rules:
 """
 
 
-__all__ = ["make", "item", "REPO", "GOOD_RULE", "date", "time"]
+__all__ = ["GOOD_RULE", "REPO", "date", "item", "make", "time"]

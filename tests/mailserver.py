@@ -94,7 +94,7 @@ class MailServer:
 
     # ---- life
 
-    def start(self) -> "MailServer":
+    def start(self) -> MailServer:
         from aiosmtpd.controller import Controller
 
         options = {}

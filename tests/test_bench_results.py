@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
-import results  # noqa: E402
+import results
 
 SCRIPTS = ["batch.py", "hl7_split.py", "instructions.py", "mail.py", "scale.py", "startup.py"]
 

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mesocare.cli import app
-from mesocare.render import calendar, calendar_svg, pdf
 from mesocare.course import make_course
+from mesocare.render import calendar, calendar_svg, pdf
 
 SVG = "{http://www.w3.org/2000/svg}"
 BASE = ["--tz", "Europe/London", "--name", "Ana Silva"]
@@ -85,7 +85,7 @@ def check_items(items: list[dict], days: dict[str, set[date]], legend: dict[str,
         if goes_on:
             assert any("goes on" in legend[k] for k in matches), f"{item['rule']}: the legend must say it goes on"
     # and nothing is drawn that no item explains
-    for letter, drawn in days.items():
+    for letter in days:
         assert any(item["name"] in legend[letter] for item in dated), letter
 
 
@@ -141,8 +141,8 @@ def handout_from(args, ruleset):
     from mesocare.handout import build_handout
     from mesocare.model import Clinic, Request
 
-    opts = dict(zip(args[::2], args[1::2]))
-    areas = tuple(v for k, v in zip(args[::2], args[1::2]) if k == "--area")
+    opts = dict(zip(args[::2], args[1::2], strict=True))
+    areas = tuple(v for k, v in zip(args[::2], args[1::2], strict=True) if k == "--area")
     day = date.fromisoformat(opts["--date"])
     course = make_course(
         day,
@@ -152,7 +152,7 @@ def handout_from(args, ruleset):
     )
     request = Request(
         date=day, areas=areas, time=time.fromisoformat(opts["--time"]) if "--time" in opts else None,
-        prescribed=tuple(v for k, v in zip(args[::2], args[1::2]) if k == "--prescribed"), course=course,
+        prescribed=tuple(v for k, v in zip(args[::2], args[1::2], strict=True) if k == "--prescribed"), course=course,
         name="Ana Silva",
     )
     clinic = Clinic(timezone=opts.get("--tz", "Europe/London"))

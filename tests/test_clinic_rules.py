@@ -77,7 +77,7 @@ def our_errors() -> list:
 
 
 def finding_lines(output: str) -> list[str]:
-    return [l for l in output.splitlines() if l.startswith(("error: ", "warning: "))]
+    return [line for line in output.splitlines() if line.startswith(("error: ", "warning: "))]
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -117,7 +117,7 @@ def test_init_rejects_a_bad_zone(tmp_path):
 
 def test_the_clinics_rules_pass_the_check(clinic):
     result = run("rules", "check", "--clinic", clinic / "mesocare.yaml", "--today", TODAY)
-    clinic_findings = [l for l in finding_lines(result.output) if str(clinic) in l]
+    clinic_findings = [line for line in finding_lines(result.output) if str(clinic) in line]
     assert clinic_findings == []
     # our own shipped texts are test_reading_level's concern; the clinic adds no error
     assert result.exit_code == (1 if our_errors() else 0), result.output
@@ -229,7 +229,7 @@ def test_every_mistake_is_reported_at_once_with_file_line_and_field(clinic):
         pattern = re.escape(f"{path.name}, line {line}{what}: ") + r".*" + re.escape(words)
         assert re.search(pattern, out), (pattern, out)
     # the old review is a warning; the others are errors
-    assert any(l.startswith("warning: ") and "2023-05-01" in l for l in finding_lines(out))
+    assert any(line.startswith("warning: ") and "2023-05-01" in line for line in finding_lines(out))
     assert re.search(r"\d+ errors, \d+ warnings? in ", out)
 
 
@@ -408,5 +408,5 @@ def test_every_command_and_option_has_help(command):
     assert result.exit_code == 0
     assert "Usage:" in result.output
     # every option line carries a description
-    options = [l for l in result.output.splitlines() if l.strip().startswith("--")]
-    assert all(len(l.split()) > 2 for l in options), options
+    options = [line for line in result.output.splitlines() if line.strip().startswith("--")]
+    assert all(len(line.split()) > 2 for line in options), options

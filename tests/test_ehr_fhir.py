@@ -76,7 +76,7 @@ def test_care_plan_has_a_dated_activity_per_step(bundle):
     handout = json.loads(run_cli(*PREP[:-1], "json", "--date", "2026-06-10", "--time", "10:00",
                                  "--lang", "fr").stdout)
     assert len(plan["activity"]) == len(handout["items"])
-    for activity, item in zip(plan["activity"], handout["items"]):
+    for activity, item in zip(plan["activity"], handout["items"], strict=True):
         detail = activity["detail"]
         assert detail["code"]["coding"][0]["code"] == item["rule"]
         assert detail["scheduledPeriod"]["start"] == item["start"]  # with the zone's offset

@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "hostile"))
-from generate import GENERATORS, NAME  # noqa: E402
+from generate import GENERATORS, NAME
 
 CASES = Path(__file__).resolve().parent / "hostile" / "cases"
 SECRETS = (NAME, "Zelda", "Quixote", "zelda@example.org")

@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import libical  # tests/libical.py: libical's strict check, through ctypes
-
 from mesocare.errors import InputError
 from mesocare.handout import build_handout
 from mesocare.model import AREAS, Batch, Clinic, Course, Request

@@ -43,7 +43,7 @@ def test_prep_lang(tag, words):
 def test_an_unknown_language_is_one_sentence_and_exit_1(command):
     r = run(*command, "--lang", "tlh", *(LONDON if command[0] != "rules" else []))
     assert r.exit_code == 1
-    lines = [l for l in r.stderr.splitlines() if "warning" not in l]
+    lines = [line for line in r.stderr.splitlines() if "warning" not in line]
     assert lines == [
         "mesocare: 'tlh' is not a language mesocare writes handouts in: use one of en, fr, es, it, pt, de,"
         " optionally with a region such as fr-CA or pt-BR."
@@ -133,10 +133,10 @@ def test_rules_check_reports_every_missing_translation_for_the_clinics_languages
     """)
     r = run("rules", "check", "--clinic", path)
     assert r.exit_code == 1
-    missing = [l for l in r.stdout.splitlines() if "has no" in l]
+    missing = [line for line in r.stdout.splitlines() if "has no" in line]
     assert len(missing) == 6  # name, text and reason, in French and in German
-    assert all("rules/ours.yaml" in l and "'no-alcohol'" in l for l in missing)
-    assert sum("French" in l for l in missing) == 3 and sum("German" in l for l in missing) == 3
+    assert all("rules/ours.yaml" in line and "'no-alcohol'" in line for line in missing)
+    assert sum("French" in line for line in missing) == 3 and sum("German" in line for line in missing) == 3
     # a handout in French names the rule, the file and the language, and prints nothing
     r = run("prep", "--clinic", path, "--date", "2024-06-10", "--area", "face", "--lang", "fr", "--today", "2024-06-01")
     assert r.exit_code == 1 and r.stdout == ""

@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 from datetime import date, time
-from pathlib import Path
 
 import pytest
 
@@ -153,8 +152,9 @@ def test_running_text_is_never_hyphenated_only_the_date_column(tag, tmp_path):
 
 def test_french_guillemets_in_the_pdf(tmp_path):
     """« » keep their inner no-break spaces through Typst (a clinic text may quote a product)."""
-    import pypdf
     import textwrap
+
+    import pypdf
 
     folder = tmp_path / "rules"
     (folder / "lang").mkdir(parents=True)
@@ -188,7 +188,7 @@ def test_calendar_files_per_language_import_in_icalendar_and_vobject(tag):
     h = handout(tag)
     data = render(h, "ics")
     cal = icalendar.Calendar.from_ical(data)
-    events = [c for c in cal.walk("VEVENT")]
+    events = list(cal.walk("VEVENT"))
     summaries = [str(e["SUMMARY"]) for e in events]
     texts = {i.text for i in h.items}
     assert any(s in texts for s in summaries)  # the instructions, in the handout's language

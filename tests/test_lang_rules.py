@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mesocare.lang.localize import Localizer, MissingRuleText
 from mesocare import lang
+from mesocare.lang.localize import Localizer, MissingRuleText
 from mesocare.resources import instructions_dir
 from mesocare.rules import load_ruleset
 

@@ -188,7 +188,7 @@ def test_a_day_the_zone_skipped_is_an_error():
 
 
 def test_check_day_names_the_field():
-    with pytest.raises(InputError, match="^booking date 0001-01-01 is outside"):
+    with pytest.raises(InputError, match=r"^booking date 0001-01-01 is outside"):
         check_day(date(1, 1, 1), "booking date")
 
 
@@ -208,7 +208,7 @@ def test_a_bad_zone_is_one_sentence(name):
 def test_a_zone_folder_in_the_config_is_a_config_error(tmp_path):
     path = tmp_path / "mesocare.yaml"
     path.write_text("name: Harbour\ntimezone: Europe\n")
-    with pytest.raises(ConfigError, match="line 2, field 'timezone'.*'Europe' is not a known time zone"):
+    with pytest.raises(ConfigError, match=r"line 2, field 'timezone'.*'Europe' is not a known time zone"):
         load_clinic(path)
 
 
@@ -252,7 +252,7 @@ def test_joined_areas_still_work():
 def test_an_empty_part_of_a_service_area_is_a_config_error(tmp_path):
     path = tmp_path / "mesocare.yaml"
     path.write_text("services:\n  FACE: {area: face+}\n")
-    with pytest.raises(ConfigError, match="services.FACE.area|services"):
+    with pytest.raises(ConfigError, match=r"services.FACE.area|services"):
         load_clinic(path)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailserver import PASSWORD, USER, MailServer
+from mailserver import PASSWORD, MailServer
 
 HEADER = "date,time,area,name,patient_id,appointment_id,email\n"
 

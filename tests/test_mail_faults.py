@@ -16,13 +16,13 @@ import os
 import sqlite3
 import subprocess
 from dataclasses import replace
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+
 from faultproxy import FaultProxy
 from mailserver import MailServer
-
 from mesocare.clinic_config import load_clinic
 from mesocare.errors import MesocareError
 from mesocare.mail import sentlog

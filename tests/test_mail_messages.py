@@ -192,7 +192,7 @@ def test_email_settings_and_defaults(tmp_path):
     assert (settings.security, settings.port, settings.username) == ("starttls", 587, "desk")
     local = load_clinic(_config(tmp_path, "  from: desk@clinic.test\n  host: localhost\n  security: none\n")).mail
     assert local.port == 25
-    with pytest.raises(ConfigError, match="field 'email.password'"):
+    with pytest.raises(ConfigError, match=r"field 'email\.password'"):
         load_clinic(_config(tmp_path, "  from: desk@clinic.test\n  host: h.example\n  password: x\n"))
     broken = load_clinic(_config(tmp_path, "  from: desk\n  host: h.example\n"))  # only mail stops on it
     assert broken.mail is None and broken.email is None

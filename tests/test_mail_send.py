@@ -11,9 +11,9 @@ import pytest
 
 from mailserver import PASSWORD, MailServer
 from mesocare.clinic_config import load_clinic
+from mesocare.errors import ConfigError
 from mesocare.mail.outbox import run
 from mesocare.mail.sentlog import SentLog
-from mesocare.errors import ConfigError
 from mesocare.readers import read_schedule
 
 TODAY = date(2024, 6, 1)

@@ -432,7 +432,7 @@ def check_batch(data: bytes, handouts, duplex: bool) -> None:
     assert len(starts) == len(handouts) + 1
     assert starts[0] == 0 and "Cover sheet, page 1 of" in texts[0]
     cover_pages = starts[1] if not duplex else next(m for i, n, m in numbered if i == 0)
-    for h, start, count in zip(handouts, starts[1:], singles):
+    for h, start, count in zip(handouts, starts[1:], singles, strict=True):
         assert [(n, m) for i, n, m in numbered if start <= i < start + count] == [(k + 1, count) for k in range(count)]
         who = h.patient_name or h.patient_id
         assert all(who in texts[i] for i in range(start, start + count))
@@ -512,7 +512,7 @@ def test_cover_sheet_lists_patients_calls_and_skipped_rows(ruleset):
     batch = Batch(CLINIC, date(2024, 6, 1), date(2024, 6, 10), handouts, booking_checked=True, problems=problems)
     assert batch.to_call
     data = pdf.render_batch(batch)
-    cover = " ".join(t for t, (i, n, m) in zip(pages_text(data), runs(data)) if "Cover sheet" in t)
+    cover = " ".join(t for t, (i, n, m) in zip(pages_text(data), runs(data), strict=False) if "Cover sheet" in t)
     in_order(cover, ["Harbour Skin Clinic", "Cover sheet for the nurse", "Monday 10 June 2024", "Appointments 4",
                      "Made on Saturday 1 June 2024", "Patients", "Time Patient Area"])
     in_order(cover, ["09:15 Patient 0 face", "no time Patient 1 neck and décolletage", "P-2", "Patient 3 scalp"])
@@ -582,7 +582,7 @@ def test_page_one_renders_to_png(sample_pdf, tmp_path):
 def test_long_words_wrap_inside_the_page(tmp_path):
     clinic = dataclasses.replace(CLINIC, name="B" * 90)
     data = pdf.render(fixed_handout(patient_name="A" * 120, clinic=clinic))
-    width, height, rows, columns = ink(data, tmp_path)
+    width, _height, _rows, columns = ink(data, tmp_path)
     margin = 18 / 25.4 * 36  # 18 mm at 36 dpi
     assert columns[0] >= margin - 2 and columns[-1] <= width - margin + 2
     assert "A" * 20 in all_text(data).replace("\u200b", "")

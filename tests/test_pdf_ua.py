@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 from datetime import date, time
 
 import pytest
 
+from mesocare.course import make_course
 from mesocare.errors import TemplateError
 from mesocare.handout import build_handout
 from mesocare.model import Batch, Clinic, Request
 from mesocare.render import calendar, pdf
-from mesocare.course import make_course
 
 pikepdf = pytest.importorskip("pikepdf")
 pypdf = pytest.importorskip("pypdf")
@@ -60,7 +61,7 @@ def check_pdf_ua(data: bytes, title: str, lang: str = "en-GB") -> list[tuple[str
     assert kinds[0] == "/Document"
     headings = [k for k in kinds if k in ("/H1", "/H2", "/H3", "/H4", "/H5", "/H6")]
     assert headings and headings[0] == "/H1", "the first heading is of level 1"
-    for before, after in zip(headings, headings[1:]):
+    for before, after in itertools.pairwise(headings):
         assert int(after[2]) <= int(before[2]) + 1, f"a heading level is skipped: {before} then {after}"
     # every page's marked content belongs to the structure tree
     parents = tree.ParentTree
@@ -159,7 +160,7 @@ def test_typst_refuses_a_document_that_breaks_pdf_ua():
 def marked_content(page) -> set[int]:
     """The marked-content ids (MCIDs) on a page's content stream."""
     ids = set()
-    for operands, operator in pikepdf.parse_content_stream(page, "BDC"):
+    for operands, _operator in pikepdf.parse_content_stream(page, "BDC"):
         props = operands[1] if len(operands) > 1 else None
         if isinstance(props, pikepdf.Dictionary) and "/MCID" in props:
             ids.add(int(props.MCID))
@@ -178,7 +179,7 @@ def check_structure(data: bytes) -> list[tuple[str, str]]:
         node = stack.pop()
         if "/Nums" in node:
             nums = list(node.Nums)
-            for key, value in zip(nums[0::2], nums[1::2]):
+            for key, value in zip(nums[0::2], nums[1::2], strict=True):
                 assert int(key) not in numbers, f"parent tree key {key} twice"
                 numbers[int(key)] = value
             if "/Limits" in node:
@@ -235,7 +236,7 @@ def check_structure(data: bytes) -> list[tuple[str, str]]:
         node = stack.pop()
         if "/Names" in node:
             flat = list(node.Names)
-            for name, element in zip(flat[0::2], flat[1::2]):
+            for name, element in zip(flat[0::2], flat[1::2], strict=True):
                 assert bytes(name) not in names, "an ID twice"
                 assert element.is_indirect and element.objgen in seen, "an ID names an element of the tree"
                 assert bytes(element.ID) == bytes(name)

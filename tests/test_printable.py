@@ -13,7 +13,7 @@ from mesocare.cli import app
 from mesocare.render.printable import printable
 from mesocare.render.templating import md_escape
 
-CONTROL = [chr(c) for c in [*range(0x00, 0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0)]]
+CONTROL = [chr(c) for c in [*range(0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0)]]
 HOSTILE_NAME = "Ana\x1b[31m Red\x1b[0m\x07 \x1b]0;owned\x07Silva\x9b2J\x08"
 PREP = ["prep", "--date", "2030-06-10", "--time", "10:00", "--area", "face", "--today", "2030-06-01"]
 

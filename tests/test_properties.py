@@ -86,7 +86,7 @@ def test_status_is_monotonic_in_today(a):
     h2 = build(dict(a, today_offset=a["today_offset"] + 3))
     if h1 is None:
         return
-    for i1, i2 in zip(h1.items, h2.items):
+    for i1, i2 in zip(h1.items, h2.items, strict=True):
         assert i1.rule == i2.rule
         assert rank[i1.status] <= rank[i2.status]
 

@@ -8,7 +8,6 @@ import io
 import json
 import time
 import tracemalloc
-from datetime import date
 
 import pytest
 

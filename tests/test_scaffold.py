@@ -50,7 +50,7 @@ def test_every_setting_is_in_the_config_with_a_comment():
     for i, line in enumerate(lines):
         if re.match(r"^#?[a-z_]+:", line):
             above = lines[:i]
-            assert any(l.startswith("# ") for l in above[-4:]), line
+            assert any(text.startswith("# ") for text in above[-4:]), line
 
 
 def test_without_values_the_config_loads_with_the_defaults(tmp_path):

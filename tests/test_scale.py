@@ -16,7 +16,7 @@ import pytest
 
 from mesocare.batch import BatchPlan, HandoutCache
 from mesocare.handout import build_handout, handout_dict
-from mesocare.model import Clinic, Course, Request, RowProblem, ScheduleRow
+from mesocare.model import Batch, Clinic, Course, Request, RowProblem, ScheduleRow
 from mesocare.render.json_ import stream_batch
 from test_pdf import runs
 
@@ -179,9 +179,7 @@ def test_json_array_to_a_file_streams_into_one_whole_file(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # one big PDF
 # ---------------------------------------------------------------------------------------------
-def _pdf_batch(ruleset, count: int) -> "Batch":
-    from mesocare.model import Batch
-
+def _pdf_batch(ruleset, count: int) -> Batch:
     days = [date(2024, 6, 10), date(2024, 6, 11)]
     handouts = tuple(
         build_handout(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -43,12 +43,12 @@ def _fields(item: dict) -> dict:
     return {k: " ".join(v.split()) for k, v in fields.items() if v}
 
 
-@lru_cache(maxsize=None)
+@cache
 def translation(tag: str) -> dict:
     return yaml.safe_load((INSTRUCTIONS / "lang" / f"{tag}.yaml").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def translated(tag: str) -> dict[tuple[str, str], dict]:
     data = translation(tag)
     return {(kind, k): _fields(v) for kind in ("rules", "notes") for k, v in (data.get(kind) or {}).items()}
@@ -112,7 +112,7 @@ def test_the_number_check_can_fail():
 
 
 # ----------------------------------------------------------------------------- template strings
-@lru_cache(maxsize=None)
+@cache
 def read_catalog(code: str):
     from babel.messages.pofile import read_po
 
@@ -164,7 +164,7 @@ def test_every_template_string_is_translated(code):
     assert not missing, f"{code}: untranslated template strings: {missing}"
 
 
-@pytest.mark.parametrize("code", LANGUAGES + ["pt_BR", "fr_CA", "es_MX", "en_US"])
+@pytest.mark.parametrize("code", [*LANGUAGES, "pt_BR", "fr_CA", "es_MX", "en_US"])
 def test_template_strings_keep_placeholders_markup_and_numbers(code):
     wrong = []
     for m in read_catalog(code):

@@ -177,7 +177,7 @@ def kill_part_way(cmd: list[str], cwd: Path, environ: dict, ready, timeout: floa
 
 
 def pieces(scratch: Path) -> list[Path]:
-    return [p for p in scratch.glob("mesocare-*/*.pdf")]
+    return list(scratch.glob("mesocare-*/*.pdf"))
 
 
 def leftovers(tmp_path: Path) -> list[Path]:

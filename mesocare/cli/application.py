@@ -21,7 +21,7 @@ from mesocare.errors import ClosedPipe, ExitCode, Interrupted, MesocareError
 
 
 # Typer's own copy of click's UsageError (typer.BadParameter is one)
-_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
 class _Group(TyperGroup):
@@ -164,7 +164,7 @@ def main() -> None:
     """
     try:
         make_app(_command(sys.argv[1:]))()
-        code = ExitCode.OK
+        code: int = ExitCode.OK
     except SystemExit as e:
         if e.code is None or isinstance(e.code, int):
             code = e.code or ExitCode.OK

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, BinaryIO, Optional
+from typing import Annotated, BinaryIO
 
 import typer
 
@@ -47,10 +47,10 @@ def batch(
     date_: DateOpt = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,
-    input_format: Annotated[Optional[str], typer.Option("--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content).")] = None,
+    input_format: Annotated[str | None, typer.Option("--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content).")] = None,
     duplex: Annotated[bool, typer.Option("--duplex", help="PDF: start every handout on an odd page; print on both sides.")] = False,
     print_: Annotated[bool, typer.Option("--print", help="Send the PDF to a printer through CUPS (nothing is printed when no handout is due).")] = False,
-    printer: Annotated[Optional[str], typer.Option("--printer", help="The CUPS printer (default: the system's default printer).")] = None,
+    printer: Annotated[str | None, typer.Option("--printer", help="The CUPS printer (default: the system's default printer).")] = None,
     order: Annotated[str, typer.Option("--order", help="time (default: sorted by start, once the whole schedule is read) or input (ndjson, json and --out DIR/: in the schedule's order, each handout as soon as its row is read).")] = "time",
     _paper: PaperOpt = None,
     _large_print: LargePrintOpt = False,
@@ -103,7 +103,7 @@ def open_schedule(source: str) -> Iterator[tuple[BinaryIO, str | None]]:
         return
     path = Path(source)
     try:
-        f = open(path, "rb")
+        f = open(path, "rb")  # noqa: SIM115 (closed by `with f` below)
     except FileNotFoundError:
         raise InputError(f"{source}: the schedule file does not exist.") from None
     except IsADirectoryError:
@@ -148,7 +148,7 @@ def _written(context: Context, o: BatchOptions, fmt: str, plan) -> ExitCode:
     day = plan.day
     with plan:
         handouts = _warned(context, plan)
-        if o.folder:
+        if o.out is not None and o.folder:
             write_folder(Path(o.out), fmt, plan, handouts)
         elif fmt in RECORDS:
             from mesocare.ehr.records import stream

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from mesocare.errors import ClosedPipe
-
 
 # C0 and C1 controls but line ends and tabs: a value quoted in a message (an option typed
 # with an escape sequence) is shown as \x1b, never sent to the terminal as it is
@@ -48,7 +48,7 @@ class Context:
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_process(cls) -> "Context":
+    def from_process(cls) -> Context:
         return cls(sys.stdout, sys.stderr, _isatty(sys.stdout), _isatty(sys.stderr))
 
     # ---- printing
@@ -71,13 +71,11 @@ class Context:
         """A rich Console on stdout whose closed pipe ends the run quietly (rich's own exits 1)."""
         from rich.console import Console
 
-        console = Console(file=self.stdout, **options)
+        class _Console(Console):
+            def on_broken_pipe(self) -> None:
+                raise ClosedPipe()
 
-        def closed_pipe():
-            raise ClosedPipe()
-
-        console.on_broken_pipe = closed_pipe
-        return console
+        return _Console(file=self.stdout, **options)
 
     def stdout_bytes(self):
         self.stdout.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,8 +14,8 @@ from mesocare.cli.options import DebugOpt, TzOpt
 def init(
     ctx: typer.Context,
     folder: Annotated[Path, typer.Argument(help="The clinic's folder (made if missing; default: this folder).")] = Path("."),
-    name: Annotated[Optional[str], typer.Option("--name", help="The clinic's name, printed on handouts.")] = None,
-    phone: Annotated[Optional[str], typer.Option("--phone", help="The clinic's phone number, printed on handouts.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The clinic's name, printed on handouts.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="The clinic's phone number, printed on handouts.")] = None,
     _tz: TzOpt = None,
     _debug: DebugOpt = False,
 ):

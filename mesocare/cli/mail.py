@@ -7,16 +7,19 @@ from __future__ import annotations
 import os
 from datetime import timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mesocare.cli.context import Context
 from mesocare.cli.options import ClinicOpt, DebugOpt, TodayOpt, TzOpt
 
+if TYPE_CHECKING:
+    from mesocare.cli.progress import Progress
+
 ScheduleArg = Annotated[str, typer.Argument(help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin.")]
-InputFormatOpt = Annotated[Optional[str], typer.Option("--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content).")]
-DryRunOpt = Annotated[Optional[Path], typer.Option("--dry-run", metavar="DIR", help="Write the messages as .eml files in DIR instead of sending them (the sent log is only read).")]
+InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content).")]
+DryRunOpt = Annotated[Path | None, typer.Option("--dry-run", metavar="DIR", help="Write the messages as .eml files in DIR instead of sending them (the sent log is only read).")]
 ResendOpt = Annotated[bool, typer.Option("--resend", help="Send again to every row given, even if the same message was sent before.")]
 UnconfirmedOpt = Annotated[bool, typer.Option(
     "--resend-unconfirmed",
@@ -27,7 +30,7 @@ UnconfirmedOpt = Annotated[bool, typer.Option(
 def send(
     ctx: typer.Context,
     schedule: ScheduleArg,
-    date_: Annotated[Optional[str], typer.Option("--date", help="Only this day's appointments: YYYY-MM-DD, today or tomorrow (clinic's zone).")] = None,
+    date_: Annotated[str | None, typer.Option("--date", help="Only this day's appointments: YYYY-MM-DD, today or tomorrow (clinic's zone).")] = None,
     input_format: InputFormatOpt = None,
     dry_run: DryRunOpt = None,
     resend: ResendOpt = False,
@@ -104,7 +107,8 @@ class _Progress:
     """The shared progress bar, made when the count is known."""
 
     def __init__(self, context: Context, label: str):
-        self.context, self.label, self.bar = context, label, None
+        self.context, self.label = context, label
+        self.bar: Progress | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:

@@ -8,7 +8,7 @@ parameters. The others are plain typed values.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -51,20 +51,20 @@ def _language_tag(value: str) -> str:
 
 
 # ---- into the Context
-ClinicOpt = Annotated[Optional[str], _shared("--clinic", field="clinic_file", help="The clinic's YAML config (default: $MESOCARE_CLINIC, else ./mesocare.yaml).")]
-TzOpt = Annotated[Optional[str], _shared("--tz", field="tz", help="The clinic's IANA time zone, e.g. Europe/London.")]
-TodayOpt = Annotated[Optional[str], _shared("--today", field="today_opt", help="Take this date as today, YYYY-MM-DD (for reproducible runs).")]
-PaperOpt = Annotated[Optional[str], _shared("--paper", field="paper", help="A4 or Letter, for html and pdf (default: the clinic's).")]
+ClinicOpt = Annotated[str | None, _shared("--clinic", field="clinic_file", help="The clinic's YAML config (default: $MESOCARE_CLINIC, else ./mesocare.yaml).")]
+TzOpt = Annotated[str | None, _shared("--tz", field="tz", help="The clinic's IANA time zone, e.g. Europe/London.")]
+TodayOpt = Annotated[str | None, _shared("--today", field="today_opt", help="Take this date as today, YYYY-MM-DD (for reproducible runs).")]
+PaperOpt = Annotated[str | None, _shared("--paper", field="paper", help="A4 or Letter, for html and pdf (default: the clinic's).")]
 DebugOpt = Annotated[bool, _shared("--debug", field="debug", help="Show a traceback on errors.")]
-LangOpt = Annotated[Optional[str], _shared("--lang", field="lang_opt", help="The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: the clinic's language, else en-GB; in a batch, rows with their own language keep it).", check=_language_tag)]
+LangOpt = Annotated[str | None, _shared("--lang", field="lang_opt", help="The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: the clinic's language, else en-GB; in a batch, rows with their own language keep it).", check=_language_tag)]
 LargePrintOpt = Annotated[bool, _shared("--large-print", field="large_print", help="Large print for html and pdf: 18 pt body text, larger headings (default: the clinic's print setting).")]
 
 # ---- plain values
-DateOpt = Annotated[Optional[str], typer.Option("--date", help="The appointment's date (batch: only that day's): YYYY-MM-DD, today or tomorrow, in the clinic's zone.")]
-SessionsOpt = Annotated[Optional[str], typer.Option("--sessions", help="Number of sessions in the course.")]
-EveryOpt = Annotated[Optional[str], typer.Option("--every", help="Time between sessions: 14d, 4w or 1m (calendar months).")]
-FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="The output format (the command's help lists them).")]
-OutOpt = Annotated[Optional[str], typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout; batch: a folder ending in / for one file per patient.")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="The appointment's date (batch: only that day's): YYYY-MM-DD, today or tomorrow, in the clinic's zone.")]
+SessionsOpt = Annotated[str | None, typer.Option("--sessions", help="Number of sessions in the course.")]
+EveryOpt = Annotated[str | None, typer.Option("--every", help="Time between sessions: 14d, 4w or 1m (calendar months).")]
+FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="The output format (the command's help lists them).")]
+OutOpt = Annotated[str | None, typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout; batch: a folder ending in / for one file per patient.")]
 
 
 def pick_text_or_json(fmt: str | None) -> str:
@@ -85,7 +85,7 @@ def pick_format(fmt: str | None, out: str | None, allowed, is_tty: bool) -> str:
         return fmt
     if out is not None and out != "-":
         guessed = format_for_extension(Path(out).suffix)
-        if guessed in allowed:
+        if guessed is not None and guessed in allowed:
             return guessed
         if not Path(out).exists() or Path(out).is_file():
             raise InputError(f"--out {out}: cannot tell the format from the file name; add --format.")

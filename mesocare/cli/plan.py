@@ -36,6 +36,7 @@ def plan(
     context = ctx.obj
     fmt = pick_text_or_json(fmt)
     clinic = context.clinic()
+    assert date_ is not None  # a required option: typer refuses a run without it
     first = parse_date(date_, "--date", today=context.today())
     interval = parse_every(every, "--every") if every else None
     course = plan_course(first, parse_sessions(sessions, "--sessions"), interval, clinic)

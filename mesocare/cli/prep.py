@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -41,17 +41,17 @@ def prep(
     ctx: typer.Context,
     date_: DateOpt,
     area: Annotated[list[str], typer.Option("--area", help="Treated area: face, neck, body, hands, scalp. Repeat for several.")],
-    time_: Annotated[Optional[str], typer.Option("--time", help="Start time, HH:MM on the 24-hour clock. Without it, days are counted conservatively.")] = None,
-    duration: Annotated[Optional[str], typer.Option("--duration", help="Length in minutes (default: the clinic's, else 30).")] = None,
-    technique: Annotated[Optional[str], typer.Option("--technique", help="needle (default), microneedling or needleless.")] = None,
-    prescribed: Annotated[Optional[list[str]], typer.Option("--prescribed", help="A medicine the clinician prescribed: medrol or lasix. Repeatable.")] = None,
+    time_: Annotated[str | None, typer.Option("--time", help="Start time, HH:MM on the 24-hour clock. Without it, days are counted conservatively.")] = None,
+    duration: Annotated[str | None, typer.Option("--duration", help="Length in minutes (default: the clinic's, else 30).")] = None,
+    technique: Annotated[str | None, typer.Option("--technique", help="needle (default), microneedling or needleless.")] = None,
+    prescribed: Annotated[list[str] | None, typer.Option("--prescribed", help="A medicine the clinician prescribed: medrol or lasix. Repeatable.")] = None,
     sessions: SessionsOpt = None,
     every: EveryOpt = None,
-    course_end: Annotated[Optional[str], typer.Option("--course-end", help="Date of the last session, YYYY-MM-DD.")] = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="The patient's name, printed on the handout.")] = None,
-    patient_id: Annotated[Optional[str], typer.Option("--patient-id", help="The patient's id in the clinic's system (JSON and calendar output).")] = None,
-    appointment_id: Annotated[Optional[str], typer.Option("--appointment-id", help="The appointment's id in the booking system: keeps calendar entries stable when it moves.")] = None,
-    booked: Annotated[Optional[str], typer.Option("--booked", help="The date the appointment was booked (default: today).")] = None,
+    course_end: Annotated[str | None, typer.Option("--course-end", help="Date of the last session, YYYY-MM-DD.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The patient's name, printed on the handout.")] = None,
+    patient_id: Annotated[str | None, typer.Option("--patient-id", help="The patient's id in the clinic's system (JSON and calendar output).")] = None,
+    appointment_id: Annotated[str | None, typer.Option("--appointment-id", help="The appointment's id in the booking system: keeps calendar entries stable when it moves.")] = None,
+    booked: Annotated[str | None, typer.Option("--booked", help="The date the appointment was booked (default: today).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when the appointment is in the past.")] = False,
     fmt: FormatOpt = None,
     out: OutOpt = None,
@@ -69,6 +69,7 @@ def prep(
     Bundle) or hl7 (an HL7 v2 MDM^T02 message); fhir and hl7 need --patient-id and
     --appointment-id (default: from --out, else terminal on a screen, text otherwise).
     """
+    assert date_ is not None  # a required option: typer refuses a run without it
     run(ctx.obj, PrepOptions(
         date_, area, time_, duration, technique, prescribed or [], sessions, every, course_end,
         name, patient_id, appointment_id, booked, strict, fmt, out,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,7 +24,7 @@ rules_app = typer.Typer(
 @rules_app.command("check")
 def rules_check(
     ctx: typer.Context,
-    folder: Annotated[Optional[Path], typer.Argument(help="The clinic's rule folder, or a clinic folder with its mesocare.yaml (default: the config's rules_dir).")] = None,
+    folder: Annotated[Path | None, typer.Argument(help="The clinic's rule folder, or a clinic folder with its mesocare.yaml (default: the config's rules_dir).")] = None,
     fmt: FormatOpt = None,
     _clinic: ClinicOpt = None,
     _tz: TzOpt = None,
@@ -201,8 +201,8 @@ def rules_show(
 @rules_app.command("export")
 def rules_export(
     ctx: typer.Context,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="fhir: one FHIR R4 PlanDefinition (JSON).")] = None,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="fhir: one FHIR R4 PlanDefinition (JSON).")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout.")] = None,
     _clinic: ClinicOpt = None,
     _lang: LangOpt = None,
     _debug: DebugOpt = False,

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from mesocare.lang.language import Language
 from mesocare.lang.tags import (
@@ -30,6 +30,6 @@ def get(tag: str | None = None) -> Language:
     return _get(parse_tag(tag).tag if tag is not None else DEFAULT_TAG)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _get(canonical: str) -> Language:
     return Language(parse_tag(canonical)).check()

@@ -72,7 +72,8 @@ class Catalog:
 
     def _find(self, key):
         for t in self.chain:
-            value = t._catalog.get(key)  # noqa: SLF001 (the stdlib has no public lookup that can fail)
+            # the stdlib has no public lookup that can fail (typeshed leaves _catalog out)
+            value = t._catalog.get(key)  # type: ignore[attr-defined]  # noqa: SLF001
             if value:
                 return value
         return None
@@ -88,7 +89,7 @@ class Catalog:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         for t in self.chain:
-            if (singular, 0) in t._catalog:  # noqa: SLF001
+            if (singular, 0) in t._catalog:  # type: ignore[attr-defined]  # noqa: SLF001
                 return t.ngettext(singular, plural, n)
         raise MissingTranslation(
             f"the {self.language.english_name} catalog has no text for the template string '{singular}': "

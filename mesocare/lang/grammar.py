@@ -19,6 +19,9 @@ from typing import Protocol
 class Dates(Protocol):
     """What a grammar takes from its language (``language.Language``): days and times in words."""
 
+    @property
+    def region(self) -> str: ...
+
     def day(self, d: date) -> str: ...
 
     def clock(self, dt: datetime) -> str: ...

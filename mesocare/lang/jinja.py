@@ -8,10 +8,12 @@ environment and language.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mesocare.lang import ui
 from mesocare.lang.language import Language
 
-_OVERLAYS: dict[tuple[int, str], object] = {}
+_OVERLAYS: dict[tuple[int, str], tuple[Any, Any]] = {}  # (environment, its overlay)
 
 
 def _filters(lang: Language) -> dict:

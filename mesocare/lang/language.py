@@ -10,7 +10,7 @@ locale data for the rest of the process.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from functools import cached_property
 
 from mesocare.lang.grammar import GRAMMARS, Grammar
@@ -55,7 +55,7 @@ class Language:
 
         return Locale.parse(self.babel_name)
 
-    def check(self) -> "Language":
+    def check(self) -> Language:
         """Raise LanguageError when CLDR has no such locale (fr-XX)."""
         if self.is_default:
             return self
@@ -64,7 +64,7 @@ class Language:
         from mesocare.lang.tags import LanguageError
 
         try:
-            self.locale
+            self.locale  # noqa: B018 (loading the locale is the check)
         except (UnknownLocaleError, ValueError):
             raise LanguageError(
                 f"'{self.tag}' is not a region mesocare knows for {LANGUAGE_NAMES[self.code]}: "

@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mesocare.errors import RuleFileError
 from mesocare.lang.language import Language
 from mesocare.lang.tags import LANGUAGE_NAMES
+
+if TYPE_CHECKING:
+    from mesocare.lang.texts import Texts
 
 
 class MissingRuleText(RuleFileError):
@@ -35,7 +39,7 @@ class Localizer:
     def __init__(self, lang: Language, folders: tuple[tuple[str, str], ...] = ()):
         self.lang = lang
         self.folders = folders
-        self._texts = None
+        self._texts: Texts | None = None
 
     @property
     def texts(self):

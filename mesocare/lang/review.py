@@ -237,7 +237,7 @@ def overlay_findings(folder: Path) -> list:
 
 
 def _fields(value: dict) -> list[tuple[tuple[str, ...], str]]:
-    out = []
+    out: list[tuple[tuple[str, ...], str]] = []
     for field in ("name", "text"):
         v = value.get(field)
         if isinstance(v, str):

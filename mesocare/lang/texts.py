@@ -90,12 +90,12 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
 
     display = display_path(path)
     try:
-        text = read_text(path, display)
+        content = read_text(path, display)
     except OSError as e:
         raise RuleFileError(display, None, None, f"cannot be read ({e.strerror or e.__class__.__name__})") from None
-    raw = text.encode("utf-8")
+    raw = content.encode("utf-8")
     texts.files.append(display)
-    data, lines = load_yaml_with_lines(text, display)
+    data, lines = load_yaml_with_lines(content, display)
     if data is None:
         return
     if not isinstance(data, dict):
@@ -119,10 +119,10 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
             bad = set(value) - set(fields)
             if bad:
                 key = sorted(bad)[0]
-                raise RuleFileError(display, lines.get(where + (key,)), f"{item_id}.{key}", "unknown key: use " + ", ".join(fields))
+                raise RuleFileError(display, lines.get((*where, key)), f"{item_id}.{key}", "unknown key: use " + ", ".join(fields))
             old = store.setdefault(str(item_id), {}).get(origin, Entry(file=display, origin=origin))
-            text, text_us = _words(value.get("text"), display, lines.get(where + ("text",)), f"{item_id}.text")
-            resume_at = lines.get(where + ("resume",))
+            text, text_us = _words(value.get("text"), display, lines.get((*where, "text")), f"{item_id}.text")
+            resume_at = lines.get((*where, "resume"))
             resume, _ = _words(value.get("resume"), display, resume_at, f"{item_id}.resume")
             name = value.get("name")
             reason = value.get("reason")

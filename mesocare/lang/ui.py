@@ -426,7 +426,6 @@ def plan_closed_reason(lang: Language, day: date, clinic) -> str:
 
 def plan_lines(lang: Language, course, interval, clinic) -> list[str]:
     """The text of ``mesocare plan`` in a language other than the default."""
-    g = lang.gettext
     head = lang.n_("%(num)d session", "%(num)d sessions", course.count)
     if interval:
         n, unit = interval

@@ -251,7 +251,7 @@ def _context(letter: Letter, lang) -> dict:
         "reminder": letter.reminder,
         "reminder_day": lang.day(letter.reminder.day) if letter.reminder else None,
         # sent on another day than the reminder's own: name the days, not "today"/"tomorrow"
-        "dated": bool(letter.reminder) and h.today != letter.reminder.day,
+        "dated": letter.reminder is not None and h.today != letter.reminder.day,
         "language": html_lang(lang.tag),
         "replies": bool(letter.reply_to),  # replies reach someone: do not ask the patient not to reply
         "pdf_name": next((a[0] for a in letter.attachments if a[2] == "pdf"), None),

@@ -90,7 +90,7 @@ def _rows(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day
     batch = build_batch(schedule, ruleset, clinic, today, day)
     plan.problems.extend(batch.problems)
     requests = {row.position: row.request for row in schedule.rows}
-    for handout, position in zip(batch.handouts, batch.positions):
+    for handout, position in zip(batch.handouts, batch.positions, strict=True):
         yield position, requests[position], handout
     order = {row.position: n for n, row in enumerate(schedule.rows)}
     plan.without_address.sort(key=lambda p: order.get(p, 0))  # named in the schedule's order
@@ -164,7 +164,8 @@ def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: d
     """One handout message per appointment (on ``day`` when given) with an address, not yet
     sent or changed since; appointments before today are counted, not sent. A message sent
     before without the server's answer is held unless ``resend_unconfirmed``."""
-    plan, seen = Plan(), {}
+    plan = Plan()
+    seen: dict[tuple, str] = {}  # (appointment key, kind) -> the row that planned it
     for position, request, handout in _rows(schedule, ruleset, clinic, today, day, plan):
         plan.considered += 1
         if request.date < today:
@@ -182,7 +183,8 @@ def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: d
 def plan_reminders(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, log: SentLog,
                    day: date, resend: bool = False, resend_unconfirmed: bool = False) -> Plan:
     """One reminder per appointment with instructions starting on ``day`` (any appointment date)."""
-    plan, seen = Plan(), {}
+    plan = Plan()
+    seen: dict[tuple, str] = {}  # (appointment key, kind) -> the row that planned it
     for position, request, handout in _rows(schedule, ruleset, clinic, today, None, plan):
         plan.considered += 1
         reminder = m.reminder_items(handout, day)
@@ -280,7 +282,7 @@ def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Re
     report = Report()
     names = output.unique_names((f"{job.stem}.{kind_suffix(job)}" for job in plan.jobs), "eml")
     total = len(plan.jobs)
-    for done, (job, name, raw) in enumerate(zip(plan.jobs, names, rendered(plan.jobs, envelope)), start=1):
+    for done, (job, name, raw) in enumerate(zip(plan.jobs, names, rendered(plan.jobs, envelope), strict=True), start=1):
         if done == 1:
             output.open_folder(folder)  # made once the first message is whole
         try:

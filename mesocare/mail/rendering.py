@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from mesocare.mail import messages as m
 
@@ -36,7 +36,7 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
         pdf_name, ics_name = m.attachment_names(job.handout)
         pdf = render(job.handout, "pdf")
         # each copy newer than the one before by RFC 5546's rules: SEQUENCE, then DTSTAMP
-        ics = render(job.handout, "ics", sequence=job.sequence, stamp=envelope.date).encode("utf-8")
+        ics = cast(str, render(job.handout, "ics", sequence=job.sequence, stamp=envelope.date)).encode("utf-8")
         # the part's method parameter must match the calendar's METHOD (only with the clinic's address)
         method = (("method", "PUBLISH"),) if b"\r\nMETHOD:PUBLISH\r\n" in ics else ()
         attachments = (

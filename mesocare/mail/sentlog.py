@@ -266,7 +266,7 @@ class SentLog:
             self._db.close()
             self._db = None
 
-    def __enter__(self) -> "SentLog":
+    def __enter__(self) -> SentLog:
         return self
 
     def __exit__(self, *exc) -> None:

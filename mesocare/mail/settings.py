@@ -26,9 +26,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mesocare.mail.addresses import parse_mailbox, valid_address  # noqa: F401 (re-exported)
+from mesocare.model import EmailSettings  # the dataclass lives with the others; re-exported
 
 mailbox = parse_mailbox  # (display name, address) of a mailbox as mail programs write it
-from mesocare.model import EmailSettings  # noqa: F401 (the dataclass lives with the others; re-exported)
 
 PASSWORD_ENV = "MESOCARE_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -88,7 +88,7 @@ class EmailSpec(BaseModel):
         return found[1]
 
     @model_validator(mode="after")
-    def _plain_only_here(self) -> "EmailSpec":
+    def _plain_only_here(self) -> EmailSpec:
         if self.host and self.security == "none" and not is_this_machine(self.host):
             raise ValueError(
                 f"security: none sends mail unencrypted, so it is only allowed to this machine (localhost), "

@@ -189,7 +189,7 @@ class Sender:
                 pass
             self._drop()
 
-    def __enter__(self) -> "Sender":
+    def __enter__(self) -> Sender:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -206,6 +206,7 @@ class Sender:
             if attempt > 1:
                 self._sleep(s.retry_wait * 2 ** (attempt - 2))
             connecting = self._smtp is None
+            text: bytes | str  # the server's answer, or our words for a lost connection
             try:
                 if connecting:
                     self._connect()

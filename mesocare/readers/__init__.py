@@ -41,7 +41,7 @@ _HEAD = 64 * 1024  # what format sniffing looks at
 
 def _content_format(data: bytes) -> str | None:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"\x0b") or head.startswith((b"MSH|", b"FHS|", b"BHS|")):
+    if head.startswith((b"\x0b", b"MSH|", b"FHS|", b"BHS|")):
         return "hl7"
     if head[:15].upper() == b"BEGIN:VCALENDAR":
         return "ics"
@@ -182,5 +182,8 @@ def read_schedule(source: bytes | BinaryIO, clinic: Clinic, fmt: str | None = No
     rows: list[ScheduleRow] = []
     problems: list[RowProblem] = []
     for item in stream:
-        (rows if isinstance(item, ScheduleRow) else problems).append(item)
+        if isinstance(item, ScheduleRow):
+            rows.append(item)
+        else:
+            problems.append(item)
     return Schedule(rows=tuple(rows), problems=tuple(problems), has_booking_dates=stream.has_booking_dates)

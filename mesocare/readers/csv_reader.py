@@ -22,8 +22,9 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any
 
+from mesocare.course import make_course
 from mesocare.errors import InputError
 from mesocare.model import Clinic, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.parse import (
@@ -49,7 +50,6 @@ from mesocare.readers.common import (
     showable,
     too_many_rows,
 )
-from mesocare.course import make_course
 
 REQUIRED: tuple[str, ...] = ("date", "time", "area")
 OPTIONAL: tuple[str, ...] = (
@@ -101,7 +101,7 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[RowProblem]]:
 def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request | None, list[RowProblem]]:
     secrets = (cells.get("name"), cells.get("patient_id"), cells.get("email"))
     problems: list[RowProblem] = []
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
 
     def read(field: str, parser) -> None:
         text = cells.get(field, "")
@@ -160,7 +160,7 @@ def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request 
     return request, []
 
 
-def _lines(stream: BinaryIO) -> Iterator[str]:
+def _lines(stream: io.RawIOBase | io.BufferedIOBase) -> Iterator[str]:
     """The file's lines as text (line ends kept), decoded one by one."""
     buffered = io.BufferedReader(stream, 1 << 16) if not isinstance(stream, io.BufferedReader) else stream
     head = buffered.peek(4)[:4]
@@ -229,7 +229,7 @@ class _Runaway(Exception):
         self.line = line
 
 
-def stream_csv(stream: BinaryIO, clinic: Clinic, found) -> Iterator[ScheduleRow | RowProblem]:
+def stream_csv(stream: io.RawIOBase | io.BufferedIOBase, clinic: Clinic, found) -> Iterator[ScheduleRow | RowProblem]:
     """The rows of a CSV file, one by one; ``found.has_booking_dates`` is set on the way."""
     delimiter, records = _records(_lines(stream))
     number = 0
@@ -308,5 +308,8 @@ def read_csv(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
     rows: list[ScheduleRow] = []
     problems: list[RowProblem] = []
     for item in stream_csv(io.BytesIO(data), clinic, found):
-        (rows if isinstance(item, ScheduleRow) else problems).append(item)
+        if isinstance(item, ScheduleRow):
+            rows.append(item)
+        else:
+            problems.append(item)
     return Schedule(rows=tuple(rows), problems=tuple(problems), has_booking_dates=found.has_booking_dates)

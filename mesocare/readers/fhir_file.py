@@ -9,11 +9,13 @@ fhir.resources (pydantic) into our words, never quoting the value.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from mesocare.errors import InputError
 from mesocare.readers.common import MAX_JSON_DEPTH
 
-Entry = tuple[str, object, str | None]  # (position, parsed resource, Bundle search mode)
+Entry = tuple[str, Any, str | None]  # (position, parsed resource, Bundle search mode)
 
 BAD_JSON = object()  # stands for an ndjson line that is not JSON
 TOO_DEEP = object()  # stands for an ndjson line nested too deeply
@@ -138,7 +140,7 @@ _ERROR_WORDS = {
 }
 
 
-def validation_message(error: dict) -> str:
+def validation_message(error: Mapping[str, Any]) -> str:
     """One pydantic error of fhir.resources in our words (never quoting the value)."""
     message = str(error.get("msg", "")).removeprefix("Value error, ")
     kind = message.split(" value string does not match spec regex")[0]
@@ -154,7 +156,7 @@ def validation_message(error: dict) -> str:
     return "has a value of the wrong kind for FHIR R4."
 
 
-def field_name(error: dict) -> str | None:
+def field_name(error: Mapping[str, Any]) -> str | None:
     parts = [str(p) for p in error.get("loc", ()) if not str(p).startswith("function-")]
     return ".".join(parts)[:80] or None
 

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import date, tzinfo
+from typing import Any
 
 from mesocare.errors import InputError
 from mesocare.model import Clinic, Request, RowProblem, Schedule, ScheduleRow
@@ -92,7 +94,8 @@ def _listed(value) -> list:
 
 def _patient_name(patient: dict) -> str | None:
     names = [n for n in _listed(patient.get("name")) if isinstance(n, dict)]
-    names.sort(key=lambda n: {"usual": 0, "official": 1}.get(n.get("use"), 2))
+    order: dict[Any, int] = {"usual": 0, "official": 1}
+    names.sort(key=lambda n: order.get(n.get("use"), 2))
     for name in names:
         if isinstance(name.get("text"), str) and name["text"].strip():
             return name["text"].strip()
@@ -187,7 +190,7 @@ def _appointment(raw: dict, position: str, clinic: Clinic, zone: tzinfo, patient
         if not isinstance(err, ValidationError):
             return problem(position, None, row_failure(err), secrets)
         errors = err.errors(include_url=False, include_input=False)
-        first = errors[0] if errors else {}
+        first: Mapping[str, Any] = errors[0] if errors else {}
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         return problem(position, field_name(first), validation_message(first).rstrip(".") + more + ".", secrets)
     name, reference = _patient_participant(appointment)
@@ -303,8 +306,10 @@ def read_fhir(data: bytes, clinic: Clinic, filename: str | None = None) -> Sched
             problems.append(_outcome(raw, position))
             continue
         if kind != "Appointment":
-            known = isinstance(kind, str) and _TYPE_NAME.match(kind)
-            what = f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind} resource, not an Appointment" if known else "not a FHIR resource"
+            if isinstance(kind, str) and _TYPE_NAME.match(kind):
+                what = f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind} resource, not an Appointment"
+            else:
+                what = "not a FHIR resource"
             problems.append(RowProblem(position, "resourceType", f"{what}, skipped"))
             continue
         if len(rows) >= MAX_ROWS:

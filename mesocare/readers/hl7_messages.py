@@ -101,7 +101,7 @@ def parse_message(segments: list[str], wanted: tuple[str, ...]) -> Message:
     characters = msh[4:].split(separator, 1)[0] if separator else ""
     if not separator or separator.isalnum() or separator.isspace() or len(characters) < 4:
         raise Bad("MSH", "the MSH segment cannot be read: MSH-1 and MSH-2 must give the encoding characters.")
-    component, repetition, escape, subcomponent = characters[:4]
+    component, repetition, escape, subcomponent = tuple(characters[:4])
     if len({separator, component, repetition, escape, subcomponent}) < 5 or any(c.isalnum() for c in characters[:4]):
         raise Bad("MSH", "the MSH segment cannot be read: MSH-1 and MSH-2 must give five different encoding characters.")
     encoding = {"FIELD": separator, "COMPONENT": component, "REPETITION": repetition, "ESCAPE": escape, "SUBCOMPONENT": subcomponent}

@@ -196,10 +196,13 @@ def _request(msg: Message, position: str, clinic: Clinic, zone: tzinfo) -> Reque
         return problem(position, bad.field, str(bad), secrets)
     except Bad as bad:
         return problem(position, bad.field, row_failure(InputError(str(bad))), secrets)
-    timed = isinstance(start, datetime)
+    if isinstance(start, datetime):
+        day, at = start.date(), start.time().replace(second=0, microsecond=0, tzinfo=None)
+    else:
+        day, at = start, None
     request = Request(
-        date=start.date() if timed else start,
-        time=start.time().replace(second=0, microsecond=0, tzinfo=None) if timed else None,
+        date=day,
+        time=at,
         duration_minutes=duration,
         areas=areas,
         technique=technique,

@@ -217,8 +217,8 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
     picture_last = max([appt] + [s[3] for s in spans if s[3] is not None])
 
     groups: dict[tuple, list[Item]] = {}
-    for item, first, start_half, last, end_half, goes_on in spans:
-        last = picture_last if last is None else last
+    for item, first, start_half, open_last, end_half, goes_on in spans:
+        last = picture_last if open_last is None else open_last
         groups.setdefault((item.phase, first, start_half, max(last, first), end_half, goes_on), []).append(item)
 
     keys = sorted(groups, key=lambda k: (k[0] != "before", k[1], k[2], -(k[3] - k[1]).days, k[4]))

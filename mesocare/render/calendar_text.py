@@ -30,7 +30,7 @@ def renderables(handout: Handout, locale: str | None = None) -> list:
 
     cal = calendar.build(handout, locale)
     colours = {b.letter: b for b in cal.bands}
-    parts = []
+    parts: list[Table | Text] = []
     for month in cal.months:
         table = Table(
             title=Text(month.title, style="bold"),

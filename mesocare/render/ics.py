@@ -153,7 +153,7 @@ def _add_events(
         vev.add("description", printable(ev.description))
         if isinstance(ev.start, datetime):
             vev.add("dtstart", _written(ev.start))
-            if ev.end is not None:
+            if isinstance(ev.end, datetime):  # a timed event ends at a time (or is a moment)
                 vev.add("dtend", _written(ev.end))
         else:
             vev.add("dtstart", ev.start)

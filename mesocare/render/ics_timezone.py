@@ -61,13 +61,13 @@ def observances(tz_name: str, first: date, last: date) -> tuple[tuple[bool, date
     tz = zone(tz_name)
     start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
     stop = datetime.combine(last, time(0), tzinfo=tz).astimezone(UTC)
-    found = []
+    found: list[tuple[bool, datetime, timedelta, timedelta, str]] = []
 
     def observance(at_utc: datetime, offset_from: timedelta) -> None:
         local = at_utc.astimezone(tz)
         # DTSTART is the onset as a local time in the offset in use before it (TZOFFSETFROM)
         found.append((bool(local.dst()), (at_utc + offset_from).replace(tzinfo=None), offset_from,
-                      local.utcoffset(), local.tzname() or _offset_name(local.utcoffset())))
+                      _offset(local), local.tzname() or _offset_name(_offset(local))))
 
     # Open with the observance already in force on ``first``, from its real onset: a first
     # observance whose TZOFFSETFROM equals its TZOFFSETTO (the easy way) leaves readers
@@ -78,9 +78,9 @@ def observances(tz_name: str, first: date, last: date) -> tuple[tuple[bool, date
     if earlier:
         changes = changes[len(earlier) - 1 :]
     else:
-        observance(start, start.astimezone(tz).utcoffset())  # no change in years: a fixed offset
+        observance(start, _offset(start.astimezone(tz)))  # no change in years: a fixed offset
     for change in changes:
-        observance(change, (change - timedelta(seconds=1)).astimezone(tz).utcoffset())
+        observance(change, _offset((change - timedelta(seconds=1)).astimezone(tz)))
     return tuple(found)
 
 
@@ -100,6 +100,13 @@ def vtimezone(tz_name: str, first: date, last: date):
         part.add("tzname", name)
         vtz.add_component(part)
     return vtz
+
+
+def _offset(moment: datetime) -> timedelta:
+    """An aware time's UTC offset (never None for a time in a ZoneInfo zone)."""
+    offset = moment.utcoffset()
+    assert offset is not None
+    return offset
 
 
 def _offset_name(offset: timedelta) -> str:

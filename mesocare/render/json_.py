@@ -30,7 +30,7 @@ def render(handout: Handout, **options) -> str:
 class _Encoded:
     """One item's or note's JSON, compact, and indented (as at the top level) when first asked for."""
 
-    __slots__ = ("value", "compact", "_indented")
+    __slots__ = ("_indented", "compact", "value")
 
     def __init__(self, value: dict):
         self.value = value
@@ -47,7 +47,7 @@ class _Encoded:
 class _List:
     """The JSON of a handout's items (or notes): the encoded parts, joined when first asked for."""
 
-    __slots__ = ("parts", "_compact")
+    __slots__ = ("_compact", "parts")
 
     def __init__(self, parts: list[_Encoded]):
         self.parts = parts

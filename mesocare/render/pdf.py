@@ -38,10 +38,11 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from mesocare.errors import MesocareError, TemplateError
-from mesocare.model import Batch, Clinic, Handout
 from mesocare.lang.ui import N_
+from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
 from mesocare.render.typst_values import TypstCode, typst_string, typst_value  # noqa: F401 (re-exported)
 
@@ -107,7 +108,7 @@ def typst_source(
     title: str | None = None,
     bookmarks: list[str | None] | None = None,
     language: str | None = None,
-    part: "CoverPart | None" = None,
+    part: CoverPart | None = None,
     cover_words: dict | None = None,
 ) -> str:
     """The Typst document for some handouts, after a cover sheet for ``batch`` when given.
@@ -201,11 +202,12 @@ def cover_parts(batch: Batch, lines: int | None = None) -> list[CoverPart]:
 
 def _past_warning(batch: Batch | None) -> str | None:
     """The cover sheet's warning about appointments before today, as the other formats say it."""
+    from mesocare import lang as languages
     from mesocare.render.cover import past_warning
 
-    from mesocare import lang as languages
-
-    count = sum(h.past for h in batch.handouts) if batch is not None else 0
+    if batch is None:
+        return None
+    count = sum(h.past for h in batch.handouts)
     return past_warning(count, languages.get(batch.clinic.language)) if count else None
 
 
@@ -369,7 +371,7 @@ class _Typesetter:
         threads = max(1, (os.cpu_count() or 1) // n)  # one per core, cores shared out
         self.pool = Pool(n, _worker_start, (threads,))
 
-    def __enter__(self) -> "_Typesetter":
+    def __enter__(self) -> _Typesetter:
         self.pool.__enter__()
         return self
 
@@ -457,7 +459,7 @@ def batch_pdf(
     if len(head) <= CHUNK_SIZE:
         batch = cover(head)
         several = len({h.start.date() for h in head}) > 1 if dated is None else dated
-        bookmarks = [_cover_title(batch.clinic), *outline_titles(head, several, batch.clinic)]
+        bookmarks: list[str | None] = [_cover_title(batch.clinic), *outline_titles(head, several, batch.clinic)]
         source = typst_source(head, batch.clinic, batch=batch, duplex=duplex, paper=paper, bookmarks=bookmarks)
         out.write_bytes(compile_pdf(source, batch.today, _template_root(batch.clinic)))
         return out
@@ -471,7 +473,9 @@ def batch_pdf(
     clinic, today, root = first.clinic, first.today, _template_root(first.clinic)
     # every piece is typeset in the cover sheet's language (the joined document's); each handout
     # still speaks its own
-    common = dict(clinic=clinic, duplex=duplex, paper=paper, title=BATCH_TITLE, language=clinic.language)
+    common: dict[str, Any] = {
+        "clinic": clinic, "duplex": duplex, "paper": paper, "title": BATCH_TITLE, "language": clinic.language
+    }
     cover_bookmark = [_cover_title(clinic)]
     whole: list[Batch] = []  # the cover sheet's Batch, once the list is read
     parts: list[CoverPart] = []

@@ -20,7 +20,7 @@ _ESCAPES = re.compile(
     r"|\x1b[ -/]*[0-~]"
 )
 _SPACES = {ord("\t"): " ", ord("\r"): " ", ord("\f"): " ", ord("\v"): " "}
-_DROP = {c: None for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if c not in (0x0A, *_SPACES)}
+_DROP = {c: None for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (0x0A, *_SPACES)}
 _KEEP_LINES = {**_DROP, **_SPACES}
 _ONE_LINE = {**_KEEP_LINES, 0x0A: " "}
 _HAS_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")

@@ -20,7 +20,7 @@ import os
 import re
 import textwrap
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from mesocare import words
 from mesocare.errors import MesocareError, TemplateError
@@ -84,7 +84,8 @@ def _loader(search: list[str]):
                 path = self._path(template)
                 if isinstance(e, OSError):
                     raise TemplateError(f"{path}: the template cannot be read ({e.strerror or 'error'}).") from None
-                data = open(path, "rb").read()
+                with open(path, "rb") as f:
+                    data = f.read()
                 try:
                     data.decode("utf-8")
                     line = 1

@@ -27,7 +27,7 @@ class TypstCode(str):
 
 def _string_table() -> dict[int, str]:
     table = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
-    for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]:
+    for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]:
         table.setdefault(code, f"\\u{{{code:x}}}")
     for code in range(0xD800, 0xE000):  # lone surrogates cannot be written as UTF-8
         table[code] = "\\u{fffd}"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
+from typing import BinaryIO, Self
 
 from mesocare.render.pdf_join.objects import (
     CATALOG,
@@ -62,7 +62,7 @@ def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list]:
     for element in [struct, *documents] if struct is not None else []:
         skip.add(element.objgen)  # what sat at the top sits in the one Document
         number[element.objgen[0]] = DOCUMENT
-    objects = []
+    objects: list = []
     for obj in src.objects:
         objgen = obj.objgen
         if objgen in skip or objgen[0] in number:
@@ -182,7 +182,7 @@ class Joined:
 
     def __init__(self, out: Path, duplex: bool = False):
         self.out, self.duplex = Path(out), duplex
-        self.file = None
+        self.file: BinaryIO | None = None
         self.state: _Join | None = None
         self.front: Path | None = None  # the front run's first piece
         self.cover: dict = {}
@@ -192,7 +192,8 @@ class Joined:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
 
     def add(self, path: Path, front: bool = False) -> None:
         import pikepdf
@@ -219,6 +220,7 @@ class Joined:
             raise ValueError("a joined file needs its front run (the cover sheet)")
         # the cover sheet again, for its metadata only: a long list's cover has many objects,
         # none of them kept in memory while the other pieces are written
+        assert self.state is not None  # a front run was added
         with pikepdf.open(self.front) as first:
             self.state.finish(first, self.cover)
 

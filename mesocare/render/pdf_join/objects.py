@@ -11,6 +11,8 @@ and keeps only the cross-reference table, so memory stays flat however long the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import hashlib
 import sys
 import zlib
@@ -136,7 +138,7 @@ class Serializer:
     rewritten in /ID and /Headers values so that every piece's IDs stay unique."""
 
     def __init__(
-        self, number: dict[int, int], nowhere: int, ids: dict[bytes, object] | None = None
+        self, number: dict[int, int], nowhere: int, ids: dict[bytes, Any] | None = None
     ):
         import pikepdf
 

@@ -11,6 +11,8 @@ typeset in another language than the document's keeps it (``/Lang`` on its eleme
 
 from __future__ import annotations
 
+from typing import Any
+
 from array import array
 
 from mesocare.render.pdf_join.objects import (
@@ -26,7 +28,8 @@ from mesocare.render.pdf_join.objects import (
 
 def tree_items(node, key: str) -> list:
     """The (key, value) pairs of a number tree (``/Nums``) or name tree (``/Names``), in order."""
-    pairs, stack = [], [node]
+    pairs: list[tuple[Any, Any]] = []
+    stack = [node]
     while stack:
         node = stack.pop()
         if key in node:
@@ -54,7 +57,7 @@ def top_level(struct) -> tuple[list, list]:
     return kids, documents
 
 
-def prefixed_ids(struct, prefix: bytes) -> list[tuple[object, bytes, object]]:
+def prefixed_ids(struct, prefix: bytes) -> list[tuple[Any, bytes, Any]]:
     """The piece's IDs as (the new ID, a pikepdf String; the old ID's bytes; its element), sorted
     by the new ID (a name tree is in order)."""
     import pikepdf
