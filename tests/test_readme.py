@@ -252,7 +252,10 @@ def slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-@pytest.mark.parametrize("page", [*PAGES, *sorted((REPO / "docs" / "design").glob("*.md"))], ids=page_id)
+DESIGN_PAGES = sorted((REPO / "docs" / "design").glob("*.md"))
+
+
+@pytest.mark.parametrize("page", [*PAGES, *DESIGN_PAGES], ids=page_id)
 def test_every_link_between_pages_leads_somewhere(page):
     """Links to other pages, files and headings of the repository resolve (web links aside)."""
     broken = []
@@ -268,3 +271,23 @@ def test_every_link_between_pages_leads_somewhere(page):
             if anchor not in {slug(h) for h in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)}:
                 broken.append(link)
     assert not broken, f"{page_id(page)}: {broken}"
+
+
+def test_what_mesocare_tells_a_user_points_to_the_manual_page_that_exists():
+    """Messages, `mesocare init`'s config and comments point to the manual's pages in docs/, not
+    to sections of a README that no longer holds them (a clinic folder's own README.md aside)."""
+    stale, broken = [], []
+    sources = sorted((REPO / "mesocare").rglob("*.py")) + sorted((REPO / "templates").rglob("*"))
+    for source in sources:
+        if not source.is_file():
+            continue
+        text = source.read_text(encoding="utf-8", errors="replace")
+        where = source.relative_to(REPO)
+        for number, line in enumerate(text.splitlines(), 1):
+            if re.search(r"(?<![\w/.])README(?![\w.])", line):
+                stale.append(f"{where}:{number}")
+            broken += [f"{where}:{number}: {page}"
+                       for page in re.findall(r"\bdocs/[\w-]+\.md", line)
+                       if not (REPO / page).is_file()]
+    assert not stale, f"these point to the README instead of a page of docs/: {stale}"
+    assert not broken, f"these name a page docs/ does not have: {broken}"
