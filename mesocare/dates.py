@@ -1,6 +1,6 @@
 """The date engine: appointment times and rule windows as aware datetimes in the clinic's zone.
 
-Semantics (the README explains them in plain words):
+Semantics (docs/dates.md explains them in plain words):
 
 - Hours are elapsed time, computed in UTC and shown in local time, so across a change of
   clocks "24 hours before 10:00" can read 09:00 or 11:00.

@@ -65,7 +65,7 @@ def config_text(name: str | None = None, phone: str | None = None, timezone: str
 # The clinic's email address: calendar files (--format ics) name it as the organizer.
 #email: desk@example.org
 # To email handouts and reminders (mesocare send, mesocare remind), give the mail server
-# with it instead (see "Email" in the README; the password goes in the environment
+# with it instead (see the manual, docs/email.md; the password goes in the environment
 # variable MESOCARE_SMTP_PASSWORD, never in this file):
 #email:
 #  from: desk@example.org
@@ -107,7 +107,7 @@ units: metric
 # --lang overrides it for one command.
 #language: fr
 # Every language the clinic hands out: mesocare rules check reports each rule or note of
-# the clinic's without a text in one of them (see rules/lang/ in the README). As a mapping,
+# the clinic's without a text in one of them (see the manual, docs/languages.md). As a mapping,
 # each language may name the clinician who reads it and reviewed its handout text, and when;
 # the footer of its handouts says so, and until then that the text is not yet reviewed.
 #languages: [en, fr]

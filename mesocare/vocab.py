@@ -84,7 +84,7 @@ Until = Literal["appointment", "course-end", "open"]
 UNTIL_WORDS: tuple[str, ...] = get_args(Until)
 
 # The dates mesocare computes with (appointments, course ends, today, booking dates).
-# Outside them a date is refused with one sentence (the README's "Limits and safety").
+# Outside them a date is refused with one sentence (docs/limits-and-safety.md).
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2999, 12, 31)
 

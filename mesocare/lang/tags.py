@@ -17,7 +17,7 @@ from mesocare.errors import InputError
 DEFAULT_TAG = "en-GB"
 # language -> its default region
 LANGUAGES: dict[str, str] = {"en": "GB", "fr": "FR", "es": "ES", "it": "IT", "pt": "PT", "de": "DE"}
-# the English names, for messages and the README (the handout itself uses CLDR's own names)
+# the English names, for messages and the manual (the handout itself uses CLDR's own names)
 LANGUAGE_NAMES: dict[str, str] = {
     "en": "English", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "de": "German",
 }

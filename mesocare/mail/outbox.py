@@ -312,7 +312,7 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
     if settings is None and dry_run is None:
         raise ConfigError(
             "the clinic config has no email: settings with a host (the mail server), so nothing can be sent;"
-            " see 'Email' in the README, or try --dry-run FOLDER first."
+            " see docs/email.md in the manual, or try --dry-run FOLDER first."
         )
     if command == "remind" and day is None:
         raise ConfigError("remind needs --date: the day whose instructions to send.")

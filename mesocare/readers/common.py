@@ -86,7 +86,7 @@ def problem(position: str, field: str | None, message: str, secrets: tuple[str |
 
 
 # --------------------------------------------------------------------------- limits
-# The limits of what a schedule may hold (documented in the README, "Schedule files").
+# The limits of what a schedule may hold (documented in docs/batch.md, "Schedule files").
 
 MAX_FILE_MB = 64  # FHIR, iCalendar and HL7 files are read whole: this many megabytes at most
 MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
