@@ -129,7 +129,7 @@ def test_typst_pieces_read_as_written_join_as_when_pikepdf_parses_them(tmp_path,
     pieces = []
     for k, part in enumerate([(), handouts[:3], handouts[3:]]):
         source = pdf.typst_source(part, clinic, batch=batch if k == 0 else None, title=pdf.BATCH_TITLE,
-                                  language=clinic.language, bookmarks=[None, *(h.patient_name for h in part)])
+                                  lang=batch.lang, bookmarks=[None, *(h.patient_name for h in part)])
         path = tmp_path / f"piece-{k}.pdf"
         path.write_bytes(pdf.compile_pdf(source, date(2024, 6, 1), str(pdf._template_root(clinic))))
         assert pdf_join.typst_objects(path.read_bytes()), "Typst's piece is read as written"
