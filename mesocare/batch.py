@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from mesocare.dates import AppointmentTimes, appointment_times, instant
 from mesocare.errors import MesocareError
 from mesocare.handout import booked, dated_handout
-from mesocare.lang import LanguageError
+from mesocare.lang import LanguageError, clinic_language
 from mesocare.model import Batch, Clinic, Handout, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.rules import RuleSet
 
@@ -114,6 +114,7 @@ class BatchPlan:
         require: Callable[[Request], tuple[str, str] | None] | None = None,
     ):
         self.clinic, self.today, self.day = clinic, today, day
+        self.lang = clinic_language(clinic)  # the cover sheet's, decided once: Batch.lang
         self.in_order = in_order
         self.require = require  # (field, problem) when a row lacks what the output needs
         self.cache = HandoutCache(ruleset, clinic, today, cache_size)
@@ -247,24 +248,24 @@ class BatchPlan:
             problems=self.problems,
             positions=tuple(p for _, p in built),
             step_names=self.step_names(),
+            lang=self.lang,
         )
 
     def cover(self, handouts: tuple[Handout, ...]) -> Batch:
         """The Batch a cover sheet shows: ``handouts`` (as given), and the problems so far."""
         return Batch(self.clinic, self.today, self.day, handouts, self.booking_checked, self.problems,
-                     step_names=self.step_names())
+                     step_names=self.step_names(), lang=self.lang)
 
     def step_names(self) -> tuple[tuple[str, str], ...]:
         """The names of the late steps so far in the cover sheet's language (the clinic's): the
         nurse reads "willow bark" on an English cover even when the patient's handout is in German."""
         if not self._late_rules:
             return ()
-        from mesocare import lang
         from mesocare.handout import rule_folders
         from mesocare.lang.localize import localizer
 
         ruleset, clinic = self.cache.ruleset, self.clinic
-        local = localizer(lang.get(clinic.language).tag, rule_folders(clinic))
+        local = localizer(self.lang, rule_folders(clinic))
         return tuple(
             (rid, local.rule(ruleset.rule(rid), clinic.units).name) for rid in sorted(self._late_rules) if ruleset.rule(rid)
         )

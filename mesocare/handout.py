@@ -60,8 +60,8 @@ def dated_handout(
     from mesocare.emergency import numbers as emergency_numbers
     from mesocare.lang import notices
 
-    lang = languages.get(request.language or clinic.language)
-    local = localizer(lang.tag, rule_folders(clinic))
+    lang = languages.handout_language(request, clinic)  # decided here, once: h.lang
+    local = localizer(lang, rule_folders(clinic))
     numbers = emergency_numbers(clinic.emergency_country)
     check_day(today, "today")
     duration = request.duration_minutes or clinic.duration_minutes
@@ -158,7 +158,7 @@ def dated_handout(
         reviewed_on=ruleset.reviewed_on,
         clinic_rules=clinic_ids,
         appointment_id=request.appointment_id,
-        language=lang.tag,
+        lang=lang,
         translation=ui.credit(lang, local.credit(), clinic.review(lang.tag)),
         emergency=notices.emergency_line(lang, numbers),
         emergency_numbers=numbers,
@@ -177,7 +177,7 @@ def booked(h: Handout, appt: AppointmentTimes, request: Request) -> Handout:
     late = [i for i in items if i.late]
     if not late:
         return replace(h, booked=request.booked)
-    lang = languages.get(request.language or h.clinic.language)
+    lang = h.lang
     steps = [ui.late_step(lang, i.name, i.start.date()) for i in late]
     ahead = (request.date - request.booked).days
     banner = ui.late_banner(lang, request.booked, ahead, steps, h.clinic.phone)
@@ -229,7 +229,7 @@ def handout_dict(h: Handout, items=item_list, notes=note_list) -> dict[str, Any]
     """
     return {
         "schema": SCHEMA_ID,
-        "language": h.language,
+        "language": h.lang.tag,
         "appointment": {
             "start": h.start.isoformat(),
             "end": h.end.isoformat(),

@@ -9,9 +9,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import date as calendar_date  # for annotations beside a field named "date"
 from datetime import time as clock_time
+from typing import TYPE_CHECKING
 
 # the vocabulary lives in mesocare.vocab; these names stay importable from here for renderers
 from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: F401
+
+if TYPE_CHECKING:
+    from mesocare.lang import Language
+
+
+def _default_language() -> Language:
+    """en-GB, for a handout made without one (tests, examples)."""
+    from mesocare.lang import get
+
+    return get(None)
 
 
 @dataclass(frozen=True)
@@ -221,11 +232,17 @@ class Handout:
     reviewed_on: date | None  # the latest review date in the rule set
     clinic_rules: tuple[str, ...] = ()  # ids of rules that came from the clinic's folder
     appointment_id: str | None = None  # the booking system's id, when known
-    language: str = "en-GB"  # the handout's language tag (BCP 47)
+    # the handout's language, decided once where it is built (mesocare.lang.handout_language)
+    lang: Language = field(default_factory=_default_language)
     translation: str | None = None  # the translation record, in that language (None: English)
     banner_parts: tuple[Banner, ...] = ()  # the same banners, as a lead, a list and a closing
     emergency: str = ""  # whom to call for a severe reaction, in that language (every handout)
     emergency_numbers: tuple[str, ...] = ()  # the clinic's country's numbers (none known: empty)
+
+    @property
+    def language(self) -> str:
+        """The handout's language tag (BCP 47), as JSON and mail headers write it."""
+        return self.lang.tag
 
     @property
     def timezone(self) -> str:
@@ -302,6 +319,13 @@ class Batch:
     problems: tuple[RowProblem, ...] = ()  # rows skipped, each named
     positions: tuple[str, ...] = ()  # where each handout's row was in the schedule ("row 4")
     step_names: tuple[tuple[str, str], ...] = ()  # (rule id, name) in the cover sheet's language
+    lang: Language = None  # type: ignore[assignment]  # the cover sheet's; None: the clinic's
+
+    def __post_init__(self):
+        if self.lang is None:
+            from mesocare.lang import clinic_language
+
+            object.__setattr__(self, "lang", clinic_language(self.clinic))
 
     @property
     def to_call(self) -> tuple[Handout, ...]:

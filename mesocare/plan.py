@@ -1,7 +1,8 @@
 """A course plan: each session's date, whether it moved off a closed day, and why.
 
 Pure: takes the first date, the count, the interval and the clinic; returns a Plan. The
-words for closed days are plain English here (the CLI's `plan` command prints them).
+words for closed days are plain English here (the CLI's `plan` command prints them);
+``plan_lines`` writes the plan in another language, through the language layer.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from datetime import date as calendar_date  # for annotations beside a field named "date"
+from typing import TYPE_CHECKING
 
 from mesocare.course import closed_days_checker, make_course, session_dates
 from mesocare.model import Clinic
 from mesocare.vocab import WEEKDAYS
+
+if TYPE_CHECKING:
+    from mesocare.lang import Language
 
 
 @dataclass(frozen=True)
@@ -123,3 +128,63 @@ def closed_words(clinic: Clinic) -> str:
 def _days(weekday: int) -> str:
     """0 -> "Mondays" (weekday as date.weekday())."""
     return f"{WEEKDAYS[weekday].capitalize()}s"
+
+
+# ----------------------------------------------------------------------------- its words
+# The text of `mesocare plan` in a language other than en-GB (the clinic's), through the
+# language layer: each sentence a gettext msgid, dates and weekday names from CLDR.
+def _weekday(lang: Language, index: int) -> str:
+    return lang.locale.days["format"]["wide"][index]
+
+
+def plan_closed_reason(lang: Language, day: date, clinic: Clinic) -> str:
+    """Why a session moved, in the plan's language (holiday names in it where the holidays
+    package has them)."""
+    if day.weekday() in clinic.closed_weekdays:
+        return lang._("closed on %(weekday)s", weekday=_weekday(lang, day.weekday()))
+    if clinic.holidays_country:
+        name = holiday_name(day, clinic, lang.tag)
+        if name:
+            return lang._("public holiday: %(name)s", name=name)
+    return lang.gettext("closed")
+
+
+def plan_lines(
+    lang: Language, course: Plan, interval: tuple[int, str] | None, clinic: Clinic
+) -> list[str]:
+    """The text of ``mesocare plan`` in a language other than the default."""
+    head = lang.n_("%(num)d session", "%(num)d sessions", course.count)
+    if interval:
+        n, unit = interval
+        if n == 1:  # "every week", not "every 1 week" (German "jede Woche", not "alle 1 Woche")
+            every = {"d": lang.gettext("every day"), "w": lang.gettext("every week"),
+                     "m": lang.gettext("every month")}[unit]
+        else:
+            every = {
+                "d": lang.n_("every %(num)d day", "every %(num)d days", n),
+                "w": lang.n_("every %(num)d week", "every %(num)d weeks", n),
+                "m": lang.n_("every %(num)d month", "every %(num)d months", n),
+            }[unit]
+        head += ", " + every
+    parts = []
+    if clinic.closed_weekdays:
+        weekdays = lang.joined([_weekday(lang, d) for d in sorted(clinic.closed_weekdays)])
+        parts.append(lang._("closed on %(weekday)s", weekday=weekdays))
+    if clinic.holidays_country:
+        region = f"-{clinic.holidays_subdiv}" if clinic.holidays_subdiv else ""
+        parts.append(lang._("public holidays of %(country)s", country=clinic.holidays_country + region))
+    closed = lang.joined(parts) if parts else lang.gettext("no closed days set")
+    lines = [lang.typo(f"{head}; {closed}.")]
+    for s in course.sessions:
+        line = f"{s.number:>3}  {lang.day(s.date)}"
+        if s.moved_from:
+            if s.reason != "after the previous session":
+                reason = plan_closed_reason(lang, s.moved_from, clinic)
+            else:
+                reason = lang.gettext("after the previous session")
+            line += "  " + lang._("(moved from %(day)s: %(reason)s)", day=lang.day(s.moved_from),
+                                  reason=reason)
+        lines.append(line)
+    if course.end:
+        lines.append(lang._("The course ends on %(day)s.", day=lang.day(course.end)))
+    return lines

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from typer.testing import CliRunner
 
+from mesocare import lang
 from mesocare.cli import app
 from mesocare.course import make_course
 from mesocare.render import calendar, calendar_svg, pdf
@@ -241,11 +242,11 @@ def test_terminal_has_the_calendar_and_text_has_none():
 def test_the_handouts_language_gives_weekdays_months_and_dates(ruleset):
     import dataclasses
 
-    h = dataclasses.replace(handout_from(CASES["one-area"], ruleset), language="de")
-    cal = calendar.build(h)
-    assert cal.weekdays[0].startswith("Mo") and [m.title for m in cal.months] == ["Mai 2024", "Juni 2024"]
     from mesocare import lang as languages
 
+    h = dataclasses.replace(handout_from(CASES["one-area"], ruleset), lang=languages.get("de"))
+    cal = calendar.build(h)
+    assert cal.weekdays[0].startswith("Mo") and [m.title for m in cal.months] == ["Mai 2024", "Juni 2024"]
     assert cal.marks[0][1].endswith(languages.get("de").day(date(2024, 6, 10)))
 
 
@@ -258,7 +259,7 @@ def test_the_pdf_calendar_made_once_per_plan_is_the_one_made_afresh(ruleset):
 
     handouts = [handout_from(args, ruleset) for args in CASES.values()]
     handouts += [dataclasses.replace(h, today=h.today + timedelta(days=2)) for h in handouts]
-    handouts += [dataclasses.replace(h, language="fr") for h in handouts]
+    handouts += [dataclasses.replace(h, lang=lang.get("fr")) for h in handouts]
     first = handouts[0]
     later = dataclasses.replace(first, items=tuple(
         dataclasses.replace(i, end=i.end + timedelta(days=1)) if i.end is not None and i.phase == "after" else i

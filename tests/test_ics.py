@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import libical  # tests/libical.py: libical's strict check, through ctypes
+
+from mesocare import lang
 from mesocare.errors import InputError
 from mesocare.handout import build_handout
 from mesocare.model import AREAS, Batch, Clinic, Course, Request
@@ -300,7 +302,7 @@ def test_item_events_and_summaries():
 )
 def test_summary_is_the_whole_text_or_a_neutral_title(text, summary):
     item = next(i for i in handout().items if i.rule == "nsaids")
-    assert ics_events._summary(dataclasses.replace(item, text=text)) == summary
+    assert ics_events._summary(dataclasses.replace(item, text=text), lang.get(None)) == summary
 
 
 def test_only_the_items_own_words():
@@ -315,7 +317,7 @@ def test_only_the_items_own_words():
         if e["role"] == "after-end":
             assert e["summary"] == f"End of aftercare: {item.name}"
         else:
-            assert e["summary"] in (" ".join(item.text.split()), ics_events._summary(item))
+            assert e["summary"] in (" ".join(item.text.split()), ics_events._summary(item, lang.get(None)))
             assert e["summary"] == " ".join(item.text.split()) or e["summary"].endswith(f"{item.name} - see details")
 
 

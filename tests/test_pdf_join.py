@@ -200,7 +200,7 @@ def typst_pieces(folder: Path, names: list[str]) -> list[Path]:
             clinic,
             batch=batch if k == 0 else None,
             title=pdf.BATCH_TITLE,
-            language=clinic.language,
+            lang=batch.lang,
             bookmarks=[None, *(h.patient_name for h in part)],
         )
         pieces.append(folder / f"piece-{k}.pdf")

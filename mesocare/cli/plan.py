@@ -30,6 +30,7 @@ def plan(
     import json
 
     from mesocare import words
+    from mesocare.lang import clinic_language
     from mesocare.parse import parse_date, parse_every, parse_sessions
     from mesocare.plan import plan_course
 
@@ -48,11 +49,10 @@ def plan(
             "end": course.end.isoformat() if course.end else None,
             "warnings": list(course.warnings),
         }, indent=2))
-    elif clinic.language != "en-GB":
-        from mesocare import lang
-        from mesocare.lang.ui import plan_lines
+    elif not (language := clinic_language(clinic)).is_default:
+        from mesocare.plan import plan_lines
 
-        for line in plan_lines(lang.get(clinic.language), course, interval, clinic):
+        for line in plan_lines(language, course, interval, clinic):
             context.echo(line)
     else:
         unit = {"d": "day", "w": "week", "m": "month"}[interval[1]] if interval else ""

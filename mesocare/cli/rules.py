@@ -136,9 +136,9 @@ def rules_list(
 
     context: Context = ctx.obj
     fmt = pick_text_or_json(fmt)
-    tag = context.clinic().language
     folders = tuple((str(f), origin) for f, origin in context.rule_folders())
-    ruleset = localized_ruleset(context.ruleset(), localizer(lang.get(tag).tag, folders))
+    language = lang.clinic_language(context.clinic())  # the config's, or --lang's
+    ruleset = localized_ruleset(context.ruleset(), localizer(language, folders))
     if fmt == "json":
         context.echo(json.dumps(ruleset_dict(ruleset), indent=2, ensure_ascii=False))
         return
@@ -221,10 +221,11 @@ def rules_export(
         raise InputError(f"--format '{fmt}' is not known: rules export writes fhir.")
     context: Context = ctx.obj
     clinic = context.clinic()
-    tag = lang.get(clinic.language).tag
+    language = lang.clinic_language(clinic)
     folders = tuple((str(f), origin) for f, origin in context.rule_folders())
-    ruleset = localized_ruleset(context.ruleset(), localizer(tag, folders))
-    text = json.dumps(plan_definition(ruleset, clinic, tag), indent=2, ensure_ascii=False) + "\n"
+    ruleset = localized_ruleset(context.ruleset(), localizer(language, folders))
+    plan = plan_definition(ruleset, clinic, language.tag)
+    text = json.dumps(plan, indent=2, ensure_ascii=False) + "\n"
     output.write(text, out or "-", context.stdout_bytes())
 
 

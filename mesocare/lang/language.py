@@ -47,6 +47,17 @@ class Language:
     def __repr__(self) -> str:
         return f"Language({self.tag!r})"
 
+    def __eq__(self, other: object) -> bool:
+        return self.tag == other.tag if isinstance(other, Language) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.tag)
+
+    def __reduce__(self):
+        """Pickled as its tag and looked up again on load (one Language per tag and process):
+        a handout crosses to a worker process without its CLDR data, catalogs or memoised days."""
+        return (_by_tag, (self.tag,))
+
     # ------------------------------------------------------------------ CLDR (Babel)
     @cached_property
     def locale(self):
@@ -203,3 +214,10 @@ class Language:
         text = _FR_BEFORE.sub(NBSP + r"\1", text)
         text = _FR_OPEN.sub("«" + NBSP, text)
         return _FR_CLOSE.sub(NBSP + "»", text)
+
+
+def _by_tag(tag: str) -> Language:
+    """The process's Language for a canonical tag (unpickling)."""
+    from mesocare.lang import get
+
+    return get(tag)

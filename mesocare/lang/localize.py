@@ -133,11 +133,11 @@ class Localizer:
         return out
 
 
-def localizer(tag: str, folders: tuple[tuple[str, str], ...]) -> Localizer:
+def localizer(language: Language, folders: tuple[tuple[str, str], ...]) -> Localizer:
     """One Localizer per language, rule folders and state of their translation files, per
     process (a file edited since is read again)."""
-    english = tag in ("en", "en-GB")  # the rule files' own words: no files to watch
-    return _localizer(tag, folders, () if english else _stamp(folders))
+    english = language.is_default  # the rule files' own words: no files to watch
+    return _localizer(language, folders, () if english else _stamp(folders))
 
 
 def _stamp(folders: tuple[tuple[str, str], ...]) -> tuple:
@@ -153,10 +153,8 @@ def _stamp(folders: tuple[tuple[str, str], ...]) -> tuple:
 
 
 @lru_cache(maxsize=32)
-def _localizer(tag: str, folders: tuple[tuple[str, str], ...], stamp: tuple) -> Localizer:
-    from mesocare import lang
-
-    return Localizer(lang.get(tag), folders)
+def _localizer(language: Language, folders: tuple[tuple[str, str], ...], stamp: tuple) -> Localizer:
+    return Localizer(language, folders)
 
 
 def localized_ruleset(ruleset, loc: Localizer):

@@ -220,13 +220,6 @@ def message_id(key: str, content: Content, copy: int, sender: str) -> str:
     return f"<{_digest(key, content.kind, content.hash, str(copy))[:32]}.mesocare@{domain}>"
 
 
-def language(h: Handout):
-    """The handout's language (the patient's, else the clinic's): the message is in it too."""
-    from mesocare import lang as languages
-
-    return languages.get(h.language)
-
-
 def _context(letter: Letter, lang) -> dict:
     from mesocare.render.view import html_lang
 
@@ -252,7 +245,7 @@ def _context(letter: Letter, lang) -> dict:
         "reminder_day": lang.day(letter.reminder.day) if letter.reminder else None,
         # sent on another day than the reminder's own: name the days, not "today"/"tomorrow"
         "dated": letter.reminder is not None and h.today != letter.reminder.day,
-        "language": html_lang(lang.tag),
+        "language": html_lang(lang),
         "replies": bool(letter.reply_to),  # replies reach someone: do not ask the patient not to reply
         "pdf_name": next((a[0] for a in letter.attachments if a[2] == "pdf"), None),
         "ics_name": next((a[0] for a in letter.attachments if a[2] == "calendar"), None),
@@ -289,7 +282,7 @@ def texts(letter: Letter) -> tuple[str, str, str]:
 
     base = "handout" if letter.kind == HANDOUT else REMINDER
     clinic_dir = letter.handout.clinic.templates_dir
-    lang = language(letter.handout)
+    lang = letter.handout.lang  # the handout's (the patient's, else the clinic's)
     context = _context(letter, lang)
     context["s"] = sentences(clinic_dir, lang)
     subject = render_template(f"mail/{base}.subject.j2", clinic_dir, lang=lang, **context)
@@ -321,7 +314,7 @@ def _file_name(text: str, fallback: str) -> str:
 def attachment_names(h: Handout) -> tuple[str, str]:
     """The PDF's and the calendar file's names in the patient's language
     (``consignes-2024-06-10.pdf``; non-ASCII names are sent RFC 2231-encoded)."""
-    lang = language(h)
+    lang = h.lang
     day = _local(h.start, h).date().isoformat()
     return (
         _file_name(lang._(PDF_NAME, date=day), f"instructions-{day}.pdf"),

@@ -82,7 +82,7 @@ class Plan:
 
 def _language(handout: Handout) -> str:
     """The message's language tag: the handout's (the patient's, else the clinic's)."""
-    return handout.language
+    return handout.lang.tag
 
 
 def _rows(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day: date | None, plan: Plan):

@@ -186,12 +186,10 @@ def _starts_mid(start: datetime) -> bool:
 
 def build(h: Handout, locale: str | None = None) -> Calendar:
     """The calendar picture of ``h`` (weekday names and week start from ``locale``)."""
-    from mesocare import lang as languages
-
-    language = languages.get(h.language)  # dates written out in the handout's language
+    language = h.lang  # dates written out in the handout's language
     day = language.day
     words = {key: language.gettext(text) for key, text in WORDS.items()}
-    tag = locale or h.language or DEFAULT_LOCALE
+    tag = locale or language.tag
     first_weekday, abbreviated, wide, month_title = _locale_data(tag)
     appt = h.start.date()
     later = [d for d in h.course.sessions if d > appt]

@@ -40,10 +40,8 @@ def code(handout: Handout, locale: str | None = None) -> str:
     """The calendar picture of ``handout`` as Typst code. Made once per plan: what
     ``calendar.build`` reads of a handout is the key (its language, today, the appointment, the
     course and each step's phase, window, name and rule)."""
-    from mesocare import lang as languages
-
     h = handout
-    key = (languages.get(h.language), locale, h.start, h.today, h.course,
+    key = (h.lang, locale, h.start, h.today, h.course,
            tuple((i.phase, i.start, i.end, i.name, i.rule) for i in h.items))
     made = _cache.get(key)  # a hit is now the most recently used
     if made is None:

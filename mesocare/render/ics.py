@@ -43,7 +43,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from mesocare import lang as languages
+from mesocare.lang.language import Language
 from mesocare.lang.ui import N_
 from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
@@ -283,12 +283,12 @@ def render(
     return _finish(cal, [h.timezone], planned, h.today)
 
 
-def _label(h: Handout, n: int, lang=None) -> str:
+def _label(h: Handout, n: int, lang: Language) -> str:
     if h.patient_name and h.patient_name.strip():
         return " ".join(h.patient_name.split())
     if h.patient_id and h.patient_id.strip():
         return h.patient_id.strip()
-    return (lang or languages.get(None))._("Patient %(id)s", id=n)
+    return lang._("Patient %(id)s", id=n)
 
 
 def render_batch(batch: Batch, *, alarms: bool = True, stamp: datetime | None = None, **_options) -> str:
@@ -297,7 +297,7 @@ def render_batch(batch: Batch, *, alarms: bool = True, stamp: datetime | None = 
     patient's own file and the batch agree; a second appointment of the same patient on the
     same day gets its own."""
     tz_name = batch.clinic.timezone
-    lang = languages.get(batch.clinic.language)  # the clinic's calendar: in the clinic's language
+    lang = batch.lang  # the clinic's calendar: in the cover sheet's language (the clinic's)
     name = lang._("Mesotherapy care plans for %(day)s", day=lang.day(batch.day)) if batch.day else lang.gettext(BATCH_CALNAME)
     cal = _new_calendar(name, tz_name, batch.clinic)
     organizer = _organizer(batch.clinic)

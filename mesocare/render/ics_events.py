@@ -59,7 +59,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from mesocare import lang as languages
 from mesocare.dates import local_midnight, normalize, zone
 from mesocare.lang import ui
 from mesocare.lang.language import Language
@@ -73,6 +72,34 @@ EVENING = time(18, 0)  # reminders the evening before the treatment day
 EARLIEST = time(7, 0)  # a reminder "at the start" earlier than this moves to the evening before
 
 PHASE_LABELS = {"before": ui.N_("Before treatment"), "day": ui.N_("Treatment day"), "after": ui.N_("Aftercare")}
+# every sentence a calendar file says, as gettext msgids (the code below says them in place;
+# "calname" is the name a calendar client may show for one patient's plan)
+ICS_WORDS = {
+    "calname": ui.N_("Mesotherapy care plan"),
+    "calname_batch": ui.N_("Mesotherapy care plans"),
+    "before": ui.N_("Before treatment"),
+    "day": ui.N_("Treatment day"),
+    "after": ui.N_("Aftercare"),
+    "see_details": ui.N_("%(label)s: %(name)s - see details"),
+    "questions": ui.N_("Questions: call %(clinic)s on %(phone)s."),
+    "appointment_timed": ui.N_("Your %(technique)s appointment (%(areas)s), %(start)s to %(end)s on %(day)s."),
+    "appointment_untimed": ui.N_(
+        "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: check it with the clinic."
+    ),
+    "clinic_phone": ui.N_("Clinic: %(clinic)s, phone %(phone)s."),
+    "clinic": ui.N_("Clinic: %(clinic)s."),
+    "summary": ui.N_("Mesotherapy appointment at %(clinic)s"),
+    "tomorrow_at": ui.N_("Tomorrow at %(time)s: your mesotherapy appointment at %(clinic)s."),
+    "tomorrow": ui.N_("Tomorrow: your mesotherapy appointment at %(clinic)s."),
+    "said": ui.N_("%(when)s: %(text)s"),
+    "treatment_tomorrow": ui.N_("Tomorrow is your treatment day. %(said)s"),
+    "over": ui.N_("This aftercare step is over from %(moment)s."),  # translations may use %(from)s
+    "resume_today": ui.N_("This step ends today. %(resume)s"),
+    "resume_now": ui.N_("This step ends now. %(resume)s"),
+    "over_today": ui.N_("This step ends today: %(name)s."),
+    "over_now": ui.N_("This step ends now: %(name)s."),
+    "end_of": ui.N_("End of aftercare: %(name)s"),
+}
 
 
 @dataclass
@@ -123,9 +150,8 @@ def _reminder_for_start(start: datetime, tz: ZoneInfo) -> datetime:
     return _at(local.date() - timedelta(days=1), EVENING, tz)
 
 
-def _summary(item: Item, lang: Language | None = None) -> str:
+def _summary(item: Item, lang: Language) -> str:
     """The item's own text when it is short; never a cut text, else a neutral title."""
-    lang = lang or languages.get(None)
     text = _text(item)
     if len(text) <= SUMMARY_LIMIT:
         return text
@@ -247,7 +273,7 @@ def _item_events(h: Handout, item: Item, tz: ZoneInfo, lang: Language) -> list[P
 def events(h: Handout) -> list[PlannedEvent]:
     """The appointment, then each item's events, in the handout's order."""
     tz = zone(h.timezone)
-    lang = languages.get(h.language)
+    lang = h.lang
     planned = [_appointment_event(h, tz, lang)]
     for item in h.items:
         planned.extend(_item_events(h, item, tz, lang))

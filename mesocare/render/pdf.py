@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from mesocare.errors import MesocareError, TemplateError
+from mesocare.lang.language import Language
 from mesocare.lang.ui import N_
 from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
@@ -56,7 +57,7 @@ TYPST_PAPER: dict[str, str] = {"A4": "a4", "Letter": "us-letter"}
 CHUNK_SIZE = 50  # handouts per Typst document in a large batch (memory stays flat)
 CACHE_AGE = 10  # the typst binding keeps memoized results for 10 compilations
 PDF_STANDARD = "ua-1"  # tagged documents are exported as PDF/UA-1
-BATCH_TITLE = "Mesotherapy handouts"  # a gettext msgid (mesocare.lang.ui)
+BATCH_TITLE = N_("Mesotherapy handouts")
 HANDOUT_TITLE = "Your mesotherapy care instructions"
 
 _COMPILE_LOCK = threading.RLock()
@@ -107,30 +108,31 @@ def typst_source(
     paper: str | None = None,
     title: str | None = None,
     bookmarks: list[str | None] | None = None,
-    language: str | None = None,
+    lang: Language | None = None,
     part: CoverPart | None = None,
     cover_words: dict | None = None,
 ) -> str:
     """The Typst document for some handouts, after a cover sheet for ``batch`` when given.
 
     Each handout speaks its own language (its words, and Typst's ``lang`` for its pages); the
-    document's language is ``language`` when given, else the cover sheet's (the clinic's) in a
-    batch, else the handout's. ``bookmarks``: the PDF outline's entries, the cover sheet's first,
-    then one per handout (None: none for that run). ``part``: the part of the cover sheet to
-    typeset (default: all of it); ``cover_words``: its words, when already made for another part.
+    document's language is ``lang`` when given, else the cover sheet's (``batch.lang``) in a
+    batch, else the first handout's (the clinic's when there is none). ``bookmarks``: the PDF
+    outline's entries, the cover sheet's first, then one per handout (None: none for that run).
+    ``part``: the part of the cover sheet to typeset (default: all of it); ``cover_words``: its
+    words, when already made for another part.
     """
-    from mesocare import lang as languages
-    from mesocare.lang import ui
+    from mesocare.lang import clinic_language, ui
+    from mesocare.render import pdf_words
 
     handouts = tuple(handouts)
-    if language is not None:
-        doc = languages.get(language)
-    elif batch is not None or not handouts:
-        doc = languages.get(clinic.language)
+    if lang is not None:
+        doc = lang
+    elif batch is not None:
+        doc = batch.lang
     else:
-        doc = languages.get(handouts[0].language)
+        doc = handouts[0].lang if handouts else clinic_language(clinic)
     if batch is not None and cover_words is None:
-        cover_words = ui.pdf_cover_words(batch)
+        cover_words = pdf_words.cover_words(batch)
     return _render_source(
         clinic,
         handouts=handouts,
@@ -141,8 +143,8 @@ def typst_source(
         author=ui.clinic_name(doc, clinic.name),
         past=_past_warning(batch),
         doc_lang=doc.code,
-        doc_region=ui.typst_region(doc),
-        words=[ui.pdf_handout_words(h) for h in handouts],
+        doc_region=pdf_words.typst_region(doc),
+        words=[pdf_words.handout_words(h) for h in handouts],
         cover_words=cover_words,
         part=(part or whole_cover(batch)) if batch is not None else None,
         bookmarks=bookmarks,
@@ -202,13 +204,12 @@ def cover_parts(batch: Batch, lines: int | None = None) -> list[CoverPart]:
 
 def _past_warning(batch: Batch | None) -> str | None:
     """The cover sheet's warning about appointments before today, as the other formats say it."""
-    from mesocare import lang as languages
     from mesocare.render.cover import past_warning
 
     if batch is None:
         return None
     count = sum(h.past for h in batch.handouts)
-    return past_warning(count, languages.get(batch.clinic.language)) if count else None
+    return past_warning(count, batch.lang) if count else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,14 +398,12 @@ def _light(h: Handout) -> Handout:
     return replace(h, items=h.late_items, notes=(), banners=(), banner_parts=(), warnings=())
 
 
-def outline_titles(handouts: Iterable[Handout], dated: bool, clinic: Clinic) -> list[str]:
+def outline_titles(handouts: Iterable[Handout], dated: bool, lang: Language) -> list[str]:
     """One outline entry per handout, in the cover sheet's language (the clinic's): its time and
     patient ("10:00 Ana Lopez"), after the day ("Monday 10 June 2024, 10:00 Ana Lopez") when
     ``dated`` (the batch spans several days)."""
-    from mesocare import lang as languages
     from mesocare.render.cover import who
 
-    lang = languages.get(clinic.language)
     titles = []
     for h in handouts:
         at = lang.clock(h.start) if h.timed else lang.gettext("no time")
@@ -415,10 +414,8 @@ def outline_titles(handouts: Iterable[Handout], dated: bool, clinic: Clinic) -> 
 COVER_TITLE = N_("Cover sheet")  # the outline entry of a batch PDF's cover sheet
 
 
-def _cover_title(clinic: Clinic) -> str:
-    from mesocare import lang as languages
-
-    return languages.get(clinic.language).gettext(COVER_TITLE)
+def _cover_title(lang: Language) -> str:
+    return lang.gettext(COVER_TITLE)
 
 
 def batch_pdf(
@@ -459,24 +456,23 @@ def batch_pdf(
     if len(head) <= CHUNK_SIZE:
         batch = cover(head)
         several = len({h.start.date() for h in head}) > 1 if dated is None else dated
-        bookmarks: list[str | None] = [_cover_title(batch.clinic), *outline_titles(head, several, batch.clinic)]
+        bookmarks: list[str | None] = [_cover_title(batch.lang), *outline_titles(head, several, batch.lang)]
         source = typst_source(head, batch.clinic, batch=batch, duplex=duplex, paper=paper, bookmarks=bookmarks)
         out.write_bytes(compile_pdf(source, batch.today, _template_root(batch.clinic)))
         return out
 
-    from mesocare.lang import ui
-    from mesocare.render import pdf_join
+    from mesocare.render import pdf_join, pdf_words
 
     several = True if dated is None else dated
     light: list[Handout] = []
     first = cover(())  # the clinic and today; the summary comes at the end
-    clinic, today, root = first.clinic, first.today, _template_root(first.clinic)
+    clinic, today, root, lang = first.clinic, first.today, _template_root(first.clinic), first.lang
     # every piece is typeset in the cover sheet's language (the joined document's); each handout
     # still speaks its own
     common: dict[str, Any] = {
-        "clinic": clinic, "duplex": duplex, "paper": paper, "title": BATCH_TITLE, "language": clinic.language
+        "clinic": clinic, "duplex": duplex, "paper": paper, "title": BATCH_TITLE, "lang": lang
     }
-    cover_bookmark = [_cover_title(clinic)]
+    cover_bookmark = [_cover_title(lang)]
     whole: list[Batch] = []  # the cover sheet's Batch, once the list is read
     parts: list[CoverPart] = []
     words: list[dict] = []  # the cover sheet's words, made once for all its parts
@@ -488,7 +484,7 @@ def batch_pdf(
             if not chunk:
                 break
             light.extend(_light(h) for h in chunk)
-            bookmarks = [None, *outline_titles(chunk, several, clinic)]
+            bookmarks = [None, *outline_titles(chunk, several, lang)]
             yield typst_source(chunk, bookmarks=bookmarks, **common), str(folder / f"part-{number:06d}.pdf"), "piece", False
         whole.append(cover(tuple(light)))
         parts.extend(cover_parts(whole[0]) if _split_cover(clinic) else [whole_cover(whole[0])])
@@ -497,7 +493,7 @@ def batch_pdf(
             return
         # a long cover sheet: typeset once to count each part's pages, then again (below) with
         # the page numbers of the whole
-        words.append(ui.pdf_cover_words(whole[0]))
+        words.append(pdf_words.cover_words(whole[0]))
         for k, part in enumerate(parts):
             yield (_cover_source(whole[0], part, cover_bookmark, common, words[0]),
                    str(folder / f"count-{k:06d}.pdf"), "count", False)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from mesocare import lang as languages
 from mesocare.lang import ui
+from mesocare.lang.language import Language
 from mesocare.model import Handout, Item, Note
 
 
@@ -21,17 +21,13 @@ class Section:
     closing: str | None = None  # a last line (the phone number under "Call us if")
 
 
-def language(h: Handout):
-    return languages.get(h.language)
-
-
 def appointment_words(h: Handout) -> str:
     """10:00 on Monday 10 June 2024 (or the day alone when untimed), in the handout's language."""
-    return language(h).appointment_words(h.start, h.timed)
+    return h.lang.appointment_words(h.start, h.timed)
 
 
 def sections(h: Handout) -> list[Section]:
-    lang = language(h)
+    lang = h.lang
     title = lambda key: ui.section_title(lang, key)  # noqa: E731
     out = [
         Section("before", title("before"), items=h.phase("before")),
@@ -52,22 +48,22 @@ def footer(h: Handout) -> str:
     ``reviewed_by``): the rules' own review dates are not a clinical review. Then the language,
     and for a translation its translation record."""
     return ui.footer(
-        language(h), h.rules_version, h.reviewed_on, h.clinic.reviewed_by, h.today, bool(h.clinic_rules), h.translation
+        h.lang, h.rules_version, h.reviewed_on, h.clinic.reviewed_by, h.today, bool(h.clinic_rules), h.translation
     )
 
 
-def html_lang(tag: str) -> str:
+def html_lang(lang: Language) -> str:
     """The HTML lang attribute: the tag, except plain "en" for the default (as before)."""
-    return "en" if tag == languages.DEFAULT_TAG else tag
+    return "en" if lang.is_default else lang.tag
 
 
 def context(h: Handout) -> dict:
     """The variables every handout template gets."""
-    lang = language(h)
+    lang = h.lang
     return {
         "h": h,
         "lang": lang,
-        "html_lang": html_lang(lang.tag),
+        "html_lang": html_lang(lang),
         "section_lang": None,
         "clinic": replace(h.clinic, name=ui.clinic_name(lang, h.clinic.name)),
         "patient": h.patient_name,
