@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from mesocare.clinic_config import CONFIG_NAME
+from mesocare.config.clinic import CONFIG_NAME
 from mesocare.errors import ConfigError, OutputError
 
 RULES_DIR = "rules"
@@ -339,7 +339,7 @@ def _validate_config(text: str) -> None:
     """The config we are about to write must load (a name or phone could break the YAML)."""
     from pydantic import ValidationError
 
-    from mesocare.config_schema import ClinicSpec
+    from mesocare.config.schema import ClinicSpec
     from mesocare.errors import YamlError
     from mesocare.yamlload import load_yaml_with_lines
 

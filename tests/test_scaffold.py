@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mesocare.checks import check_rules
-from mesocare.clinic_config import load_clinic
+from mesocare.config.clinic import load_clinic
 from mesocare.errors import OutputError
 from mesocare.resources import instructions_dir, templates_dir
 from mesocare.rules import collect
@@ -40,7 +40,7 @@ def test_init_writes_config_rules_and_templates(tmp_path):
 
 
 def test_every_setting_is_in_the_config_with_a_comment():
-    from mesocare.config_schema import ClinicSpec
+    from mesocare.config.schema import ClinicSpec
 
     text = config_text()
     for key in ClinicSpec.model_fields:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from urllib import error, request
 
 from mesocare.ehr.push import Stop, shown
-from mesocare.ehr.settings import TOKEN_ENV
+from mesocare.config.ehr import TOKEN_ENV
 from mesocare.model import FhirSettings, Handout
 
 _WORDS = {

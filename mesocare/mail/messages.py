@@ -349,7 +349,7 @@ def build_message(letter: Letter) -> bytes:
     from email.policy import compat32
     from email.utils import format_datetime, formataddr
 
-    from mesocare.mail.settings import mailbox
+    from mesocare.addresses import parse_mailbox
 
     subject, text, html = texts(letter)
     seed = _digest(letter.message_id, subject)[:24]  # "=_" never occurs in base64 or quoted-printable
@@ -398,7 +398,7 @@ def build_message(letter: Letter) -> bytes:
     msg["From"] = address("From", " ".join(name.split()), letter.sender)
     msg["To"] = letter.to
     if letter.reply_to:
-        found = mailbox(letter.reply_to)
+        found = parse_mailbox(letter.reply_to)
         msg["Reply-To"] = address("Reply-To", *found) if found else letter.reply_to
     msg["Subject"] = header(subject)
     msg["Date"] = format_datetime(letter.date)

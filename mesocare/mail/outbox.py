@@ -25,7 +25,7 @@ from pathlib import Path
 from mesocare.batch import build_batch
 from mesocare.errors import MesocareError, OutputError
 from mesocare.mail import messages as m
-from mesocare.mail.addresses import valid_address
+from mesocare.addresses import valid_address
 from mesocare.mail.rendering import Envelope, message_id, render_job, rendered
 from mesocare.mail.sentlog import ACCEPTED, UNCONFIRMED, Record, SentLog
 from mesocare.mail.summary import counted, exit_code, summary
