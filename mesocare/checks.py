@@ -340,7 +340,10 @@ def clinic_templates(clinic_dir: Path | None, ours: Path) -> tuple[list[Finding]
     misspelt name is never used, and the clinic would not know)."""
     if clinic_dir is None or not clinic_dir.is_dir():
         return [], []
+    from mesocare.resources import INIT_TEMPLATES
+
     names = {p.relative_to(ours).as_posix() for p in ours.rglob("*.j2")}
+    names = {n for n in names if not n.startswith(f"{INIT_TEMPLATES}/")}  # mesocare init's own
     findings: list[Finding] = []
     loaded: list[str] = []
     for path in sorted(clinic_dir.rglob("*.j2")):
