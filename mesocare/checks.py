@@ -61,11 +61,11 @@ is skipped, since our rules were checked before release.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal, TypeGuard
 
+from mesocare.findings import Finding
 from mesocare.rule_schema import RuleSpec, UnitText
 from mesocare.rules import Placed, Window, display_name, overlay, rule_files
 from mesocare.vocab import Duration
@@ -74,7 +74,6 @@ MAX_GRADE = 8.0
 REVIEW_MONTHS = 24
 GRADE_LOCALE = "en-US"  # pyphen's bundled dictionary: no download, see the module docstring
 
-Severity = Literal["error", "warning"]
 
 # Which window starts fit which phase. A "before" rule may run through the morning of the
 # treatment day (on: treatment-day); an "after" rule may start on the treatment day only if
@@ -84,25 +83,6 @@ _PHASE_STARTS = {
     "day": ("on", "before"),
     "after": ("after", "after_rule", "on"),
 }
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem: an error (``rules check`` exits 1) or a warning (printed, exit 0)."""
-
-    severity: Severity
-    file: str
-    line: int | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}, line {self.line}"
-        what = f", field '{self.field}'" if self.field else ""
-        return f"{self.severity}: {where}{what}: {self.message}"
-
-    def as_dict(self) -> dict:
-        return {"severity": self.severity, "file": self.file, "line": self.line, "field": self.field, "message": self.message}
 
 
 def reading_grade(text: str) -> float:
@@ -340,7 +320,10 @@ def clinic_templates(clinic_dir: Path | None, ours: Path) -> tuple[list[Finding]
     misspelt name is never used, and the clinic would not know)."""
     if clinic_dir is None or not clinic_dir.is_dir():
         return [], []
+    from mesocare.resources import INIT_TEMPLATES
+
     names = {p.relative_to(ours).as_posix() for p in ours.rglob("*.j2")}
+    names = {n for n in names if not n.startswith(f"{INIT_TEMPLATES}/")}  # mesocare init's own
     findings: list[Finding] = []
     loaded: list[str] = []
     for path in sorted(clinic_dir.rglob("*.j2")):

@@ -79,7 +79,7 @@ def conflicts(ruleset: RuleSet) -> list[tuple[Rule, Rule, str, str, str]]:
 def conflict_findings(ruleset: RuleSet) -> list:
     """``rules check``'s errors: each pair named once, at the clinic's rule when one of the two
     is the clinic's (that is the file to change), else at the forbidding rule."""
-    from mesocare.checks import Finding
+    from mesocare.findings import Finding
 
     out = []
     for asking, forbidding, concept, area, technique in conflicts(ruleset):

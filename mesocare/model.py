@@ -12,6 +12,7 @@ from datetime import time as clock_time
 from typing import TYPE_CHECKING
 
 # the vocabulary lives in mesocare.vocab; these names stay importable from here for renderers
+from mesocare.banner import Banner  # noqa: F401 (re-exported: the handout holds them)
 from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: F401
 
 if TYPE_CHECKING:
@@ -193,19 +194,6 @@ class Note:
     text: str
     source: str
     origin: str = "mesocare"
-
-
-@dataclass(frozen=True)
-class Banner:
-    """A warning at the top of a handout: a short lead, then a list (the steps that started
-    before the patient booked), then a closing sentence; each in the handout's language."""
-
-    lead: str
-    steps: tuple[str, ...] = ()
-    closing: str = ""
-
-    def as_dict(self) -> dict:
-        return {"lead": self.lead, "steps": list(self.steps), "closing": self.closing}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,15 @@ def templates_dir() -> Path:
     return data_dir("templates")
 
 
+# The templates of what ``mesocare init`` writes (the clinic config, the folders' READMEs), in
+# ``templates/init/``: not handout templates, so a clinic's folder cannot replace them.
+INIT_TEMPLATES = "init"
+
+
+def init_templates_dir() -> Path:
+    return templates_dir() / INIT_TEMPLATES
+
+
 def schema_path(name: str) -> Path:
     """A JSON Schema shipped in mesocare/schemas/ (handout.schema.json, rules.schema.json...)."""
     return PACKAGE / "schemas" / name

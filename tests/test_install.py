@@ -32,8 +32,11 @@ def test_wheel_ships_rules_templates_and_schemas(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for f in REPO.joinpath("instructions").glob("*.yaml"):
         assert f"mesocare/instructions/{f.name}" in names
-    for f in REPO.joinpath("templates").glob("*.j2"):
-        assert f"mesocare/templates/{f.name}" in names
+    ours = REPO.joinpath("templates")
+    shipped = [f.relative_to(ours).as_posix() for f in ours.rglob("*.j2")]
+    assert "init/mesocare.yaml.j2" in shipped  # what mesocare init writes is templates too
+    for name in shipped:
+        assert f"mesocare/templates/{name}" in names
     assert "mesocare/schemas/handout.schema.json" in names
     for po in REPO.joinpath("mesocare", "locales").glob("*/LC_MESSAGES/mesocare.po"):
         code = po.parent.parent.name
@@ -68,6 +71,10 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path):
         capture_output=True, text=True, env=env, cwd=elsewhere,
     )
     assert html.returncode == 0 and "<!DOCTYPE html>" in html.stdout
+    init = subprocess.run([sys.executable, "-m", "mesocare", "init", "clinic", "--tz", "UTC", "--name", 'A "B": C'],
+                          capture_output=True, text=True, env=env, cwd=elsewhere)
+    assert init.returncode == 0, init.stderr  # its templates are found in the installed copy
+    assert 'name: "A \\"B\\": C"' in (elsewhere / "clinic" / "mesocare.yaml").read_text(encoding="utf-8")
     # the compiled catalogs are found and read with the standard library alone
     code = (
         "import sys; from mesocare import lang; "

@@ -179,7 +179,7 @@ ALLOWED = {
     "mesocare/lang/language.py": "unpickling: the tag looked up again in this process",
     "mesocare/lang/localize.py": "a translation file named by its tag; rules check per listed tag",
     "mesocare/lang/tags.py": "the one tag parser",
-    "mesocare/clinic_config.py": "the config's language: read and checked once",
+    "mesocare/config/clinic.py": "the config's language: read and checked once",
     "mesocare/cli/context.py": "--lang: read and checked once",
     "mesocare/cli/rules.py": "rules check: every language the config lists",
     "mesocare/model.py": "a Handout made without a language: en-GB, as before",

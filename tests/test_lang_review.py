@@ -120,11 +120,12 @@ def _ics_words(text: str) -> str:
 
 
 def _email(h) -> str:
-    from mesocare.mail import messages as m
+    from mesocare.mail import letters
+    from mesocare.mail.messages import HANDOUT
 
-    letter = m.Letter(
+    letter = letters.Letter(
         handout=h,
-        kind=m.HANDOUT,
+        kind=HANDOUT,
         to="ana@example.com",
         sender="desk@clinic.test",
         date=datetime(2024, 6, 1, 8, 0, tzinfo=UTC),
@@ -135,7 +136,7 @@ def _email(h) -> str:
             ("a.ics", "text", "calendar", b"", ()),
         ),
     )
-    subject, text, html = m.texts(letter)
+    subject, text, html = letters.texts(letter)
     return " ".join((subject, text, _strip_html(html)))
 
 

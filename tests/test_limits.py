@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from conftest import GOOD_RULE
 from mesocare.batch import build_batch
 from mesocare.cli import app
-from mesocare.clinic_config import load_clinic
+from mesocare.config.clinic import load_clinic
 from mesocare.course import make_course, session_dates
 from mesocare.dates import appointment_times, check_day, zone
 from mesocare.errors import ConfigError, InputError, YamlError
@@ -268,7 +268,7 @@ def test_a_clinic_folder_that_does_not_exist_is_a_config_error(tmp_path, key):
 
 
 def test_the_vocabulary_is_the_schemas():
-    from mesocare.config_schema import ServiceSpec
+    from mesocare.config.schema import ServiceSpec
     from mesocare.rule_schema import RuleSpec
 
     assert AREAS == ("face", "neck", "body", "hands", "scalp")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from test_mail_messages import ENVELOPE, job_for, parse, request
 
-from mesocare.clinic_config import load_clinic
+from mesocare.config.clinic import load_clinic
 from mesocare.mail import messages as m
 from mesocare.mail.outbox import Envelope, render_job
 
@@ -278,7 +278,7 @@ HARBOUR = "care@harbour.example"
     ("Desk", None), ("", None),
 ])
 def test_mailboxes(text, expected):
-    from mesocare.mail.settings import mailbox
+    from mesocare.addresses import parse_mailbox as mailbox
 
     assert mailbox(text) == expected
 

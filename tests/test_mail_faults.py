@@ -23,7 +23,8 @@ import pytest
 
 from faultproxy import FaultProxy
 from mailserver import MailServer
-from mesocare.clinic_config import load_clinic
+
+from mesocare.config.clinic import load_clinic
 from mesocare.errors import MesocareError
 from mesocare.mail import sentlog
 from mesocare.mail.outbox import run
@@ -428,7 +429,7 @@ def test_any_address_in_a_schedule_is_planned_without_a_traceback_and_never_echo
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from mesocare.mail.addresses import valid_address
+    from mesocare.addresses import valid_address
     from mesocare.mail.outbox import Report, plan_handouts, plan_reminders
     from mesocare.mail.sentlog import SentLog
     from mesocare.mail.summary import summary

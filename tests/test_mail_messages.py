@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from mesocare.clinic_config import load_clinic
+from mesocare.config.clinic import load_clinic
 from mesocare.errors import ConfigError
 from mesocare.handout import build_handout
 from mesocare.mail import messages as m
 from mesocare.mail.outbox import Envelope, Job, render_job
-from mesocare.mail.settings import is_this_machine, valid_address
+from mesocare.addresses import is_this_machine, valid_address
 from mesocare.model import Request
 from mesocare.render import render
 
@@ -287,7 +287,7 @@ def test_address_checks_never_raise_on_any_text():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from mesocare.mail.addresses import parse_mailbox
+    from mesocare.addresses import parse_mailbox
 
     pieces = st.sampled_from(["zelda", "@", ".", "[", "]", "<", ">", "\"", " ", "\\", "(", ")", ",", ";", ":",
                               "example", "org", "-", "\r\n", "\x00", "é", "=?utf-8?q?x?=", "xn--"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mailserver import PASSWORD, MailServer
-from mesocare.clinic_config import load_clinic
+from mesocare.config.clinic import load_clinic
 from mesocare.errors import ConfigError
 from mesocare.mail.outbox import run
 from mesocare.mail.sentlog import SentLog

@@ -7,11 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mesocare.checks import check_rules
-from mesocare.clinic_config import load_clinic
+from mesocare.config.clinic import load_clinic
 from mesocare.errors import OutputError
-from mesocare.resources import instructions_dir, templates_dir
+from mesocare.resources import init_templates_dir, instructions_dir, templates_dir
 from mesocare.rules import collect
 from mesocare.scaffold import config_text, scaffold
 
@@ -40,7 +42,7 @@ def test_init_writes_config_rules_and_templates(tmp_path):
 
 
 def test_every_setting_is_in_the_config_with_a_comment():
-    from mesocare.config_schema import ClinicSpec
+    from mesocare.config.schema import ClinicSpec
 
     text = config_text()
     for key in ClinicSpec.model_fields:
@@ -149,3 +151,43 @@ def test_the_scaffolded_readme_does_not_load_as_a_template_or_rule(tmp_path):
 
     scaffold(tmp_path, TODAY)
     assert rule_files(tmp_path / "rules") == []
+
+
+# ----------------------------------------------------------------- what init writes is templates
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1), st.text(min_size=1))
+def test_any_name_and_phone_load_back_as_typed(name, phone):
+    """Whatever a clinic types (":", '"', "#", a line separator, a control character) is
+    written as a YAML string that loads back as it was typed."""
+    import yaml
+
+    data = yaml.safe_load(config_text(name=name, phone=phone, timezone="Europe/London"))
+    assert (data["name"], data["phone"], data["timezone"]) == (name, phone, "Europe/London")
+
+
+@pytest.mark.usefixtures("no_clinic_env")
+def test_init_through_the_cli_keeps_a_name_with_quotes_colons_and_a_line_separator(tmp_path):
+    from conftest import run_cli
+
+    name = 'Dr "Ana": Skin\u2028& Laser\x85 # 2'
+    made = run_cli("init", tmp_path, "--tz", "Europe/London", "--name", name, "--phone", "020: 7946")
+    assert made.exit_code == 0, made.output
+    clinic = load_clinic(tmp_path / "mesocare.yaml", default_zone="UTC")
+    assert (clinic.name, clinic.phone) == (name, "020: 7946")
+
+
+@pytest.mark.usefixtures("no_clinic_env")
+def test_init_templates_are_not_templates_a_clinic_can_replace(tmp_path):
+    """Ours of what init writes live in templates/init/: rules check tells a clinic that a file
+    of that name in its own folder replaces nothing."""
+    from conftest import run_cli
+
+    scaffold(tmp_path, TODAY)
+    assert (init_templates_dir() / "mesocare.yaml.j2").is_file()
+    (tmp_path / "templates" / "init").mkdir()
+    (tmp_path / "templates" / "init" / "mesocare.yaml.j2").write_text("name: x\n", encoding="utf-8")
+    result = run_cli("rules", "check", tmp_path, "--today", TODAY.isoformat())
+    assert "init/mesocare.yaml.j2: replaces none of our templates" in result.output, result.output
+    assert "replaces ours" not in result.output

@@ -151,7 +151,7 @@ def _written(context: Context, o: BatchOptions, fmt: str, plan) -> ExitCode:
         if o.out is not None and o.folder:
             write_folder(Path(o.out), fmt, plan, handouts)
         elif fmt in RECORDS:
-            from mesocare.ehr.records import stream
+            from mesocare.render.records import stream
 
             output.write(stream((h for h, _ in handouts), fmt), "-" if o.out is None else o.out, context.stdout_bytes())
         elif fmt in STREAMED:

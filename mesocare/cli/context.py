@@ -85,7 +85,7 @@ class Context:
     def clinic(self):
         """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz, --paper, --large-print."""
         if "clinic" not in self._cache:
-            from mesocare.clinic_config import find_config, load_clinic, with_overrides
+            from mesocare.config.clinic import find_config, load_clinic, with_overrides
             from mesocare.parse import parse_paper, parse_zone
 
             zone_name = parse_zone(self.tz, "--tz") if self.tz is not None else None

@@ -24,7 +24,7 @@ def init(
     Never overwrites a file: one that is already there is left alone and named. Without
     --tz the clinic's zone is this computer's.
     """
-    from mesocare.clinic_config import CONFIG_NAME, machine_zone
+    from mesocare.config.clinic import CONFIG_NAME, machine_zone
     from mesocare.dates import zone
     from mesocare.model import writable
     from mesocare.parse import parse_zone

@@ -78,7 +78,7 @@ def run(context: Context, command: str, schedule: str, date_: str | None, input_
     from mesocare.cli.batch import open_schedule
     from mesocare.errors import OutputError
     from mesocare.mail.outbox import run as run_mail
-    from mesocare.mail.settings import PASSWORD_ENV
+    from mesocare.config.mail import PASSWORD_ENV
     from mesocare.parse import parse_date
     from mesocare.readers import read_schedule
     from mesocare.workers import wanted

@@ -52,10 +52,10 @@ def _target(clinic, to: str | None) -> str:
 def run(context: Context, schedule: str, to: str | None, date_: str | None, input_format: str | None) -> ExitCode:
     from mesocare.batch import BatchPlan
     from mesocare.cli.batch import _ids_required, open_schedule
-    from mesocare.ehr.push import push as deliver_all
-    from mesocare.ehr.pushlog import PushLog, run_lock
     from mesocare.mail.sentlog import default_folder
     from mesocare.parse import parse_date
+    from mesocare.push.deliver import push as deliver_all
+    from mesocare.push.pushlog import PushLog, run_lock
     from mesocare.readers import stream_schedule
 
     clinic, today = context.clinic(), context.today()
@@ -69,8 +69,8 @@ def run(context: Context, schedule: str, to: str | None, date_: str | None, inpu
     with plan, run_lock(folder), PushLog(folder) as log:
         log.check_writable()
         if target == "mllp":
-            from mesocare.ehr.mllp import Connection
-            from mesocare.ehr.push import mllp_deliverer
+            from mesocare.push.deliver import mllp_deliverer
+            from mesocare.push.mllp import Connection
 
             settings = clinic.ehr.mllp
             connection = Connection(settings)
@@ -80,7 +80,7 @@ def run(context: Context, schedule: str, to: str | None, date_: str | None, inpu
             finally:
                 connection.close()
         else:
-            from mesocare.ehr.fhir_client import fhir_deliverer
+            from mesocare.push.fhir_client import fhir_deliverer
 
             settings = clinic.ehr.fhir
             summary = deliver_all(plan, log, settings.base_url, fhir_deliverer(settings))

@@ -46,7 +46,7 @@ def rules_check(
     import json
 
     from mesocare.checks import check_rules, summary
-    from mesocare.clinic_config import CONFIG_NAME
+    from mesocare.config.clinic import CONFIG_NAME
     from mesocare.rules import collect
 
     context: Context = ctx.obj

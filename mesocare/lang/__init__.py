@@ -16,15 +16,20 @@ outline, ``mesocare plan``: the clinic's). The decided Language then travels on 
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from mesocare.lang.language import Language
 from mesocare.lang.tags import (
     DEFAULT_TAG, LANGUAGE_NAMES, LANGUAGES, LanguageError, NotATag, Tag, parse_tag, short_tag,
 )
 
-if TYPE_CHECKING:
-    from mesocare.model import Clinic, Request
+
+
+class _Tagged(Protocol):
+    """A request or a clinic, as far as its language goes (no import of the model)."""
+
+    @property
+    def language(self) -> str | None: ...
 
 __all__ = [
     "DEFAULT_TAG", "LANGUAGES", "LANGUAGE_NAMES", "Language", "LanguageError", "NotATag", "Tag",
@@ -43,12 +48,12 @@ def _get(canonical: str) -> Language:
     return Language(parse_tag(canonical)).check()
 
 
-def clinic_language(clinic: Clinic) -> Language:
+def clinic_language(clinic: _Tagged) -> Language:
     """The clinic's language (config ``language:``): what its staff read, whatever the patients
     do: a batch's cover sheet, the batch calendar and the PDF outline, ``mesocare plan``."""
     return get(clinic.language)
 
 
-def handout_language(request: Request, clinic: Clinic) -> Language:
+def handout_language(request: _Tagged, clinic: _Tagged) -> Language:
     """A handout's language: the patient's (the request's tag), else the clinic's."""
     return get(request.language) if request.language else clinic_language(clinic)

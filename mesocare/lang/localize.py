@@ -176,7 +176,7 @@ def localized_ruleset(ruleset, loc: Localizer):
 def translation_findings(ruleset, folders, tags) -> list:
     """``rules check``: every rule and note without its words in each of the clinic's languages."""
     from mesocare import lang
-    from mesocare.checks import Finding
+    from mesocare.findings import Finding
 
     out = []
     for tag in tags:
@@ -192,8 +192,8 @@ def clinic_translations(ruleset, folders) -> tuple[list, list[str]]:
     named for no language we write, an id that is no rule or note in force: its text is never
     used) and one line per file saying what it holds."""
     from mesocare import lang
-    from mesocare.checks import Finding
     from mesocare.errors import MesocareError
+    from mesocare.findings import Finding
     from mesocare.lang.texts import Texts, display_path, read_file
 
     findings: list = []

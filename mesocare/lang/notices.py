@@ -5,7 +5,7 @@ session" for a single session, a banner as one paragraph (issue 22)."""
 from __future__ import annotations
 
 from mesocare.lang.language import Language
-from mesocare.model import Banner
+from mesocare.banner import Banner
 
 
 def course_unknown(lang: Language, text: str) -> str:

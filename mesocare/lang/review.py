@@ -195,8 +195,8 @@ def overlay_findings(folder: Path) -> list:
     """``rules check``: each text of a clinic's ``lang/`` files through its language's glossary,
     the English-left check and the reading level. One finding per problem, with file, line and
     field; a file that cannot be read is left to the translation checks, which report it."""
-    from mesocare.checks import Finding
     from mesocare.errors import MesocareError
+    from mesocare.findings import Finding
     from mesocare.lang.texts import display_path
     from mesocare.yamlload import load_yaml_with_lines, read_text
 
@@ -248,7 +248,7 @@ def _fields(value: dict) -> list[tuple[tuple[str, ...], str]]:
 
 
 def _text_findings(text: str, tag: str, file: str, line: int | None, field: str) -> list:
-    from mesocare.checks import Finding
+    from mesocare.findings import Finding
 
     code = tag.split("-")[0]
     out = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from mesocare.lang.language import Language
-from mesocare.model import Banner
+from mesocare.banner import Banner
 
 
 def N_(message: str) -> str:

@@ -18,66 +18,20 @@ row by row, without a name or an address.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from mesocare.addresses import valid_address
 from mesocare.batch import build_batch
 from mesocare.errors import MesocareError, OutputError
 from mesocare.mail import messages as m
-from mesocare.mail.addresses import valid_address
+from mesocare.mail.jobs import Failure, Job, Plan, Report
 from mesocare.mail.rendering import Envelope, message_id, render_job, rendered
 from mesocare.mail.sentlog import ACCEPTED, UNCONFIRMED, Record, SentLog
 from mesocare.mail.summary import counted, exit_code, summary
 from mesocare.model import Clinic, Handout, RowProblem, Schedule
 from mesocare.output import handout_stem
 from mesocare.rules import RuleSet
-
-
-@dataclass(frozen=True)
-class Job:
-    """One message to send: for which row, to whom, what it says, and what came before."""
-
-    position: str
-    key: str
-    content: m.Content
-    handout: Handout
-    to: str
-    language: str
-    stem: str  # the .eml file name, without a patient's name: 2024-06-10_1000_P-1042
-    copy: int = 1  # 1 for the first message of this kind, 2 for the next...
-    change: m.Change | None = None
-    reminder: m.Reminder | None = None
-    thread: tuple[str, ...] = ()  # the Message-IDs before this copy: the first, the last
-
-    @property
-    def sequence(self) -> int:
-        """The calendar file's SEQUENCE: one more for every copy sent before (RFC 5546)."""
-        return self.copy - 1
-
-    @property
-    def kind(self) -> str:
-        return self.content.kind
-
-    @property
-    def updated(self) -> bool:
-        return self.change is not None
-
-
-@dataclass
-class Plan:
-    jobs: list[Job] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)  # from the schedule and the handouts
-    without_address: list[str] = field(default_factory=list)  # positions
-    unconfirmed: list[str] = field(default_factory=list)  # sent before without an answer: held
-    already_sent: int = 0
-    past: int = 0  # appointments before today: no handout sent
-    nothing_to_remind: int = 0
-    considered: int = 0  # appointments in the run (after --date)
-
-    @property
-    def errors(self) -> list[RowProblem]:
-        return [p for p in self.problems if p.error]
 
 
 def _language(handout: Handout) -> str:
@@ -201,28 +155,6 @@ def plan_reminders(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: 
 
 
 # --------------------------------------------------------------------------- delivering
-
-
-@dataclass(frozen=True)
-class Failure:
-    position: str
-    answer: str
-    permanent: bool
-
-    def __str__(self) -> str:
-        if self.permanent:
-            return f"{self.position}: refused by the mail server ({self.answer}); not retried"
-        return f"{self.position}: not sent ({self.answer}); it will be tried again on the next run"
-
-
-@dataclass
-class Report:
-    sent: int = 0
-    updated: int = 0
-    written: list[Path] = field(default_factory=list)  # dry run: the .eml files
-    failures: list[Failure] = field(default_factory=list)
-    unconfirmed: list[str] = field(default_factory=list)  # data sent, no answer: maybe delivered
-    stopped: str | None = None  # why the run stopped early (the server could not be reached)
 
 
 def deliver(plan: Plan, sender, log: SentLog, envelope: Envelope, progress=None) -> Report:

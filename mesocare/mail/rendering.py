@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from mesocare.mail import messages as m
+from mesocare.mail.letters import Letter, build_message
 
 if TYPE_CHECKING:
-    from mesocare.mail.outbox import Job
+    from mesocare.mail.jobs import Job
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,13 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
             (pdf_name, "application", "pdf", pdf, ()),
             (ics_name, "text", "calendar", ics, (*method, ("charset", "utf-8"))),
         )
-    letter = m.Letter(
+    letter = Letter(
         handout=job.handout, kind=job.kind, to=job.to, sender=envelope.sender, date=envelope.date,
         message_id=message_id(job, envelope), language=job.language, change=job.change,
         reminder=job.reminder, reply_to=envelope.reply_to, attachments=attachments,
         sender_name=envelope.sender_name, thread=job.thread,
     )
-    return m.build_message(letter)
+    return build_message(letter)
 
 
 def _render_chunk(jobs: list[Job], envelope: Envelope) -> list[bytes]:

@@ -30,8 +30,9 @@ import ssl
 import time
 from dataclasses import dataclass
 
+from mesocare.addresses import is_this_machine
 from mesocare.errors import ConfigError, ExitCode, MesocareError
-from mesocare.mail.settings import EmailSettings, is_this_machine
+from mesocare.model import EmailSettings
 
 
 class MailServerError(MesocareError):

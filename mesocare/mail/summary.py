@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mesocare.mail.outbox import Plan, Report
+    from mesocare.mail.jobs import Plan, Report
 
 
 UNCONFIRMED_WHAT = (

@@ -7,12 +7,12 @@ from mesocare.model import Batch, Handout
 
 
 def render(handout: Handout, **options) -> str:
-    from mesocare.ehr.records import fhir_json
+    from mesocare.render.records import fhir_json
 
     return fhir_json(handout) + "\n"
 
 
 def render_batch(batch: Batch, **options) -> str:
-    from mesocare.ehr.records import fhir_json
+    from mesocare.render.records import fhir_json
 
     return "".join(fhir_json(h, indent=None) + "\n" for h in batch.handouts)

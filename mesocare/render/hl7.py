@@ -7,12 +7,12 @@ from mesocare.model import Batch, Handout
 
 
 def render(handout: Handout, **options) -> str:
-    from mesocare.ehr.records import hl7_message
+    from mesocare.render.records import hl7_message
 
     return hl7_message(handout)
 
 
 def render_batch(batch: Batch, **options) -> str:
-    from mesocare.ehr.records import hl7_message
+    from mesocare.render.records import hl7_message
 
     return "".join(hl7_message(h) for h in batch.handouts)

@@ -94,7 +94,7 @@ def _wait(pid: int, timeout: float) -> int | None:
 # here is what saves the time). Nothing is run.
 WARM = ("mesocare.entry", "mesocare.cli.application", "mesocare.cli.prep", "mesocare.cli.batch", "mesocare.cli.rules",
         "mesocare.cli.plan", "mesocare.cli.init", "mesocare.cli.schema", "mesocare.cli.mail", "typer._adapters", "pydantic", "jinja2", "jinja2.sandbox", "yaml",
-        "rich.console", "mesocare.handout", "mesocare.batch", "mesocare.rules", "mesocare.clinic_config",
+        "rich.console", "mesocare.handout", "mesocare.batch", "mesocare.rules", "mesocare.config.clinic",
         "mesocare.render", "mesocare.render.templating", "mesocare.readers")
 
 

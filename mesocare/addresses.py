@@ -1,15 +1,19 @@
 """Email addresses we accept: parsed by the standard library, then held to what a mail
-server will take from us without surprises.
+server will take from us without surprises; and the hosts that are this machine.
 
 ``valid_address`` is a patient's address from a schedule (a bare ``local@domain``);
 ``parse_mailbox`` is an address from the clinic config, which may also carry a display
 name (``Harbour Skin Clinic <care@harbour.example>``). Neither ever raises: anything the
 email package cannot parse (``HeaderParseError`` included) is simply "not valid", and no
 message here quotes the address.
+
+``is_this_machine`` tells a loopback host (``localhost``, 127.0.0.0/8, ``::1``): the only
+place mail or records may go unencrypted.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 # RFC 5322 dot-atom text for the local part (no quoted strings, no comments)
@@ -77,3 +81,14 @@ def parse_mailbox(text: str | None) -> tuple[str, str] | None:
             return None
     name = " ".join(name.split())
     return (name, address) if name.isprintable() else None
+
+
+def is_this_machine(host: str) -> bool:
+    """True for localhost and loopback addresses only (no name is looked up)."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

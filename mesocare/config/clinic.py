@@ -1,6 +1,6 @@
 """The clinic's config: an optional YAML file with its name, phone, zone, paper and units.
 
-Its fields are validated by ``mesocare.config_schema``; the file is read by
+Its fields are validated by ``mesocare.config.schema``; the file is read by
 ``mesocare.yamlload`` (safe, with limits).
 
 Looked up as ``--clinic FILE``, else ``$MESOCARE_CLINIC``, else ``./mesocare.yaml`` when
@@ -69,7 +69,7 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         raise ConfigError(f"{name}, line 1: the clinic config must be a mapping of settings such as name: and phone:.")
     from pydantic import ValidationError
 
-    from mesocare.config_schema import ClinicSpec
+    from mesocare.config.schema import ClinicSpec
 
     try:
         spec = ClinicSpec.model_validate(data)

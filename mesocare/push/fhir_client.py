@@ -15,9 +15,9 @@ import ssl
 from collections.abc import Callable
 from urllib import error, request
 
-from mesocare.ehr.push import Stop, shown
-from mesocare.ehr.settings import TOKEN_ENV
+from mesocare.config.ehr import TOKEN_ENV
 from mesocare.model import FhirSettings, Handout
+from mesocare.push.deliver import Stop, shown
 
 _WORDS = {
     "multiple-matches": "more than one record on the server has this identifier, so it cannot tell"
@@ -55,7 +55,7 @@ def outcome_words(status: int, body: bytes) -> str:
 
 
 def fhir_deliverer(settings: FhirSettings) -> Callable[[Handout], tuple[bool, str, str]]:
-    from mesocare.ehr.records import fhir_json
+    from mesocare.render.records import fhir_json
 
     context = ssl.create_default_context(cafile=settings.ca_file)
     token = os.environ.get(TOKEN_ENV, "").strip()

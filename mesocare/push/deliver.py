@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from mesocare.ehr import ids
-from mesocare.ehr.pushlog import PushLog
 from mesocare.model import Handout
+from mesocare.push.pushlog import PushLog
 
 _SHOWN = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -93,8 +93,8 @@ def mllp_deliverer(connection, settings) -> Callable[[Handout], tuple[bool, str,
     """``deliver`` for an interface engine: the MDM^T02 over ``connection``; AA confirms, AE
     and AR reject (with the engine's words), a lost connection or timeout stops the run."""
     from mesocare.ehr.hl7_mdm import Hl7Settings, control_id
-    from mesocare.ehr.mllp import MllpLost
-    from mesocare.ehr.records import hl7_message
+    from mesocare.push.mllp import MllpLost
+    from mesocare.render.records import hl7_message
 
     hl7 = Hl7Settings(receiving_application=settings.receiving_application,
                       receiving_facility=settings.receiving_facility)

@@ -6,8 +6,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mesocare.ehr.settings import EhrSpec
-from mesocare.mail.settings import EmailSpec
+from mesocare.config.ehr import EhrSpec
+from mesocare.config.mail import EmailSpec
 from mesocare.vocab import AREAS, WEEKDAYS, Paper, PrintSize, Technique, Units
 
 
@@ -40,7 +40,7 @@ class ClinicSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field("Your mesotherapy clinic", min_length=1)
     phone: str | None = None
-    email: EmailSpec | None = None  # the clinic's address alone, or with the mail server (mesocare.mail.settings)
+    email: EmailSpec | None = None  # the clinic's address alone, or with the mail server (mesocare.config.mail)
     timezone: str | None = Field(None, description="IANA zone, e.g. Europe/London; default: this machine's")
     duration: int = Field(30, ge=1, le=1440, description="default appointment length in minutes")
     paper: Paper = "A4"
@@ -66,7 +66,7 @@ class ClinicSpec(BaseModel):
         None, description="ISO 3166 code (GB, FR, US...): the emergency number on handouts"
     )
     state_dir: str | None = None
-    ehr: EhrSpec | None = None  # where `mesocare push` delivers (mesocare.ehr.settings)
+    ehr: EhrSpec | None = None  # where `mesocare push` delivers (mesocare.config.ehr)
 
     @field_validator("country")
     @classmethod

@@ -19,30 +19,16 @@ information must not cross a network unencrypted.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mesocare.mail.addresses import parse_mailbox, valid_address  # noqa: F401 (re-exported)
-from mesocare.model import EmailSettings  # the dataclass lives with the others; re-exported
-
-mailbox = parse_mailbox  # (display name, address) of a mailbox as mail programs write it
+from mesocare.addresses import is_this_machine, parse_mailbox
+from mesocare.model import EmailSettings
 
 PASSWORD_ENV = "MESOCARE_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-
-
-def is_this_machine(host: str) -> bool:
-    """True for localhost and loopback addresses only (no name is looked up)."""
-    name = host.strip().strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class EmailSpec(BaseModel):
