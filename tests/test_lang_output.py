@@ -196,7 +196,7 @@ def test_calendar_files_per_language_import_in_icalendar_and_vobject(tag):
     v_summaries = [e.summary.value for e in parsed.vevent_list]
     assert v_summaries == summaries
     appointment = {
-        "fr-FR": "Rendez-vous de mésothérapie à Harbour Skin Clinic",
+        "fr-FR": "Rendez-vous de mésothérapie chez Harbour Skin Clinic",
         "es-MX": "Cita de mesoterapia en Harbour Skin Clinic",
         "it-IT": "Appuntamento di mesoterapia presso Harbour Skin Clinic",
         "pt-PT": "Consulta de mesoterapia em Harbour Skin Clinic",
