@@ -92,7 +92,7 @@ def main() -> None:
             Figure(
                 f"{label} over python -c pass",
                 "x",
-                [p / b for p, b in zip(times["mesocare"], times["bare"])],
+                [p / b for p, b in zip(times["mesocare"], times["bare"], strict=True)],
             ),
         ]
         write_results("bench/startup.py", ["bench/startup.py", *sys.argv[1:]], figures, args)

@@ -49,7 +49,12 @@ class HandoutCache:
     ``build_handout`` returns.
     """
 
-    PERSONAL: ClassVar[dict[str, Any]] = {"name": None, "patient_id": None, "appointment_id": None, "email": None}
+    PERSONAL: ClassVar[dict[str, Any]] = {
+        "name": None,
+        "patient_id": None,
+        "appointment_id": None,
+        "email": None,
+    }
 
     def __init__(self, ruleset: RuleSet, clinic: Clinic, today: date, size: int = CACHE_SIZE):
         self.ruleset, self.clinic, self.today, self.size = ruleset, clinic, today, size
@@ -72,13 +77,18 @@ class HandoutCache:
         if handout is None:
             self.misses += 1
             dated = self._get(
-                self._dated, replace(key, booked=None), lambda: dated_handout(key, self.ruleset, self.clinic, self.today)
+                self._dated,
+                replace(key, booked=None),
+                lambda: dated_handout(key, self.ruleset, self.clinic, self.today),
             )
             handout = self._get(self._booked, key, lambda: booked(*dated, key))
         else:
             self.hits += 1
         return replace(
-            handout, patient_name=request.name, patient_id=request.patient_id, appointment_id=request.appointment_id
+            handout,
+            patient_name=request.name,
+            patient_id=request.patient_id,
+            appointment_id=request.appointment_id,
         )
 
 
@@ -119,10 +129,14 @@ class BatchPlan:
         self.require = require  # (field, problem) when a row lacks what the output needs
         self.cache = HandoutCache(ruleset, clinic, today, cache_size)
         self._read: list[RowProblem] = []  # the reader's problems, in its order
-        self._built: list[tuple[int, RowProblem]] = []  # problems building a row, with its input index
+        self._built: list[
+            tuple[int, RowProblem]
+        ] = []  # problems building a row, with its input index
         self._unwritten: list[RowProblem] = []  # handouts made whose file could not be written
         self._spool = tempfile.TemporaryFile(prefix="mesocare-rows-")  # noqa: SIM115 (closed by close())
-        self._starts = array("d")  # per good row: its start, its input index, where it is in the spool
+        self._starts = array(
+            "d"
+        )  # per good row: its start, its input index, where it is in the spool
         self._index = array("q")
         self._offsets = array("q")
         self.days: set[date] = set()  # the appointments' dates
@@ -140,7 +154,9 @@ class BatchPlan:
             self.close()
             raise
 
-    def _accepted(self, items: Iterable[ScheduleRow | RowProblem]) -> Iterator[tuple[int, ScheduleRow]]:
+    def _accepted(
+        self, items: Iterable[ScheduleRow | RowProblem]
+    ) -> Iterator[tuple[int, ScheduleRow]]:
         """The rows to make handouts of, with their input index: the reader's problems are
         noted, rows of another day left out, a start the clocks skip noted; each start counted."""
         tz = self.clinic.timezone
@@ -164,7 +180,9 @@ class BatchPlan:
         for index, item in self._accepted(items):
             self._index.append(index)
             self._offsets.append(self._spool.tell())
-            self._spool.write(pickle.dumps((item.position, item.request), protocol=pickle.HIGHEST_PROTOCOL))
+            self._spool.write(
+                pickle.dumps((item.position, item.request), protocol=pickle.HIGHEST_PROTOCOL)
+            )
         self._offsets.append(self._spool.tell())
 
     @property
@@ -177,7 +195,9 @@ class BatchPlan:
             yield from self._in_order()
             return
         spool, offsets, starts = self._spool, self._offsets, self._starts
-        order = sorted(range(len(starts)), key=starts.__getitem__)  # stable: ties keep the input order
+        order = sorted(
+            range(len(starts)), key=starts.__getitem__
+        )  # stable: ties keep the input order
         for n in order:
             spool.seek(offsets[n])
             position, request = pickle.loads(spool.read(offsets[n + 1] - offsets[n]))
@@ -253,8 +273,16 @@ class BatchPlan:
 
     def cover(self, handouts: tuple[Handout, ...]) -> Batch:
         """The Batch a cover sheet shows: ``handouts`` (as given), and the problems so far."""
-        return Batch(self.clinic, self.today, self.day, handouts, self.booking_checked, self.problems,
-                     step_names=self.step_names(), lang=self.lang)
+        return Batch(
+            self.clinic,
+            self.today,
+            self.day,
+            handouts,
+            self.booking_checked,
+            self.problems,
+            step_names=self.step_names(),
+            lang=self.lang,
+        )
 
     def step_names(self) -> tuple[tuple[str, str], ...]:
         """The names of the late steps so far in the cover sheet's language (the clinic's): the
@@ -267,7 +295,9 @@ class BatchPlan:
         ruleset, clinic = self.cache.ruleset, self.clinic
         local = localizer(self.lang, rule_folders(clinic))
         return tuple(
-            (rid, local.rule(ruleset.rule(rid), clinic.units).name) for rid in sorted(self._late_rules) if ruleset.rule(rid)
+            (rid, local.rule(ruleset.rule(rid), clinic.units).name)
+            for rid in sorted(self._late_rules)
+            if ruleset.rule(rid)
         )
 
     def close(self) -> None:
@@ -284,14 +314,18 @@ def schedule_items(schedule: Schedule) -> list[ScheduleRow | RowProblem]:
     return [*schedule.problems, *schedule.rows]
 
 
-def build_batch(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day: date | None = None) -> Batch:
+def build_batch(
+    schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day: date | None = None
+) -> Batch:
     """Every row's handout (only ``day``'s appointments when given), sorted by start time.
 
     Booking dates come from the schedule only: with none, nothing is late (and the cover
     sheet says late bookings could not be checked), so printing tomorrow's list today never
     puts every patient on the call list.
     """
-    with BatchPlan(schedule_items(schedule), ruleset, clinic, today, day, lambda: schedule.has_booking_dates) as plan:
+    with BatchPlan(
+        schedule_items(schedule), ruleset, clinic, today, day, lambda: schedule.has_booking_dates
+    ) as plan:
         return plan.batch()
 
 

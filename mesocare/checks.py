@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal, TypeGuard
+from typing import TypeGuard
 
 from mesocare.findings import Finding
 from mesocare.rule_schema import RuleSpec, UnitText
@@ -182,7 +182,10 @@ def _check_grade(entry: Placed) -> list[Finding]:
         if grade > MAX_GRADE:
             out.append(
                 Finding(
-                    "error", entry.file, entry.line(*path), ".".join(path),
+                    "error",
+                    entry.file,
+                    entry.line(*path),
+                    ".".join(path),
                     f"{_what(entry)}: the text reads at grade {grade:.1f} (Flesch-Kincaid); "
                     f"aim for {MAX_GRADE:g} or below: shorter sentences and shorter words",
                 )
@@ -193,13 +196,24 @@ def _check_grade(entry: Placed) -> list[Finding]:
 def _check_source(entry: Placed, sources_dir: Path | None) -> list[Finding]:
     source = (entry.spec.source or "").strip()
     if not source:
-        return [Finding("error", entry.file, entry.line("source"), "source", f"{_what(entry)}: the source is empty: say where the instruction comes from")]
+        return [
+            Finding(
+                "error",
+                entry.file,
+                entry.line("source"),
+                "source",
+                f"{_what(entry)}: the source is empty: say where the instruction comes from",
+            )
+        ]
     if entry.origin != "mesocare" or sources_dir is None:
         return []
     if "/" in source or "\\" in source or not (sources_dir / source).is_file():
         return [
             Finding(
-                "error", entry.file, entry.line("source"), "source",
+                "error",
+                entry.file,
+                entry.line("source"),
+                "source",
                 f"{_what(entry)}: the source '{source}' is not a file in {sources_dir.name}/",
             )
         ]
@@ -216,27 +230,54 @@ def _check_review(entry: Placed, today: date) -> list[Finding]:
     spec = entry.spec
     what = _what(entry)
     if spec.reviewed_on is None:
-        return [Finding("warning", entry.file, entry.line(), "reviewed_on", f"{what}: has no review date: add reviewed_on and reviewed_by")]
+        return [
+            Finding(
+                "warning",
+                entry.file,
+                entry.line(),
+                "reviewed_on",
+                f"{what}: has no review date: add reviewed_on and reviewed_by",
+            )
+        ]
     out = []
     line = entry.line("reviewed_on")
     if spec.reviewed_on > today:
         out.append(
-            Finding("warning", entry.file, line, "reviewed_on", f"{what}: the review date {spec.reviewed_on.isoformat()} is after today ({today.isoformat()})")
+            Finding(
+                "warning",
+                entry.file,
+                line,
+                "reviewed_on",
+                f"{what}: the review date {spec.reviewed_on.isoformat()} is after today ({today.isoformat()})",
+            )
         )
     elif spec.reviewed_on < _months_before(today, REVIEW_MONTHS):
         out.append(
             Finding(
-                "warning", entry.file, line, "reviewed_on",
+                "warning",
+                entry.file,
+                line,
+                "reviewed_on",
                 f"{what}: last reviewed on {spec.reviewed_on.isoformat()}, more than {REVIEW_MONTHS} months ago: review it again",
             )
         )
     if not (spec.reviewed_by or "").strip():
-        out.append(Finding("warning", entry.file, line, "reviewed_by", f"{what}: says when it was reviewed but not by whom: add reviewed_by"))
+        out.append(
+            Finding(
+                "warning",
+                entry.file,
+                line,
+                "reviewed_by",
+                f"{what}: says when it was reviewed but not by whom: add reviewed_by",
+            )
+        )
     return out
 
 
 def _start(window) -> str:
-    return next(k for k in ("before", "on", "after", "after_rule") if getattr(window, k) is not None)
+    return next(
+        k for k in ("before", "on", "after", "after_rule") if getattr(window, k) is not None
+    )
 
 
 def _hours(duration: str) -> int:
@@ -262,10 +303,15 @@ def _check_window(entry: Placed, rules: dict[str, Placed]) -> list[Finding]:
     w = spec.window
     start = _start(w)
     out = []
-    if start not in _PHASE_STARTS[spec.phase] or (spec.phase == "after" and start == "on" and w.until == "appointment"):
+    if start not in _PHASE_STARTS[spec.phase] or (
+        spec.phase == "after" and start == "on" and w.until == "appointment"
+    ):
         out.append(
             Finding(
-                "error", entry.file, entry.line("phase"), "phase",
+                "error",
+                entry.file,
+                entry.line("phase"),
+                "phase",
                 f"rule '{spec.id}': phase '{spec.phase}' contradicts its window ({Window(**w.model_dump()).describe()})",
             )
         )
@@ -276,7 +322,10 @@ def _check_window(entry: Placed, rules: dict[str, Placed]) -> list[Finding]:
             if target_end is not None and _hours(w.until) <= target_end:
                 out.append(
                     Finding(
-                        "error", entry.file, entry.line("window", "until"), "window.until",
+                        "error",
+                        entry.file,
+                        entry.line("window", "until"),
+                        "window.until",
                         f"rule '{spec.id}' starts when '{w.after_rule}' ends ({target_end} hours after treatment) "
                         f"but ends {w.until} after treatment, no later: it would never show",
                     )
@@ -288,16 +337,33 @@ def _check_applies(entry: Placed) -> list[Finding]:
     spec: RuleSpec = entry.spec
     out = []
     if spec.areas is not None and not spec.areas:
-        out.append(Finding("error", entry.file, entry.line("areas"), "areas", f"rule '{spec.id}': an empty areas list means it never applies: remove the key to mean every area"))
+        out.append(
+            Finding(
+                "error",
+                entry.file,
+                entry.line("areas"),
+                "areas",
+                f"rule '{spec.id}': an empty areas list means it never applies: remove the key to mean every area",
+            )
+        )
     if spec.techniques is not None and not spec.techniques:
         out.append(
-            Finding("error", entry.file, entry.line("techniques"), "techniques", f"rule '{spec.id}': an empty techniques list means it never applies: remove the key to mean every technique")
+            Finding(
+                "error",
+                entry.file,
+                entry.line("techniques"),
+                "techniques",
+                f"rule '{spec.id}': an empty techniques list means it never applies: remove the key to mean every technique",
+            )
         )
     both = [a for a in (spec.areas or []) if a in spec.exclude_areas]
     if both:
         out.append(
             Finding(
-                "error", entry.file, entry.line("exclude_areas"), "exclude_areas",
+                "error",
+                entry.file,
+                entry.line("exclude_areas"),
+                "exclude_areas",
                 f"rule '{spec.id}': {', '.join(both)} is both in areas and in exclude_areas",
             )
         )
@@ -331,8 +397,15 @@ def clinic_templates(clinic_dir: Path | None, ours: Path) -> tuple[list[Finding]
         if name in names:
             loaded.append(f"{display_name(path)} replaces ours")
         else:
-            findings.append(Finding("warning", display_name(path), None, None,
-                                    "replaces none of our templates: it is used only if another "
-                                    "of the clinic's includes it (check its name: mesocare init "
-                                    "lists ours in the templates folder's README.md)"))
+            findings.append(
+                Finding(
+                    "warning",
+                    display_name(path),
+                    None,
+                    None,
+                    "replaces none of our templates: it is used only if another "
+                    "of the clinic's includes it (check its name: mesocare init "
+                    "lists ours in the templates folder's README.md)",
+                )
+            )
     return findings, loaded

@@ -42,7 +42,9 @@ def _spans(ruleset: RuleSet, at: time | None, course_end: date | None) -> dict[s
 
     def span(rule: Rule) -> tuple:
         if rule.id not in spans:
-            spans[rule.id] = window_span(rule.window, appt, lambda rid: span(ruleset.followed(rid))[1])
+            spans[rule.id] = window_span(
+                rule.window, appt, lambda rid: span(ruleset.followed(rid))[1]
+            )
         return spans[rule.id]
 
     for rule in ruleset.rules:
@@ -55,8 +57,11 @@ def conflicts(ruleset: RuleSet) -> list[tuple[Rule, Rule, str, str, str]]:
     found: dict[tuple[str, str, str], tuple] = {}
     pairs = [
         (a, f, c)
-        for a in ruleset.rules for f in ruleset.rules if a.id != f.id
-        for c in a.asks if c in f.forbids
+        for a in ruleset.rules
+        for f in ruleset.rules
+        if a.id != f.id
+        for c in a.asks
+        if c in f.forbids
     ]
     if not pairs:
         return []
@@ -86,7 +91,10 @@ def conflict_findings(ruleset: RuleSet) -> list:
         at = asking if asking.origin == "clinic" and forbidding.origin != "clinic" else forbidding
         out.append(
             Finding(
-                "error", at.file, at.line or None, "asks" if at is asking else "forbids",
+                "error",
+                at.file,
+                at.line or None,
+                "asks" if at is asking else "forbids",
                 f"rule '{asking.id}' ({asking.file}, line {asking.line}) asks for {concept} and "
                 f"rule '{forbidding.id}' ({forbidding.file}, line {forbidding.line}) forbids it, "
                 f"on the same handout, area and time (for example {area}, {technique}): limit one "

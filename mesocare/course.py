@@ -23,7 +23,9 @@ def closed_days_checker(clinic: Clinic):
         import holidays  # only loaded when a clinic names a country
 
         try:
-            country_holidays = holidays.country_holidays(clinic.holidays_country, subdiv=clinic.holidays_subdiv)
+            country_holidays = holidays.country_holidays(
+                clinic.holidays_country, subdiv=clinic.holidays_subdiv
+            )
         except NotImplementedError:
             raise InputError(
                 f"holidays_country '{clinic.holidays_country}' is not a country the holidays package knows."
@@ -43,7 +45,9 @@ def next_open_day(d: date, closed) -> date:
     raise InputError("the clinic config closes every day of the year: check closed_weekdays.")
 
 
-def session_dates(first: date, sessions: int, every: tuple[int, str], clinic: Clinic | None = None) -> tuple[date, ...]:
+def session_dates(
+    first: date, sessions: int, every: tuple[int, str], clinic: Clinic | None = None
+) -> tuple[date, ...]:
     """The dates of ``sessions`` sessions starting on ``first``, ``every`` apart.
 
     Each session is counted from the first (not from the previous, moved one), then moved
@@ -56,7 +60,9 @@ def session_dates(first: date, sessions: int, every: tuple[int, str], clinic: Cl
     for k in range(1, sessions):
         days = count * k * {"d": 1, "w": 7, "m": 31}[unit]
         if days > (LAST_DAY - first).days:
-            raise InputError(f"the course would end after {LAST_DAY.isoformat()}, the last date mesocare works with.")
+            raise InputError(
+                f"the course would end after {LAST_DAY.isoformat()}, the last date mesocare works with."
+            )
         if unit == "m":
             from dateutil.relativedelta import relativedelta
 
@@ -83,7 +89,9 @@ def make_course(
     if course_end is not None:
         check_day(course_end, "course end")
         if course_end < first:
-            raise InputError(f"course end {course_end.isoformat()} is before the appointment date {first.isoformat()}.")
+            raise InputError(
+                f"course end {course_end.isoformat()} is before the appointment date {first.isoformat()}."
+            )
         return Course(sessions=(first,), end=course_end)
     if sessions is None and every is None:
         return Course()
@@ -92,6 +100,8 @@ def make_course(
     if sessions == 1:
         return Course(sessions=(first,), end=first)
     if every is None:
-        raise InputError("--sessions needs --every: say how far apart the sessions are (for example 4w or 1m).")
+        raise InputError(
+            "--sessions needs --every: say how far apart the sessions are (for example 4w or 1m)."
+        )
     dates = session_dates(first, sessions, every, clinic)
     return Course(sessions=dates, end=dates[-1])

@@ -45,12 +45,20 @@ def zone(name: str, field: str = "timezone") -> ZoneInfo:
     except (ValueError, OSError, KeyError, TypeError):  # ZoneInfoNotFoundError is a KeyError
         shown = name if len(name) <= _ZONE_NAME_MAX else name[:_ZONE_NAME_MAX] + "..."
         what = f"'{shown}' is not a known time zone" if name.strip() else "is empty"
-        raise InputError(f"{field} {what}: use an IANA name such as Europe/London or America/New_York.") from None
+        raise InputError(
+            f"{field} {what}: use an IANA name such as Europe/London or America/New_York."
+        ) from None
 
 
 @lru_cache(maxsize=64)
 def _zone(name: str) -> ZoneInfo:
-    if not name or len(name) > _ZONE_NAME_MAX or name != name.strip() or name.startswith("/") or ".." in name:
+    if (
+        not name
+        or len(name) > _ZONE_NAME_MAX
+        or name != name.strip()
+        or name.startswith("/")
+        or ".." in name
+    ):
         raise ValueError(name)
     return ZoneInfo(name)  # a folder of the database (Europe) raises IsADirectoryError
 
@@ -129,9 +137,13 @@ def appointment_times(
         check_day(course_end, "course end")
     tz = zone(tz_name)
     if local_midnight(day, tz).date() != day:
-        raise InputError(f"{day.isoformat()} does not exist in {tz_name}: the clocks skipped that whole day.")
+        raise InputError(
+            f"{day.isoformat()} does not exist in {tz_name}: the clocks skipped that whole day."
+        )
     if at is None:
-        return AppointmentTimes(day, local_midnight(day, tz), end_of_day(day, tz), False, tz, course_end)
+        return AppointmentTimes(
+            day, local_midnight(day, tz), end_of_day(day, tz), False, tz, course_end
+        )
     wall = datetime.combine(day, at, tzinfo=tz)
     start = normalize(wall, tz)
     if start.replace(tzinfo=None) != wall.replace(tzinfo=None):
@@ -139,7 +151,9 @@ def appointment_times(
             f"time {at.strftime('%H:%M')} does not exist on {day.isoformat()} in {tz_name}: the clocks go forward then. "
             "Pick a time after the change."
         )
-    return AppointmentTimes(day, start, plus_hours(start, duration_minutes / 60, tz), True, tz, course_end)
+    return AppointmentTimes(
+        day, start, plus_hours(start, duration_minutes / 60, tz), True, tz, course_end
+    )
 
 
 def _amount(spec: str) -> Duration:

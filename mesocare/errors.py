@@ -71,7 +71,6 @@ class FolderError(OutputError):
     """The folder takes no file at all (it cannot be written in), whatever the file's name."""
 
 
-
 class Interrupted(MesocareError):
     """Ctrl-C (SIGINT): stopped; every file written so far is whole."""
 

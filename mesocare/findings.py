@@ -25,4 +25,10 @@ class Finding:
         return f"{self.severity}: {where}{what}: {self.message}"
 
     def as_dict(self) -> dict:
-        return {"severity": self.severity, "file": self.file, "line": self.line, "field": self.field, "message": self.message}
+        return {
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+        }

@@ -12,7 +12,15 @@ from functools import lru_cache
 from typing import Any
 
 from mesocare import lang as languages
-from mesocare.dates import AppointmentTimes, appointment_times, check_day, instant, is_late, item_status, window_span
+from mesocare.dates import (
+    AppointmentTimes,
+    appointment_times,
+    check_day,
+    instant,
+    is_late,
+    item_status,
+    window_span,
+)
 from mesocare.errors import PastAppointmentError
 from mesocare.model import Banner, Clinic, Handout, Item, Note, Request
 from mesocare.rules import Rule, RuleSet
@@ -35,7 +43,9 @@ def _rule_folders(clinic_rules: str | None) -> tuple[tuple[str, str], ...]:
     return ours + (((clinic_rules, "clinic"),) if clinic_rules else ())
 
 
-def build_handout(request: Request, ruleset: RuleSet, clinic: Clinic, today: date, strict: bool = False) -> Handout:
+def build_handout(
+    request: Request, ruleset: RuleSet, clinic: Clinic, today: date, strict: bool = False
+) -> Handout:
     """The handout in the patient's language (``request.language``), else the clinic's: its
     dated steps (``dated_handout``), then what its booking date makes late (``booked``).
 
@@ -54,18 +64,18 @@ def dated_handout(
     language) and today, not on when it was booked: a batch computes it once for rows that
     differ only in the booking date and the patient.
     """
-    from mesocare.lang import ui
-    from mesocare.lang.localize import localizer
-
     from mesocare.emergency import numbers as emergency_numbers
-    from mesocare.lang import notices
+    from mesocare.lang import notices, ui
+    from mesocare.lang.localize import localizer
 
     lang = languages.handout_language(request, clinic)  # decided here, once: h.lang
     local = localizer(lang, rule_folders(clinic))
     numbers = emergency_numbers(clinic.emergency_country)
     check_day(today, "today")
     duration = request.duration_minutes or clinic.duration_minutes
-    appt = appointment_times(request.date, request.time, duration, clinic.timezone, request.course.end)
+    appt = appointment_times(
+        request.date, request.time, duration, clinic.timezone, request.course.end
+    )
     tz = appt.tz
 
     warnings: list[str] = []
@@ -88,7 +98,9 @@ def dated_handout(
 
     def span(rule: Rule):
         if rule.id not in spans:
-            spans[rule.id] = window_span(rule.window, appt, lambda rid: span(ruleset.followed(rid))[1])
+            spans[rule.id] = window_span(
+                rule.window, appt, lambda rid: span(ruleset.followed(rid))[1]
+            )
         return spans[rule.id]
 
     course_known = request.course.end is not None
@@ -113,8 +125,14 @@ def dated_handout(
                 late=False,
                 text=notices.course_unknown(lang, words.text) if open_end else words.text,
                 when=lang.when(
-                    rule.phase, start, end, appt.start, appt.end, open_end,
-                    until_appointment=rule.window.until == "appointment", timed=appt.timed,
+                    rule.phase,
+                    start,
+                    end,
+                    appt.start,
+                    appt.end,
+                    open_end,
+                    until_appointment=rule.window.until == "appointment",
+                    timed=appt.timed,
                 ),
                 reason=words.reason,
                 source=rule.source,
@@ -125,16 +143,30 @@ def dated_handout(
             )
         )
     items.sort(
-        key=lambda i: (PHASE_ORDER[i.phase], instant(i.start), i.end is None, instant(i.end or i.start), order[i.rule])
+        key=lambda i: (
+            PHASE_ORDER[i.phase],
+            instant(i.start),
+            i.end is None,
+            instant(i.end or i.start),
+            order[i.rule],
+        )
     )
 
     notes = tuple(
-        Note(id=n.id, section=n.section, text=local.note(n, clinic.units), source=n.source, origin=n.origin)
+        Note(
+            id=n.id,
+            section=n.section,
+            text=local.note(n, clinic.units),
+            source=n.source,
+            origin=n.origin,
+        )
         for n in ruleset.notes
         if (n.areas is None or any(a in n.areas for a in request.areas))
         and (n.techniques is None or request.technique in n.techniques)
     )
-    clinic_ids = tuple(i.rule for i in items if i.origin == "clinic") + tuple(n.id for n in notes if n.origin == "clinic")
+    clinic_ids = tuple(i.rule for i in items if i.origin == "clinic") + tuple(
+        n.id for n in notes if n.origin == "clinic"
+    )
 
     return Handout(
         clinic=clinic,
@@ -173,7 +205,9 @@ def booked(h: Handout, appt: AppointmentTimes, request: Request) -> Handout:
     from mesocare.lang import notices, ui
 
     check_day(request.booked, "booking date")
-    items = tuple(replace(i, late=True) if is_late(i.start, appt, request.booked) else i for i in h.items)
+    items = tuple(
+        replace(i, late=True) if is_late(i.start, appt, request.booked) else i for i in h.items
+    )
     late = [i for i in items if i.late]
     if not late:
         return replace(h, booked=request.booked)
@@ -181,8 +215,13 @@ def booked(h: Handout, appt: AppointmentTimes, request: Request) -> Handout:
     steps = [ui.late_step(lang, i.name, i.start.date()) for i in late]
     ahead = (request.date - request.booked).days
     banner = ui.late_banner(lang, request.booked, ahead, steps, h.clinic.phone)
-    return replace(h, items=items, banners=(notices.banner_text(lang, banner), *h.banners),
-                   banner_parts=(banner, *h.banner_parts), booked=request.booked)
+    return replace(
+        h,
+        items=items,
+        banners=(notices.banner_text(lang, banner), *h.banners),
+        banner_parts=(banner, *h.banner_parts),
+        booked=request.booked,
+    )
 
 
 def _iso(dt) -> str | None:
@@ -210,7 +249,13 @@ def item_dict(i: Item) -> dict[str, Any]:
 
 
 def note_dict(n: Note) -> dict[str, Any]:
-    return {"id": n.id, "section": n.section, "text": n.text, "source": n.source, "origin": n.origin}
+    return {
+        "id": n.id,
+        "section": n.section,
+        "text": n.text,
+        "source": n.source,
+        "origin": n.origin,
+    }
 
 
 def item_list(items: tuple[Item, ...]) -> list[dict[str, Any]]:

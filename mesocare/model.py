@@ -12,7 +12,7 @@ from datetime import time as clock_time
 from typing import TYPE_CHECKING
 
 # the vocabulary lives in mesocare.vocab; these names stay importable from here for renderers
-from mesocare.banner import Banner  # noqa: F401 (re-exported: the handout holds them)
+from mesocare.banner import Banner
 from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noqa: F401
 
 if TYPE_CHECKING:
@@ -94,7 +94,9 @@ class Clinic:
     reviewed_by: str | None = None  # the clinician who signed off the rules in force; None: not yet
     language: str = "en-GB"  # the clinic's language (BCP 47): handouts without one, cover sheets
     languages: tuple[str, ...] = ()  # every language the clinic hands out (rules check checks them)
-    mail: EmailSettings | None = None  # the mail server (config ``email:`` with a host); None: no sending
+    mail: EmailSettings | None = (
+        None  # the mail server (config ``email:`` with a host); None: no sending
+    )
     state_dir: str | None = None  # where the sent log lives (None: the user's data folder)
     mail_problem: str | None = None  # why the config's email addresses cannot be used (mail only)
     large_print: bool = False  # config `print: large` or --large-print: 18 pt body text

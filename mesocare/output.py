@@ -41,7 +41,9 @@ def _pieces(data: str | bytes | Iterable[str | bytes]) -> Iterable[bytes]:
     return (_payload(piece) for piece in data)
 
 
-def write(data: str | bytes | Iterable[str | bytes], out: str | Path, stdout: BinaryIO | None = None) -> None:
+def write(
+    data: str | bytes | Iterable[str | bytes], out: str | Path, stdout: BinaryIO | None = None
+) -> None:
     """Write ``data`` to ``out``: ``-`` is ``stdout``, a stream or device straight, a file atomically.
 
     ``data`` may be pieces (an iterable of str or bytes), written as they come: a long batch
@@ -55,7 +57,9 @@ def write(data: str | bytes | Iterable[str | bytes], out: str | Path, stdout: Bi
             stdout.flush()
         return
     if not str(out):
-        raise OutputError("--out is empty: give a file name, - for standard output, or a folder ending in /.")
+        raise OutputError(
+            "--out is empty: give a file name, - for standard output, or a folder ending in /."
+        )
     path = Path(out)
     try:
         target = Path(os.path.realpath(path)) if path.is_symlink() else path
@@ -88,12 +92,14 @@ def write_through(path: Path, data: str | bytes | Iterable[str | bytes]) -> None
             for piece in _pieces(data):
                 view = memoryview(piece)
                 while view:
-                    view = view[f.write(view):]
+                    view = view[f.write(view) :]
     except OSError as e:
         raise OutputError(f"{path}: cannot be written ({e.strerror}).") from None
 
 
-def atomic_write(out: Path, data: str | bytes | Iterable[str | bytes], shown: str | Path | None = None) -> None:
+def atomic_write(
+    out: Path, data: str | bytes | Iterable[str | bytes], shown: str | Path | None = None
+) -> None:
     """Replace (or create) the regular file ``out`` whole: a temporary file, fsync, rename.
 
     Where the system allows it (Linux, most file systems) the temporary file has no name while
@@ -224,7 +230,11 @@ def file_stem(when: str, patient_id: str | None, position: str) -> str:
 
 
 def handout_stem(handout, position: str) -> str:
-    when = handout.start.strftime("%Y-%m-%d_%H%M") if handout.timed else handout.start.strftime("%Y-%m-%d_allday")
+    when = (
+        handout.start.strftime("%Y-%m-%d_%H%M")
+        if handout.timed
+        else handout.start.strftime("%Y-%m-%d_allday")
+    )
     return file_stem(when, handout.patient_id, position)
 
 

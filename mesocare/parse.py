@@ -8,7 +8,15 @@ from datetime import date, time, timedelta
 
 from mesocare.dates import check_day, zone
 from mesocare.errors import InputError
-from mesocare.vocab import AREAS, EVERY_MAX_DAYS, EVERY_UNITS, PAPER_SIZES, PRESCRIPTIONS, TECHNIQUES, Duration
+from mesocare.vocab import (
+    AREAS,
+    EVERY_MAX_DAYS,
+    EVERY_UNITS,
+    PAPER_SIZES,
+    PRESCRIPTIONS,
+    TECHNIQUES,
+    Duration,
+)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -31,7 +39,9 @@ def parse_date(value: str, field: str = "date", today: date | None = None) -> da
     if today is not None and low == "tomorrow":
         return check_day(check_day(today, field) + timedelta(days=1), field)
     if not _DATE.match(text):
-        raise InputError(f"{field} '{_short(value)}' is not a date: write it as YYYY-MM-DD, for example 2024-06-10.")
+        raise InputError(
+            f"{field} '{_short(value)}' is not a date: write it as YYYY-MM-DD, for example 2024-06-10."
+        )
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -43,17 +53,23 @@ def parse_time(value: str, field: str = "time") -> time:
     """A 24-hour clock time, HH:MM."""
     m = _TIME.match(value.strip())
     if not m:
-        raise InputError(f"{field} '{_short(value)}' is not a time: write it as HH:MM on the 24-hour clock, for example 14:30.")
+        raise InputError(
+            f"{field} '{_short(value)}' is not a time: write it as HH:MM on the 24-hour clock, for example 14:30."
+        )
     hour, minute = int(m.group(1)), int(m.group(2))
     if hour > 23 or minute > 59:
-        raise InputError(f"{field} '{_short(value)}' is not a real time: hours go from 00 to 23 and minutes from 00 to 59.")
+        raise InputError(
+            f"{field} '{_short(value)}' is not a real time: hours go from 00 to 23 and minutes from 00 to 59."
+        )
     return time(hour, minute)
 
 
 def parse_area(value: str, field: str = "area") -> str:
     area = value.strip().lower()
     if area not in AREAS:
-        raise InputError(f"{field} '{_short(value)}' is not a known area: use one of {', '.join(AREAS)}.")
+        raise InputError(
+            f"{field} '{_short(value)}' is not a known area: use one of {', '.join(AREAS)}."
+        )
     return area
 
 
@@ -64,7 +80,9 @@ def parse_areas(values: list[str] | tuple[str, ...], field: str = "area") -> tup
     for value in values:
         parts = re.split(r"[,;+]", value)
         if len(parts) > 1 and any(not p.strip() for p in parts):
-            raise InputError(f"{field} '{_short(value)}' has an empty part: join areas like face+neck, with nothing left over.")
+            raise InputError(
+                f"{field} '{_short(value)}' has an empty part: join areas like face+neck, with nothing left over."
+            )
         for part in parts:
             if part.strip():
                 area = parse_area(part, field)
@@ -80,11 +98,15 @@ def parse_technique(value: str | None, field: str = "technique") -> str:
         return "needle"
     tech = value.strip().lower()
     if tech not in TECHNIQUES:
-        raise InputError(f"{field} '{_short(value)}' is not a known technique: use one of {', '.join(TECHNIQUES)}.")
+        raise InputError(
+            f"{field} '{_short(value)}' is not a known technique: use one of {', '.join(TECHNIQUES)}."
+        )
     return tech
 
 
-def parse_prescribed(values: list[str] | tuple[str, ...], field: str = "prescribed") -> tuple[str, ...]:
+def parse_prescribed(
+    values: list[str] | tuple[str, ...], field: str = "prescribed"
+) -> tuple[str, ...]:
     out: list[str] = []
     for value in values:
         for part in re.split(r"[,;]", value):
@@ -92,7 +114,9 @@ def parse_prescribed(values: list[str] | tuple[str, ...], field: str = "prescrib
             if not name:
                 continue
             if name not in PRESCRIPTIONS:
-                raise InputError(f"{field} '{_short(part.strip())}' is not a medicine mesocare knows: use {' or '.join(PRESCRIPTIONS)}.")
+                raise InputError(
+                    f"{field} '{_short(part.strip())}' is not a medicine mesocare knows: use {' or '.join(PRESCRIPTIONS)}."
+                )
             if name not in out:
                 out.append(name)
     return tuple(out)
@@ -123,8 +147,12 @@ def parse_every(value: str, field: str = "every") -> Duration:
         return Duration.parse(value.lower(), EVERY_UNITS, EVERY_MAX_DAYS, allow_zero=False)
     except ValueError as e:
         if "too long" in str(e):
-            raise InputError(f"{field} '{_short(value)}' is too long: sessions can be at most a year apart (52w or 12m).") from None
-        raise InputError(f"{field} '{_short(value)}' is not an interval: write a number and d, w or m, for example 4w or 1m.") from None
+            raise InputError(
+                f"{field} '{_short(value)}' is too long: sessions can be at most a year apart (52w or 12m)."
+            ) from None
+        raise InputError(
+            f"{field} '{_short(value)}' is not an interval: write a number and d, w or m, for example 4w or 1m."
+        ) from None
 
 
 def parse_sessions(value: str | int, field: str = "sessions") -> int:

@@ -57,7 +57,9 @@ def plan_course(first: date, count: int, every: tuple[int, str] | None, clinic: 
         moved = day != wanted
         reason = None
         if moved:
-            reason = closed_reason(wanted, clinic) if closed(wanted) else "after the previous session"
+            reason = (
+                closed_reason(wanted, clinic) if closed(wanted) else "after the previous session"
+            )
         sessions.append(PlannedSession(number, day, wanted if moved else None, reason))
     warnings = []
     if closed(first):
@@ -65,7 +67,9 @@ def plan_course(first: date, count: int, every: tuple[int, str] | None, clinic: 
             f"the first session, {first.isoformat()}, is on a closed day ({closed_reason(first, clinic)});"
             " it is the booked appointment and does not move."
         )
-    return Plan(first, count, every, tuple(sessions), course.end, closed_words(clinic), tuple(warnings))
+    return Plan(
+        first, count, every, tuple(sessions), course.end, closed_words(clinic), tuple(warnings)
+    )
 
 
 def closed_reason(day: date, clinic: Clinic) -> str:
@@ -112,7 +116,9 @@ def holiday_name(day: date, clinic: Clinic, tag: str) -> str | None:
         language = getattr(own, "default_language", None)
         if language is None:
             return own.get(day)
-    return holidays.country_holidays(country, subdiv=clinic.holidays_subdiv, language=language).get(day)
+    return holidays.country_holidays(country, subdiv=clinic.holidays_subdiv, language=language).get(
+        day
+    )
 
 
 def closed_words(clinic: Clinic) -> str:
@@ -157,8 +163,11 @@ def plan_lines(
     if interval:
         n, unit = interval
         if n == 1:  # "every week", not "every 1 week" (German "jede Woche", not "alle 1 Woche")
-            every = {"d": lang.gettext("every day"), "w": lang.gettext("every week"),
-                     "m": lang.gettext("every month")}[unit]
+            every = {
+                "d": lang.gettext("every day"),
+                "w": lang.gettext("every week"),
+                "m": lang.gettext("every month"),
+            }[unit]
         else:
             every = {
                 "d": lang.n_("every %(num)d day", "every %(num)d days", n),
@@ -172,7 +181,9 @@ def plan_lines(
         parts.append(lang._("closed on %(weekday)s", weekday=weekdays))
     if clinic.holidays_country:
         region = f"-{clinic.holidays_subdiv}" if clinic.holidays_subdiv else ""
-        parts.append(lang._("public holidays of %(country)s", country=clinic.holidays_country + region))
+        parts.append(
+            lang._("public holidays of %(country)s", country=clinic.holidays_country + region)
+        )
     closed = lang.joined(parts) if parts else lang.gettext("no closed days set")
     lines = [lang.typo(f"{head}; {closed}.")]
     for s in course.sessions:
@@ -182,8 +193,9 @@ def plan_lines(
                 reason = plan_closed_reason(lang, s.moved_from, clinic)
             else:
                 reason = lang.gettext("after the previous session")
-            line += "  " + lang._("(moved from %(day)s: %(reason)s)", day=lang.day(s.moved_from),
-                                  reason=reason)
+            line += "  " + lang._(
+                "(moved from %(day)s: %(reason)s)", day=lang.day(s.moved_from), reason=reason
+            )
         lines.append(line)
     if course.end:
         lines.append(lang._("The course ends on %(day)s.", day=lang.day(course.end)))

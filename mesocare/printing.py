@@ -14,13 +14,21 @@ class PrintError(MesocareError):
     one goes with the run (it names patients)."""
 
 
-def print_pdf(path: Path, printer: str | None = None, duplex: bool = False, title: str = "mesocare",
-              kept: bool = True) -> str:
+def print_pdf(
+    path: Path,
+    printer: str | None = None,
+    duplex: bool = False,
+    title: str = "mesocare",
+    kept: bool = True,
+) -> str:
     """Queue ``path`` with lp; return CUPS's request id (e.g. "PDF-3"). ``kept``: ``path`` stays
     after the run (--out), which an error then says; else it says how to keep one."""
     lp = shutil.which("lp")
-    after = (f"the PDF was kept at {path}" if kept
-             else "no PDF was kept (give --out FILE.pdf to keep one)")
+    after = (
+        f"the PDF was kept at {path}"
+        if kept
+        else "no PDF was kept (give --out FILE.pdf to keep one)"
+    )
     if lp is None:
         raise PrintError(f"CUPS is not installed here (no lp command); {after}.")
     cmd = [lp, "-t", title]
@@ -36,4 +44,6 @@ def print_pdf(path: Path, printer: str | None = None, duplex: bool = False, titl
         why = reason[-1] if reason else f"lp exited {done.returncode}"
         raise PrintError(f"CUPS refused the job ({why}); {after}.")
     words = done.stdout.split()
-    return words[3] if len(words) > 3 and words[:3] == ["request", "id", "is"] else done.stdout.strip()
+    return (
+        words[3] if len(words) > 3 and words[:3] == ["request", "id", "is"] else done.stdout.strip()
+    )

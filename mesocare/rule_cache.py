@@ -75,9 +75,13 @@ def write_entry(key: str, ruleset: dict) -> None:
             return  # another user's or a shared folder: what we wrote there could be changed
         fd, tmp = tempfile.mkstemp(prefix=".rules-", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"format": CACHE_FORMAT, "key": key, "ruleset": ruleset}, f, ensure_ascii=False)
+            json.dump(
+                {"format": CACHE_FORMAT, "key": key, "ruleset": ruleset}, f, ensure_ascii=False
+            )
         os.replace(tmp, folder / f"rules-{key[:40]}.json")
-        old = sorted(folder.glob("rules-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]
+        old = sorted(folder.glob("rules-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[
+            KEEP:
+        ]
         for stale in old:
             stale.unlink(missing_ok=True)
     except OSError:

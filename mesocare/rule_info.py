@@ -63,7 +63,7 @@ def ruleset_dict(ruleset) -> dict:
 
 
 def areas_words(rule) -> str:
-    """"face, neck; not body; needle; if prescribed medrol" (or "all")."""
+    """ "face, neck; not body; needle; if prescribed medrol" (or "all")."""
     parts = [", ".join(rule.areas) if rule.areas is not None else "all"]
     if rule.exclude_areas:
         parts.append("not " + ", ".join(rule.exclude_areas))

@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mesocare.errors import RuleFileError, YamlError
 from mesocare.vocab import (
-    UNTIL_WORDS, Area, Basis, Concept, Duration, NoteSection, Phase, Prescription, Technique,
+    UNTIL_WORDS,
+    Area,
+    Basis,
+    Concept,
+    Duration,
+    NoteSection,
+    Phase,
+    Prescription,
+    Technique,
 )
 from mesocare.yamlload import field_name, line_for, load_yaml_with_lines, problem_words, read_text
 
@@ -45,10 +53,18 @@ class WindowSpec(_Strict):
     """
 
     before: str | None = Field(None, description="10d, 24h, 2w: how long before the appointment")
-    on: Literal["treatment-day"] | None = Field(None, description="treatment-day: the day of treatment")
-    after: str | None = Field(None, description="48h, 2d, 2w, or open: how long after the appointment")
-    after_rule: str | None = Field(None, description="the id of a rule whose window this one follows")
-    until: str | None = Field(None, description="appointment (with on), or 2w / course-end / open (with after_rule)")
+    on: Literal["treatment-day"] | None = Field(
+        None, description="treatment-day: the day of treatment"
+    )
+    after: str | None = Field(
+        None, description="48h, 2d, 2w, or open: how long after the appointment"
+    )
+    after_rule: str | None = Field(
+        None, description="the id of a rule whose window this one follows"
+    )
+    until: str | None = Field(
+        None, description="appointment (with on), or 2w / course-end / open (with after_rule)"
+    )
 
     @field_validator("before")
     @classmethod
@@ -69,21 +85,29 @@ class WindowSpec(_Strict):
             except ValueError as e:
                 if "too long" in str(e):
                     raise
-                raise ValueError(f"'{v}' is not an end: use a duration such as 2w, or appointment, course-end or open") from None
+                raise ValueError(
+                    f"'{v}' is not an end: use a duration such as 2w, or appointment, course-end or open"
+                ) from None
         return v
 
     @model_validator(mode="after")
     def _one_start(self):
-        starts = [k for k in ("before", "on", "after", "after_rule") if getattr(self, k) is not None]
+        starts = [
+            k for k in ("before", "on", "after", "after_rule") if getattr(self, k) is not None
+        ]
         if len(starts) != 1:
             raise ValueError("a window needs exactly one of before, on, after or after_rule")
         start = starts[0]
         if start in ("before", "after") and self.until is not None:
-            raise ValueError(f"'until' cannot go with '{start}': the {start} duration already sets the end")
+            raise ValueError(
+                f"'until' cannot go with '{start}': the {start} duration already sets the end"
+            )
         if start == "on" and self.until not in (None, "appointment"):
             raise ValueError("with 'on: treatment-day', 'until' can only be 'appointment'")
         if start == "after_rule" and (self.until is None or self.until == "appointment"):
-            raise ValueError("'after_rule' needs 'until': a duration such as 2w, course-end or open")
+            raise ValueError(
+                "'after_rule' needs 'until': a duration such as 2w, course-end or open"
+            )
         return self
 
 
@@ -93,19 +117,26 @@ class UnitText(_Strict):
 
 
 class RuleSpec(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="a stable id, lower case with dashes")
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]*$", description="a stable id, lower case with dashes"
+    )
     name: str = Field(min_length=1, description="a short noun phrase for banners: 'ginkgo biloba'")
     phase: Phase
     window: WindowSpec
     areas: list[Area] | None = Field(None, description="only for these areas (default: all)")
     exclude_areas: list[Area] = Field(default_factory=list, description="never for these areas")
-    techniques: list[Technique] | None = Field(None, description="only for these techniques (default: all)")
+    techniques: list[Technique] | None = Field(
+        None, description="only for these techniques (default: all)"
+    )
     prescription: Prescription | None = Field(
         None, description="shown only when the clinician prescribed this medicine"
     )
-    text: str | UnitText = Field(description="patient-facing text; metric/us variants where units matter")
+    text: str | UnitText = Field(
+        description="patient-facing text; metric/us variants where units matter"
+    )
     resume: str | None = Field(
-        None, min_length=1,
+        None,
+        min_length=1,
         description="what the patient may do again when the window ends: 'You can shower again.'",
     )
     asks: list[Concept] = Field(
@@ -115,7 +146,10 @@ class RuleSpec(_Strict):
         default_factory=list, description="what the rule asks the patient to avoid"
     )
     reason: str = Field(min_length=1, description="one line: why")
-    source: str = Field(min_length=1, description="the source document (a file in sources/) or, for a clinic rule, its own source text")
+    source: str = Field(
+        min_length=1,
+        description="the source document (a file in sources/) or, for a clinic rule, its own source text",
+    )
     basis: Basis
     reviewed_on: date | None = None
     reviewed_by: str | None = None
@@ -137,7 +171,9 @@ def _review_day(v: date | None) -> date | None:
     from mesocare.vocab import FIRST_DAY, LAST_DAY
 
     if v is not None and not FIRST_DAY <= v <= LAST_DAY:
-        raise ValueError(f"{v.isoformat()} is outside the dates mesocare works with ({FIRST_DAY} to {LAST_DAY})")
+        raise ValueError(
+            f"{v.isoformat()} is outside the dates mesocare works with ({FIRST_DAY} to {LAST_DAY})"
+        )
     return v
 
 
@@ -179,7 +215,9 @@ class RuleFileParts:
     lines: dict[tuple, int]
 
 
-def read_rule_file(path: Path, display: str | None = None) -> tuple[RuleFileParts | None, list[RuleFileError]]:
+def read_rule_file(
+    path: Path, display: str | None = None
+) -> tuple[RuleFileParts | None, list[RuleFileError]]:
     """Read and validate one file: its valid parts (None when it cannot be read as a rule
     file at all) and every RuleFileError found, each naming file, line and field."""
     name = display or str(path)
@@ -192,7 +230,11 @@ def read_rule_file(path: Path, display: str | None = None) -> tuple[RuleFilePart
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return None, [RuleFileError(name, 1, None, "a rule file must be a mapping with 'rules', 'notes' or 'disable'")]
+        return None, [
+            RuleFileError(
+                name, 1, None, "a rule file must be a mapping with 'rules', 'notes' or 'disable'"
+            )
+        ]
     try:
         spec = RuleFileSpec.model_validate(data)
     except ValidationError as e:
@@ -204,9 +246,15 @@ def read_rule_file(path: Path, display: str | None = None) -> tuple[RuleFilePart
             if key in seen:
                 continue
             seen.add(key)
-            errors.append(RuleFileError(name, line_for(lines, loc), field_name(loc) or None, problem_words(err)))
+            errors.append(
+                RuleFileError(
+                    name, line_for(lines, loc), field_name(loc) or None, problem_words(err)
+                )
+            )
         return _valid_parts(data, lines), errors
-    items: list = [("rules", i, r) for i, r in enumerate(spec.rules)] + [("notes", i, n) for i, n in enumerate(spec.notes)]
+    items: list = [("rules", i, r) for i, r in enumerate(spec.rules)] + [
+        ("notes", i, n) for i, n in enumerate(spec.notes)
+    ]
     return RuleFileParts(items, list(enumerate(spec.disable)), lines), []
 
 
@@ -221,7 +269,11 @@ def _valid_parts(data: dict, lines: dict[tuple, int]) -> RuleFileParts:
             except ValidationError:
                 continue
     raw_disable = data.get("disable")
-    disable = [(i, d) for i, d in enumerate(raw_disable) if isinstance(d, str)] if isinstance(raw_disable, list) else []
+    disable = (
+        [(i, d) for i, d in enumerate(raw_disable) if isinstance(d, str)]
+        if isinstance(raw_disable, list)
+        else []
+    )
     return RuleFileParts(items, disable, lines)
 
 

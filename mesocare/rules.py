@@ -88,35 +88,65 @@ def overlay(folders: list[tuple[Path, str]]) -> Overlay:
                 line = lines.get((kind, i), 0)
                 if spec.id in seen_here:
                     errors.append(
-                        RuleFileError(display, lines.get((kind, i, "id")), "id", f"duplicate id '{spec.id}' (also in {seen_here[spec.id]})")
+                        RuleFileError(
+                            display,
+                            lines.get((kind, i, "id")),
+                            "id",
+                            f"duplicate id '{spec.id}' (also in {seen_here[spec.id]})",
+                        )
                     )
                     continue
                 seen_here[spec.id] = f"{display}, line {line}"
                 text, text_us = text_pair(spec.text)
                 if isinstance(spec, RuleSpec):  # kind "rules"; a replaced id keeps its place
                     rules[spec.id] = Rule(
-                        id=spec.id, name=spec.name, phase=spec.phase, window=Window(**spec.window.model_dump()),
+                        id=spec.id,
+                        name=spec.name,
+                        phase=spec.phase,
+                        window=Window(**spec.window.model_dump()),
                         areas=tuple(spec.areas) if spec.areas is not None else None,
                         exclude_areas=tuple(spec.exclude_areas),
                         techniques=tuple(spec.techniques) if spec.techniques is not None else None,
-                        prescription=spec.prescription, text=text, text_us=text_us, reason=spec.reason,
-                        source=spec.source, basis=spec.basis, reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
-                        origin=origin, file=display, line=line, resume=spec.resume,
-                        asks=tuple(spec.asks), forbids=tuple(spec.forbids),
+                        prescription=spec.prescription,
+                        text=text,
+                        text_us=text_us,
+                        reason=spec.reason,
+                        source=spec.source,
+                        basis=spec.basis,
+                        reviewed_on=spec.reviewed_on,
+                        reviewed_by=spec.reviewed_by,
+                        origin=origin,
+                        file=display,
+                        line=line,
+                        resume=spec.resume,
+                        asks=tuple(spec.asks),
+                        forbids=tuple(spec.forbids),
                     )
                 else:
                     notes[spec.id] = NoteRule(
-                        id=spec.id, section=spec.section, text=text, text_us=text_us, source=spec.source,
+                        id=spec.id,
+                        section=spec.section,
+                        text=text,
+                        text_us=text_us,
+                        source=spec.source,
                         areas=tuple(spec.areas) if spec.areas is not None else None,
-                        reviewed_on=spec.reviewed_on, reviewed_by=spec.reviewed_by,
-                        origin=origin, file=display, line=line,
+                        reviewed_on=spec.reviewed_on,
+                        reviewed_by=spec.reviewed_by,
+                        origin=origin,
+                        file=display,
+                        line=line,
                         techniques=tuple(spec.techniques) if spec.techniques is not None else None,
                     )
                 out.placed[spec.id] = Placed(kind, i, spec, origin, display, lines)
             for i, rid in parts.disable:
                 if rid not in rules and rid not in notes:
                     errors.append(
-                        RuleFileError(display, lines.get(("disable", i)), "disable", f"no rule or note has the id '{rid}'")
+                        RuleFileError(
+                            display,
+                            lines.get(("disable", i)),
+                            "disable",
+                            f"no rule or note has the id '{rid}'",
+                        )
                     )
                     continue
                 rules.pop(rid, None)
@@ -129,12 +159,24 @@ def overlay(folders: list[tuple[Path, str]]) -> Overlay:
         if ref is None:
             continue
         if ref not in rules:
-            errors.append(RuleFileError(r.file, r.line, "window.after_rule", f"rule '{r.id}' follows '{ref}', which does not exist"))
+            errors.append(
+                RuleFileError(
+                    r.file,
+                    r.line,
+                    "window.after_rule",
+                    f"rule '{r.id}' follows '{ref}', which does not exist",
+                )
+            )
             continue
         target = rules[ref].window
         if target.after == "open" or target.until in ("open", "course-end"):
             errors.append(
-                RuleFileError(r.file, r.line, "window.after_rule", f"rule '{r.id}' starts after '{ref}', which has no fixed end")
+                RuleFileError(
+                    r.file,
+                    r.line,
+                    "window.after_rule",
+                    f"rule '{r.id}' starts after '{ref}', which has no fixed end",
+                )
             )
     errors.extend(_cycles(rules))
     return out
@@ -149,8 +191,12 @@ def collect(folders: list[tuple[Path, str]]) -> tuple[RuleSet | None, list[RuleF
     notes = tuple(o.notes.values())
     return (
         RuleSet(
-            rules=ordered, notes=notes, version=ruleset_hash(ordered, notes),
-            reviewed_on=_latest(ordered, notes), files=tuple(o.files), disabled=tuple(o.disabled),
+            rules=ordered,
+            notes=notes,
+            version=ruleset_hash(ordered, notes),
+            reviewed_on=_latest(ordered, notes),
+            files=tuple(o.files),
+            disabled=tuple(o.disabled),
         ),
         [],
     )
@@ -168,7 +214,14 @@ def _cycles(rules: dict[str, Rule]) -> list[RuleFileError]:
         cur = r.window.after_rule
         while cur is not None and cur in rules:
             if cur in seen:
-                out.append(RuleFileError(r.file, r.line, "window.after_rule", f"rule '{r.id}' is part of a loop of after_rule references"))
+                out.append(
+                    RuleFileError(
+                        r.file,
+                        r.line,
+                        "window.after_rule",
+                        f"rule '{r.id}' is part of a loop of after_rule references",
+                    )
+                )
                 break
             seen.add(cur)
             cur = rules[cur].window.after_rule
@@ -279,8 +332,14 @@ def _from_json(data: dict) -> RuleSet:
 
     rules = tuple(Rule(**fix(r)) for r in data["rules"])
     notes = tuple(NoteRule(**fix(n)) for n in data["notes"])
-    return RuleSet(rules, notes, data["version"], _latest(rules, notes), tuple(data["files"]),
-                   tuple(data["disabled"]))
+    return RuleSet(
+        rules,
+        notes,
+        data["version"],
+        _latest(rules, notes),
+        tuple(data["files"]),
+        tuple(data["disabled"]),
+    )
 
 
 def ruleset_hash(rules: tuple[Rule, ...], notes: tuple[NoteRule, ...]) -> str:
@@ -291,8 +350,13 @@ def ruleset_hash(rules: tuple[Rule, ...], notes: tuple[NoteRule, ...]) -> str:
         return d
 
     payload = {
-        "rules": sorted((clean(asdict(r)) | {"window": r.window.as_dict()} for r in rules), key=lambda d: d["id"]),
+        "rules": sorted(
+            (clean(asdict(r)) | {"window": r.window.as_dict()} for r in rules),
+            key=lambda d: d["id"],
+        ),
         "notes": sorted((clean(asdict(n)) for n in notes), key=lambda d: d["id"]),
     }
-    blob = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    blob = json.dumps(
+        payload, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -79,8 +79,13 @@ def config_text(
 ) -> str:
     """The commented clinic config. Lines ``#key: value`` are optional settings, off."""
     return _render(
-        "mesocare.yaml.j2", name=name, phone=phone, timezone=timezone, config_name=CONFIG_NAME,
-        rules_dir=RULES_DIR, templates_dir=TEMPLATES_DIR,
+        "mesocare.yaml.j2",
+        name=name,
+        phone=phone,
+        timezone=timezone,
+        config_name=CONFIG_NAME,
+        rules_dir=RULES_DIR,
+        templates_dir=TEMPLATES_DIR,
     )
 
 

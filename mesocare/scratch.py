@@ -110,7 +110,7 @@ def folder(kind: str, base: str | None = None) -> Iterator[Path]:
     path = made
     try:
         _lock(fd)
-        suffix = os.path.basename(made)[len(NEW):]
+        suffix = os.path.basename(made)[len(NEW) :]
         path = os.path.join(base, f"{PREFIX}{kind}-{os.getpid()}-{suffix}")
         os.rename(made, path)
         yield Path(path)

@@ -109,12 +109,18 @@ class Duration(NamedTuple):
 
     @classmethod
     def parse(
-        cls, text: str, units: str = WINDOW_UNITS, max_days: float = WINDOW_MAX_DAYS, allow_zero: bool = True
+        cls,
+        text: str,
+        units: str = WINDOW_UNITS,
+        max_days: float = WINDOW_MAX_DAYS,
+        allow_zero: bool = True,
     ) -> Duration:
         """``48h``, ``10d``, ``2w``, ``1m`` (only the ``units`` given); ValueError with a
         sentence when the text is not one or is longer than ``max_days``."""
         m = _DURATION.match(str(text))
-        shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "..."  # never a 5,000-digit message
+        shown = (
+            str(text) if len(str(text)) <= 40 else str(text)[:40] + "..."
+        )  # never a 5,000-digit message
         if m and len(m.group(1)) > 9:
             raise ValueError(f"'{shown}' is too long: mesocare counts at most {max_days:g} days")
         if not m or m.group(2) not in units or (not allow_zero and int(m.group(1)) == 0):

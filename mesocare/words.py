@@ -33,10 +33,27 @@ def end_moment(dt: datetime) -> str:
     return get(None).grammar.end_moment(dt)
 
 
-def when(phase, start, end, appt_start, appt_end, open_end: bool = False, until_appointment: bool = False, timed: bool = True) -> str:
+def when(
+    phase,
+    start,
+    end,
+    appt_start,
+    appt_end,
+    open_end: bool = False,
+    until_appointment: bool = False,
+    timed: bool = True,
+) -> str:
     """The dates of one instruction, in the default language."""
-    return get(None).when(phase, start, end, appt_start, appt_end, open_end=bool(open_end),
-                          until_appointment=until_appointment, timed=timed)
+    return get(None).when(
+        phase,
+        start,
+        end,
+        appt_start,
+        appt_end,
+        open_end=bool(open_end),
+        until_appointment=until_appointment,
+        timed=timed,
+    )
 
 
 def joined(words) -> str:

@@ -51,7 +51,9 @@ def _yaml_loader():
             for first, resolvers in base.yaml_implicit_resolvers.items()
         }
         Loader.add_implicit_resolver(
-            "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+            "tag:yaml.org,2002:bool",
+            re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+            list("tTfF"),
         )
         _LOADER = Loader
     return _LOADER
@@ -62,7 +64,12 @@ def read_text(path: Path, name: str) -> str:
     with open(path, "rb") as f:
         data = f.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise YamlError(name, None, None, f"is larger than {MAX_BYTES // 1_000_000} MB, the most mesocare reads in a YAML file")
+        raise YamlError(
+            name,
+            None,
+            None,
+            f"is larger than {MAX_BYTES // 1_000_000} MB, the most mesocare reads in a YAML file",
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -84,7 +91,12 @@ def _check_depth(text: str, file: str) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     line = event.start_mark.line + 1 if event.start_mark else None
-                    raise YamlError(file, line, None, f"nested more than {MAX_DEPTH} levels deep, the most mesocare reads")
+                    raise YamlError(
+                        file,
+                        line,
+                        None,
+                        f"nested more than {MAX_DEPTH} levels deep, the most mesocare reads",
+                    )
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     finally:
@@ -115,7 +127,9 @@ def _check_expansion(root, file: str) -> None:
             size = 1 + sum(sizes[id(c)] for c in _children(node))
             if size > MAX_NODES:
                 raise YamlError(
-                    file, node.start_mark.line + 1, None,
+                    file,
+                    node.start_mark.line + 1,
+                    None,
                     f"expands to more than {MAX_NODES:,} values (aliases repeat what they point to): write the values out",
                 )
             sizes[key] = size
@@ -123,12 +137,19 @@ def _check_expansion(root, file: str) -> None:
         if key in sizes:
             continue
         if key in on_path:
-            raise YamlError(file, node.start_mark.line + 1, None, "an alias refers to the value it is inside")
+            raise YamlError(
+                file, node.start_mark.line + 1, None, "an alias refers to the value it is inside"
+            )
         on_path.add(key)
         stack.append((node, True))
         for child in reversed(_children(node)):
             if id(child) in on_path:
-                raise YamlError(file, child.start_mark.line + 1, None, "an alias refers to the value it is inside")
+                raise YamlError(
+                    file,
+                    child.start_mark.line + 1,
+                    None,
+                    "an alias refers to the value it is inside",
+                )
             if id(child) not in sizes:
                 stack.append((child, False))
 
@@ -156,7 +177,12 @@ def load_yaml_with_lines(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
     import yaml
 
     if len(text.encode("utf-8")) > MAX_BYTES:
-        raise YamlError(file, None, None, f"is larger than {MAX_BYTES // 1_000_000} MB, the most mesocare reads in a YAML file")
+        raise YamlError(
+            file,
+            None,
+            None,
+            f"is larger than {MAX_BYTES // 1_000_000} MB, the most mesocare reads in a YAML file",
+        )
     try:
         _check_depth(text, file)
         loader = _yaml_loader()(text)
@@ -168,7 +194,9 @@ def load_yaml_with_lines(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
             try:
                 data = loader.construct_document(node)
             except (ValueError, OverflowError, TypeError) as e:  # e.g. an integer of 5,000 digits
-                raise YamlError(file, None, None, f"a value cannot be read ({e.__class__.__name__})") from None
+                raise YamlError(
+                    file, None, None, f"a value cannot be read ({e.__class__.__name__})"
+                ) from None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as e:

@@ -33,6 +33,7 @@ def run_cli(*args, input=None):
 
     return CliRunner().invoke(app, [str(a) for a in args], input=input)
 
+
 pytest_plugins = ["pytester"]  # test_reading_level runs its grade gate in a pytest of its own
 
 # the rule cache of the tests (and of the processes they start) lives in a temporary folder

@@ -24,8 +24,10 @@ from fhir.resources.R4B import get_fhir_model_class
 
 
 def outcome(code: str, diagnostics: str) -> dict:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}]}
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
+    }
 
 
 class Refused(Exception):
@@ -44,8 +46,11 @@ class FhirStore:
 
     def add_patient(self, system: str, value: str) -> str:
         pid = uuid.uuid4().hex[:12]
-        self.resources[("Patient", pid)] = {"resourceType": "Patient", "id": pid,
-                                            "identifier": [{"system": system, "value": value}]}
+        self.resources[("Patient", pid)] = {
+            "resourceType": "Patient",
+            "id": pid,
+            "identifier": [{"system": system, "value": value}],
+        }
         return pid
 
     def find(self, kind: str, query: str) -> list[dict]:
@@ -53,10 +58,19 @@ class FhirStore:
         if not query.startswith("identifier="):
             raise Refused(400, "not-supported", f"only identifier searches: {query}")
         # the separator is the one bare |; each side percent-decoded, then FHIR's \ escapes undone
-        system, value = (re.sub(r"\\(.)", r"\1", unquote(part))
-                         for part in query[len("identifier="):].split("|", 1))
-        return [r for (t, _), r in self.resources.items() if t == kind and any(
-            i.get("system") == system and i.get("value") == value for i in r.get("identifier", []))]
+        system, value = (
+            re.sub(r"\\(.)", r"\1", unquote(part))
+            for part in query[len("identifier=") :].split("|", 1)
+        )
+        return [
+            r
+            for (t, _), r in self.resources.items()
+            if t == kind
+            and any(
+                i.get("system") == system and i.get("value") == value
+                for i in r.get("identifier", [])
+            )
+        ]
 
     def of_kind(self, kind: str) -> list[dict]:
         return [r for (t, _), r in self.resources.items() if t == kind]
@@ -95,8 +109,14 @@ class FhirStore:
             resource["meta"] = {"versionId": str(version)}
             get_fhir_model_class(kind).model_validate(resource)
             staged[(kind, rid)] = resource
-            responses.append({"response": {"status": "200 OK" if existed else "201 Created",
-                                           "location": f"{kind}/{rid}/_history/{version}"}})
+            responses.append(
+                {
+                    "response": {
+                        "status": "200 OK" if existed else "201 Created",
+                        "location": f"{kind}/{rid}/_history/{version}",
+                    }
+                }
+            )
         self.resources = staged
         self.transactions += 1
         return {"resourceType": "Bundle", "type": "transaction-response", "entry": responses}

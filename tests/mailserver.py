@@ -81,7 +81,11 @@ class MailServer:
 
     @staticmethod
     def received(envelope) -> Received:
-        return Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content)
+        return Received(
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            envelope.original_content or envelope.content,
+        )
 
     def _authenticator(self, server, session, envelope, mechanism, auth_data):
         from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -107,8 +111,11 @@ class MailServer:
             self._cert.configure_cert(context)
             options.update(tls_context=context, require_starttls=True)
         if self.auth:
-            options.update(authenticator=self._authenticator, auth_required=True,
-                           auth_require_tls=self.starttls and not self.implicit_tls)
+            options.update(
+                authenticator=self._authenticator,
+                auth_required=True,
+                auth_require_tls=self.starttls and not self.implicit_tls,
+            )
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
         return self
@@ -132,6 +139,12 @@ class MailServer:
             **({"username": USER} if self.auth else {}),
             **email,
         }
-        lines = ["name: Harbour Skin Clinic", "phone: 020 7946 0000", "timezone: Europe/London", "state_dir: state", "email:"]
+        lines = [
+            "name: Harbour Skin Clinic",
+            "phone: 020 7946 0000",
+            "timezone: Europe/London",
+            "state_dir: state",
+            "email:",
+        ]
         lines += [f"  {k}: {v}" for k, v in settings.items() if v is not None]
         return "\n".join(lines) + "\n"

@@ -44,8 +44,11 @@ class MllpListener:
                         return
                     ack = message.create_ack(reply)
                     if reply != "AA":
-                        segments = [s + "|document not filed" if s.startswith("MSA") else s
-                                    for s in str(ack).split("\r") if s]
+                        segments = [
+                            s + "|document not filed" if s.startswith("MSA") else s
+                            for s in str(ack).split("\r")
+                            if s
+                        ]
                         segments.append("ERR||||E|||PID-3 unknown, rejected by the test engine")
                         ack = hl7.parse("\r".join(segments))
                     else:
@@ -61,8 +64,9 @@ class MllpListener:
                 writer.close()
 
         async def serve():
-            server = await start_hl7_server(client, "127.0.0.1", 0, limit=1 << 24, encoding="utf-8",
-                                           ssl=self.ssl)
+            server = await start_hl7_server(
+                client, "127.0.0.1", 0, limit=1 << 24, encoding="utf-8", ssl=self.ssl
+            )
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()
             async with server:

@@ -52,7 +52,9 @@ def test_date_filter_keeps_one_day(tmp_path):
 
 
 def test_tomorrow_list_printed_today_without_booking_dates_calls_nobody(tmp_path):
-    path = csv(tmp_path, "date,time,area,name\n2024-06-02,10:00,face,Ana\n2024-06-02,11:00,body,Ben\n")
+    path = csv(
+        tmp_path, "date,time,area,name\n2024-06-02,10:00,face,Ana\n2024-06-02,11:00,body,Ben\n"
+    )
     r = run(path, "--date", "tomorrow", "--format", "text", *LONDON)
     assert r.exit_code == 0
     assert "Late bookings could not be checked: the schedule has no booking dates." in r.stdout
@@ -61,7 +63,11 @@ def test_tomorrow_list_printed_today_without_booking_dates_calls_nobody(tmp_path
 
 
 def test_call_list_names_late_patients_and_items(tmp_path):
-    path = csv(tmp_path, HEADER + "2024-06-10,10:00,face,Ana Late,P1,2024-06-03\n2024-06-10,11:00,face,Bo OnTime,P2,2024-05-20\n")
+    path = csv(
+        tmp_path,
+        HEADER
+        + "2024-06-10,10:00,face,Ana Late,P1,2024-06-03\n2024-06-10,11:00,face,Bo OnTime,P2,2024-05-20\n",
+    )
     r = run(path, "--format", "text", *LONDON)
     cover = r.stdout.split("\f")[0]
     call = " ".join(cover.split("CALL BEFORE THE APPOINTMENT")[1].split())  # unwrap
@@ -85,7 +91,12 @@ def test_bad_rows_are_named_and_the_rest_printed(tmp_path):
     assert r.exit_code == 3
     assert [d["patient"]["id"] for d in json.loads(out.read_text())] == ["P1", "P5"]
     assert "3 rows skipped" in r.stderr
-    assert "row 3, date" in r.stderr and "row 4, area" in r.stderr and "row 5" in r.stderr and "does not exist" in r.stderr
+    assert (
+        "row 3, date" in r.stderr
+        and "row 4, area" in r.stderr
+        and "row 5" in r.stderr
+        and "does not exist" in r.stderr
+    )
     for name in ("Bad Date", "Bad Area", "Clock Gap"):
         assert name not in r.stderr  # rows are named by number, never by patient
 
@@ -101,12 +112,23 @@ def test_unreadable_schedule_exits_1_with_no_output(tmp_path):
 
 
 def test_stdin_works(tmp_path):
-    r = run("-", "--format", "ndjson", "--input-format", "csv", *LONDON, input=HEADER + "2024-06-10,10:00,face,Ana,P1,2024-05-01\n")
+    r = run(
+        "-",
+        "--format",
+        "ndjson",
+        "--input-format",
+        "csv",
+        *LONDON,
+        input=HEADER + "2024-06-10,10:00,face,Ana,P1,2024-05-01\n",
+    )
     assert r.exit_code == 0 and json.loads(r.stdout)["patient"]["id"] == "P1"
 
 
 def test_folder_output_one_safe_file_per_patient_without_names(tmp_path):
-    path = csv(tmp_path, "date,time,area,name,patient_id\n2024-06-10,10:00,face,Ana Silva,P/1042\n2024-06-10,,body,Ben Ode,\n")
+    path = csv(
+        tmp_path,
+        "date,time,area,name,patient_id\n2024-06-10,10:00,face,Ana Silva,P/1042\n2024-06-10,,body,Ben Ode,\n",
+    )
     folder = tmp_path / "handouts"
     r = run(path, "--out", f"{folder}/", "--format", "html", *LONDON)
     assert r.exit_code == 0, r.stderr
@@ -138,15 +160,25 @@ THREE = HEADER + (
     "2024-06-10,12:00,face,Cy Dee,P-3,\n"
 )
 FOLDER_FORMATS = {
-    "html": "html", "text": "txt", "markdown": "md", "json": "json", "ics": "ics", "pdf": "pdf",
+    "html": "html",
+    "text": "txt",
+    "markdown": "md",
+    "json": "json",
+    "ics": "ics",
+    "pdf": "pdf",
 }
 CLINIC_WITH_TEMPLATES = "name: Harbour\nphone: 020 7946 0000\ntemplates_dir: tpl\n"
 
 
-@pytest.mark.parametrize("fmt,template", [
-    ("html", "handout.html.j2"), ("text", "handout.txt.j2"), ("markdown", "handout.md.j2"),
-    ("pdf", "pdf.typ.j2"),
-])
+@pytest.mark.parametrize(
+    "fmt,template",
+    [
+        ("html", "handout.html.j2"),
+        ("text", "handout.txt.j2"),
+        ("markdown", "handout.md.j2"),
+        ("pdf", "pdf.typ.j2"),
+    ],
+)
 def test_a_broken_clinic_template_makes_no_output_folder(tmp_path, fmt, template):
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / template).write_text("{% if %}broken\n", encoding="utf-8")
@@ -176,7 +208,8 @@ def test_a_template_failing_for_one_later_handout_names_its_row_and_writes_the_o
     (tmp_path / "tpl").mkdir()
     # fails only for the 11:00 appointment (a template divides by zero there)
     (tmp_path / "tpl" / "handout.txt.j2").write_text(
-        "{{ 1 // (h.start.hour - 11) }} {{ patient }}\n", encoding="utf-8")
+        "{{ 1 // (h.start.hour - 11) }} {{ patient }}\n", encoding="utf-8"
+    )
     (tmp_path / "clinic.yaml").write_text(CLINIC_WITH_TEMPLATES, encoding="utf-8")
     clinic = str(tmp_path / "clinic.yaml")
     r = run(csv(tmp_path, THREE), "--out", "out/", "--format", "text", "--clinic", clinic, *LONDON)
@@ -194,8 +227,9 @@ def test_a_folder_that_cannot_be_made_is_one_error_and_nothing_is_made(tmp_path)
     assert (tmp_path / "file").read_text() == "not a folder"
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(blocked=st.sets(st.integers(0, 4)), fmt=st.sampled_from(["text", "json", "ics"]))
 def test_whichever_files_are_blocked_exactly_those_rows_are_named(tmp_path_factory, blocked, fmt):
     """Folders standing where any of the handouts' files must go: those rows are named (by

@@ -26,20 +26,59 @@ from typer.testing import CliRunner
 
 from mesocare.cli import app
 
-pytestmark = pytest.mark.xdist_group("browser")  # under pytest-xdist, one worker: its module fixture renders every page once
+pytestmark = pytest.mark.xdist_group(
+    "browser"
+)  # under pytest-xdist, one worker: its module fixture renders every page once
 
 REPO = Path(__file__).resolve().parent.parent
 AXE = REPO / "tools" / "axe" / "node_modules" / ".bin" / "axe"
 TAGS = "wcag2a,wcag2aa,wcag21a,wcag21aa,best-practice"
 BASE = ["--tz", "Europe/London", "--today", "2024-06-01", "--name", "Ana Silva"]
 PAGES = {
-    "one-area": ["prep", *BASE, "--date", "2024-06-10", "--time", "10:00", "--area", "face", "--prescribed", "medrol",
-                 "--booked", "2024-06-03"],
-    "course": ["prep", *BASE, "--date", "2024-06-10", "--time", "15:00", "--area", "body", "--area", "neck",
-               "--sessions", "3", "--every", "1m"],
+    "one-area": [
+        "prep",
+        *BASE,
+        "--date",
+        "2024-06-10",
+        "--time",
+        "10:00",
+        "--area",
+        "face",
+        "--prescribed",
+        "medrol",
+        "--booked",
+        "2024-06-03",
+    ],
+    "course": [
+        "prep",
+        *BASE,
+        "--date",
+        "2024-06-10",
+        "--time",
+        "15:00",
+        "--area",
+        "body",
+        "--area",
+        "neck",
+        "--sessions",
+        "3",
+        "--every",
+        "1m",
+    ],
     "untimed": ["prep", *BASE, "--date", "2024-06-10", "--area", "face"],
-    "large-print": ["prep", *BASE, "--date", "2024-06-10", "--time", "10:00", "--area", "face", "--paper", "Letter",
-                    "--large-print"],
+    "large-print": [
+        "prep",
+        *BASE,
+        "--date",
+        "2024-06-10",
+        "--time",
+        "10:00",
+        "--area",
+        "face",
+        "--paper",
+        "Letter",
+        "--large-print",
+    ],
 }
 SCHEDULE = """date,time,area,name,patient_id,booked_on
 2024-06-10,09:00,face,Ana Silva,P-1,2024-06-03
@@ -53,9 +92,18 @@ def chromium() -> str | None:
 
 
 def need_browser():
-    missing = [name for name, found in (("chromium", chromium()), ("chromedriver", shutil.which("chromedriver"))) if not found]
+    missing = [
+        name
+        for name, found in (
+            ("chromium", chromium()),
+            ("chromedriver", shutil.which("chromedriver")),
+        )
+        if not found
+    ]
     if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed (./scripts/test installs chromium and chromium-driver as root)")
+        pytest.skip(
+            f"{' and '.join(missing)} not installed (./scripts/test installs chromium and chromium-driver as root)"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +112,29 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     out = {}
     runner = CliRunner()
     for name, args in PAGES.items():
-        result = runner.invoke(app, [*args, "--format", "html", "--out", str(folder / f"{name}.html")], env={"MESOCARE_CLINIC": ""})
+        result = runner.invoke(
+            app,
+            [*args, "--format", "html", "--out", str(folder / f"{name}.html")],
+            env={"MESOCARE_CLINIC": ""},
+        )
         assert result.exit_code == 0, result.stderr
         out[name] = folder / f"{name}.html"
     schedule = folder / "day.csv"
     schedule.write_text(SCHEDULE, encoding="utf-8")
-    result = runner.invoke(app, ["batch", str(schedule), "--tz", "Europe/London", "--today", "2024-06-01",
-                                 "--out", str(folder / "batch.html")], env={"MESOCARE_CLINIC": ""})
+    result = runner.invoke(
+        app,
+        [
+            "batch",
+            str(schedule),
+            "--tz",
+            "Europe/London",
+            "--today",
+            "2024-06-01",
+            "--out",
+            str(folder / "batch.html"),
+        ],
+        env={"MESOCARE_CLINIC": ""},
+    )
     assert result.exit_code == 0, result.stderr
     out["batch"] = folder / "batch.html"
     return out
@@ -79,20 +143,37 @@ def pages(tmp_path_factory) -> dict[str, Path]:
 def test_axe_core_finds_no_violation(pages, tmp_path):
     need_browser()
     if not AXE.exists():
-        pytest.skip(f"@axe-core/cli is not installed in {AXE.parent.parent.parent} (./scripts/test installs it with npm)")
+        pytest.skip(
+            f"@axe-core/cli is not installed in {AXE.parent.parent.parent} (./scripts/test installs it with npm)"
+        )
     urls = [p.as_uri() for p in pages.values()]
     run = subprocess.run(
-        [str(AXE), *urls, "--chromedriver-path", shutil.which("chromedriver"),
-         "--chrome-options=headless,no-sandbox,disable-gpu", "--tags", TAGS,
-         "--save", "axe.json", "--dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
+        [
+            str(AXE),
+            *urls,
+            "--chromedriver-path",
+            shutil.which("chromedriver"),
+            "--chrome-options=headless,no-sandbox,disable-gpu",
+            "--tags",
+            TAGS,
+            "--save",
+            "axe.json",
+            "--dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     report = tmp_path / "axe.json"
     assert report.exists(), f"axe did not run: {run.stdout[-2000:]} {run.stderr[-2000:]}"
     results = json.loads(report.read_text())
     assert [r["url"] for r in results] == urls, "axe could not open every page"
     problems = {
-        r["url"].rsplit("/", 1)[-1]: [(v["id"], v["help"], len(v["nodes"])) for v in r["violations"]] for r in results
+        r["url"].rsplit("/", 1)[-1]: [
+            (v["id"], v["help"], len(v["nodes"])) for v in r["violations"]
+        ]
+        for r in results
     }
     assert problems == {name: [] for name in problems}
     assert all(r["passes"] for r in results), "axe ran no rule"
@@ -131,15 +212,31 @@ def browse(page: Path, folder: Path, width: int, scale: int) -> dict:
     keep = os.environ.get("MESOCARE_KEEP_SCREENSHOTS")
     height = 7000 if keep else 1400
     probe.write_text(WRAPPER.format(src=page.name, width=css, height=height), encoding="utf-8")
-    common = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-              "--allow-file-access-from-files", f"--user-data-dir={folder / 'profile'}",
-              f"--force-device-scale-factor={scale}", f"--window-size={max(css, 520)},{height}"]
-    dom = subprocess.run([*common, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+    common = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--no-first-run",
+        "--allow-file-access-from-files",
+        f"--user-data-dir={folder / 'profile'}",
+        f"--force-device-scale-factor={scale}",
+        f"--window-size={max(css, 520)},{height}",
+    ]
+    dom = subprocess.run(
+        [*common, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     if keep:  # for a person to look at: MESOCARE_KEEP_SCREENSHOTS=folder
         Path(keep).mkdir(parents=True, exist_ok=True)
-        subprocess.run([*common, f"--screenshot={Path(keep) / (probe.stem + '.png')}", probe.as_uri()],
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [*common, f"--screenshot={Path(keep) / (probe.stem + '.png')}", probe.as_uri()],
+            capture_output=True,
+            timeout=120,
+        )
     found = re.search(r'<pre id="measure">(.*?)</pre>', dom, re.S)
     assert found, "the page did not load in Chromium"
     import html

@@ -72,28 +72,76 @@ def test_no_cache_env(monkeypatch, tmp_path):
 def test_warm_json_run_imports_nothing_heavy(tmp_path):
     """A scripted json run loads neither YAML nor the rule-file models, jinja2, rich or typst."""
     env = dict(os.environ, MESOCARE_CACHE_DIR=str(tmp_path / "cache"), MESOCARE_CLINIC="")
-    cmd = [sys.executable, "-X", "importtime", "-m", "mesocare", "prep", "--date", "2024-06-10", "--area", "face",
-           "--tz", "UTC", "--today", "2024-06-01", "--format", "json"]
+    cmd = [
+        sys.executable,
+        "-X",
+        "importtime",
+        "-m",
+        "mesocare",
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--tz",
+        "UTC",
+        "--today",
+        "2024-06-01",
+        "--format",
+        "json",
+    ]
     subprocess.run(cmd, capture_output=True, env=env, cwd=tmp_path, check=True)  # fills the cache
     warm = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
-    imported = {line.split("|")[-1].strip() for line in warm.stderr.splitlines() if line.startswith("import time:")}
-    for heavy in ("yaml", "mesocare.rule_schema", "mesocare.yamlload", "jinja2", "rich", "typst", "icalendar", "fhir", "hl7apy", "holidays", "textstat"):
+    imported = {
+        line.split("|")[-1].strip()
+        for line in warm.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    for heavy in (
+        "yaml",
+        "mesocare.rule_schema",
+        "mesocare.yamlload",
+        "jinja2",
+        "rich",
+        "typst",
+        "icalendar",
+        "fhir",
+        "hl7apy",
+        "holidays",
+        "textstat",
+    ):
         assert heavy not in imported, f"{heavy} was imported on the json path"
 
 
 # ----------------------------------------------------------------------------- a planted entry
 
 PLANTED = "Stop taking ALL of your prescribed medicines."
-RUN = ["prep", "--date", "2024-06-10", "--area", "face", "--tz", "UTC", "--today", "2024-06-01",
-       "--format", "json"]
+RUN = [
+    "prep",
+    "--date",
+    "2024-06-10",
+    "--area",
+    "face",
+    "--tz",
+    "UTC",
+    "--today",
+    "2024-06-01",
+    "--format",
+    "json",
+]
 
 
 def _json_run(cache, tmp_path):
     import json
 
     env = dict(os.environ, MESOCARE_CACHE_DIR=str(cache), MESOCARE_CLINIC="")
-    done = subprocess.run([sys.executable, "-m", "mesocare", *RUN], capture_output=True, text=True,
-                          env=env, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "mesocare", *RUN],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     return json.loads(done.stdout)
 
@@ -135,7 +183,7 @@ def test_a_planted_cache_entry_never_reaches_a_handout(tmp_path, where):
     if where is None:
         _plant(cache, _medicines)
     else:
-        from mesocare.rules import ruleset_hash, _from_json
+        from mesocare.rules import _from_json, ruleset_hash
 
         def rehashed(ruleset):  # a careful attacker makes the hash fit the planted text
             _medicines(ruleset)
@@ -174,10 +222,16 @@ def test_a_damaged_entry_is_never_a_traceback(tmp_path, edit):
     assert _json_run(cache, tmp_path) == honest
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                    max_leaves=8),
-       st.sampled_from(["rules", "notes", "version", "reviewed_on", "files", "disabled"]))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    st.sampled_from(["rules", "notes", "version", "reviewed_on", "files", "disabled"]),
+)
 @settings(max_examples=60, deadline=None)
 def test_any_value_in_an_entry_is_read_or_refused(value, key):
     """Whatever an entry holds in place of one of its parts, loading gives the true rule set."""
@@ -199,7 +253,11 @@ def test_any_value_in_an_entry_is_read_or_refused(value, key):
             # what a patient reads is the true set; the list of file names and of the rules
             # the clinic disabled (for rules list) are not in the hash: they need only be texts
             assert (again.rules, again.notes, again.version, again.reviewed_on) == (
-                honest.rules, honest.notes, honest.version, honest.reviewed_on)
+                honest.rules,
+                honest.notes,
+                honest.version,
+                honest.reviewed_on,
+            )
             assert all(isinstance(t, str) for t in again.files + again.disabled)
         finally:
             os.environ["MESOCARE_CACHE_DIR"] = ORIGINAL_CACHE

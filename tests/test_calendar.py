@@ -20,13 +20,51 @@ from mesocare.render import calendar, calendar_svg, pdf
 SVG = "{http://www.w3.org/2000/svg}"
 BASE = ["--tz", "Europe/London", "--name", "Ana Silva"]
 CASES = {
-    "one-area": ["--date", "2024-06-10", "--time", "10:00", "--area", "face", "--prescribed", "medrol",
-                 "--today", "2024-06-01"],
-    "course": ["--date", "2024-06-10", "--time", "15:00", "--area", "body", "--area", "neck",
-               "--sessions", "3", "--every", "1m", "--today", "2024-06-01"],
+    "one-area": [
+        "--date",
+        "2024-06-10",
+        "--time",
+        "10:00",
+        "--area",
+        "face",
+        "--prescribed",
+        "medrol",
+        "--today",
+        "2024-06-01",
+    ],
+    "course": [
+        "--date",
+        "2024-06-10",
+        "--time",
+        "15:00",
+        "--area",
+        "body",
+        "--area",
+        "neck",
+        "--sessions",
+        "3",
+        "--every",
+        "1m",
+        "--today",
+        "2024-06-01",
+    ],
     "untimed": ["--date", "2024-06-10", "--area", "face", "--today", "2024-06-03"],
-    "us-course": ["--date", "2024-11-01", "--time", "15:00", "--area", "body", "--prescribed", "lasix",
-                  "--course-end", "2025-01-01", "--today", "2024-10-15", "--tz", "America/New_York"],
+    "us-course": [
+        "--date",
+        "2024-11-01",
+        "--time",
+        "15:00",
+        "--area",
+        "body",
+        "--prescribed",
+        "lasix",
+        "--course-end",
+        "2025-01-01",
+        "--today",
+        "2024-10-15",
+        "--tz",
+        "America/New_York",
+    ],
 }
 
 
@@ -66,13 +104,19 @@ def svg_bands(html: str) -> tuple[ET.Element, dict[str, set[date]], dict[str, st
             x, w = float(rect.get("x")), float(rect.get("width"))
             a, b = round((x - 1) / (cell / 2)), round((x + w + 1) / (cell / 2))
             cols = range(a // 2, (b + 1) // 2)
-            days.setdefault(rect.get("data-letter"), set()).update(start + timedelta(c) for c in cols)
-    legend = {m[1]: re.sub(r"\s+", " ", m[2]).strip()
-              for m in re.finditer(r'<span class="visually-hidden">(\w+): </span>([^<]*)</li>', html)}
+            days.setdefault(rect.get("data-letter"), set()).update(
+                start + timedelta(c) for c in cols
+            )
+    legend = {
+        m[1]: re.sub(r"\s+", " ", m[2]).strip()
+        for m in re.finditer(r'<span class="visually-hidden">(\w+): </span>([^<]*)</li>', html)
+    }
     return root, days, legend
 
 
-def check_items(items: list[dict], days: dict[str, set[date]], legend: dict[str, str], first: date, last: date):
+def check_items(
+    items: list[dict], days: dict[str, set[date]], legend: dict[str, str], first: date, last: date
+):
     import html as htmllib
 
     legend = {k: htmllib.unescape(v) for k, v in legend.items()}
@@ -84,7 +128,9 @@ def check_items(items: list[dict], days: dict[str, set[date]], legend: dict[str,
         matches = [k for k, text in legend.items() if item["name"] in text and days[k] == want]
         assert matches, f"{item['rule']}: no band with its name covers exactly {sorted(want)}"
         if goes_on:
-            assert any("goes on" in legend[k] for k in matches), f"{item['rule']}: the legend must say it goes on"
+            assert any("goes on" in legend[k] for k in matches), (
+                f"{item['rule']}: the legend must say it goes on"
+            )
     # and nothing is drawn that no item explains
     for letter in days:
         assert any(item["name"] in legend[letter] for item in dated), letter
@@ -96,10 +142,17 @@ def test_svg_days_are_the_json_items_days(case):
     html = prep(args, "html")
     items = json.loads(prep(args, "json"))["items"]
     root, days, legend = svg_bands(html)
-    first, last = date.fromisoformat(root.get("data-first")), date.fromisoformat(root.get("data-last"))
+    first, last = (
+        date.fromisoformat(root.get("data-first")),
+        date.fromisoformat(root.get("data-last")),
+    )
     check_items(items, days, legend, first, last)
     appt = json.loads(prep(args, "json"))["appointment"]["date"]
-    marked = {g.get("data-date"): g.get("data-marks") for g in root.iter(f"{SVG}g") if g.get("class") == "day"}
+    marked = {
+        g.get("data-date"): g.get("data-marks")
+        for g in root.iter(f"{SVG}g")
+        if g.get("class") == "day"
+    }
     assert "appointment" in marked[appt]
     assert [d for d, m in marked.items() if "appointment" in m] == [appt]
 
@@ -111,8 +164,12 @@ def typst_calendars(source: str) -> list[dict]:
     out = []
     for line in source.splitlines():
         if line.startswith("#mc-calendar("):
-            value = line[len("#mc-calendar("):-1]
-            out.append(json.loads(typst.query(f"#metadata({value})<d>".encode(), "<d>", field="value", one=True)))
+            value = line[len("#mc-calendar(") : -1]
+            out.append(
+                json.loads(
+                    typst.query(f"#metadata({value})<d>".encode(), "<d>", field="value", one=True)
+                )
+            )
     return out
 
 
@@ -131,7 +188,9 @@ def test_typst_days_are_the_json_items_days(case, ruleset):
                     start + timedelta(c) for c in range(half_from // 2, (half_to + 1) // 2)
                 )
     legend = {letter: band[2] for letter, band in cal["bands"].items()}
-    assert sorted(legend) == sorted(letter for _heading, letters in cal["legend"] for letter in letters)
+    assert sorted(legend) == sorted(
+        letter for _heading, letters in cal["legend"] for letter in letters
+    )
     model = calendar.build(handout)
     check_items(data["items"], days, legend, model.first, model.last)
     assert cal["alt"] == model.alt
@@ -152,8 +211,13 @@ def handout_from(args, ruleset):
         course_end=date.fromisoformat(opts["--course-end"]) if "--course-end" in opts else None,
     )
     request = Request(
-        date=day, areas=areas, time=time.fromisoformat(opts["--time"]) if "--time" in opts else None,
-        prescribed=tuple(v for k, v in zip(args[::2], args[1::2], strict=True) if k == "--prescribed"), course=course,
+        date=day,
+        areas=areas,
+        time=time.fromisoformat(opts["--time"]) if "--time" in opts else None,
+        prescribed=tuple(
+            v for k, v in zip(args[::2], args[1::2], strict=True) if k == "--prescribed"
+        ),
+        course=course,
         name="Ana Silva",
     )
     clinic = Clinic(timezone=opts.get("--tz", "Europe/London"))
@@ -162,7 +226,10 @@ def handout_from(args, ruleset):
 
 def test_the_picture_spans_the_plan_and_says_what_goes_on(ruleset):
     one = calendar.build(handout_from(CASES["one-area"], ruleset))
-    assert (one.first, one.last) == (date(2024, 5, 31), date(2024, 6, 24))  # ginkgo .. sunscreen and sauna
+    assert (one.first, one.last) == (
+        date(2024, 5, 31),
+        date(2024, 6, 24),
+    )  # ginkgo .. sunscreen and sauna
     assert [m.title for m in one.months] == ["May 2024", "June 2024"]
     water = next(b for b in one.bands if "water-daily" in b.rules)
     assert water.last == one.last and water.goes_on == "goes on until your last session"
@@ -212,8 +279,12 @@ def test_html_picture_is_an_accessible_image():
     assert root.get("aria-labelledby") == title.get("id")
     assert title.text.startswith("A calendar from Friday 31 May 2024 to Monday 24 June 2024")
     sizes = [float(t.get("font-size")) for t in root.iter(f"{SVG}text")]
-    assert min(sizes) >= 15  # CSS px at the smallest the page ever draws it: 11 pt, the body (13 pt) minus 2 pt
-    assert 'aria-hidden="true"' in html.split('<p class="calendar-hint">')[1]  # legend pictures are decorative
+    assert (
+        min(sizes) >= 15
+    )  # CSS px at the smallest the page ever draws it: 11 pt, the body (13 pt) minus 2 pt
+    assert (
+        'aria-hidden="true"' in html.split('<p class="calendar-hint">')[1]
+    )  # legend pictures are decorative
 
 
 def test_colours_have_enough_contrast():
@@ -226,7 +297,9 @@ def test_bands_differ_by_more_than_colour(ruleset):
     cal = calendar.build(handout_from(CASES["course"], ruleset))
     letters = [b.letter for b in cal.bands]
     assert len(set(letters)) == len(letters)
-    assert all(b.hatched for b in cal.legend("after")) and not any(b.hatched for b in cal.legend("before"))
+    assert all(b.hatched for b in cal.legend("after")) and not any(
+        b.hatched for b in cal.legend("before")
+    )
 
 
 def test_terminal_has_the_calendar_and_text_has_none():
@@ -246,7 +319,10 @@ def test_the_handouts_language_gives_weekdays_months_and_dates(ruleset):
 
     h = dataclasses.replace(handout_from(CASES["one-area"], ruleset), lang=languages.get("de"))
     cal = calendar.build(h)
-    assert cal.weekdays[0].startswith("Mo") and [m.title for m in cal.months] == ["Mai 2024", "Juni 2024"]
+    assert cal.weekdays[0].startswith("Mo") and [m.title for m in cal.months] == [
+        "Mai 2024",
+        "Juni 2024",
+    ]
     assert cal.marks[0][1].endswith(languages.get("de").day(date(2024, 6, 10)))
 
 
@@ -261,9 +337,15 @@ def test_the_pdf_calendar_made_once_per_plan_is_the_one_made_afresh(ruleset):
     handouts += [dataclasses.replace(h, today=h.today + timedelta(days=2)) for h in handouts]
     handouts += [dataclasses.replace(h, lang=lang.get("fr")) for h in handouts]
     first = handouts[0]
-    later = dataclasses.replace(first, items=tuple(
-        dataclasses.replace(i, end=i.end + timedelta(days=1)) if i.end is not None and i.phase == "after" else i
-        for i in first.items))
+    later = dataclasses.replace(
+        first,
+        items=tuple(
+            dataclasses.replace(i, end=i.end + timedelta(days=1))
+            if i.end is not None and i.phase == "after"
+            else i
+            for i in first.items
+        ),
+    )
     handouts.append(later)
     calendar_typst._cache.clear()
     made = [calendar_typst.code(h) for h in handouts + handouts]  # the second round from the cache

@@ -20,13 +20,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import icalendar
-import libical
 import pytest
-from mailserver import PASSWORD, MailServer
-from test_mail_send import HEADER, clinic_for
 
+import libical
+from mailserver import PASSWORD, MailServer
 from mesocare.mail.outbox import run
 from mesocare.readers import read_schedule
+from test_mail_send import HEADER, clinic_for
 
 TODAY = date(2024, 6, 1)
 
@@ -89,8 +89,9 @@ def send(tmp_path, server, ruleset, csv: str, now: datetime) -> None:
     clinic = clinic_for(tmp_path, server)
     schedule = read_schedule((HEADER + csv).encode(), clinic, filename="s.csv")
     errors: list[str] = []
-    code = run("send", schedule, ruleset, clinic, TODAY, now=now, err=errors.append,
-               password=PASSWORD)
+    code = run(
+        "send", schedule, ruleset, clinic, TODAY, now=now, err=errors.append, password=PASSWORD
+    )
     assert code == 0, errors
 
 
@@ -108,12 +109,15 @@ def row(at: str, booking: str) -> str:
 
 
 @pytest.mark.parametrize("booking", ["A-77", ""], ids=["booking id", "patient id only"])
-def test_a_move_made_the_same_day_and_a_second_one_reach_the_calendar(tmp_path, server, ruleset,
-                                                                      booking):
+def test_a_move_made_the_same_day_and_a_second_one_reach_the_calendar(
+    tmp_path, server, ruleset, booking
+):
     # booked at 10:00, moved to 11:30 an hour later, then to 15:00 in the afternoon: one day
-    moves = [("10:00", datetime(2024, 6, 1, 9, 0, 5, tzinfo=timezone.utc)),
-             ("11:30", datetime(2024, 6, 1, 10, 12, 40, tzinfo=timezone.utc)),
-             ("15:00", datetime(2024, 6, 1, 16, 3, 1, tzinfo=timezone.utc))]
+    moves = [
+        ("10:00", datetime(2024, 6, 1, 9, 0, 5, tzinfo=timezone.utc)),
+        ("11:30", datetime(2024, 6, 1, 10, 12, 40, tzinfo=timezone.utc)),
+        ("15:00", datetime(2024, 6, 1, 16, 3, 1, tzinfo=timezone.utc)),
+    ]
     calendar, stamps = ThunderbirdCalendar(), []
     for n, (at, now) in enumerate(moves, start=1):
         send(tmp_path, server, ruleset, row(at, booking), now)
@@ -137,8 +141,10 @@ def test_each_copy_s_sequence_counts_the_copies_before_it(tmp_path, server, rule
     for at in ("10:00", "11:30", "15:00"):
         # the same second: SEQUENCE alone decides
         send(tmp_path, server, ruleset, row(at, "A-77"), now)
-    sequences = [{int(e["SEQUENCE"]) for e in icalendar.Calendar.from_ical(f).walk("VEVENT")}
-                 for f in calendar_files(server)]
+    sequences = [
+        {int(e["SEQUENCE"]) for e in icalendar.Calendar.from_ical(f).walk("VEVENT")}
+        for f in calendar_files(server)
+    ]
     assert sequences == [{0}, {1}, {2}]
     calendar = ThunderbirdCalendar()
     for data in calendar_files(server):
@@ -164,8 +170,10 @@ def test_a_sent_log_from_before_threads_knows_no_first_message(tmp_path):
 
     db = sqlite3.connect(tmp_path / "sent.sqlite3")
     db.executescript(SCHEMA.replace("    first_message_id TEXT,\n", ""))  # the log before threads
-    db.execute("INSERT INTO sent VALUES ('booking:A', 'handout', 'h', '{}', '<one@x>', 1, 'then',"
-               " 'accepted')")
+    db.execute(
+        "INSERT INTO sent VALUES ('booking:A', 'handout', 'h', '{}', '<one@x>', 1, 'then',"
+        " 'accepted')"
+    )
     db.commit()
     db.close()
     with SentLog(tmp_path, readonly=True) as log:  # a dry run reads it as it is

@@ -48,8 +48,27 @@ def ours(tmp_path):
     """A small rule folder of ours, beside a sources/ folder holding doc.txt."""
     write(tmp_path / "sources", "doc.txt", "the source document")
     folder = tmp_path / "instructions"
-    write(folder, "after.yaml", {"rules": [rule("showers"), rule("hot-tub", window={"after": "2w"}), rule("sun")]})
-    write(folder, "notes.yaml", {"notes": [{"id": "expect", "section": "expect", "text": "It takes half an hour.", "source": "doc.txt", "reviewed_on": "2026-01-10", "reviewed_by": "Team"}]})
+    write(
+        folder,
+        "after.yaml",
+        {"rules": [rule("showers"), rule("hot-tub", window={"after": "2w"}), rule("sun")]},
+    )
+    write(
+        folder,
+        "notes.yaml",
+        {
+            "notes": [
+                {
+                    "id": "expect",
+                    "section": "expect",
+                    "text": "It takes half an hour.",
+                    "source": "doc.txt",
+                    "reviewed_on": "2026-01-10",
+                    "reviewed_by": "Team",
+                }
+            ]
+        },
+    )
     return folder
 
 
@@ -98,7 +117,8 @@ def test_our_shipped_sources_are_checked_in_a_checkout():
 def test_every_schema_error_of_every_file_is_reported_at_once(ours, clinic):
     bad_yaml = write(clinic, "a-broken.yaml", "rules:\n  - id: x\n    name: [unclosed\n")
     unknown = write(
-        clinic, "b-unknown.yaml",
+        clinic,
+        "b-unknown.yaml",
         textwrap.dedent(
             """\
             rules:
@@ -130,17 +150,27 @@ def test_every_schema_error_of_every_file_is_reported_at_once(ours, clinic):
     assert ("b-unknown.yaml", line_of(unknown, "areas: [knees]"), "areas") in got
     assert ("b-unknown.yaml", line_of(unknown, "basis: guesswork"), "basis") in got
     messages = " | ".join(f.message for f in findings)
-    assert "not valid YAML" in messages and "unknown key" in messages and "'knees' is not allowed" in messages
+    assert (
+        "not valid YAML" in messages
+        and "unknown key" in messages
+        and "'knees' is not allowed" in messages
+    )
     assert bad_yaml.exists()
 
 
 def test_the_valid_rules_of_a_broken_file_are_checked_too(ours, clinic):
     """A schema error does not hide the other problems of the same file."""
-    path = write(clinic, "a.yaml", {"rules": [
-        rule("bad", source="Ours", areas=["elbow"]),
-        rule("old", source="Ours", reviewed_on="2020-01-01"),
-        rule("hard", source="Ours", text=HARD),
-    ]})
+    path = write(
+        clinic,
+        "a.yaml",
+        {
+            "rules": [
+                rule("bad", source="Ours", areas=["elbow"]),
+                rule("old", source="Ours", reviewed_on="2020-01-01"),
+                rule("hard", source="Ours", text=HARD),
+            ]
+        },
+    )
     findings = check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY)
     assert [(f.severity, f.field, f.line) for f in findings] == [
         ("error", "areas", line_of(path, '"elbow"')),
@@ -150,40 +180,68 @@ def test_the_valid_rules_of_a_broken_file_are_checked_too(ours, clinic):
 
 
 def test_unknown_technique_is_an_error(ours, clinic):
-    path = write(clinic, "t.yaml", {"rules": [rule("lasers", techniques=["laser"], source="Our protocol")]})
+    path = write(
+        clinic, "t.yaml", {"rules": [rule("lasers", techniques=["laser"], source="Our protocol")]}
+    )
     findings = check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY)
-    assert [(f.field, f.line) for f in errors(findings)] == [("techniques", line_of(path, '"laser"'))]
+    assert [(f.field, f.line) for f in errors(findings)] == [
+        ("techniques", line_of(path, '"laser"'))
+    ]
     assert "'laser' is not allowed" in errors(findings)[0].message
     assert path.name in errors(findings)[0].file
 
 
 def test_cross_file_errors_come_with_the_schema_errors(ours, clinic):
     write(clinic, "a.yaml", {"rules": [rule("massage", source="Ours")]})
-    write(clinic, "b.yaml", {"rules": [rule("massage", source="Ours"), rule("after-x", window={"after_rule": "nope", "until": "2w"}, source="Ours")], "disable": ["nothing-here"]})
+    write(
+        clinic,
+        "b.yaml",
+        {
+            "rules": [
+                rule("massage", source="Ours"),
+                rule("after-x", window={"after_rule": "nope", "until": "2w"}, source="Ours"),
+            ],
+            "disable": ["nothing-here"],
+        },
+    )
     write(clinic, "c.yaml", "rules: [1, 2")
     findings = errors(check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY))
     text = [str(f) for f in findings]
     assert any("b.yaml" in t and "duplicate id 'massage'" in t and "field 'id'" in t for t in text)
-    assert any("b.yaml" in t and "'nope', which does not exist" in t and "window.after_rule" in t for t in text)
+    assert any(
+        "b.yaml" in t and "'nope', which does not exist" in t and "window.after_rule" in t
+        for t in text
+    )
     assert any("b.yaml" in t and "'nothing-here'" in t and "field 'disable'" in t for t in text)
     assert any("c.yaml" in t and "not valid YAML" in t for t in text)
 
 
 def test_a_rule_after_one_that_never_ends_is_an_error(ours, clinic):
-    write(clinic, "a.yaml", {"rules": [
-        rule("forever", window={"after": "open"}, source="Ours"),
-        rule("then", window={"after_rule": "forever", "until": "2w"}, source="Ours"),
-        rule("loop-a", window={"after_rule": "loop-b", "until": "2w"}, source="Ours"),
-        rule("loop-b", window={"after_rule": "loop-a", "until": "2w"}, source="Ours"),
-    ]})
-    messages = [f.message for f in errors(check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY))]
+    write(
+        clinic,
+        "a.yaml",
+        {
+            "rules": [
+                rule("forever", window={"after": "open"}, source="Ours"),
+                rule("then", window={"after_rule": "forever", "until": "2w"}, source="Ours"),
+                rule("loop-a", window={"after_rule": "loop-b", "until": "2w"}, source="Ours"),
+                rule("loop-b", window={"after_rule": "loop-a", "until": "2w"}, source="Ours"),
+            ]
+        },
+    )
+    messages = [
+        f.message for f in errors(check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY))
+    ]
     assert any("'then' starts after 'forever', which has no fixed end" in m for m in messages)
     assert any("loop" in m for m in messages)
 
 
 def test_a_window_that_is_always_empty_is_an_error(ours, clinic):
-    path = write(clinic, "a.yaml", textwrap.dedent(
-        """\
+    path = write(
+        clinic,
+        "a.yaml",
+        textwrap.dedent(
+            """\
         rules:
           - id: then-short
             name: sunscreen
@@ -196,7 +254,8 @@ def test_a_window_that_is_always_empty_is_an_error(ours, clinic):
             reviewed_on: 2026-11-01
             reviewed_by: Dr A
         """
-    ))
+        ),
+    )
     [finding] = check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY)
     assert finding.severity == "error"
     assert (finding.field, finding.line) == ("window.until", line_of(path, "window:"))
@@ -204,24 +263,47 @@ def test_a_window_that_is_always_empty_is_an_error(ours, clinic):
 
 
 def test_a_window_after_another_that_ends_sooner_is_fine(ours, clinic):
-    write(clinic, "a.yaml", {"rules": [rule("then-long", window={"after_rule": "showers", "until": "2w"}, source="Ours")]})
+    write(
+        clinic,
+        "a.yaml",
+        {
+            "rules": [
+                rule("then-long", window={"after_rule": "showers", "until": "2w"}, source="Ours")
+            ]
+        },
+    )
     assert check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY) == []
 
 
 @pytest.mark.parametrize(
     "phase, window",
-    [("after", {"before": "10d"}), ("before", {"after": "2d"}), ("day", {"after_rule": "showers", "until": "2w"}), ("after", {"on": "treatment-day", "until": "appointment"})],
+    [
+        ("after", {"before": "10d"}),
+        ("before", {"after": "2d"}),
+        ("day", {"after_rule": "showers", "until": "2w"}),
+        ("after", {"on": "treatment-day", "until": "appointment"}),
+    ],
 )
 def test_a_phase_that_contradicts_the_window_is_an_error(ours, clinic, phase, window):
-    path = write(clinic, "a.yaml", {"rules": [rule("odd", phase=phase, window=window, source="Ours")]})
+    path = write(
+        clinic, "a.yaml", {"rules": [rule("odd", phase=phase, window=window, source="Ours")]}
+    )
     [finding] = check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY)
-    assert (finding.severity, finding.field, finding.line) == ("error", "phase", line_of(path, '"phase"'))
+    assert (finding.severity, finding.field, finding.line) == (
+        "error",
+        "phase",
+        line_of(path, '"phase"'),
+    )
     assert f"phase '{phase}' contradicts" in finding.message
 
 
 @pytest.mark.parametrize(
     "fields, field",
-    [({"areas": ["face"], "exclude_areas": ["face"]}, "exclude_areas"), ({"areas": []}, "areas"), ({"techniques": []}, "techniques")],
+    [
+        ({"areas": ["face"], "exclude_areas": ["face"]}, "exclude_areas"),
+        ({"areas": []}, "areas"),
+        ({"techniques": []}, "techniques"),
+    ],
 )
 def test_a_rule_that_can_never_apply_is_an_error(ours, clinic, fields, field):
     write(clinic, "a.yaml", {"rules": [rule("never", source="Ours", **fields)]})
@@ -230,7 +312,11 @@ def test_a_rule_that_can_never_apply_is_an_error(ours, clinic, fields, field):
 
 
 def test_our_source_must_be_a_file_in_sources(ours, tmp_path):
-    path = write(ours, "more.yaml", {"rules": [rule("typo", source="doc.tx"), rule("path", source="../sources/doc.txt")]})
+    path = write(
+        ours,
+        "more.yaml",
+        {"rules": [rule("typo", source="doc.tx"), rule("path", source="../sources/doc.txt")]},
+    )
     findings = check_rules([(ours, "mesocare")], TODAY)
     assert [(f.severity, f.field, f.line) for f in findings] == [
         ("error", "source", line_of(path, '"source": "doc.tx"')),
@@ -252,7 +338,14 @@ def test_the_source_check_is_skipped_without_a_sources_folder(tmp_path):
 def test_a_clinic_source_is_free_text_but_not_empty(ours, clinic):
     write(clinic, "a.yaml", {"rules": [rule("free", source="Dr Lee's protocol, 2026 edition")]})
     assert check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY) == []
-    write(clinic, "b.yaml", {"rules": [rule("blank", source="   ")], "notes": [{"id": "n", "section": "after", "text": "Rest."}]})
+    write(
+        clinic,
+        "b.yaml",
+        {
+            "rules": [rule("blank", source="   ")],
+            "notes": [{"id": "n", "section": "after", "text": "Rest."}],
+        },
+    )
     findings = errors(check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY))
     assert {(Path(f.file).name, f.field) for f in findings} == {("b.yaml", "source")}
     assert len(findings) == 2  # the rule's empty source and the note's missing one
@@ -264,7 +357,15 @@ HARD = "Discontinue administration of anticoagulant nutraceutical supplementatio
 def test_text_above_grade_8_is_an_error_for_ours_and_the_clinics(ours, clinic):
     assert reading_grade(HARD) > 8
     path = write(ours, "hard.yaml", {"rules": [rule("hard", text=HARD)]})
-    cpath = write(clinic, "hard.yaml", {"rules": [rule("clinic-hard", source="Ours", text={"metric": "Drink 2 litres.", "us": HARD})]})
+    cpath = write(
+        clinic,
+        "hard.yaml",
+        {
+            "rules": [
+                rule("clinic-hard", source="Ours", text={"metric": "Drink 2 litres.", "us": HARD})
+            ]
+        },
+    )
     findings = check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY)
     assert [(f.severity, Path(f.file).parent.name, f.field, f.line) for f in findings] == [
         ("error", "instructions", "text", line_of(path, '"text"')),
@@ -274,9 +375,15 @@ def test_text_above_grade_8_is_an_error_for_ours_and_the_clinics(ours, clinic):
 
 
 def test_a_replaced_or_disabled_rule_of_ours_is_not_checked(ours, clinic):
-    write(ours, "hard.yaml", {"rules": [rule("hard", text=HARD), rule("old", reviewed_on="2020-01-01")]})
+    write(
+        ours,
+        "hard.yaml",
+        {"rules": [rule("hard", text=HARD), rule("old", reviewed_on="2020-01-01")]},
+    )
     assert len(check_rules([(ours, "mesocare")], TODAY)) == 2
-    write(clinic, "a.yaml", {"rules": [rule("hard", source="Ours", text="Rest.")], "disable": ["old"]})
+    write(
+        clinic, "a.yaml", {"rules": [rule("hard", source="Ours", text="Rest.")], "disable": ["old"]}
+    )
     assert check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY) == []
 
 
@@ -290,8 +397,14 @@ def test_a_replaced_or_disabled_rule_of_ours_is_not_checked(ours, clinic):
         ("2026-11-01", None, [("reviewed_by", "not by whom")]),
     ],
 )
-def test_reviews_missing_or_older_than_24_months_are_warnings(ours, clinic, reviewed_on, reviewed_by, expected):
-    path = write(clinic, "a.yaml", {"rules": [rule("r", source="Ours", reviewed_on=reviewed_on, reviewed_by=reviewed_by)]})
+def test_reviews_missing_or_older_than_24_months_are_warnings(
+    ours, clinic, reviewed_on, reviewed_by, expected
+):
+    path = write(
+        clinic,
+        "a.yaml",
+        {"rules": [rule("r", source="Ours", reviewed_on=reviewed_on, reviewed_by=reviewed_by)]},
+    )
     findings = check_rules([(ours, "mesocare"), (clinic, "clinic")], TODAY)
     assert all(f.severity == "warning" for f in findings)
     assert [(f.field, next(m for _, m in expected if m in f.message)) for f in findings] == expected
@@ -309,14 +422,22 @@ def test_warnings_and_errors_are_counted_and_ordered_ours_first(ours, clinic):
 
 def test_a_missing_clinic_folder_is_an_error_not_a_crash(ours, tmp_path):
     findings = check_rules([(ours, "mesocare"), (tmp_path / "nope", "clinic")], TODAY)
-    assert [(f.severity, f.message) for f in findings] == [("error", "is not a folder of rule files")]
+    assert [(f.severity, f.message) for f in findings] == [
+        ("error", "is not a folder of rule files")
+    ]
 
 
 def test_finding_reads_like_the_other_errors():
     f = Finding("error", "rules/a.yaml", 7, "window.until", "it is wrong")
     assert str(f) == "error: rules/a.yaml, line 7, field 'window.until': it is wrong"
     assert str(Finding("warning", "rules", None, None, "x")) == "warning: rules: x"
-    assert f.as_dict() == {"severity": "error", "file": "rules/a.yaml", "line": 7, "field": "window.until", "message": "it is wrong"}
+    assert f.as_dict() == {
+        "severity": "error",
+        "file": "rules/a.yaml",
+        "line": 7,
+        "field": "window.until",
+        "message": "it is wrong",
+    }
 
 
 def test_check_is_pure_in_today(ours, clinic):

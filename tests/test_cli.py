@@ -35,14 +35,36 @@ def test_design_card_example_prints_a_sensible_handout():
 
 
 def test_issue_example_with_time_and_name():
-    r = run("prep", "--date", "2024-06-10", "--time", "10:00", "--area", "face", "--name", "Ana Silva", *LONDON)
+    r = run(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--time",
+        "10:00",
+        "--area",
+        "face",
+        "--name",
+        "Ana Silva",
+        *LONDON,
+    )
     assert r.exit_code == 0
     assert "Instructions for Ana Silva" in r.stdout
     assert "Until 10:30 on Wednesday 12 June 2024" in r.stdout
 
 
 def test_json_follows_the_contract():
-    r = run("prep", "--date", "2024-06-10", "--time", "10:00", "--area", "face", "--format", "json", *LONDON)
+    r = run(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--time",
+        "10:00",
+        "--area",
+        "face",
+        "--format",
+        "json",
+        *LONDON,
+    )
     assert r.exit_code == 0
     data = json.loads(r.stdout)
     assert data["schema"] == "mesocare.handout/1"
@@ -51,8 +73,12 @@ def test_json_follows_the_contract():
     assert data["appointment"]["timezone"] == "Europe/London"
     ginkgo = next(i for i in data["items"] if i["rule"] == "ginkgo-biloba")
     expected = {
-        "rule": "ginkgo-biloba", "phase": "before", "start": "2024-05-31T00:00:00+01:00",
-        "end": "2024-06-10T10:00:00+01:00", "status": "started", "late": True,
+        "rule": "ginkgo-biloba",
+        "phase": "before",
+        "start": "2024-05-31T00:00:00+01:00",
+        "end": "2024-06-10T10:00:00+01:00",
+        "status": "started",
+        "late": True,
     }
     assert {k: ginkgo[k] for k in expected} == expected
     assert data["warnings"] == []
@@ -62,7 +88,18 @@ def test_json_follows_the_contract():
 
 
 def test_face_and_neck_gets_the_union_of_both_areas():
-    r = run("prep", "--date", "2024-06-10", "--area", "face", "--area", "neck", "--format", "json", *LONDON)
+    r = run(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--area",
+        "neck",
+        "--format",
+        "json",
+        *LONDON,
+    )
     data = json.loads(r.stdout)
     assert data["appointment"]["areas"] == ["face", "neck"]
     assert data["appointment"]["area"] == "face+neck"
@@ -71,30 +108,98 @@ def test_face_and_neck_gets_the_union_of_both_areas():
 
 
 def test_today_and_tomorrow_are_in_the_clinic_zone():
-    r = run("prep", "--date", "tomorrow", "--area", "face", "--format", "json", "--tz", "Pacific/Kiritimati", "--today", "2024-12-31")
+    r = run(
+        "prep",
+        "--date",
+        "tomorrow",
+        "--area",
+        "face",
+        "--format",
+        "json",
+        "--tz",
+        "Pacific/Kiritimati",
+        "--today",
+        "2024-12-31",
+    )
     assert json.loads(r.stdout)["appointment"]["date"] == "2025-01-01"
-    r = run("prep", "--date", "today", "--area", "face", "--format", "json", "--tz", "UTC", "--today", "2024-02-29")
+    r = run(
+        "prep",
+        "--date",
+        "today",
+        "--area",
+        "face",
+        "--format",
+        "json",
+        "--tz",
+        "UTC",
+        "--today",
+        "2024-02-29",
+    )
     assert json.loads(r.stdout)["appointment"]["date"] == "2024-02-29"
 
 
 @pytest.mark.parametrize(
     "args, code, message",
     [
-        (["--date", "2024-02-30", "--area", "face"], 1, "--date '2024-02-30' is not a real calendar date."),
+        (
+            ["--date", "2024-02-30", "--area", "face"],
+            1,
+            "--date '2024-02-30' is not a real calendar date.",
+        ),
         (["--date", "10/06/2024", "--area", "face"], 1, "write it as YYYY-MM-DD"),
-        (["--date", "2024-06-10", "--time", "25:61", "--area", "face"], 1, "--time '25:61' is not a real time"),
+        (
+            ["--date", "2024-06-10", "--time", "25:61", "--area", "face"],
+            1,
+            "--time '25:61' is not a real time",
+        ),
         (["--date", "2024-06-10", "--area", "elbow"], 1, "--area 'elbow' is not a known area"),
-        (["--date", "2024-06-10", "--area", "face", "--technique", "laser"], 1, "is not a known technique"),
-        (["--date", "2024-06-10", "--area", "face", "--prescribed", "aspirin"], 1, "is not a medicine mesocare knows"),
-        (["--date", "2024-06-10", "--area", "face", "--every", "4w"], 1, "--every needs --sessions"),
-        (["--date", "2024-06-10", "--area", "face", "--sessions", "3", "--every", "4x"], 1, "is not an interval"),
-        (["--date", "2024-06-10", "--area", "face", "--duration", "0"], 1, "must be between 1 and 1440"),
+        (
+            ["--date", "2024-06-10", "--area", "face", "--technique", "laser"],
+            1,
+            "is not a known technique",
+        ),
+        (
+            ["--date", "2024-06-10", "--area", "face", "--prescribed", "aspirin"],
+            1,
+            "is not a medicine mesocare knows",
+        ),
+        (
+            ["--date", "2024-06-10", "--area", "face", "--every", "4w"],
+            1,
+            "--every needs --sessions",
+        ),
+        (
+            ["--date", "2024-06-10", "--area", "face", "--sessions", "3", "--every", "4x"],
+            1,
+            "is not an interval",
+        ),
+        (
+            ["--date", "2024-06-10", "--area", "face", "--duration", "0"],
+            1,
+            "must be between 1 and 1440",
+        ),
         (["--date", "2024-05-01", "--area", "face", "--strict"], 1, "is before today"),
-        (["--date", "2024-06-10", "--area", "face", "--format", "docx"], 1, "--format 'docx' is not known"),
-        (["--date", "2024-06-10", "--area", "face", "--paper", "B5"], 1, "--paper 'B5' is not known: use A4 or Letter."),
-        (["--date", "2024-06-10", "--area", "face", "--clinic", "missing.yaml"], 1, "missing.yaml: the clinic config file does not exist."),
+        (
+            ["--date", "2024-06-10", "--area", "face", "--format", "docx"],
+            1,
+            "--format 'docx' is not known",
+        ),
+        (
+            ["--date", "2024-06-10", "--area", "face", "--paper", "B5"],
+            1,
+            "--paper 'B5' is not known: use A4 or Letter.",
+        ),
+        (
+            ["--date", "2024-06-10", "--area", "face", "--clinic", "missing.yaml"],
+            1,
+            "missing.yaml: the clinic config file does not exist.",
+        ),
         (["--date", "2024-06-10"], 2, "Missing option '--area'"),
-        (["--date", "2024-06-10", "--area", "face", "--bogus"], 2, "an option that is not known (see --help)"),
+        (
+            ["--date", "2024-06-10", "--area", "face", "--bogus"],
+            2,
+            "an option that is not known (see --help)",
+        ),
     ],
 )
 def test_user_errors_are_one_sentence_with_the_right_exit_code(args, code, message):
@@ -112,7 +217,18 @@ def test_paper_option_reaches_the_pdf_in_any_case(tmp_path):
     sizes = {}
     for paper in ("letter", "A4"):
         out = tmp_path / f"{paper}.pdf"
-        r = run("prep", "--date", "2024-06-10", "--area", "face", "--paper", paper, "--out", str(out), *LONDON)
+        r = run(
+            "prep",
+            "--date",
+            "2024-06-10",
+            "--area",
+            "face",
+            "--paper",
+            paper,
+            "--out",
+            str(out),
+            *LONDON,
+        )
         assert r.exit_code == 0, r.stderr
         box = pypdf.PdfReader(out).pages[0].mediabox
         sizes[paper] = (round(float(box.width)), round(float(box.height)))
@@ -132,14 +248,34 @@ def test_time_skipped_by_the_clocks_is_an_error():
 
 
 def test_past_appointment_warns_on_stderr_and_in_json():
-    r = run("prep", "--date", "2024-06-10", "--area", "face", "--format", "json", "--tz", "UTC", "--today", "2026-11-24")
+    r = run(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--format",
+        "json",
+        "--tz",
+        "UTC",
+        "--today",
+        "2026-11-24",
+    )
     assert r.exit_code == 0
     assert "warning: the appointment date 2024-06-10 is before today" in r.stderr
     data = json.loads(r.stdout)
     assert data["warnings"] and all(i["status"] == "passed" for i in data["items"] if i["end"])
 
 
-@pytest.mark.parametrize("suffix, check", [(".json", "mesocare.handout/1"), (".html", "<!DOCTYPE html>"), (".txt", "BEFORE YOUR APPOINTMENT"), (".md", "## Before your appointment")])
+@pytest.mark.parametrize(
+    "suffix, check",
+    [
+        (".json", "mesocare.handout/1"),
+        (".html", "<!DOCTYPE html>"),
+        (".txt", "BEFORE YOUR APPOINTMENT"),
+        (".md", "## Before your appointment"),
+    ],
+)
 def test_out_takes_the_format_from_the_extension(tmp_path, suffix, check):
     out = tmp_path / f"handout{suffix}"
     r = run("prep", "--date", "2024-06-10", "--area", "face", "--out", str(out), *LONDON)
@@ -152,7 +288,16 @@ def test_an_error_leaves_no_output_file(tmp_path):
     out = tmp_path / "handout.html"
     r = run("prep", "--date", "2024-02-30", "--area", "face", "--out", str(out), *LONDON)
     assert r.exit_code == 1 and not out.exists()
-    r = run("prep", "--date", "2024-06-10", "--area", "face", "--out", str(tmp_path / "nope" / "h.html"), *LONDON)
+    r = run(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--out",
+        str(tmp_path / "nope" / "h.html"),
+        *LONDON,
+    )
     assert r.exit_code == 1 and "does not exist" in r.stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -165,20 +310,50 @@ def test_an_error_keeps_an_existing_output_file(tmp_path):
 
 
 def test_unknown_extension_needs_format(tmp_path):
-    r = run("prep", "--date", "2024-06-10", "--area", "face", "--out", str(tmp_path / "h.docx"), *LONDON)
+    r = run(
+        "prep", "--date", "2024-06-10", "--area", "face", "--out", str(tmp_path / "h.docx"), *LONDON
+    )
     assert r.exit_code == 1 and "add --format" in r.stderr
 
 
 def test_clinic_config_from_env_and_cwd(tmp_path, monkeypatch):
     cfg = tmp_path / "mesocare.yaml"
     cfg.write_text("name: Harbour Skin Clinic\nphone: 020 7946 0000\ntimezone: Asia/Kolkata\n")
-    r = run("prep", "--date", "2024-06-10", "--area", "face", "--format", "json", "--today", "2024-06-01")
+    r = run(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--format",
+        "json",
+        "--today",
+        "2024-06-01",
+    )
     data = json.loads(r.stdout)
-    assert data["clinic"]["name"] == "Harbour Skin Clinic" and data["appointment"]["timezone"] == "Asia/Kolkata"
+    assert (
+        data["clinic"]["name"] == "Harbour Skin Clinic"
+        and data["appointment"]["timezone"] == "Asia/Kolkata"
+    )
     other = tmp_path / "other.yaml"
     other.write_text("name: Other Clinic\ntimezone: UTC\n")
     monkeypatch.setenv("MESOCARE_CLINIC", str(other))
-    assert json.loads(run("prep", "--date", "2024-06-10", "--area", "face", "--format", "json", "--today", "2024-06-01").stdout)["clinic"]["name"] == "Other Clinic"
+    assert (
+        json.loads(
+            run(
+                "prep",
+                "--date",
+                "2024-06-10",
+                "--area",
+                "face",
+                "--format",
+                "json",
+                "--today",
+                "2024-06-01",
+            ).stdout
+        )["clinic"]["name"]
+        == "Other Clinic"
+    )
 
 
 @pytest.mark.parametrize(
@@ -194,8 +369,23 @@ def test_clinic_config_from_env_and_cwd(tmp_path, monkeypatch):
 def test_bad_clinic_config_is_one_sentence(tmp_path, text, message):
     cfg = tmp_path / "clinic.yaml"
     cfg.write_text(text)
-    r = run("prep", "--date", "2024-06-10", "--area", "face", "--clinic", str(cfg), "--today", "2024-06-01")
-    assert r.exit_code == 1 and message in r.stderr and "clinic.yaml" in r.stderr and "Traceback" not in r.stderr
+    r = run(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--clinic",
+        str(cfg),
+        "--today",
+        "2024-06-01",
+    )
+    assert (
+        r.exit_code == 1
+        and message in r.stderr
+        and "clinic.yaml" in r.stderr
+        and "Traceback" not in r.stderr
+    )
 
 
 def test_broken_clinic_rule_file_is_named(tmp_path):
@@ -203,7 +393,17 @@ def test_broken_clinic_rule_file_is_named(tmp_path):
     (tmp_path / "rules" / "ours.yaml").write_text("rules:\n  - id: x\n    phase: soon\n")
     cfg = tmp_path / "clinic.yaml"
     cfg.write_text("name: X\ntimezone: UTC\nrules_dir: rules\n")
-    r = run("prep", "--date", "2024-06-10", "--area", "face", "--clinic", str(cfg), "--today", "2024-06-01")
+    r = run(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--clinic",
+        str(cfg),
+        "--today",
+        "2024-06-01",
+    )
     assert r.exit_code == 1
     assert "ours.yaml, line" in r.stderr and "field" in r.stderr
 
@@ -249,7 +449,13 @@ def test_terminal_format_renders_at_80_columns():
     from mesocare.rules import load_ruleset
 
     h = build_handout(
-        Request(date=date(2024, 6, 10), time=time(10, 0), areas=("face",), name="[red]Ana[/red]", booked=date(2024, 6, 3)),
+        Request(
+            date=date(2024, 6, 10),
+            time=time(10, 0),
+            areas=("face",),
+            name="[red]Ana[/red]",
+            booked=date(2024, 6, 3),
+        ),
         load_ruleset([(instructions_dir(), "mesocare")]),
         Clinic(name="Harbour", phone="020", timezone="Europe/London"),
         date(2024, 6, 1),
@@ -262,12 +468,58 @@ def test_terminal_format_renders_at_80_columns():
 
 def test_python_dash_m_and_real_process_exit_codes(tmp_path):
     env = dict(os.environ, MESOCARE_CLINIC="")
-    ok = subprocess.run([sys.executable, "-m", "mesocare", "prep", "--date", "2024-06-10", "--area", "face", *LONDON],
-                        capture_output=True, text=True, env=env, cwd=tmp_path)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mesocare",
+            "prep",
+            "--date",
+            "2024-06-10",
+            "--area",
+            "face",
+            *LONDON,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert ok.returncode == 0 and "BEFORE YOUR APPOINTMENT" in ok.stdout  # not a terminal: text
-    bad = subprocess.run([sys.executable, "-m", "mesocare", "prep", "--date", "2024-13-01", "--area", "face", *LONDON],
-                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mesocare",
+            "prep",
+            "--date",
+            "2024-13-01",
+            "--area",
+            "face",
+            *LONDON,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
-    debug = subprocess.run([sys.executable, "-m", "mesocare", "prep", "--date", "2024-13-01", "--area", "face", "--debug", *LONDON],
-                           capture_output=True, text=True, env=env, cwd=tmp_path)
+    debug = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mesocare",
+            "prep",
+            "--date",
+            "2024-13-01",
+            "--area",
+            "face",
+            "--debug",
+            *LONDON,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert "Traceback" in debug.stderr

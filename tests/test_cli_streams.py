@@ -30,24 +30,64 @@ run = run_cli
         ["rules", "list"],
         ["rules", "list", "--format", "json"],
         ["prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--clinic", SAMPLE_CLINIC],
-        ["prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--clinic", SAMPLE_CLINIC, "--format", "json"],
+        [
+            "prep",
+            "--date",
+            "2024-06-10",
+            "--area",
+            "face",
+            *TODAY,
+            "--clinic",
+            SAMPLE_CLINIC,
+            "--format",
+            "json",
+        ],
         ["batch", SCHEDULE, "--format", "ndjson", *TODAY, "--clinic", SAMPLE_CLINIC],
         ["plan", "--date", "2024-06-10", "--sessions", "3", "--every", "4w", *TODAY],
         ["schema"],
         ["rules", "show", "showers"],
         ["rules", "check"],
-        ["prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--clinic", SAMPLE_CLINIC, "--format", "pdf"],
+        [
+            "prep",
+            "--date",
+            "2024-06-10",
+            "--area",
+            "face",
+            *TODAY,
+            "--clinic",
+            SAMPLE_CLINIC,
+            "--format",
+            "pdf",
+        ],
         ["batch", SCHEDULE, *TODAY, "--clinic", SAMPLE_CLINIC],
         ["--version"],
         ["--help"],
         ["prep", "--help"],
     ],
-    ids=["rules-list", "rules-json", "prep-text", "prep-json", "batch-ndjson", "plan", "schema", "rules-show",
-         "rules-check", "prep-pdf", "batch-text", "version", "help", "prep-help"],
+    ids=[
+        "rules-list",
+        "rules-json",
+        "prep-text",
+        "prep-json",
+        "batch-ndjson",
+        "plan",
+        "schema",
+        "rules-show",
+        "rules-check",
+        "prep-pdf",
+        "batch-text",
+        "version",
+        "help",
+        "prep-help",
+    ],
 )
 def test_a_closed_pipe_exits_quietly_with_0(args):
     """As `mesocare ... | head -1`, with the reader gone before mesocare writes."""
-    proc = subprocess.Popen([sys.executable, "-m", "mesocare", *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mesocare", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
@@ -55,8 +95,13 @@ def test_a_closed_pipe_exits_quietly_with_0(args):
 
 
 def test_rules_list_piped_to_head_exits_0_silently():
-    r = subprocess.run(f"set -o pipefail; {sys.executable} -m mesocare rules list | head -1", shell=True,
-                       executable="/bin/bash", capture_output=True, text=True)
+    r = subprocess.run(
+        f"set -o pipefail; {sys.executable} -m mesocare rules list | head -1",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0 and r.stdout.startswith("Rules") and r.stderr == ""
 
 
@@ -84,7 +129,9 @@ def test_batch_print_with_no_handouts_prints_nothing_and_exits_0(tmp_path):
 def test_stderr_points_to_the_cover_sheet_only_when_there_is_one(extra, cover):
     r = run("batch", SCHEDULE, *extra, *TODAY, "--clinic", SAMPLE_CLINIC)
     assert r.exit_code == 0, r.stderr
-    phone_line = next(line for line in r.stderr.splitlines() if "to phone before their appointment" in line)
+    phone_line = next(
+        line for line in r.stderr.splitlines() if "to phone before their appointment" in line
+    )
     assert ("see the cover sheet" in phone_line) is cover
 
 
@@ -98,9 +145,14 @@ def test_a_clinic_without_a_phone_number_is_one_warning_per_run():
     ]
     single = run("prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--strict")
     assert single.exit_code == 0 and "mesocare init" in single.stderr
-    with_phone = run("prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--clinic", SAMPLE_CLINIC)
+    with_phone = run(
+        "prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--clinic", SAMPLE_CLINIC
+    )
     assert with_phone.exit_code == 0 and with_phone.stderr == ""
-    assert "+44 20 7946 0000" in with_phone.stdout and "Harbour Skin Clinic".upper() in with_phone.stdout
+    assert (
+        "+44 20 7946 0000" in with_phone.stdout
+        and "Harbour Skin Clinic".upper() in with_phone.stdout
+    )
 
 
 # ------------------------------------------------------------------ Ctrl-C
@@ -133,24 +185,42 @@ def interrupt(proc) -> tuple[int, list[str]]:
 def long_schedule(path: Path, rows: int) -> Path:
     """A schedule long enough that writing its handouts takes far longer than the test's polls."""
     lines = ["date,time,area,patient_id"]
-    lines += [f"2024-06-{10 + i % 20:02d},{9 + i % 8:02d}:{i % 2 * 30:02d},face,P-{i}"
-              for i in range(rows)]
+    lines += [
+        f"2024-06-{10 + i % 20:02d},{9 + i % 8:02d}:{i % 2 * 30:02d},face,P-{i}"
+        for i in range(rows)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
 def mesocare(*args, cwd: Path, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "mesocare", *map(str, args)], cwd=cwd,
-                            stdout=kw.pop("stdout", subprocess.PIPE), stderr=subprocess.PIPE, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mesocare", *map(str, args)],
+        cwd=cwd,
+        stdout=kw.pop("stdout", subprocess.PIPE),
+        stderr=subprocess.PIPE,
+        **kw,
+    )
 
 
 def test_an_interrupt_while_waiting_for_stdin_is_exit_130_with_one_line(tmp_path):
     slow = tmp_path / "slow.py"
-    slow.write_text("import sys, time\n"
-                    "sys.stdout.write('date,time,area\\n'); sys.stdout.flush(); time.sleep(60)\n")
+    slow.write_text(
+        "import sys, time\n"
+        "sys.stdout.write('date,time,area\\n'); sys.stdout.flush(); time.sleep(60)\n"
+    )
     feeder = subprocess.Popen([sys.executable, str(slow)], stdout=subprocess.PIPE)
-    proc = mesocare("batch", "-", *TODAY, "--clinic", SAMPLE_CLINIC, "--out", "day.pdf",
-                    cwd=tmp_path, stdin=feeder.stdout)
+    proc = mesocare(
+        "batch",
+        "-",
+        *TODAY,
+        "--clinic",
+        SAMPLE_CLINIC,
+        "--out",
+        "day.pdf",
+        cwd=tmp_path,
+        stdin=feeder.stdout,
+    )
     import fcntl
     import struct
     import termios
@@ -174,8 +244,20 @@ def test_an_interrupt_while_writing_a_file_leaves_no_file_and_no_part(tmp_path):
     """Ctrl-C once the output's temporary file holds part of the handouts: the file asked for is
     not created, the temporary file is removed, exit 130."""
     schedule = long_schedule(tmp_path / "long.csv", 50_000)
-    proc = mesocare("batch", schedule, "--format", "ndjson", "--order", "input",
-                    "--out", "day.ndjson", *TODAY, "--clinic", SAMPLE_CLINIC, cwd=tmp_path)
+    proc = mesocare(
+        "batch",
+        schedule,
+        "--format",
+        "ndjson",
+        "--order",
+        "input",
+        "--out",
+        "day.ndjson",
+        *TODAY,
+        "--clinic",
+        SAMPLE_CLINIC,
+        cwd=tmp_path,
+    )
 
     def part_written() -> bool:
         """A named .part file, or (Linux, O_TMPFILE) an unnamed one the run holds open in
@@ -206,8 +288,21 @@ def test_an_interrupt_while_writing_a_folder_leaves_only_whole_files(tmp_path):
 
     schedule = long_schedule(tmp_path / "long.csv", 20_000)
     out = tmp_path / "handouts"
-    proc = mesocare("batch", schedule, "--format", "json", "--order", "input", "--out", f"{out}/",
-                    *TODAY, "--clinic", SAMPLE_CLINIC, cwd=tmp_path)
+    proc = mesocare(
+        "batch",
+        schedule,
+        "--format",
+        "json",
+        "--order",
+        "input",
+        "--out",
+        f"{out}/",
+        *TODAY,
+        "--clinic",
+        SAMPLE_CLINIC,
+        cwd=tmp_path,
+    )
+
     def whole_files() -> list[Path]:
         return [p for p in out.iterdir() if not p.name.startswith(".")] if out.is_dir() else []
 
@@ -229,8 +324,14 @@ def test_the_sample_clinic_is_what_the_readme_says():
 
 # where a run is interrupted: importing the command line, the toolkit, the shared options,
 # then the command's own work (the date engine) and its output (the renderers)
-START_UP = ["mesocare.cli", "typer", "mesocare.cli.application", "mesocare.cli.options",
-            "mesocare.dates", "mesocare.render"]
+START_UP = [
+    "mesocare.cli",
+    "typer",
+    "mesocare.cli.application",
+    "mesocare.cli.options",
+    "mesocare.dates",
+    "mesocare.render",
+]
 SIGINT_AT_IMPORT = """\
 import os, signal, sys
 
@@ -261,16 +362,37 @@ def test_an_interrupt_during_start_up_is_one_line_too(tmp_path, module, command)
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(SIGINT_AT_IMPORT)
     fired = tmp_path / "fired"
-    env = dict(os.environ, PYTHONPATH=str(hook), MESOCARE_TEST_SIGINT_AT=module,
-               MESOCARE_TEST_SIGINT_FIRED=str(fired))
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(hook),
+        MESOCARE_TEST_SIGINT_AT=module,
+        MESOCARE_TEST_SIGINT_FIRED=str(fired),
+    )
     if command == "installed":
         cmd = [str(Path(sys.executable).parent / "mesocare")]
     else:
         cmd = [sys.executable, "-m", "mesocare"]
-    args = ["prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--format", "json",
-            "--out", "h.json"]
-    done = subprocess.run([*cmd, *args], check=False, cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=60)
+    args = [
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        *TODAY,
+        "--format",
+        "json",
+        "--out",
+        "h.json",
+    ]
+    done = subprocess.run(
+        [*cmd, *args],
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert fired.exists(), f"the run never imported {module}: update START_UP"
     assert done.returncode == 130, done.stderr
     assert done.stderr.splitlines() == INTERRUPTED

@@ -42,11 +42,16 @@ def test_a_usage_error_names_no_typed_value(args):
 
 def test_an_unquoted_name_says_how_to_quote_it():
     """Through the installed entry point, as a nurse would run it."""
-    done = subprocess.run([sys.executable, "-m", "mesocare", *PREP, "--name", "Zelda", "Quixote-Marsh"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "mesocare", *PREP, "--name", "Zelda", "Quixote-Marsh"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
-    assert "Error: got extra arguments after the options: a value with spaces, such as a name, " \
-           'needs quotes: --name "Ann Lee-Marsh".' in done.stderr
+    assert (
+        "Error: got extra arguments after the options: a value with spaces, such as a name, "
+        'needs quotes: --name "Ann Lee-Marsh".' in done.stderr
+    )
     assert "Quixote" not in done.stderr + done.stdout
 
 
@@ -66,7 +71,11 @@ def test_any_unquoted_rest_of_a_name_is_never_echoed(rest, dash):
     result = run_cli(*PREP, "--name", "Zelda", *typed)
     assert result.exit_code == 2, result.output
     for word in rest:
-        if len(word) >= 3 and word.lower() not in "got extra arguments after the options a value " \
-                "with spaces such as a name needs quotes ann lee-marsh an option that is not known " \
-                "see help and starts with written value":
+        if (
+            len(word) >= 3
+            and word.lower()
+            not in "got extra arguments after the options a value "
+            "with spaces such as a name needs quotes ann lee-marsh an option that is not known "
+            "see help and starts with written value"
+        ):
             assert word not in result.output

@@ -59,21 +59,36 @@ runner = CliRunner()
 
 def run(*args):
     """Invoke the CLI with no $MESOCARE_CLINIC and no ./mesocare.yaml influence."""
-    return runner.invoke(app, [str(a) for a in args], env={"MESOCARE_CLINIC": None, "COLUMNS": "200"})
+    return runner.invoke(
+        app, [str(a) for a in args], env={"MESOCARE_CLINIC": None, "COLUMNS": "200"}
+    )
 
 
 @pytest.fixture
 def clinic(tmp_path):
     """A clinic folder made by init, with one rule file: add, replace, disable."""
     folder = tmp_path / "harbour"
-    result = run("init", folder, "--tz", "Europe/London", "--name", "Harbour Skin Clinic", "--phone", "020 7946 0000")
+    result = run(
+        "init",
+        folder,
+        "--tz",
+        "Europe/London",
+        "--name",
+        "Harbour Skin Clinic",
+        "--phone",
+        "020 7946 0000",
+    )
     assert result.exit_code == 0, result.output
     (folder / "rules" / "protocol.yaml").write_text(PROTOCOL, encoding="utf-8")
     return folder
 
 
 def our_errors() -> list:
-    return [f for f in check_rules([(instructions_dir(), "mesocare")], date.fromisoformat(TODAY)) if f.severity == "error"]
+    return [
+        f
+        for f in check_rules([(instructions_dir(), "mesocare")], date.fromisoformat(TODAY))
+        if f.severity == "error"
+    ]
 
 
 def finding_lines(output: str) -> list[str]:
@@ -97,12 +112,16 @@ def test_init_reports_what_it_wrote_and_never_overwrites(tmp_path):
     assert f"created  {folder / 'mesocare.yaml'}" in first.output
     assert f"created  {folder / 'rules'}" in first.output
     assert "mesocare rules check --clinic" in first.output
-    (folder / "mesocare.yaml").write_text("name: Changed by hand\ntimezone: Europe/London\n", encoding="utf-8")
+    (folder / "mesocare.yaml").write_text(
+        "name: Changed by hand\ntimezone: Europe/London\n", encoding="utf-8"
+    )
     second = run("init", folder, "--tz", "Europe/London")
     assert second.exit_code == 0
     assert "created" not in second.output
     assert f"skipped  {folder / 'mesocare.yaml'} (already there, left as it was)" in second.output
-    assert (folder / "mesocare.yaml").read_text(encoding="utf-8").startswith("name: Changed by hand")
+    assert (
+        (folder / "mesocare.yaml").read_text(encoding="utf-8").startswith("name: Changed by hand")
+    )
 
 
 def test_init_rejects_a_bad_zone(tmp_path):
@@ -124,14 +143,15 @@ def test_the_clinics_rules_pass_the_check(clinic):
     if not our_errors():
         ruleset, _ = collect([(instructions_dir(), "mesocare"), (clinic / "rules", "clinic")])
         assert "OK: " in result.output and "(2 of the clinic's)" in result.output
-        assert f"Rule set {ruleset.version[:12]}, dated 2026-11-24; not yet reviewed by a clinician." in result.output
+        assert (
+            f"Rule set {ruleset.version[:12]}, dated 2026-11-24; not yet reviewed by a clinician."
+            in result.output
+        )
 
 
 @pytest.mark.parametrize("how", ["rules-folder", "clinic-folder", "config"])
 def test_check_finds_the_clinic_rules_three_ways(clinic, how):
-    (clinic / "rules" / "hard.yaml").write_text(
-        "disable: [no-such-rule]\n", encoding="utf-8"
-    )
+    (clinic / "rules" / "hard.yaml").write_text("disable: [no-such-rule]\n", encoding="utf-8")
     args = {
         "rules-folder": [clinic / "rules"],
         "clinic-folder": [clinic],
@@ -139,13 +159,18 @@ def test_check_finds_the_clinic_rules_three_ways(clinic, how):
     }[how]
     result = run("rules", "check", *args, "--today", TODAY, "--tz", "Europe/London")
     assert result.exit_code == 1
-    assert re.search(r"hard\.yaml, line 1, field 'disable': no rule or note has the id 'no-such-rule'", result.output)
+    assert re.search(
+        r"hard\.yaml, line 1, field 'disable': no rule or note has the id 'no-such-rule'",
+        result.output,
+    )
 
 
 def test_every_mistake_is_reported_at_once_with_file_line_and_field(clinic):
     rules = clinic / "rules"
     broken = rules / "broken.yaml"
-    broken.write_text("rules:\n  - id: oops\n    name: x\n   phase: after\n", encoding="utf-8")  # line 4
+    broken.write_text(
+        "rules:\n  - id: oops\n    name: x\n   phase: after\n", encoding="utf-8"
+    )  # line 4
     refs = rules / "refs.yaml"
     refs.write_text(
         textwrap.dedent(
@@ -217,7 +242,12 @@ def test_every_mistake_is_reported_at_once_with_file_line_and_field(clinic):
     expected = [
         (broken, 4, None, "not valid YAML"),
         (refs, line_of(refs, "- id: harbour-serum"), "id", "duplicate id 'harbour-serum'"),
-        (refs, line_of(refs, "- id: cold-pack"), "window.after_rule", "'ice-first', which does not exist"),
+        (
+            refs,
+            line_of(refs, "- id: cold-pack"),
+            "window.after_rule",
+            "'ice-first', which does not exist",
+        ),
         (refs, line_of(refs, "Discontinue"), "text", "grade"),
         (refs, line_of(refs, "reviewed_on: 2023-05-01"), "reviewed_on", "more than 24 months ago"),
         (schema, line_of(schema, "areas: [knees]"), "areas", "'knees' is not allowed"),
@@ -234,8 +264,12 @@ def test_every_mistake_is_reported_at_once_with_file_line_and_field(clinic):
 
 
 def test_check_json_for_scripts(clinic):
-    (clinic / "rules" / "bad.yaml").write_text("rules:\n  - id: x\n    phase: later\n", encoding="utf-8")
-    result = run("rules", "check", "--clinic", clinic / "mesocare.yaml", "--today", TODAY, "--format", "json")
+    (clinic / "rules" / "bad.yaml").write_text(
+        "rules:\n  - id: x\n    phase: later\n", encoding="utf-8"
+    )
+    result = run(
+        "rules", "check", "--clinic", clinic / "mesocare.yaml", "--today", TODAY, "--format", "json"
+    )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["ok"] is False and data["rules_version"] is None
@@ -255,8 +289,18 @@ def test_check_of_a_missing_folder_is_an_error(tmp_path):
 
 def prep(clinic: Path, *extra):
     return run(
-        "prep", "--clinic", clinic / "mesocare.yaml", "--date", "2026-12-10", "--time", "10:00",
-        "--area", "face", "--today", TODAY, *extra,
+        "prep",
+        "--clinic",
+        clinic / "mesocare.yaml",
+        "--date",
+        "2026-12-10",
+        "--time",
+        "10:00",
+        "--area",
+        "face",
+        "--today",
+        TODAY,
+        *extra,
     )
 
 
@@ -280,7 +324,19 @@ def test_the_handout_json_shows_the_clinics_rules_and_its_version(clinic):
 def test_without_the_clinic_rules_the_handout_is_ours(clinic, tmp_path):
     plain = tmp_path / "plain.yaml"
     plain.write_text("name: Plain\ntimezone: Europe/London\n", encoding="utf-8")
-    result = run("prep", "--clinic", plain, "--date", "2026-12-10", "--area", "face", "--today", TODAY, "--format", "json")
+    result = run(
+        "prep",
+        "--clinic",
+        plain,
+        "--date",
+        "2026-12-10",
+        "--area",
+        "face",
+        "--today",
+        TODAY,
+        "--format",
+        "json",
+    )
     data = json.loads(result.stdout)
     ours, _ = collect([(instructions_dir(), "mesocare")])
     assert data["rules_version"] == ours.version and data["clinic_rules"] == []
@@ -295,7 +351,10 @@ def test_the_text_handout_marks_clinic_rules_and_shows_the_version(clinic):
     assert "Put the serum we gave you on your face each night. (clinic rule)" in text
     assert "Do not do hard exercise. (clinic rule)" not in text
     theirs, _ = collect([(instructions_dir(), "mesocare"), (clinic / "rules", "clinic")])
-    assert f"Rule set {theirs.version[:12]}, dated Tuesday 24 November 2026; not yet reviewed by a clinician." in text
+    assert (
+        f"Rule set {theirs.version[:12]}, dated Tuesday 24 November 2026; not yet reviewed by a clinician."
+        in text
+    )
     assert "Includes the clinic's own rules." in text
     assert "hot tubs" not in text
 
@@ -306,8 +365,15 @@ def test_the_text_handout_marks_clinic_rules_and_shows_the_version(clinic):
 def test_rules_list_shows_ours_and_the_clinics(clinic):
     result = run("rules", "list", "--clinic", clinic / "mesocare.yaml")
     assert result.exit_code == 0, result.output
-    rows = _table_rows(result.stdout, run("rules", "list", "--clinic", clinic / "mesocare.yaml", "--format", "json").stdout)
-    assert "clinic" in rows["harbour-serum"] and "product-label" in rows["harbour-serum"] and "1 week after" in rows["harbour-serum"]
+    rows = _table_rows(
+        result.stdout,
+        run("rules", "list", "--clinic", clinic / "mesocare.yaml", "--format", "json").stdout,
+    )
+    assert (
+        "clinic" in rows["harbour-serum"]
+        and "product-label" in rows["harbour-serum"]
+        and "1 week after" in rows["harbour-serum"]
+    )
     assert "24 hours after" in rows["showers"] and "clinic" in rows["showers"]
     assert "ours" in rows["ginkgo-biloba"] and "10 days before" in rows["ginkgo-biloba"]
     assert "hot-tub-sauna" not in rows
@@ -334,8 +400,11 @@ def _table_rows(text: str, listing_json: str) -> dict[str, str]:
 
 def test_rules_list_fits_80_columns_and_keeps_every_column(clinic):
     def listed(columns):
-        return runner.invoke(app, ["rules", "list", "--clinic", str(clinic / "mesocare.yaml")],
-                             env={"MESOCARE_CLINIC": None, "COLUMNS": columns})
+        return runner.invoke(
+            app,
+            ["rules", "list", "--clinic", str(clinic / "mesocare.yaml")],
+            env={"MESOCARE_CLINIC": None, "COLUMNS": columns},
+        )
 
     result = listed(None)  # a pipe: 80 columns
     listing = run("rules", "list", "--clinic", clinic / "mesocare.yaml", "--format", "json").stdout
@@ -345,8 +414,13 @@ def test_rules_list_fits_80_columns_and_keeps_every_column(clinic):
     for rule in data["rules"]:
         row = rows[rule["id"]]
         ours = rule["origin"] != "clinic"
-        for value in (rule["basis"], rule["phase"], rule["reviewed_on"] or "-", "ours" if ours else "clinic",
-                      *([rule["source"]] if ours else rule["source"].split())):  # a clinic's free text wraps
+        for value in (
+            rule["basis"],
+            rule["phase"],
+            rule["reviewed_on"] or "-",
+            "ours" if ours else "clinic",
+            *([rule["source"]] if ours else rule["source"].split()),
+        ):  # a clinic's free text wraps
             assert value in row, (rule["id"], value)  # whole, never cropped
     for note in data["notes"]:
         assert note["source"] in rows[note["id"]] and note["section"] in rows[note["id"]]
@@ -373,9 +447,13 @@ def test_rules_show(clinic):
     assert "from: clinic" in result.output
     assert "reviewed by: Dr A. Lee, medical director" in result.output
     assert re.search(r"file: .*protocol\.yaml, line 15", result.output)
-    ours = run("rules", "show", "water-daily", "--clinic", clinic / "mesocare.yaml", "--format", "json")
+    ours = run(
+        "rules", "show", "water-daily", "--clinic", clinic / "mesocare.yaml", "--format", "json"
+    )
     data = json.loads(ours.stdout)
-    assert data["origin"] == "mesocare" and data["text_us"].startswith("Drink about 80 fluid ounces")
+    assert data["origin"] == "mesocare" and data["text_us"].startswith(
+        "Drink about 80 fluid ounces"
+    )
     note = run("rules", "show", "expect-session", "--clinic", clinic / "mesocare.yaml")
     assert note.exit_code == 0 and "section: expect" in note.output
 
@@ -392,7 +470,9 @@ def test_rules_show_unknown_or_disabled_ids(clinic):
 def test_rules_schema_is_the_shipped_file():
     result = run("rules", "schema")
     assert result.exit_code == 0
-    assert result.stdout == (REPO / "instructions" / "rules.schema.json").read_text(encoding="utf-8")
+    assert result.stdout == (REPO / "instructions" / "rules.schema.json").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_bad_format_is_bad_input(clinic):
@@ -401,7 +481,16 @@ def test_bad_format_is_bad_input(clinic):
 
 
 @pytest.mark.parametrize(
-    "command", [["init"], ["plan"], ["rules"], ["rules", "check"], ["rules", "list"], ["rules", "show"], ["rules", "schema"]]
+    "command",
+    [
+        ["init"],
+        ["plan"],
+        ["rules"],
+        ["rules", "check"],
+        ["rules", "list"],
+        ["rules", "show"],
+        ["rules", "schema"],
+    ],
 )
 def test_every_command_and_option_has_help(command):
     result = run(*command, "--help")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from typer.testing import CliRunner
 
 from mesocare.cli import app
@@ -18,10 +17,22 @@ def test_clinic_template_overrides_ours_and_keeps_the_rest(tmp_path, monkeypatch
     )
     cfg = tmp_path / "mesocare.yaml"
     cfg.write_text("name: Harbour Skin Clinic\ntimezone: Europe/London\ntemplates_dir: templates\n")
-    args = ["prep", "--clinic", str(cfg), "--date", "2024-06-10", "--area", "face", "--today", "2024-06-01"]
+    args = [
+        "prep",
+        "--clinic",
+        str(cfg),
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--today",
+        "2024-06-01",
+    ]
     text = CliRunner().invoke(app, [*args, "--format", "text"])
     assert text.exit_code == 0, text.stderr
-    assert text.stdout.startswith("Harbour Skin Clinic - our own layout\nBefore your appointment: 6")
+    assert text.stdout.startswith(
+        "Harbour Skin Clinic - our own layout\nBefore your appointment: 6"
+    )
     html = CliRunner().invoke(app, [*args, "--format", "html"])
     assert "<!DOCTYPE html>" in html.stdout  # ours, untouched
 
@@ -33,7 +44,18 @@ def test_a_broken_clinic_template_is_one_sentence(tmp_path, monkeypatch):
     (tmp_path / "templates" / "handout.md.j2").write_text("{{ no_such_value }}\n")
     cfg = tmp_path / "mesocare.yaml"
     cfg.write_text("name: X\ntimezone: UTC\ntemplates_dir: templates\n")
-    base = ["prep", "--clinic", str(cfg), "--date", "2024-06-10", "--area", "face", "--today", "2024-06-01", "--out"]
+    base = [
+        "prep",
+        "--clinic",
+        str(cfg),
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--today",
+        "2024-06-01",
+        "--out",
+    ]
     r = CliRunner().invoke(app, [*base, str(tmp_path / "h.txt")])
     assert r.exit_code == 1 and "handout.txt.j2, line 2: template syntax error" in r.stderr
     r = CliRunner().invoke(app, [*base, str(tmp_path / "h.md")])

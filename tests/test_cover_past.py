@@ -17,12 +17,17 @@ WARNING = "2 appointments are in the past (marked past): check their dates befor
 
 def batch(fmt: str, today: str, tmp_path):
     out = tmp_path / f"batch.{ {'markdown': 'md', 'text': 'txt'}.get(fmt, fmt) }"
-    r = CliRunner().invoke(app, ["batch", str(SCHEDULE), "--today", today, "--format", fmt, "--out", str(out)],
-                           env={"MESOCARE_CLINIC": ""})
+    r = CliRunner().invoke(
+        app,
+        ["batch", str(SCHEDULE), "--today", today, "--format", fmt, "--out", str(out)],
+        env={"MESOCARE_CLINIC": ""},
+    )
     assert r.exit_code in (0, 3), r.stderr
     data = out.read_bytes()
     if fmt == "pdf":
-        return " ".join(" ".join(pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().split()).split())
+        return " ".join(
+            " ".join(pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().split()).split()
+        )
     return " ".join(data.decode("utf-8").split()).replace("\\", "")
 
 

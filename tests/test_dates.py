@@ -56,30 +56,122 @@ def test_days_before_start_at_local_midnight(build, day, rule, start):
     "clinic, day, at, caffeine_start, shower_end",
     [
         # an ordinary day: 24 hours before 10:00 is 10:00 the day before
-        (LON, date(2024, 6, 10), time(10, 0), "2024-06-09T10:00:00+01:00", "2024-06-12T10:30:00+01:00"),
+        (
+            LON,
+            date(2024, 6, 10),
+            time(10, 0),
+            "2024-06-09T10:00:00+01:00",
+            "2024-06-12T10:30:00+01:00",
+        ),
         # London springs forward at 01:00 on Sunday 31 March 2024 (a 23-hour day). A window
         # that straddles the change shows it: 24 elapsed hours before 10:00 BST on the 31st
         # is 09:00 GMT on the 30th; a window after the change shows none
-        (LON, date(2024, 3, 31), time(10, 0), "2024-03-30T09:00:00+00:00", "2024-04-02T10:30:00+01:00"),
-        (LON, date(2024, 4, 1), time(10, 0), "2024-03-31T10:00:00+01:00", "2024-04-03T10:30:00+01:00"),
-        (LON, date(2024, 3, 30), time(10, 0), "2024-03-29T10:00:00+00:00", "2024-04-01T11:30:00+01:00"),
+        (
+            LON,
+            date(2024, 3, 31),
+            time(10, 0),
+            "2024-03-30T09:00:00+00:00",
+            "2024-04-02T10:30:00+01:00",
+        ),
+        (
+            LON,
+            date(2024, 4, 1),
+            time(10, 0),
+            "2024-03-31T10:00:00+01:00",
+            "2024-04-03T10:30:00+01:00",
+        ),
+        (
+            LON,
+            date(2024, 3, 30),
+            time(10, 0),
+            "2024-03-29T10:00:00+00:00",
+            "2024-04-01T11:30:00+01:00",
+        ),
         # London falls back at 02:00 on Sunday 27 October 2024 (a 25-hour day): 11:00 on the clock
-        (LON, date(2024, 10, 27), time(10, 0), "2024-10-26T11:00:00+01:00", "2024-10-29T10:30:00+00:00"),
-        (LON, date(2024, 10, 28), time(10, 0), "2024-10-27T10:00:00+00:00", "2024-10-30T10:30:00+00:00"),
-        (LON, date(2024, 10, 26), time(10, 0), "2024-10-25T10:00:00+01:00", "2024-10-28T09:30:00+00:00"),
+        (
+            LON,
+            date(2024, 10, 27),
+            time(10, 0),
+            "2024-10-26T11:00:00+01:00",
+            "2024-10-29T10:30:00+00:00",
+        ),
+        (
+            LON,
+            date(2024, 10, 28),
+            time(10, 0),
+            "2024-10-27T10:00:00+00:00",
+            "2024-10-30T10:30:00+00:00",
+        ),
+        (
+            LON,
+            date(2024, 10, 26),
+            time(10, 0),
+            "2024-10-25T10:00:00+01:00",
+            "2024-10-28T09:30:00+00:00",
+        ),
         # New York springs forward on 10 March 2024 and falls back on 3 November 2024
-        (NY, date(2024, 3, 10), time(9, 0), "2024-03-09T08:00:00-05:00", "2024-03-12T09:30:00-04:00"),
-        (NY, date(2024, 3, 11), time(9, 0), "2024-03-10T09:00:00-04:00", "2024-03-13T09:30:00-04:00"),
-        (NY, date(2024, 3, 9), time(9, 0), "2024-03-08T09:00:00-05:00", "2024-03-11T10:30:00-04:00"),
-        (NY, date(2024, 11, 3), time(9, 0), "2024-11-02T10:00:00-04:00", "2024-11-05T09:30:00-05:00"),
-        (NY, date(2024, 11, 4), time(9, 0), "2024-11-03T09:00:00-05:00", "2024-11-06T09:30:00-05:00"),
-        (NY, date(2024, 11, 2), time(15, 0), "2024-11-01T15:00:00-04:00", "2024-11-04T14:30:00-05:00"),
+        (
+            NY,
+            date(2024, 3, 10),
+            time(9, 0),
+            "2024-03-09T08:00:00-05:00",
+            "2024-03-12T09:30:00-04:00",
+        ),
+        (
+            NY,
+            date(2024, 3, 11),
+            time(9, 0),
+            "2024-03-10T09:00:00-04:00",
+            "2024-03-13T09:30:00-04:00",
+        ),
+        (
+            NY,
+            date(2024, 3, 9),
+            time(9, 0),
+            "2024-03-08T09:00:00-05:00",
+            "2024-03-11T10:30:00-04:00",
+        ),
+        (
+            NY,
+            date(2024, 11, 3),
+            time(9, 0),
+            "2024-11-02T10:00:00-04:00",
+            "2024-11-05T09:30:00-05:00",
+        ),
+        (
+            NY,
+            date(2024, 11, 4),
+            time(9, 0),
+            "2024-11-03T09:00:00-05:00",
+            "2024-11-06T09:30:00-05:00",
+        ),
+        (
+            NY,
+            date(2024, 11, 2),
+            time(15, 0),
+            "2024-11-01T15:00:00-04:00",
+            "2024-11-04T14:30:00-05:00",
+        ),
         # year end and leap day
-        (NY, date(2025, 1, 1), time(0, 30), "2024-12-31T00:30:00-05:00", "2025-01-03T01:00:00-05:00"),
-        (LON, date(2024, 3, 1), time(8, 0), "2024-02-29T08:00:00+00:00", "2024-03-03T08:30:00+00:00"),
+        (
+            NY,
+            date(2025, 1, 1),
+            time(0, 30),
+            "2024-12-31T00:30:00-05:00",
+            "2025-01-03T01:00:00-05:00",
+        ),
+        (
+            LON,
+            date(2024, 3, 1),
+            time(8, 0),
+            "2024-02-29T08:00:00+00:00",
+            "2024-03-03T08:30:00+00:00",
+        ),
     ],
 )
-def test_hours_are_elapsed_time_across_clock_changes(build, clinic, day, at, caffeine_start, shower_end):
+def test_hours_are_elapsed_time_across_clock_changes(
+    build, clinic, day, at, caffeine_start, shower_end
+):
     h = build(day, at, clinic=clinic)
     assert iso(item(h, "caffeine").start) == caffeine_start
     assert iso(item(h, "showers").end) == shower_end
@@ -94,21 +186,61 @@ def test_hours_are_elapsed_time_across_clock_changes(build, clinic, day, at, caf
     "day, rule, start, end",
     [
         # 48 hours (it ends as the sunscreen rule starts: issue 22)
-        (date(2024, 6, 10), "topicals-after", "2024-06-10T10:30:00+01:00", "2024-06-12T10:30:00+01:00"),
-        (date(2024, 6, 10), "hot-tub-sauna", "2024-06-10T10:30:00+01:00", "2024-06-25T00:00:00+01:00"),
+        (
+            date(2024, 6, 10),
+            "topicals-after",
+            "2024-06-10T10:30:00+01:00",
+            "2024-06-12T10:30:00+01:00",
+        ),
+        (
+            date(2024, 6, 10),
+            "hot-tub-sauna",
+            "2024-06-10T10:30:00+01:00",
+            "2024-06-25T00:00:00+01:00",
+        ),
         # SPF 30 starts when the 48-hour sunbathing window ends, until the end of day + 14
         (date(2024, 6, 10), "spf30", "2024-06-12T10:30:00+01:00", "2024-06-25T00:00:00+01:00"),
         # two weeks after 20 December runs into the new year
-        (date(2024, 12, 20), "hot-tub-sauna", "2024-12-20T10:30:00+00:00", "2025-01-04T00:00:00+00:00"),
+        (
+            date(2024, 12, 20),
+            "hot-tub-sauna",
+            "2024-12-20T10:30:00+00:00",
+            "2025-01-04T00:00:00+00:00",
+        ),
         # two weeks after 20 February 2024 passes the leap day
-        (date(2024, 2, 20), "hot-tub-sauna", "2024-02-20T10:30:00+00:00", "2024-03-06T00:00:00+00:00"),
-        (date(2023, 2, 20), "hot-tub-sauna", "2023-02-20T10:30:00+00:00", "2023-03-07T00:00:00+00:00"),
+        (
+            date(2024, 2, 20),
+            "hot-tub-sauna",
+            "2024-02-20T10:30:00+00:00",
+            "2024-03-06T00:00:00+00:00",
+        ),
+        (
+            date(2023, 2, 20),
+            "hot-tub-sauna",
+            "2023-02-20T10:30:00+00:00",
+            "2023-03-07T00:00:00+00:00",
+        ),
         # 2 weeks after 20 March 2024 crosses the spring change: still the end of the local day
-        (date(2024, 3, 20), "hot-tub-sauna", "2024-03-20T10:30:00+00:00", "2024-04-04T00:00:00+01:00"),
+        (
+            date(2024, 3, 20),
+            "hot-tub-sauna",
+            "2024-03-20T10:30:00+00:00",
+            "2024-04-04T00:00:00+01:00",
+        ),
         # the day of treatment is the calendar day, 00:00 to 24:00, even on a 25-hour day
-        (date(2024, 10, 27), "water-treatment-day", "2024-10-27T00:00:00+01:00", "2024-10-28T00:00:00+00:00"),
+        (
+            date(2024, 10, 27),
+            "water-treatment-day",
+            "2024-10-27T00:00:00+01:00",
+            "2024-10-28T00:00:00+00:00",
+        ),
         (date(2024, 3, 31), "stimulants", "2024-03-31T00:00:00+00:00", "2024-04-01T00:00:00+01:00"),
-        (date(2024, 6, 10), "antibacterial-soap", "2024-06-10T00:00:00+01:00", "2024-06-10T10:00:00+01:00"),
+        (
+            date(2024, 6, 10),
+            "antibacterial-soap",
+            "2024-06-10T00:00:00+01:00",
+            "2024-06-10T10:00:00+01:00",
+        ),
     ],
 )
 def test_after_windows_and_chains(build, day, rule, start, end):
@@ -150,7 +282,9 @@ def test_course_end_known_and_unknown(build):
     unknown = item(build(date(2024, 6, 10), time(10, 0)), "water-daily")
     assert unknown.end is None
     assert unknown.when == "From Tuesday 11 June 2024 until your last session"
-    course = Course(sessions=(date(2024, 6, 10), date(2024, 7, 10), date(2024, 8, 10)), end=date(2024, 8, 10))
+    course = Course(
+        sessions=(date(2024, 6, 10), date(2024, 7, 10), date(2024, 8, 10)), end=date(2024, 8, 10)
+    )
     known = item(build(date(2024, 6, 10), time(10, 0), course=course), "water-daily")
     assert iso(known.end) == "2024-08-11T00:00:00+01:00"
     assert known.when == "From Tuesday 11 June 2024 until the end of Saturday 10 August 2024"
@@ -187,8 +321,19 @@ def test_status_against_today(build, today, rule, status):
         (date(2024, 6, 5), {"ginkgo-biloba", "willow-bark", "vitamin-e", "aspirin", "nsaids"}),
         (
             date(2024, 6, 10),  # booked on the day: everything before the appointment is late
-            {"ginkgo-biloba", "willow-bark", "vitamin-e", "aspirin", "nsaids", "caffeine",
-             "stimulants", "antibacterial-soap", "no-topicals-before", "protein-meal", "water-treatment-day"},
+            {
+                "ginkgo-biloba",
+                "willow-bark",
+                "vitamin-e",
+                "aspirin",
+                "nsaids",
+                "caffeine",
+                "stimulants",
+                "antibacterial-soap",
+                "no-topicals-before",
+                "protein-meal",
+                "water-treatment-day",
+            },
         ),
         (date(2024, 6, 11), set()),  # booked after the appointment: nothing is late
         (None, set()),  # no booking date known
@@ -224,7 +369,13 @@ def test_past_appointment_is_an_error_with_strict(ruleset, london):
     from mesocare.model import Request
 
     with pytest.raises(PastAppointmentError):
-        build_handout(Request(date=date(2024, 6, 10), areas=("face",)), ruleset, london, date(2024, 6, 11), strict=True)
+        build_handout(
+            Request(date=date(2024, 6, 10), areas=("face",)),
+            ruleset,
+            london,
+            date(2024, 6, 11),
+            strict=True,
+        )
 
 
 # ----------------------------------------------------------------------- clock gaps
@@ -273,7 +424,10 @@ def test_one_session_course_has_no_daily_water_after(build):
 def test_untimed_morning_items_cover_the_whole_day(build):
     h = build(date(2024, 6, 10))
     soap = item(h, "antibacterial-soap")
-    assert (iso(soap.start), iso(soap.end)) == ("2024-06-10T00:00:00+01:00", "2024-06-11T00:00:00+01:00")
+    assert (iso(soap.start), iso(soap.end)) == (
+        "2024-06-10T00:00:00+01:00",
+        "2024-06-11T00:00:00+01:00",
+    )
     assert soap.when == "On Monday 10 June 2024, before your appointment"
     timed = item(build(date(2024, 6, 10), time(14, 15)), "antibacterial-soap")
     assert timed.when == "On Monday 10 June 2024, before your appointment at 14:15"

@@ -10,19 +10,29 @@ from pathlib import Path
 
 import hl7
 import pytest
-from conftest import run_cli
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import run_cli
 from mesocare.ehr import hl7_mdm
 from mesocare.handout import build_handout
 from mesocare.model import Clinic, Request
 
 pytestmark = pytest.mark.usefixtures("no_clinic_env")
 DATA = Path(__file__).resolve().parent / "data" / "schedules"
-PREP = ("prep", "--area", "face", "--today", "2026-06-01", "--tz", "Europe/London", "--format", "hl7")
+PREP = (
+    "prep",
+    "--area",
+    "face",
+    "--today",
+    "2026-06-01",
+    "--tz",
+    "Europe/London",
+    "--format",
+    "hl7",
+)
 
 
 ED_DATA = re.compile(r"(\|\^AP\^PDF\^Base64\^)([A-Za-z0-9+/=]+)(\|)")
@@ -55,7 +65,9 @@ def prep(*args) -> str:
 
 
 def test_prep_message_is_strict_mdm_t02_with_the_pdf():
-    text = prep("--date", "2026-06-10", "--time", "10:00", "--patient-id", "P-1", "--appointment-id", "A-1")
+    text = prep(
+        "--date", "2026-06-10", "--time", "10:00", "--patient-id", "P-1", "--appointment-id", "A-1"
+    )
     strict(text)
     m = fields(text)
     assert str(m.segment("MSH")[9]) == "MDM^T02^MDM_T02"
@@ -67,7 +79,9 @@ def test_prep_message_is_strict_mdm_t02_with_the_pdf():
     pdf = pdf_of(text)
     assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF")
     assert "showers" in str(m.segments("OBX")[1][5]).lower()
-    assert str(m.segment("TXA")[6]) == "20260610100000+0100"  # the appointment, in London summer time
+    assert (
+        str(m.segment("TXA")[6]) == "20260610100000+0100"
+    )  # the appointment, in London summer time
 
 
 def test_document_number_is_stable_for_the_appointment_and_version():
@@ -75,16 +89,27 @@ def test_document_number_is_stable_for_the_appointment_and_version():
         return str(fields(prep(*args)).segment("TXA")[12])
 
     first = number("--date", "2026-06-10", "--patient-id", "P-1", "--appointment-id", "A-1")
-    assert first == number("--date", "2026-06-10", "--patient-id", "P-1", "--appointment-id", "A-1",
-                           "--today", "2026-06-05")
-    assert first == number("--date", "2026-06-20", "--time", "09:00", "--patient-id", "P-1",
-                           "--appointment-id", "A-1")  # moved
+    assert first == number(
+        "--date",
+        "2026-06-10",
+        "--patient-id",
+        "P-1",
+        "--appointment-id",
+        "A-1",
+        "--today",
+        "2026-06-05",
+    )
+    assert first == number(
+        "--date", "2026-06-20", "--time", "09:00", "--patient-id", "P-1", "--appointment-id", "A-1"
+    )  # moved
     assert first != number("--date", "2026-06-10", "--patient-id", "P-1", "--appointment-id", "A-2")
 
 
 def test_control_id_is_the_same_for_the_same_content_on_another_day_and_new_when_moved():
     def control(*args):
-        return str(fields(prep("--patient-id", "P-1", "--appointment-id", "A-1", *args)).segment("MSH")[10])
+        return str(
+            fields(prep("--patient-id", "P-1", "--appointment-id", "A-1", *args)).segment("MSH")[10]
+        )
 
     first = control("--date", "2026-06-10", "--time", "10:00")
     assert first == control("--date", "2026-06-10", "--time", "10:00", "--today", "2026-06-05")
@@ -92,8 +117,16 @@ def test_control_id_is_the_same_for_the_same_content_on_another_day_and_new_when
 
 
 def test_batch_of_an_hl7_schedule_keeps_the_siu_identifiers():
-    result = run_cli("batch", DATA / "appointments.hl7", "--format", "hl7", "--today", "2024-06-01",
-                     "--tz", "Europe/London")
+    result = run_cli(
+        "batch",
+        DATA / "appointments.hl7",
+        "--format",
+        "hl7",
+        "--today",
+        "2024-06-01",
+        "--tz",
+        "Europe/London",
+    )
     assert result.exit_code == 3, result.output  # the feed has bad messages, named
     messages = ["MSH" + part for part in result.stdout.split("MSH")[1:]]
     assert len(messages) == 3
@@ -106,15 +139,23 @@ def test_batch_of_an_hl7_schedule_keeps_the_siu_identifiers():
 
 
 NASTY = st.text(alphabet=st.sampled_from(list("|^~\\&\r\n\tAbé1 -'")), min_size=1, max_size=20)
-LINE = st.text(alphabet=st.sampled_from(list("|^~\\&\tAbé1 -'")), min_size=1, max_size=20)  # one line
+LINE = st.text(
+    alphabet=st.sampled_from(list("|^~\\&\tAbé1 -'")), min_size=1, max_size=20
+)  # one line
 
 
 @settings(max_examples=30, deadline=None)
 @given(name=NASTY, patient=NASTY, appointment=NASTY, line=LINE)
 def test_every_value_is_escaped(ruleset, name, patient, appointment, line):
     clinic = Clinic(timezone="Europe/London")
-    request = Request(date=date(2026, 6, 10), areas=("face",), time=time(10), name=name,
-                      patient_id=patient, appointment_id=appointment)
+    request = Request(
+        date=date(2026, 6, 10),
+        areas=("face",),
+        time=time(10),
+        name=name,
+        patient_id=patient,
+        appointment_id=appointment,
+    )
     h = build_handout(request, ruleset, clinic, date(2026, 6, 1))
     text = hl7_mdm.message(h, b"%PDF-1.7", f"{line}\nsecond", datetime(2026, 6, 1, tzinfo=UTC))
     strict(text)

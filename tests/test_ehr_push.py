@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from mllpserver import MllpListener, control_ids, document_numbers
 
 HEADER = "date,time,area,name,patient_id,appointment_id\n"
@@ -20,21 +21,41 @@ AREAS = ("face", "body", "hands", "neck", "scalp")
 
 
 def rows(n: int, hour: int = 10) -> str:
-    return "".join(f"2026-06-10,{hour}:{i:02d},{AREAS[i % 5]},Secret Name{i},P-{i},A-{i}\n" for i in range(n))
+    return "".join(
+        f"2026-06-10,{hour}:{i:02d},{AREAS[i % 5]},Secret Name{i},P-{i},A-{i}\n" for i in range(n)
+    )
 
 
 def config(port: int, host: str = "127.0.0.1", extra: str = "") -> str:
-    return (f"name: Harbour Skin Clinic\nphone: 020 7946 0000\ntimezone: Europe/London\nstate_dir: state\n"
-            f"ehr:\n  mllp:\n    host: {host}\n    port: {port}\n    security: none\n    timeout: 2\n{extra}")
+    return (
+        f"name: Harbour Skin Clinic\nphone: 020 7946 0000\ntimezone: Europe/London\nstate_dir: state\n"
+        f"ehr:\n  mllp:\n    host: {host}\n    port: {port}\n    security: none\n    timeout: 2\n{extra}"
+    )
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "mesocare", "push", *args, "--clinic", "mesocare.yaml", "--today", "2026-06-01"]
+    return [
+        sys.executable,
+        "-m",
+        "mesocare",
+        "push",
+        *args,
+        "--clinic",
+        "mesocare.yaml",
+        "--today",
+        "2026-06-01",
+    ]
 
 
 def push(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(command("day.csv", *args), cwd=folder, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        command("day.csv", *args),
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -90,7 +111,9 @@ def test_a_dropped_or_stalled_connection_is_retried_on_the_next_run(clinic, faul
         assert "1 delivered, 0 already there, 3 not delivered" in first.stderr
         second = push(clinic)
         assert second.returncode == 0, second.stderr
-        assert sorted(set(document_numbers(listener.accepted))) == sorted(document_numbers(listener.accepted))
+        assert sorted(set(document_numbers(listener.accepted))) == sorted(
+            document_numbers(listener.accepted)
+        )
         assert len(listener.accepted) == 4
     finally:
         listener.__exit__()
@@ -116,7 +139,9 @@ def test_kill_9_at_random_points_then_rerun_loses_and_duplicates_nothing(clinic)
     rng = random.Random(25)
     try:
         for _ in range(4):
-            proc = subprocess.Popen(command("day.csv"), cwd=clinic, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                command("day.csv"), cwd=clinic, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
             time.sleep(rng.uniform(0.3, 2.5))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -125,7 +150,9 @@ def test_kill_9_at_random_points_then_rerun_loses_and_duplicates_nothing(clinic)
         accepted = listener.accepted
         numbers = document_numbers(accepted)
         assert len(set(numbers)) == 10  # every appointment's document is in the record
-        for number in set(numbers):  # a copy sent again (killed between the ACK and the log) is the same message
+        for number in set(
+            numbers
+        ):  # a copy sent again (killed between the ACK and the log) is the same message
             copies = [m for m in accepted if document_numbers([m])[0] == number]
             assert len(set(control_ids(copies))) == 1
         assert len(accepted) - 10 <= 4  # at most one per kill
@@ -135,7 +162,9 @@ def test_kill_9_at_random_points_then_rerun_loses_and_duplicates_nothing(clinic)
 
 
 def test_plain_tcp_off_this_machine_needs_the_config_to_say_so(clinic):
-    (clinic / "mesocare.yaml").write_text(config(2575, host="engine.clinic.example"), encoding="utf-8")
+    (clinic / "mesocare.yaml").write_text(
+        config(2575, host="engine.clinic.example"), encoding="utf-8"
+    )
     result = push(clinic)
     assert result.returncode == 1
     assert "mesocare.yaml, line" in result.stderr and "allow_plaintext" in result.stderr
@@ -146,7 +175,9 @@ def test_plain_tcp_off_this_machine_needs_the_config_to_say_so(clinic):
 
 
 def test_no_ehr_section_is_a_config_error(clinic):
-    (clinic / "mesocare.yaml").write_text("name: Harbour\ntimezone: Europe/London\n", encoding="utf-8")
+    (clinic / "mesocare.yaml").write_text(
+        "name: Harbour\ntimezone: Europe/London\n", encoding="utf-8"
+    )
     result = push(clinic)
     assert result.returncode == 1 and "no ehr: section" in result.stderr
 
@@ -165,7 +196,9 @@ def test_tls_to_the_engine_and_a_certificate_not_trusted(clinic, tmp_path):
         untrusted = push(clinic)
         assert untrusted.returncode == 3 and "the TLS handshake failed" in untrusted.stderr
         assert listener.received == []
-        (clinic / "mesocare.yaml").write_text(base + "    ca_file: engine-ca.pem\n", encoding="utf-8")
+        (clinic / "mesocare.yaml").write_text(
+            base + "    ca_file: engine-ca.pem\n", encoding="utf-8"
+        )
         trusted = push(clinic)
         assert trusted.returncode == 0, trusted.stderr
         assert len(listener.accepted) == 4

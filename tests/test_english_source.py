@@ -36,18 +36,20 @@ def _variants() -> list[dict]:
     for n, (area, technique) in enumerate(product(AREA_SETS, TECHNIQUES)):
         for k, (sessions, every, course_end) in enumerate(COURSES):
             past = (n + k) % 7 == 0
-            rows.append({
-                "date": "2024-05-20" if past else "2024-06-10",
-                "time": "" if (n + k) % 2 else "10:00",
-                "area": area,
-                "name": f"Patient {n}-{k}",
-                "technique": technique,
-                "prescribed": "medrol,lasix" if k % 2 else "",
-                "booked_on": "2024-06-05" if k == 2 else "2024-05-01",
-                "sessions": sessions,
-                "every": every,
-                "course_end": course_end,
-            })
+            rows.append(
+                {
+                    "date": "2024-05-20" if past else "2024-06-10",
+                    "time": "" if (n + k) % 2 else "10:00",
+                    "area": area,
+                    "name": f"Patient {n}-{k}",
+                    "technique": technique,
+                    "prescribed": "medrol,lasix" if k % 2 else "",
+                    "booked_on": "2024-06-05" if k == 2 else "2024-05-01",
+                    "sessions": sessions,
+                    "every": every,
+                    "course_end": course_end,
+                }
+            )
     return rows
 
 
@@ -60,7 +62,9 @@ def handouts(tmp_path_factory) -> list[dict]:
     writer.writeheader()
     writer.writerows(_variants())
     schedule.write_text(out.getvalue(), encoding="utf-8")
-    result = run_cli("batch", schedule, "--format", "json", "--tz", "Europe/London", "--today", TODAY)
+    result = run_cli(
+        "batch", schedule, "--format", "json", "--tz", "Europe/London", "--today", TODAY
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert len(data) == len(_variants())
@@ -97,13 +101,19 @@ def test_the_variants_cover_every_area_technique_prescription_course_and_state(h
     assert {h["appointment"]["timed"] for h in handouts} == {True, False}
 
 
-def test_no_handout_asks_and_forbids_the_same_thing_at_the_same_time_on_the_same_area(handouts, rules):
+def test_no_handout_asks_and_forbids_the_same_thing_at_the_same_time_on_the_same_area(
+    handouts, rules
+):
     pairs = []
     for h in handouts:
         areas = h["appointment"]["areas"]
         for a, f in product(h["items"], h["items"]):
             concepts = set(rules[a["rule"]]["asks"]) & set(rules[f["rule"]]["forbids"])
-            if concepts and _meet(a, f) and _acts_on(rules[a["rule"]], areas) & _acts_on(rules[f["rule"]], areas):
+            if (
+                concepts
+                and _meet(a, f)
+                and _acts_on(rules[a["rule"]], areas) & _acts_on(rules[f["rule"]], areas)
+            ):
                 pairs.append((h["appointment"]["area"], a["rule"], f["rule"], sorted(concepts)))
     assert pairs == []
 
@@ -150,7 +160,9 @@ def test_the_daily_water_rule_never_binds_a_single_session(handouts):
         water = [i for i in h["items"] if i["rule"] == "water-daily"]
         if h["course"]["end"] is None:
             assert [i["end"] for i in water] == [None]
-            assert water[0]["text"].endswith("If you have only one session, you can skip this step.")
+            assert water[0]["text"].endswith(
+                "If you have only one session, you can skip this step."
+            )
         elif h["course"]["end"] == h["appointment"]["date"]:  # --sessions 1: the course is that day
             assert water == []
         else:
@@ -159,15 +171,31 @@ def test_the_daily_water_rule_never_binds_a_single_session(handouts):
 
 
 def test_the_late_booking_banner_is_a_lead_and_a_list(tmp_path):
-    result = run_cli("prep", "--date", "2024-06-10", "--area", "body", "--tz", "Europe/London",
-                     "--booked", "2024-06-05", "--today", "2024-06-05", "--format", "text")
+    result = run_cli(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "body",
+        "--tz",
+        "Europe/London",
+        "--booked",
+        "2024-06-05",
+        "--today",
+        "2024-06-05",
+        "--format",
+        "text",
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     start = next(n for n, line in enumerate(lines) if line.startswith("! IMPORTANT:"))
-    steps = [line.strip() for line in lines[start:start + 12] if line.strip().startswith("- ")]
-    assert steps[:2] == ["- ginkgo biloba (from Friday 31 May 2024)", "- willow bark (from Friday 31 May 2024)"]
+    steps = [line.strip() for line in lines[start : start + 12] if line.strip().startswith("- ")]
+    assert steps[:2] == [
+        "- ginkgo biloba (from Friday 31 May 2024)",
+        "- willow bark (from Friday 31 May 2024)",
+    ]
     assert len(steps) == 5
-    assert "These steps had already started:" in " ".join(lines[start:start + 3])
+    assert "These steps had already started:" in " ".join(lines[start : start + 3])
 
 
 # ----------------------------------------------------------------------------- emergency
@@ -185,27 +213,50 @@ def clinic_in(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html", "terminal", "json"])
-@pytest.mark.parametrize("country, lang, expected", [
-    ("GB", "en", "call 999 or 112 at once"),
-    ("US", "en-US", "call 911 at once"),
-    ("FR", "fr", "appelez immédiatement le 15 ou 112"),
-    ("IT", "it", "chiami subito il 118 o 112"),
-    ("BR", "pt-BR", "ligue imediatamente para o 192"),
-    ("DE", "de", "wählen Sie sofort die 112"),
-    (None, "en", "call the emergency number at once"),
-    ("JP", "en", "call the emergency number at once"),  # not in the facts: never guessed
-])
-def test_the_emergency_number_is_on_every_handout_beside_the_phone(clinic_in, fmt, country, lang, expected):
-    result = run_cli("prep", "--clinic", clinic_in(country), "--lang", lang, "--date", "2024-06-10",
-                     "--area", "face", "--today", TODAY, "--format", fmt)
+@pytest.mark.parametrize(
+    "country, lang, expected",
+    [
+        ("GB", "en", "call 999 or 112 at once"),
+        ("US", "en-US", "call 911 at once"),
+        ("FR", "fr", "appelez immédiatement le 15 ou 112"),
+        ("IT", "it", "chiami subito il 118 o 112"),
+        ("BR", "pt-BR", "ligue imediatamente para o 192"),
+        ("DE", "de", "wählen Sie sofort die 112"),
+        (None, "en", "call the emergency number at once"),
+        ("JP", "en", "call the emergency number at once"),  # not in the facts: never guessed
+    ],
+)
+def test_the_emergency_number_is_on_every_handout_beside_the_phone(
+    clinic_in, fmt, country, lang, expected
+):
+    result = run_cli(
+        "prep",
+        "--clinic",
+        clinic_in(country),
+        "--lang",
+        lang,
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--today",
+        TODAY,
+        "--format",
+        fmt,
+    )
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     if fmt == "json":
         data = json.loads(result.stdout)
         assert expected in data["emergency"]["text"]
         assert data["emergency"]["numbers"] == {
-            "GB": ["999", "112"], "US": ["911"], "FR": ["15", "112"], "IT": ["118", "112"],
-            "BR": ["192"], "DE": ["112"]}.get(country, [])
+            "GB": ["999", "112"],
+            "US": ["911"],
+            "FR": ["15", "112"],
+            "IT": ["118", "112"],
+            "BR": ["192"],
+            "DE": ["112"],
+        }.get(country, [])
         return
     assert expected in text
     assert text.index("020 7946 0000", text.index(expected) - 200) < text.index(expected)
@@ -215,8 +266,21 @@ def test_the_emergency_line_is_on_the_pdf(clinic_in, tmp_path):
     from pypdf import PdfReader
 
     out = tmp_path / "h.pdf"
-    result = run_cli("prep", "--clinic", clinic_in("GB"), "--date", "2024-06-10", "--area", "face",
-                     "--today", TODAY, "--format", "pdf", "--out", out)
+    result = run_cli(
+        "prep",
+        "--clinic",
+        clinic_in("GB"),
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--today",
+        TODAY,
+        "--format",
+        "pdf",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
     assert "Call us on 020 7946 0000." in text
@@ -224,8 +288,17 @@ def test_the_emergency_line_is_on_the_pdf(clinic_in, tmp_path):
 
 
 def test_a_country_that_is_not_a_code_is_a_config_error(clinic_in):
-    result = run_cli("prep", "--clinic", clinic_in("Britain"), "--date", "2024-06-10", "--area", "face",
-                     "--today", TODAY)
+    result = run_cli(
+        "prep",
+        "--clinic",
+        clinic_in("Britain"),
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--today",
+        TODAY,
+    )
     assert result.exit_code == 1
     assert "field 'country'" in result.output and "ISO 3166" in result.output
 
@@ -234,8 +307,21 @@ def test_a_country_that_is_not_a_code_is_a_config_error(clinic_in):
 
 
 def test_the_calendar_says_what_the_patient_may_do_again(tmp_path):
-    result = run_cli("prep", "--date", "2024-06-10", "--time", "10:00", "--area", "body", "--tz", "Europe/London",
-                     "--today", TODAY, "--format", "ics")
+    result = run_cli(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--time",
+        "10:00",
+        "--area",
+        "body",
+        "--tz",
+        "Europe/London",
+        "--today",
+        TODAY,
+        "--format",
+        "ics",
+    )
     assert result.exit_code == 0, result.output
     text = result.stdout.replace("\r\n ", "").replace("\\,", ",")
     assert "no longer need to follow" not in text
@@ -257,7 +343,9 @@ def _clinic_folder(tmp_path, rule: str, config: str = "") -> str:
     folder = tmp_path / "clinic"
     (folder / "rules").mkdir(parents=True)
     (folder / "rules" / "ours.yaml").write_text(rule, encoding="utf-8")
-    (folder / "mesocare.yaml").write_text("name: Test clinic\nrules_dir: rules\n" + config, encoding="utf-8")
+    (folder / "mesocare.yaml").write_text(
+        "name: Test clinic\nrules_dir: rules\n" + config, encoding="utf-8"
+    )
     return str(folder)
 
 
@@ -277,7 +365,9 @@ CREAMS_EVERYWHERE = """rules:
 
 
 def test_rules_check_reports_a_clinic_rule_that_forbids_what_ours_asks(tmp_path):
-    result = run_cli("rules", "check", _clinic_folder(tmp_path, CREAMS_EVERYWHERE), "--today", "2026-11-24")
+    result = run_cli(
+        "rules", "check", _clinic_folder(tmp_path, CREAMS_EVERYWHERE), "--today", "2026-11-24"
+    )
     assert result.exit_code == 1, result.output
     line = next(line for line in result.stdout.splitlines() if "asks for topical-on-area" in line)
     assert "rule 'arnica'" in line and "rule 'no-topicals-before'" in line
@@ -331,7 +421,9 @@ def test_an_unknown_concept_is_a_schema_error_naming_the_line(tmp_path):
     rule = CREAMS_EVERYWHERE.replace("forbids: [topical-on-area]", "forbids: [lotion]")
     result = run_cli("rules", "check", _clinic_folder(tmp_path, rule), "--today", "2026-11-24")
     assert result.exit_code == 1
-    line = next(line for line in result.stdout.splitlines() if "ours.yaml, line 7, field 'forbids" in line)
+    line = next(
+        line for line in result.stdout.splitlines() if "ours.yaml, line 7, field 'forbids" in line
+    )
     assert "'lotion' is not allowed" in line and "'topical-on-area'" in line
 
 
@@ -339,18 +431,52 @@ def test_an_unknown_concept_is_a_schema_error_naming_the_line(tmp_path):
 
 
 def test_the_footer_says_who_reviewed_the_language_and_rules_check_lists_the_rest(tmp_path):
-    config = "languages:\n  fr: {reviewed_by: Dr Martin, reviewed_on: 2026-11-30}\n  de:\n  en-GB:\n"
+    config = (
+        "languages:\n  fr: {reviewed_by: Dr Martin, reviewed_on: 2026-11-30}\n  de:\n  en-GB:\n"
+    )
     folder = _clinic_folder(tmp_path, "rules: []\n", config)
     clinic = f"{folder}/mesocare.yaml"
-    fr = run_cli("prep", "--clinic", clinic, "--lang", "fr", "--date", "2026-12-10", "--area", "face",
-                 "--today", "2026-12-01", "--format", "text")
+    fr = run_cli(
+        "prep",
+        "--clinic",
+        clinic,
+        "--lang",
+        "fr",
+        "--date",
+        "2026-12-10",
+        "--area",
+        "face",
+        "--today",
+        "2026-12-01",
+        "--format",
+        "text",
+    )
     assert fr.exit_code == 0, fr.output
-    assert "Texte en français relu par Dr Martin le lundi 30 novembre 2026." in " ".join(fr.stdout.split())
-    de = run_cli("prep", "--clinic", clinic, "--lang", "de", "--date", "2026-12-10", "--area", "face",
-                 "--today", "2026-12-01", "--format", "text")
-    assert "Maschinell unterstützt übersetzt; noch nicht von einer Fachperson geprüft, die Deutsch liest." in " ".join(
-        de.stdout.split())
-    check = run_cli("rules", "check", "--clinic", clinic, "--today", "2026-12-01", "--format", "json")
+    assert "Texte en français relu par Dr Martin le lundi 30 novembre 2026." in " ".join(
+        fr.stdout.split()
+    )
+    de = run_cli(
+        "prep",
+        "--clinic",
+        clinic,
+        "--lang",
+        "de",
+        "--date",
+        "2026-12-10",
+        "--area",
+        "face",
+        "--today",
+        "2026-12-01",
+        "--format",
+        "text",
+    )
+    assert (
+        "Maschinell unterstützt übersetzt; noch nicht von einer Fachperson geprüft, die Deutsch liest."
+        in " ".join(de.stdout.split())
+    )
+    check = run_cli(
+        "rules", "check", "--clinic", clinic, "--today", "2026-12-01", "--format", "json"
+    )
     assert json.loads(check.stdout)["unreviewed_languages"] == ["de-DE", "en-GB"]
     text = run_cli("rules", "check", "--clinic", clinic, "--today", "2026-12-01")
     assert "Not yet reviewed by a clinician who reads the language: de-DE, en-GB" in text.stdout
@@ -359,9 +485,22 @@ def test_the_footer_says_who_reviewed_the_language_and_rules_check_lists_the_res
 def test_an_english_review_is_on_the_english_footer(tmp_path):
     config = "languages:\n  en-GB: {reviewed_by: Dr Jones, reviewed_on: 2026-11-30}\n"
     folder = _clinic_folder(tmp_path, "rules: []\n", config)
-    result = run_cli("prep", "--clinic", f"{folder}/mesocare.yaml", "--date", "2026-12-10", "--area", "face",
-                     "--today", "2026-12-01", "--format", "text")
-    assert "Text in this language reviewed by Dr Jones on Monday 30 November 2026." in " ".join(result.stdout.split())
+    result = run_cli(
+        "prep",
+        "--clinic",
+        f"{folder}/mesocare.yaml",
+        "--date",
+        "2026-12-10",
+        "--area",
+        "face",
+        "--today",
+        "2026-12-01",
+        "--format",
+        "text",
+    )
+    assert "Text in this language reviewed by Dr Jones on Monday 30 November 2026." in " ".join(
+        result.stdout.split()
+    )
 
 
 def test_the_rules_readme_of_a_new_clinic_lists_every_concept():

@@ -34,7 +34,9 @@ from generate import GENERATORS, NAME
 CASES = Path(__file__).resolve().parent / "hostile" / "cases"
 SECRETS = (NAME, "Zelda", "Quixote", "zelda@example.org")
 POSITION = re.compile(r"^\s+(row|entry|event|message|line|header|file|before message)\b")
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # on stderr: never (tabs and line ends are fine)
+CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)  # on stderr: never (tabs and line ends are fine)
 LINE_MAX = 400  # characters in one line of stderr
 # the interpreter that runs the CLI: HOSTILE_PYTHON=/work/wt/baseline/.venv/bin/python runs
 # the corpus against another install (to see a case fail on old code)
@@ -135,7 +137,11 @@ def _fill(arg, work: Path) -> str:
 
 
 def _tree(root: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
 
 
 @dataclass
@@ -154,8 +160,13 @@ class _Server:
     """One warm CLI (hostile/forkserver.py) that forks a process per case, one case at a time."""
 
     def __init__(self):
-        self.proc = subprocess.Popen([PYTHON, str(FORKSERVER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, text=True)
+        self.proc = subprocess.Popen(
+            [PYTHON, str(FORKSERVER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            text=True,
+        )
 
     def run(self, request: dict) -> int | None:
         self.proc.stdin.write(json.dumps(request) + "\n")
@@ -170,16 +181,27 @@ class _Server:
         self.proc.wait(timeout=30)
 
 
-def _forked(servers: queue.Queue, argv, stdin: bytes, work: Path, env, memory: int, timeout, base: Path):
+def _forked(
+    servers: queue.Queue, argv, stdin: bytes, work: Path, env, memory: int, timeout, base: Path
+):
     """The case run in a process forked from a warm CLI: exit code, stdout and stderr."""
     streams = base.parent / (base.name + "-streams")  # beside the case's folder, not in it
     streams.mkdir()
     (streams / "stdin").write_bytes(stdin)
     server = servers.get()
     try:
-        code = server.run({"argv": argv, "cwd": str(work), "env": env, "memory": memory, "timeout": timeout,
-                           "stdin": str(streams / "stdin"), "stdout": str(streams / "stdout"),
-                           "stderr": str(streams / "stderr")})
+        code = server.run(
+            {
+                "argv": argv,
+                "cwd": str(work),
+                "env": env,
+                "memory": memory,
+                "timeout": timeout,
+                "stdin": str(streams / "stdin"),
+                "stdout": str(streams / "stdout"),
+                "stderr": str(streams / "stderr"),
+            }
+        )
     finally:
         servers.put(server)
     if code is None:
@@ -191,13 +213,17 @@ def _executed(argv, stdin: bytes, work: Path, env, memory: int, timeout):
     """The case run by a fresh interpreter (``python -m mesocare``): exit code, stdout and stderr."""
     args = [PYTHON, "-I", "-S", "-c", SHIM, str(memory), PYTHON, *argv]
     try:
-        done = subprocess.run(args, input=stdin, capture_output=True, cwd=work, env=env, timeout=timeout)
+        done = subprocess.run(
+            args, input=stdin, capture_output=True, cwd=work, env=env, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return None, None, None
     return done.returncode, done.stdout, done.stderr
 
 
-def _run(path: Path, base: Path, environ: dict[str, str], servers: queue.Queue | None = None) -> Run:
+def _run(
+    path: Path, base: Path, environ: dict[str, str], servers: queue.Queue | None = None
+) -> Run:
     """Make the case's files, run it, and keep what the test checks. ``environ``: this
     process's environment, copied once in the main thread (pytest changes os.environ as it
     goes, and a copy taken in a pool thread can meet a key being removed)."""
@@ -223,7 +249,9 @@ def _run(path: Path, base: Path, environ: dict[str, str], servers: queue.Queue |
     try:
         timeout = case.get("time_limit", 60)
         if servers is not None:
-            run.returncode, out, err = _forked(servers, argv, stdin, work, env, memory, timeout, base)
+            run.returncode, out, err = _forked(
+                servers, argv, stdin, work, env, memory, timeout, base
+            )
         else:
             run.returncode, out, err = _executed(argv, stdin, work, env, memory, timeout)
         if out is not None:
@@ -231,14 +259,21 @@ def _run(path: Path, base: Path, environ: dict[str, str], servers: queue.Queue |
     finally:
         for fifo in fifos:
             fifo.close()
-            run.fifos[str(fifo.path.relative_to(work))] = (stat.S_ISFIFO(os.lstat(fifo.path).st_mode), bytes(fifo.data))
+            run.fifos[str(fifo.path.relative_to(work))] = (
+                stat.S_ISFIFO(os.lstat(fifo.path).st_mode),
+                bytes(fifo.data),
+            )
     return run
 
 
 @pytest.fixture(scope="module")
 def runs(request, tmp_path_factory):
     """Start every selected case at once in a small pool; each test waits for its own."""
-    wanted = {item.callspec.params["name"] for item in request.session.items if item.originalname == "test_hostile_case"}
+    wanted = {
+        item.callspec.params["name"]
+        for item in request.session.items
+        if item.originalname == "test_hostile_case"
+    }
     environ = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     servers: queue.Queue | None = None
     if FORK:
@@ -247,7 +282,9 @@ def runs(request, tmp_path_factory):
             servers.put(_Server())
     pool = ThreadPoolExecutor(max_workers=WORKERS)
     futures = {
-        name: pool.submit(_run, path, tmp_path_factory.mktemp(re.sub(r"\W", "-", name)), environ, servers)
+        name: pool.submit(
+            _run, path, tmp_path_factory.mktemp(re.sub(r"\W", "-", name)), environ, servers
+        )
         for name, path in CASE_LIST
         if name in wanted
     }
@@ -272,12 +309,20 @@ def test_hostile_case(name: str, path: Path, runs):
     assert "Traceback" not in stderr and "Error:" not in stderr.replace("mesocare: ", ""), shown
     for secret in SECRETS + tuple(expect.get("private", ())):
         assert secret not in stderr, f"{name}: '{secret}' on stderr\n{stderr}"
-    assert not CONTROL.search(stderr), f"{name}: a control character on stderr: {CONTROL.findall(stderr)!r}\n{stderr!r}"
+    assert not CONTROL.search(stderr), (
+        f"{name}: a control character on stderr: {CONTROL.findall(stderr)!r}\n{stderr!r}"
+    )
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert all(len(line) <= LINE_MAX for line in lines), shown
-    errors = [line for line in lines if line.startswith("mesocare: ") and not line.startswith("mesocare: warning")]
+    errors = [
+        line
+        for line in lines
+        if line.startswith("mesocare: ") and not line.startswith("mesocare: warning")
+    ]
     if run.returncode in (1, 2) and not expect.get("report"):
-        assert len(errors) == 1 or run.returncode == 2, shown  # one sentence (usage errors are typer's box)
+        assert len(errors) == 1 or run.returncode == 2, (
+            shown
+        )  # one sentence (usage errors are typer's box)
     if run.returncode == 3:
         assert any(POSITION.match(line) for line in lines), shown
     for text in expect.get("stderr", ()):
@@ -285,14 +330,24 @@ def test_hostile_case(name: str, path: Path, runs):
 
     after = _tree(work)
     new = sorted(set(after) - set(run.before_work))
-    replaced = set(expect.get("outputs", ()))  # an output may replace what was there (a file, a link)
-    changed = sorted(k for k in run.before_work if after.get(k) != run.before_work[k] and k not in replaced)
+    replaced = set(
+        expect.get("outputs", ())
+    )  # an output may replace what was there (a file, a link)
+    changed = sorted(
+        k for k in run.before_work if after.get(k) != run.before_work[k] and k not in replaced
+    )
     assert not changed, f"{name}: input files changed: {changed}"
-    assert all(n.startswith("out" + os.sep) for n in new), f"{name}: written outside the output folder: {new}"
+    assert all(n.startswith("out" + os.sep) for n in new), (
+        f"{name}: written outside the output folder: {new}"
+    )
     if run.returncode in (1, 2):
         assert not new, f"{name}: files left behind after exit {run.returncode}: {new}"
-    assert _tree(base / "outside") == run.before_outside, f"{name}: a file outside the work folder changed"
-    assert sorted(p.name for p in base.iterdir()) == ["outside", "work"], f"{name}: written next to the work folder"
+    assert _tree(base / "outside") == run.before_outside, (
+        f"{name}: a file outside the work folder changed"
+    )
+    assert sorted(p.name for p in base.iterdir()) == ["outside", "work"], (
+        f"{name}: written next to the work folder"
+    )
     for fifo, (still, data) in run.fifos.items():
         assert still, f"{name}: the named pipe {fifo} was replaced"
         if run.returncode == 0:
@@ -300,10 +355,18 @@ def test_hostile_case(name: str, path: Path, runs):
     for output in expect.get("outputs", ()):
         assert (work / output).is_file(), f"{name}: {output} was not written"
     for output, absent in (expect.get("output_lacks") or {}).items():
-        data = run.stdout.decode("utf-8", "replace") if output == "stdout" else (work / output).read_text(encoding="utf-8", errors="replace")
+        data = (
+            run.stdout.decode("utf-8", "replace")
+            if output == "stdout"
+            else (work / output).read_text(encoding="utf-8", errors="replace")
+        )
         for text in absent:
             assert text not in data, f"{name}: {text!r} in {output}"
     for output, present in (expect.get("output_has") or {}).items():
-        data = run.stdout.decode("utf-8", "replace") if output == "stdout" else (work / output).read_text(encoding="utf-8", errors="replace")
+        data = (
+            run.stdout.decode("utf-8", "replace")
+            if output == "stdout"
+            else (work / output).read_text(encoding="utf-8", errors="replace")
+        )
         for text in present:
             assert text in data, f"{name}: {text!r} not in {output}"

@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import libical  # tests/libical.py: libical's strict check, through ctypes
-
 from mesocare import lang
 from mesocare.errors import InputError
 from mesocare.handout import build_handout
@@ -33,7 +32,14 @@ from mesocare.resources import instructions_dir
 from mesocare.rules import load_ruleset
 
 UTC = timezone.utc
-ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC", "America/Havana")
+ZONES = (
+    "Europe/London",
+    "America/New_York",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "UTC",
+    "America/Havana",
+)
 
 
 @lru_cache(maxsize=1)
@@ -59,8 +65,14 @@ def handout(
 ):
     course = Course(sessions=(day,) if course_end is None else (day, course_end), end=course_end)
     req = Request(
-        date=day, time=at, areas=tuple(areas), prescribed=tuple(prescribed), name=name,
-        patient_id=patient_id, booked=booked, course=course,
+        date=day,
+        time=at,
+        areas=tuple(areas),
+        prescribed=tuple(prescribed),
+        name=name,
+        patient_id=patient_id,
+        booked=booked,
+        course=course,
     )
     return build_handout(req, rules(), clinic(tz), today=today)
 
@@ -126,13 +138,19 @@ def read_vobject(text: str) -> list[dict]:
                 alarms.append(start.astimezone(UTC) + trig)
             else:
                 alarms.append(trig.astimezone(UTC))
-        out.append({"uid": ev.uid.value, "summary": ev.summary.value, "start": start, "alarms": alarms})
+        out.append(
+            {"uid": ev.uid.value, "summary": ev.summary.value, "start": start, "alarms": alarms}
+        )
     return out
 
 
 def same_start(a, b) -> bool:
     if isinstance(a, datetime) or isinstance(b, datetime):
-        return isinstance(a, datetime) and isinstance(b, datetime) and a.astimezone(UTC) == b.astimezone(UTC)
+        return (
+            isinstance(a, datetime)
+            and isinstance(b, datetime)
+            and a.astimezone(UTC) == b.astimezone(UTC)
+        )
     return a == b
 
 
@@ -172,7 +190,9 @@ def check_calendar(text: str, h) -> list[dict]:
     """Everything that must hold for any one-patient calendar; returns the icalendar view."""
     tz = h.timezone
     for line in text.split("\r\n"):
-        if line.startswith("TRIGGER:"):  # relative: exact units only (a day in a duration is nominal)
+        if line.startswith(
+            "TRIGGER:"
+        ):  # relative: exact units only (a day in a duration is nominal)
             assert re.fullmatch(r"TRIGGER:-?PT(\d+H)?(\d+M)?(\d+S)?", line), line
         elif line.startswith("TRIGGER"):
             assert re.fullmatch(r"TRIGGER;VALUE=DATE-TIME:\d{8}T\d{6}Z", line), line
@@ -184,7 +204,11 @@ def check_calendar(text: str, h) -> list[dict]:
         assert same_start(a["start"], b["start"]), (a["summary"], a["start"], b["start"])
         assert a["alarms"] == b["alarms"]
         assert len(a["alarms"]) == 1
-        assert wall(a["alarms"][0], tz) == expected_alarm_wall(a, h, tz), (a["role"], a["rule"], a["summary"])
+        assert wall(a["alarms"][0], tz) == expected_alarm_wall(a, h, tz), (
+            a["role"],
+            a["rule"],
+            a["summary"],
+        )
     uids = [e["uid"] for e in events]
     assert len(set(uids)) == len(uids)
     assert all(u.endswith("@mesocare") for u in uids)
@@ -218,7 +242,11 @@ def test_header_and_counts():
     # every aftercare rule with an end has an end event; a start event only when it starts
     # after the appointment (sunscreen, daily water) or has no end (Lasix)
     assert roles.count("after-end") == sum(i.end is not None for i in after)
-    assert sorted(e["rule"] for e in events if e["role"] == "after-start") == ["lasix", "spf30", "water-daily"]
+    assert sorted(e["rule"] for e in events if e["role"] == "after-start") == [
+        "lasix",
+        "spf30",
+        "water-daily",
+    ]
     assert sum(len(e["alarms"]) for e in events) == len(events)
     # the dispatcher finds us
     assert dispatch_render(h, "ics") == text
@@ -260,7 +288,9 @@ def test_item_events_and_summaries():
     london = ZoneInfo("Europe/London")
     ginkgo = events[("ginkgo-biloba", "before")]
     assert ginkgo["start"] == date(2024, 5, 31)
-    assert ginkgo["description"].startswith("From Friday 31 May 2024\n" + items["ginkgo-biloba"].text)
+    assert ginkgo["description"].startswith(
+        "From Friday 31 May 2024\n" + items["ginkgo-biloba"].text
+    )
     # caffeine: 24 hours before 10:00, a timed event up to the appointment
     caffeine = events[("caffeine", "before")]
     assert caffeine["start"] == datetime(2024, 6, 9, 10, 0, tzinfo=london)
@@ -271,7 +301,9 @@ def test_item_events_and_summaries():
     assert events[("showers", "after-end")]["start"] == datetime(2024, 6, 12, 10, 30, tzinfo=london)
     assert events[("showers", "after-end")]["summary"] == "End of aftercare: showers and hot baths"
     # (other creams: 48 hours, to end as the sunscreen starts; loose clothes are not for the face)
-    assert events[("topicals-after", "after-end")]["start"] == datetime(2024, 6, 12, 10, 30, tzinfo=london)
+    assert events[("topicals-after", "after-end")]["start"] == datetime(
+        2024, 6, 12, 10, 30, tzinfo=london
+    )
     assert ("loose-clothing", "after-end") not in events
     assert events[("hot-tub-sauna", "after-end")]["start"] == date(2024, 6, 25)
     assert ("showers", "after-start") not in events  # starts as the appointment ends
@@ -317,8 +349,13 @@ def test_only_the_items_own_words():
         if e["role"] == "after-end":
             assert e["summary"] == f"End of aftercare: {item.name}"
         else:
-            assert e["summary"] in (" ".join(item.text.split()), ics_events._summary(item, lang.get(None)))
-            assert e["summary"] == " ".join(item.text.split()) or e["summary"].endswith(f"{item.name} - see details")
+            assert e["summary"] in (
+                " ".join(item.text.split()),
+                ics_events._summary(item, lang.get(None)),
+            )
+            assert e["summary"] == " ".join(item.text.split()) or e["summary"].endswith(
+                f"{item.name} - see details"
+            )
 
 
 def test_lasix_and_open_ended_items():
@@ -334,7 +371,10 @@ def test_lasix_and_open_ended_items():
     events = check_calendar(ics.render(h), h)
     water = [e["role"] for e in events if e["rule"] == "water-daily"]
     assert water == ["after-start"]
-    assert "until your last session" in next(e for e in events if e["rule"] == "water-daily")["description"]
+    assert (
+        "until your last session"
+        in next(e for e in events if e["rule"] == "water-daily")["description"]
+    )
     # no Lasix unless prescribed
     assert not [e for e in events if e["rule"] == "lasix"]
 
@@ -343,7 +383,9 @@ def test_untimed_lasix_reminds_the_next_morning():
     h = handout(at=None, prescribed=("lasix",))
     events = by_key(check_calendar(ics.render(h), h))
     assert events[("lasix", "after-start")]["start"] == date(2024, 6, 11)
-    assert wall(events[("lasix", "after-start")]["alarms"][0], "Europe/London") == datetime(2024, 6, 11, 9, 0)
+    assert wall(events[("lasix", "after-start")]["alarms"][0], "Europe/London") == datetime(
+        2024, 6, 11, 9, 0
+    )
 
 
 def test_alarms_can_be_left_out():
@@ -357,11 +399,19 @@ def test_alarms_can_be_left_out():
 
 def test_london_spring_forward_example():
     """Appointment 2024-04-01 10:00 Europe/London; clocks go forward on 2024-03-31."""
-    h = handout(day=date(2024, 4, 1), at=time(10, 0), course_end=None, today=date(2024, 3, 1), prescribed=("medrol",))
+    h = handout(
+        day=date(2024, 4, 1),
+        at=time(10, 0),
+        course_end=None,
+        today=date(2024, 3, 1),
+        prescribed=("medrol",),
+    )
     text = ics.render(h)
     events = by_key(check_calendar(text, h))
     # 10 days before: Friday 22 March, 09:00 GMT (= 09:00 UTC)
-    assert events[("ginkgo-biloba", "before")]["alarms"] == [datetime(2024, 3, 22, 9, 0, tzinfo=UTC)]
+    assert events[("ginkgo-biloba", "before")]["alarms"] == [
+        datetime(2024, 3, 22, 9, 0, tzinfo=UTC)
+    ]
     assert "TRIGGER;VALUE=DATE-TIME:20240322T090000Z" in text
     # 3 days before: 29 March, still GMT
     assert events[("medrol", "before")]["alarms"] == [datetime(2024, 3, 29, 9, 0, tzinfo=UTC)]
@@ -406,7 +456,13 @@ def test_relative_trigger_over_a_day_is_in_hours():
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "PT0S"), (-16 * 3600, "-PT16H"), (-25 * 3600, "-PT25H"), (90 * 60 + 5, "PT1H30M5S"), (-45 * 60, "-PT45M")],
+    [
+        (0, "PT0S"),
+        (-16 * 3600, "-PT16H"),
+        (-25 * 3600, "-PT25H"),
+        (90 * 60 + 5, "PT1H30M5S"),
+        (-45 * 60, "-PT45M"),
+    ],
 )
 def test_duration_text(seconds, text):
     assert ics._duration_text(timedelta(seconds=seconds)) == text
@@ -417,30 +473,49 @@ def test_london_fall_back():
     h = handout(day=date(2024, 10, 28), course_end=None, today=date(2024, 10, 1))
     events = by_key(check_calendar(ics.render(h), h))
     assert events[("stimulants", "day")]["alarms"] == [datetime(2024, 10, 27, 18, 0, tzinfo=UTC)]
-    assert events[("ginkgo-biloba", "before")]["alarms"] == [datetime(2024, 10, 18, 8, 0, tzinfo=UTC)]
+    assert events[("ginkgo-biloba", "before")]["alarms"] == [
+        datetime(2024, 10, 18, 8, 0, tzinfo=UTC)
+    ]
 
 
 def test_new_york_spring_forward():
     """America/New_York goes to EDT on 2024-03-10."""
-    h = handout(day=date(2024, 3, 15), at=time(14, 0), tz="America/New_York", course_end=None, today=date(2024, 3, 1))
+    h = handout(
+        day=date(2024, 3, 15),
+        at=time(14, 0),
+        tz="America/New_York",
+        course_end=None,
+        today=date(2024, 3, 1),
+    )
     events = by_key(check_calendar(ics.render(h), h))
     # 10 days before: 5 March, 09:00 EST = 14:00 UTC
-    assert events[("ginkgo-biloba", "before")]["alarms"] == [datetime(2024, 3, 5, 14, 0, tzinfo=UTC)]
+    assert events[("ginkgo-biloba", "before")]["alarms"] == [
+        datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+    ]
     # 5 days before: 10 March, the change day, 09:00 EDT = 13:00 UTC
     assert events[("vitamin-e", "before")]["alarms"] == [datetime(2024, 3, 10, 13, 0, tzinfo=UTC)]
     # the hot-tub window ends with 29 March: may resume 30 March, 09:00 EDT
-    assert events[("hot-tub-sauna", "after-end")]["alarms"] == [datetime(2024, 3, 30, 13, 0, tzinfo=UTC)]
+    assert events[("hot-tub-sauna", "after-end")]["alarms"] == [
+        datetime(2024, 3, 30, 13, 0, tzinfo=UTC)
+    ]
 
 
 def test_new_york_fall_back_hour_window():
     """Appointment 2024-11-03 14:00 EST: 24 hours earlier is 15:00 EDT on 2 November."""
-    h = handout(day=date(2024, 11, 3), at=time(14, 0), tz="America/New_York", course_end=None,
-                today=date(2024, 10, 1))
+    h = handout(
+        day=date(2024, 11, 3),
+        at=time(14, 0),
+        tz="America/New_York",
+        course_end=None,
+        today=date(2024, 10, 1),
+    )
     events = by_key(check_calendar(ics.render(h), h))
     caffeine = events[("caffeine", "before")]
     assert wall(caffeine["start"], "America/New_York") == datetime(2024, 11, 2, 15, 0)
     assert caffeine["alarms"] == [datetime(2024, 11, 2, 13, 0, tzinfo=UTC)]  # 09:00 EDT
-    assert events[(None, "appointment")]["alarms"] == [datetime(2024, 11, 2, 22, 0, tzinfo=UTC)]  # 18:00 EDT
+    assert events[(None, "appointment")]["alarms"] == [
+        datetime(2024, 11, 2, 22, 0, tzinfo=UTC)
+    ]  # 18:00 EDT
 
 
 @pytest.mark.parametrize(
@@ -470,8 +545,15 @@ def test_reminders_at_the_intended_wall_time(day, slot, tz, areas, prescribed, c
     at = None if slot is None else time(slot // 4, (slot % 4) * 15)
     course_end = None if course_days is None else day + timedelta(days=course_days)
     try:
-        h = handout(day=day, at=at, tz=tz, areas=areas, prescribed=prescribed, course_end=course_end,
-                    today=date(2023, 1, 1))
+        h = handout(
+            day=day,
+            at=at,
+            tz=tz,
+            areas=areas,
+            prescribed=prescribed,
+            course_end=course_end,
+            today=date(2023, 1, 1),
+        )
     except InputError:  # a time skipped when the clocks go forward
         assume(False)
     text = ics.render(h)
@@ -491,14 +573,25 @@ def test_reminders_at_the_intended_wall_time(day, slot, tz, areas, prescribed, c
 
 @pytest.mark.parametrize(
     "tz",
-    ["Europe/London", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe", "Asia/Kolkata", "America/Havana"],
+    [
+        "Europe/London",
+        "America/New_York",
+        "Australia/Sydney",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+        "America/Havana",
+    ],
 )
 def test_vtimezone_matches_zoneinfo(tz):
     """Both parsers, reading our VTIMEZONE, turn UTC instants into the local time zoneinfo gives:
     every 3 hours over two years, and every 10 minutes from a day before to a day after each
     change (where a wrong onset or offset would show)."""
     vtz = ics_timezone.vtimezone(tz, date(2024, 1, 1), date(2026, 1, 1))
-    text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n" + vtz.to_ical().decode() + "END:VCALENDAR\r\n"
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n"
+        + vtz.to_ical().decode()
+        + "END:VCALENDAR\r\n"
+    )
     from_vobject = vobject.readOne(io.StringIO(text)).vtimezone.gettzinfo()
     from_icalendar = icalendar.Calendar.from_ical(text).timezones[0].to_tz(lookup_tzid=False)
     zi = ZoneInfo(tz)
@@ -531,8 +624,13 @@ def test_vtimezone_is_computed_once_per_zone_and_span():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(alphabet=st.sampled_from("ab \\^;,:é€😀\u00a0x"), max_size=300),
-                 st.text(alphabet=st.sampled_from("ab\\^;"), max_size=300)), st.integers(3, 80))
+@given(
+    st.one_of(
+        st.text(alphabet=st.sampled_from("ab \\^;,:é€😀\u00a0x"), max_size=300),
+        st.text(alphabet=st.sampled_from("ab\\^;"), max_size=300),
+    ),
+    st.integers(3, 80),
+)
 def test_our_folding_is_icalendars(line, limit):
     """ics.fold gives what icalendar's own folding gives, for any line (escapes near the cut,
     multi-byte characters), so the calendar's bytes do not depend on which one ran."""
@@ -568,7 +666,11 @@ def test_long_lines_are_folded_at_75_octets_and_read_back_whole():
 
 def test_vtimezone_onset_in_offset_from():
     """RFC 5545: an observance's DTSTART is local time in TZOFFSETFROM (London: 01:00 GMT)."""
-    raw = ics_timezone.vtimezone("Europe/London", date(2024, 1, 1), date(2025, 1, 1)).to_ical().decode()
+    raw = (
+        ics_timezone.vtimezone("Europe/London", date(2024, 1, 1), date(2025, 1, 1))
+        .to_ical()
+        .decode()
+    )
     assert "BEGIN:DAYLIGHT\r\nDTSTART:20240331T010000\r\n" in raw
     assert "BEGIN:STANDARD\r\nDTSTART:20241027T020000\r\n" in raw
 
@@ -586,7 +688,9 @@ def test_vtimezone_present_and_covers_events(tz):
     # vobject, reading the zone from the file, puts the appointment at the same instant
     use_file_zones(text)
     vcal = vobject.readOne(io.StringIO(text))
-    appt = next(e for e in vcal.vevent_list if e.contents["x-mesocare-event"][0].value == "appointment")
+    appt = next(
+        e for e in vcal.vevent_list if e.contents["x-mesocare-event"][0].value == "appointment"
+    )
     assert appt.dtstart.value.astimezone(UTC) == h.start.astimezone(UTC)
 
 
@@ -657,10 +761,22 @@ def test_batch_holds_every_patient():
     london = clinic()
     hs = (
         handout(at=time(9, 0), name="Ana Silva", patient_id="P-1042"),
-        handout(at=time(11, 0), name="Ben Okafor", patient_id="P-2001", areas=("body",), prescribed=("lasix",)),
+        handout(
+            at=time(11, 0),
+            name="Ben Okafor",
+            patient_id="P-2001",
+            areas=("body",),
+            prescribed=("lasix",),
+        ),
         handout(at=None, name=None, patient_id=None, areas=("scalp",)),
     )
-    batch = Batch(clinic=london, today=date(2024, 6, 1), day=date(2024, 6, 10), handouts=hs, booking_checked=True)
+    batch = Batch(
+        clinic=london,
+        today=date(2024, 6, 1),
+        day=date(2024, 6, 10),
+        handouts=hs,
+        booking_checked=True,
+    )
     text = ics.render_batch(batch)
     assert text == ics.render_batch(batch)
     events = read_icalendar(text)
@@ -682,7 +798,9 @@ def test_batch_holds_every_patient():
 def test_batch_same_patient_twice_same_day():
     h1 = handout(at=time(9, 0))
     h2 = handout(at=time(16, 0))
-    batch = Batch(clinic=clinic(), today=date(2024, 6, 1), day=None, handouts=(h1, h2), booking_checked=False)
+    batch = Batch(
+        clinic=clinic(), today=date(2024, 6, 1), day=None, handouts=(h1, h2), booking_checked=False
+    )
     events = read_icalendar(ics.render_batch(batch))
     all_uids = [e["uid"] for e in events]
     assert len(set(all_uids)) == len(all_uids)
@@ -704,14 +822,22 @@ def test_repeated_hour_is_written_in_utc():
     h = handout(day=date(2024, 10, 25), at=time(0, 30), course_end=None, today=date(2024, 10, 1))
     text = ics.render(h)
     events = by_key(check_calendar(text, h))
-    assert events[("showers", "after-end")]["start"].astimezone(UTC) == datetime(2024, 10, 27, 0, 0, tzinfo=UTC)
+    assert events[("showers", "after-end")]["start"].astimezone(UTC) == datetime(
+        2024, 10, 27, 0, 0, tzinfo=UTC
+    )
     assert "DTSTART;TZID=Europe/London:20241027T010000" in text
     assert ics._written(datetime(2024, 10, 27, 1, 0, fold=1, tzinfo=london)).tzinfo is UTC
     assert ics._written(datetime(2024, 10, 27, 1, 0, fold=0, tzinfo=london)).tzinfo is london
 
 
 def test_empty_batch_is_still_a_calendar():
-    batch = Batch(clinic=clinic(), today=date(2024, 6, 1), day=date(2024, 6, 10), handouts=(), booking_checked=True)
+    batch = Batch(
+        clinic=clinic(),
+        today=date(2024, 6, 1),
+        day=date(2024, 6, 10),
+        handouts=(),
+        booking_checked=True,
+    )
     text = ics.render_batch(batch)
     assert read_icalendar(text) == [] and read_vobject(text) == []
     assert "BEGIN:VTIMEZONE" in text
@@ -725,7 +851,10 @@ def test_same_bytes_in_another_process():
     root = Path(__file__).resolve().parent.parent
     outputs = {
         subprocess.run(
-            [sys.executable, "-c", code], check=True, capture_output=True, cwd=root,
+            [sys.executable, "-c", code],
+            check=True,
+            capture_output=True,
+            cwd=root,
             env={**os.environ, "PYTHONHASHSEED": seed},
         ).stdout
         for seed in ("1", "2")
@@ -764,7 +893,9 @@ def test_libical_strict_check_accepts_our_calendars(make):
         pytest.skip("libical3 is not installed (scripts/test installs it with apt-get as root)")
     h = make()
     assert libical.problems(ics.render(h)) == []
-    batch = Batch(h.clinic, h.today, None, (h, handout(name="Bo Lee", patient_id="P-2")), booking_checked=True)
+    batch = Batch(
+        h.clinic, h.today, None, (h, handout(name="Bo Lee", patient_id="P-2")), booking_checked=True
+    )
     assert libical.problems(ics.render_batch(batch)) == []
 
 
@@ -772,17 +903,23 @@ def test_libical_check_can_fail():
     """The strict check is real: METHOD:PUBLISH without ORGANIZER is what it refuses."""
     if not libical.available():
         pytest.skip("libical3 is not installed (scripts/test installs it with apt-get as root)")
-    text = ics.render(handout()).replace("CALSCALE:GREGORIAN\r\n", "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n")
+    text = ics.render(handout()).replace(
+        "CALSCALE:GREGORIAN\r\n", "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n"
+    )
     assert any("ORGANIZER" in p for p in libical.problems(text))
 
 
 def test_control_characters_never_reach_the_calendar():
     h = handout(name="Ana\x1b[31m Silva\x07")
-    h = dataclasses.replace(h, clinic=dataclasses.replace(h.clinic, name="Harbour\x1b]0;pwned\x07 Clinic"))
+    h = dataclasses.replace(
+        h, clinic=dataclasses.replace(h.clinic, name="Harbour\x1b]0;pwned\x07 Clinic")
+    )
     text = ics.render(h)
     batch = ics.render_batch(Batch(h.clinic, h.today, None, (h,), booking_checked=True))
     for out in (text, batch):
-        assert not any(ch in out for ch in "\x1b\x07\x9b"), "a control character reached the calendar"
+        assert not any(ch in out for ch in "\x1b\x07\x9b"), (
+            "a control character reached the calendar"
+        )
     assert "LOCATION:Harbour Clinic" in text and "SUMMARY:Ana[31m Silva:" not in batch
     assert "SUMMARY:Ana Silva: " in batch
 

@@ -40,27 +40,55 @@ def test_input_order_keeps_the_schedules_order_and_the_same_handouts(tmp_path):
     assert by_time.exit_code == by_input.exit_code == 3  # the bad row is skipped either way
     assert ids(by_time.stdout) == ["P-4", "P-2", "P-1"]
     assert ids(by_input.stdout) == ["P-1", "P-2", "P-4"]
-    assert sorted(by_time.stdout.splitlines()) == sorted(by_input.stdout.splitlines())  # the same handouts
+    assert sorted(by_time.stdout.splitlines()) == sorted(
+        by_input.stdout.splitlines()
+    )  # the same handouts
     assert by_time.stderr == by_input.stderr  # the same summary, naming row 3
     assert "row 4, time" in by_input.stderr and "Cy Diaz" not in by_input.stderr
 
 
 def test_input_order_json_array_and_folder_give_the_same_files(tmp_path):
     (tmp_path / "day.csv").write_text(ROWS, encoding="utf-8")
-    arrays = [run("batch", "day.csv", "--format", "json", "--order", order, *TODAY) for order in ("time", "input")]
+    arrays = [
+        run("batch", "day.csv", "--format", "json", "--order", order, *TODAY)
+        for order in ("time", "input")
+    ]
     assert [h["patient"]["id"] for h in json.loads(arrays[1].stdout)] == ["P-1", "P-2", "P-4"]
     for order in ("time", "input"):
-        assert run("batch", "day.csv", "--format", "json", "--order", order, "--out", f"{order}/", *TODAY).exit_code == 3
+        assert (
+            run(
+                "batch",
+                "day.csv",
+                "--format",
+                "json",
+                "--order",
+                order,
+                "--out",
+                f"{order}/",
+                *TODAY,
+            ).exit_code
+            == 3
+        )
     names = sorted(p.name for p in (tmp_path / "time").iterdir())
     assert len(names) == 3 and names == sorted(p.name for p in (tmp_path / "input").iterdir())
-    assert all((tmp_path / "time" / n).read_bytes() == (tmp_path / "input" / n).read_bytes() for n in names)
+    assert all(
+        (tmp_path / "time" / n).read_bytes() == (tmp_path / "input" / n).read_bytes() for n in names
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "words"),
-    [(["--format", "pdf", "--out", "day.pdf"], "--order input is for --format ndjson or json, or --out DIR/"),
-     (["--format", "text"], "--order input is for --format ndjson or json, or --out DIR/"),
-     (["--format", "ndjson", "--order", "random"], "--order 'random' is not an order: use time (the default) or input.")],
+    [
+        (
+            ["--format", "pdf", "--out", "day.pdf"],
+            "--order input is for --format ndjson or json, or --out DIR/",
+        ),
+        (["--format", "text"], "--order input is for --format ndjson or json, or --out DIR/"),
+        (
+            ["--format", "ndjson", "--order", "random"],
+            "--order 'random' is not an order: use time (the default) or input.",
+        ),
+    ],
 )
 def test_input_order_is_refused_where_a_list_is_laid_out_in_time_order(tmp_path, args, words):
     (tmp_path / "day.csv").write_text(ROWS, encoding="utf-8")
@@ -82,8 +110,26 @@ def test_the_first_line_comes_while_the_schedule_is_still_being_written(tmp_path
         "sys.stdout.write('2024-06-10,11:00,neck,Bo,P-2\\n')\n"
     )
     feeder = subprocess.Popen([sys.executable, "-c", feeder_code], stdout=subprocess.PIPE)
-    proc = subprocess.Popen([sys.executable, "-m", "mesocare", "batch", "-", "--input-format", "csv", "--format", "ndjson", "--order", "input",
-                             *TODAY], stdin=feeder.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mesocare",
+            "batch",
+            "-",
+            "--input-format",
+            "csv",
+            "--format",
+            "ndjson",
+            "--order",
+            "input",
+            *TODAY,
+        ],
+        stdin=feeder.stdout,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     feeder.stdout.close()
     try:
         started = time.monotonic()

@@ -24,17 +24,35 @@ def at(y, m, d, hh=0, mm=0):
 @pytest.mark.parametrize(
     "given, tag",
     [
-        (None, "en-GB"), ("en", "en-GB"), ("EN-us", "en-US"), ("fr", "fr-FR"), ("FR", "fr-FR"),
-        ("fr_ca", "fr-CA"), ("fr-CA", "fr-CA"), ("es", "es-ES"), ("es-MX", "es-MX"), ("it", "it-IT"),
-        ("pt", "pt-PT"), ("pt_BR", "pt-BR"), ("de", "de-DE"), ("de-AT", "de-AT"),
-        ("fra", "fr-FR"), ("fre", "fr-FR"), ("spa", "es-ES"), ("ger", "de-DE"), ("por", "pt-PT"), (" it ", "it-IT"),
+        (None, "en-GB"),
+        ("en", "en-GB"),
+        ("EN-us", "en-US"),
+        ("fr", "fr-FR"),
+        ("FR", "fr-FR"),
+        ("fr_ca", "fr-CA"),
+        ("fr-CA", "fr-CA"),
+        ("es", "es-ES"),
+        ("es-MX", "es-MX"),
+        ("it", "it-IT"),
+        ("pt", "pt-PT"),
+        ("pt_BR", "pt-BR"),
+        ("de", "de-DE"),
+        ("de-AT", "de-AT"),
+        ("fra", "fr-FR"),
+        ("fre", "fr-FR"),
+        ("spa", "es-ES"),
+        ("ger", "de-DE"),
+        ("por", "pt-PT"),
+        (" it ", "it-IT"),
     ],
 )
 def test_tags(given, tag):
     assert lang.get(given).tag == tag
 
 
-@pytest.mark.parametrize("bad", ["xx", "nl", "klingon", "fr-", "fr-CA-x", "12", "f", "zh-Hans", "fr\x00"])
+@pytest.mark.parametrize(
+    "bad", ["xx", "nl", "klingon", "fr-", "fr-CA-x", "12", "f", "zh-Hans", "fr\x00"]
+)
 def test_unknown_languages_are_one_sentence(bad):
     with pytest.raises(lang.LanguageError) as e:
         lang.get(bad)
@@ -192,16 +210,27 @@ CASES = [(tag, shape, text) for tag, table in EXPECTED.items() for shape, text i
 @pytest.mark.parametrize("tag, shape, expected", CASES, ids=[f"{t}-{s}" for t, s, _ in CASES])
 def test_phrase_grammar(tag, shape, expected):
     phase, start, end, open_end, until = SHAPES[shape]
-    got = lang.get(tag).when(phase, start, end, APPT, APPT_END, open_end=open_end, until_appointment=until)
+    got = lang.get(tag).when(
+        phase, start, end, APPT, APPT_END, open_end=open_end, until_appointment=until
+    )
     assert got == expected
 
 
 def test_untimed_day_before_appointment():
-    for tag, text in [("en", "On Monday 10 June 2024, before your appointment"),
-                      ("fr", "Le lundi 10 juin 2024, avant votre rendez-vous"),
-                      ("de", "Am Montag, 10. Juni 2024, vor Ihrem Termin")]:
-        got = lang.get(tag).when("day", at(2024, 6, 10), at(2024, 6, 10), at(2024, 6, 10), at(2024, 6, 11),
-                                 until_appointment=True, timed=False)
+    for tag, text in [
+        ("en", "On Monday 10 June 2024, before your appointment"),
+        ("fr", "Le lundi 10 juin 2024, avant votre rendez-vous"),
+        ("de", "Am Montag, 10. Juni 2024, vor Ihrem Termin"),
+    ]:
+        got = lang.get(tag).when(
+            "day",
+            at(2024, 6, 10),
+            at(2024, 6, 10),
+            at(2024, 6, 10),
+            at(2024, 6, 11),
+            until_appointment=True,
+            timed=False,
+        )
         assert got == text
 
 
@@ -222,9 +251,18 @@ def test_one_oclock_is_singular(tag, hh, expected):
 
 def test_portuguese_weekend_days_are_masculine():
     L = lang.get("pt")
-    assert L.when("day", at(2024, 6, 15), at(2024, 6, 16), APPT, APPT_END) == "No sábado, 15 de junho de 2024"
-    assert L.when("day", at(2024, 6, 16), at(2024, 6, 17), APPT, APPT_END) == "No domingo, 16 de junho de 2024"
-    assert L.when("day", at(2024, 6, 14), at(2024, 6, 15), APPT, APPT_END) == "Na sexta-feira, 14 de junho de 2024"
+    assert (
+        L.when("day", at(2024, 6, 15), at(2024, 6, 16), APPT, APPT_END)
+        == "No sábado, 15 de junho de 2024"
+    )
+    assert (
+        L.when("day", at(2024, 6, 16), at(2024, 6, 17), APPT, APPT_END)
+        == "No domingo, 16 de junho de 2024"
+    )
+    assert (
+        L.when("day", at(2024, 6, 14), at(2024, 6, 15), APPT, APPT_END)
+        == "Na sexta-feira, 14 de junho de 2024"
+    )
 
 
 @pytest.mark.parametrize(
@@ -269,7 +307,11 @@ def test_catalog_strings_are_typeset_in_french():
 
 def test_regional_catalog_over_its_language():
     assert lang.get("pt-BR").gettext("Call us if") == "Ligue para nós se"
-    assert lang.get("pt-BR").gettext("What to expect") == lang.get("pt").gettext("What to expect") == "O que esperar"
+    assert (
+        lang.get("pt-BR").gettext("What to expect")
+        == lang.get("pt").gettext("What to expect")
+        == "O que esperar"
+    )
 
 
 def test_a_string_missing_from_a_catalog_is_an_error_not_english():
@@ -294,7 +336,9 @@ def test_a_string_missing_from_a_catalog_is_an_error_not_english():
 def test_late_banner_plurals(tag, ahead, expected):
     from mesocare.lang import notices
 
-    text = notices.banner_text(lang.get(tag), ui.late_banner(lang.get(tag), date(2024, 6, 3), ahead, ["x"], None))
+    text = notices.banner_text(
+        lang.get(tag), ui.late_banner(lang.get(tag), date(2024, 6, 3), ahead, ["x"], None)
+    )
     assert expected in text
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_cli
 
+from conftest import run_cli
 from mesocare.handout import build_handout
 from mesocare.lang.review import (
     ENGLISH_WORDS,
@@ -165,8 +165,10 @@ def rendered(tag: str) -> tuple[tuple[str, str], ...]:
                 text = text.replace(private, " ")
             out.append(
                 (
-                    (f"variant {i + 1} ({', '.join(variant['areas'])}, "
-                    f"{variant['technique']}), {fmt}"),
+                    (
+                        f"variant {i + 1} ({', '.join(variant['areas'])}, "
+                        f"{variant['technique']}), {fmt}"
+                    ),
                     text,
                 )
             )

@@ -24,7 +24,9 @@ def clinic_folder(tmp_path: Path, rules: str = "", **lang_files: str) -> Path:
     if lang_files:
         (folder / "lang").mkdir()
         for name, text in lang_files.items():
-            (folder / "lang" / f"{name.replace('_', '-')}.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+            (folder / "lang" / f"{name.replace('_', '-')}.yaml").write_text(
+                textwrap.dedent(text), encoding="utf-8"
+            )
     return folder
 
 
@@ -50,7 +52,9 @@ CLINIC_RULE = """\
 def test_our_texts_in_french():
     ruleset, loc = setup(None, "fr")
     words = loc.rule(ruleset.rule("spf30"), "metric")
-    assert words.text == "Mettez une crème solaire SPF 30 ou plus chaque fois que vous êtes au soleil."
+    assert (
+        words.text == "Mettez une crème solaire SPF 30 ou plus chaque fois que vous êtes au soleil."
+    )
     assert loc.rule(ruleset.rule("water-daily"), "us").text.startswith("Buvez environ 80 onces")
     assert loc.problems(ruleset) == []
 
@@ -66,14 +70,18 @@ def test_a_clinic_rule_without_french_is_an_error_naming_rule_file_and_language(
 
 
 def test_a_clinic_rule_with_its_own_translation(tmp_path):
-    folder = clinic_folder(tmp_path, CLINIC_RULE, fr="""\
+    folder = clinic_folder(
+        tmp_path,
+        CLINIC_RULE,
+        fr="""\
         translation: {by: Dr A. Example, date: 2026-11-30, review: reviewed by Dr A. Example}
         rules:
           no-alcohol:
             name: l'alcool
             text: Ne buvez pas d'alcool.
             reason: L'alcool peut aggraver les bleus.
-    """)
+    """,
+    )
     ruleset, loc = setup(folder, "fr")
     assert loc.rule(ruleset.rule("no-alcohol"), "metric").text == "Ne buvez pas d'alcool."
     assert loc.problems(ruleset) == []
@@ -84,18 +92,23 @@ def test_a_clinic_rule_with_its_own_translation(tmp_path):
 
 def test_a_clinic_that_replaces_one_of_our_rules_must_translate_it(tmp_path):
     """Our French says what our English says: it cannot stand for the clinic's own wording."""
-    replaced = CLINIC_RULE.replace("no-alcohol", "showers").replace("Do not drink alcohol.", "You may shower at once.")
+    replaced = CLINIC_RULE.replace("no-alcohol", "showers").replace(
+        "Do not drink alcohol.", "You may shower at once."
+    )
     ruleset, loc = setup(clinic_folder(tmp_path, replaced), "fr")
     with pytest.raises(MissingRuleText, match="'showers'"):
         loc.rule(ruleset.rule("showers"), "metric")
 
 
 def test_a_clinic_corrects_one_text_in_one_language(tmp_path):
-    folder = clinic_folder(tmp_path, es="""\
+    folder = clinic_folder(
+        tmp_path,
+        es="""\
         rules:
           showers:
             text: No se duche ni se bañe con agua caliente.
-    """)
+    """,
+    )
     ruleset, loc = setup(folder, "es")  # the clinic's folder as the clinic's, after ours
     # its text wins for our rule, our name and reason stay (tests/test_clinic_translations.py
     # does the same through the CLI, with --clinic)
@@ -105,24 +118,39 @@ def test_a_clinic_corrects_one_text_in_one_language(tmp_path):
     assert loc.problems(ruleset) == []
     # French is untouched
     ruleset, fr = setup(folder, "fr")
-    assert fr.rule(ruleset.rule("showers"), "metric").text == "Ne prenez pas de douche ni de bain chaud."
+    assert (
+        fr.rule(ruleset.rule("showers"), "metric").text
+        == "Ne prenez pas de douche ni de bain chaud."
+    )
 
 
 def test_regional_texts_over_the_language():
     ruleset, br = setup(None, "pt-BR")
     ruleset, pt = setup(None, "pt-PT")
-    assert br.rule(ruleset.rule("showers"), "metric").text == "Não tome banho de chuveiro nem banhos quentes."
+    assert (
+        br.rule(ruleset.rule("showers"), "metric").text
+        == "Não tome banho de chuveiro nem banhos quentes."
+    )
     assert pt.rule(ruleset.rule("showers"), "metric").text == "Não tome duche nem banhos quentes."
-    assert br.rule(ruleset.rule("protein-meal"), "metric") == pt.rule(ruleset.rule("protein-meal"), "metric")
+    assert br.rule(ruleset.rule("protein-meal"), "metric") == pt.rule(
+        ruleset.rule("protein-meal"), "metric"
+    )
 
 
 def test_french_rule_texts_get_french_typography(tmp_path):
-    folder = clinic_folder(tmp_path, CLINIC_RULE, fr="""\
+    folder = clinic_folder(
+        tmp_path,
+        CLINIC_RULE,
+        fr="""\
         rules:
           no-alcohol: {name: l'alcool, text: "Attention : pas d'alcool !", reason: « Bleus ».}
-    """)
+    """,
+    )
     ruleset, loc = setup(folder, "fr")
-    assert loc.rule(ruleset.rule("no-alcohol"), "metric").text == "Attention\u00a0: pas d'alcool\u00a0!"
+    assert (
+        loc.rule(ruleset.rule("no-alcohol"), "metric").text
+        == "Attention\u00a0: pas d'alcool\u00a0!"
+    )
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,34 @@ from mesocare.lang.tags import _OURS, LANGUAGES
 
 pytestmark = pytest.mark.usefixtures("no_clinic_env")
 
-PREP = ["prep", "--date", "2026-12-10", "--time", "10:00", "--area", "face", "--tz", "Europe/London",
-        "--today", "2026-12-01", "--format", "json"]
+PREP = [
+    "prep",
+    "--date",
+    "2026-12-10",
+    "--time",
+    "10:00",
+    "--area",
+    "face",
+    "--tz",
+    "Europe/London",
+    "--today",
+    "2026-12-01",
+    "--format",
+    "json",
+]
 READ_AS = [
-    ("fr-Latn-FR", "fr-FR"), ("de-DE-u-fw-sun", "de-DE"), ("pt-BR", "pt-BR"), ("en", "en-GB"),
-    ("fr", "fr-FR"), ("pt_br", "pt-BR"), ("FR-ca", "fr-CA"), ("fre", "fr-FR"), ("es-419", "es-419"),
-    ("en-GB-oxendict", "en-GB"), ("it-x-clinic", "it-IT"), ("de-Latn", "de-DE"),
+    ("fr-Latn-FR", "fr-FR"),
+    ("de-DE-u-fw-sun", "de-DE"),
+    ("pt-BR", "pt-BR"),
+    ("en", "en-GB"),
+    ("fr", "fr-FR"),
+    ("pt_br", "pt-BR"),
+    ("FR-ca", "fr-CA"),
+    ("fre", "fr-FR"),
+    ("es-419", "es-419"),
+    ("en-GB-oxendict", "en-GB"),
+    ("it-x-clinic", "it-IT"),
+    ("de-Latn", "de-DE"),
 ]
 
 
@@ -38,7 +60,9 @@ def test_lang_option_reads_any_bcp47_tag(raw, tag):
     assert json.loads(result.stdout)["language"] == tag
 
 
-@pytest.mark.parametrize("raw", ["", " ", "Zelda Quixote", "fr--FR", "x", "123", "-", "fr-", "\udcff"])
+@pytest.mark.parametrize(
+    "raw", ["", " ", "Zelda Quixote", "fr--FR", "x", "123", "-", "fr-", "\udcff"]
+)
 def test_lang_option_that_is_no_tag_is_a_usage_error_naming_the_option(raw):
     result = run_cli(*PREP, "--lang", raw)
     assert result.exit_code == 2, result.output
@@ -68,7 +92,8 @@ def test_the_shortcut_for_our_own_tags_agrees_with_langcodes():
 
 tags = st.builds(
     lambda lang, script, region, variant, ext, sep: sep.join(
-        p for p in (lang, script, region, variant, ext) if p),
+        p for p in (lang, script, region, variant, ext) if p
+    ),
     st.sampled_from([*sorted(LANGUAGES), "fre", "ger", "spa", "por", "ita", "eng"]),
     st.sampled_from([None, "Latn", "latn"]),
     st.sampled_from([None, "FR", "ca", "BR", "419", "MX", "ch"]),
@@ -97,28 +122,44 @@ def test_any_text_is_a_tag_of_ours_or_one_language_error(text):
     assert tag.language in LANGUAGES
 
 
-@pytest.mark.parametrize("value, exit_code, problem", [
-    ('"fr-Latn-FR"', 0, "fr-FR"), ('"de-DE-u-fw-sun"', 0, "de-DE"),
-    ('""', 1, "not a language tag"), ('"Zelda"', 1, "not a language tag"), ("ja", 1, "mesocare writes"),
-])
-def test_the_clinic_configs_language_is_read_by_the_same_parser(tmp_path, value, exit_code, problem):
+@pytest.mark.parametrize(
+    "value, exit_code, problem",
+    [
+        ('"fr-Latn-FR"', 0, "fr-FR"),
+        ('"de-DE-u-fw-sun"', 0, "de-DE"),
+        ('""', 1, "not a language tag"),
+        ('"Zelda"', 1, "not a language tag"),
+        ("ja", 1, "mesocare writes"),
+    ],
+)
+def test_the_clinic_configs_language_is_read_by_the_same_parser(
+    tmp_path, value, exit_code, problem
+):
     config = tmp_path / "mesocare.yaml"
-    config.write_text(f"name: Harbour\ntimezone: Europe/London\nphone: '1'\nlanguage: {value}\n",
-                      encoding="utf-8")
+    config.write_text(
+        f"name: Harbour\ntimezone: Europe/London\nphone: '1'\nlanguage: {value}\n", encoding="utf-8"
+    )
     result = run_cli(*PREP, "--clinic", config)
     assert result.exit_code == exit_code, result.output
     if exit_code:
-        assert "mesocare.yaml, line 4, field 'language': " in result.output and problem in result.output
+        assert (
+            "mesocare.yaml, line 4, field 'language': " in result.output
+            and problem in result.output
+        )
     else:
         assert json.loads(result.stdout)["language"] == problem
 
 
 def test_a_schedules_language_is_read_by_the_same_parser(tmp_path):
     schedule = tmp_path / "day.csv"
-    schedule.write_text("date,time,area,language\n2026-12-10,10:00,face,fr-Latn-FR\n"
-                        "2026-12-10,11:00,face,de-DE-u-fw-sun\n2026-12-10,12:00,face,Zelda\n",
-                        encoding="utf-8")
-    result = run_cli("batch", schedule, "--tz", "Europe/London", "--today", "2026-12-01", "--format", "json")
+    schedule.write_text(
+        "date,time,area,language\n2026-12-10,10:00,face,fr-Latn-FR\n"
+        "2026-12-10,11:00,face,de-DE-u-fw-sun\n2026-12-10,12:00,face,Zelda\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "batch", schedule, "--tz", "Europe/London", "--today", "2026-12-01", "--format", "json"
+    )
     assert result.exit_code == 3, result.output
     assert [h["language"] for h in json.loads(result.stdout)] == ["fr-FR", "de-DE"]
     assert "row 4, language: the language is not a language tag" in result.stderr

@@ -16,13 +16,27 @@ import pytest
 
 pypdf = pytest.importorskip("pypdf")
 
-BASE = ["--date", "2024-06-10", "--time", "10:00", "--area", "face", "--tz", "Europe/London",
-        "--today", "2024-06-01", "--name", "Ana Silva"]
+BASE = [
+    "--date",
+    "2024-06-10",
+    "--time",
+    "10:00",
+    "--area",
+    "face",
+    "--tz",
+    "Europe/London",
+    "--today",
+    "2024-06-01",
+    "--name",
+    "Ana Silva",
+]
 
 
 def mesocare(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "MESOCARE_CLINIC": "", "HOME": str(cwd)}
-    result = subprocess.run([sys.executable, "-m", "mesocare", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "mesocare", *args], cwd=cwd, capture_output=True, text=True, env=env
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -55,31 +69,75 @@ def test_large_print_pdf_sizes(tmp_path, paper):
     assert len(large_pages) > len(normal_pages)
     # a word hyphenated at the end of a line ("anti-" / "inflammatory") is one word
     words = lambda pages: re.sub(r"-\s+", "-", " ".join(p.extract_text() for p in pages)).split()  # noqa: E731
-    assert {w for w in words(large_pages) if not w.isdigit()} == {w for w in words(normal_pages) if not w.isdigit()}
+    assert {w for w in words(large_pages) if not w.isdigit()} == {
+        w for w in words(normal_pages) if not w.isdigit()
+    }
 
 
 def test_clinic_config_print_large_and_batch(tmp_path):
-    (tmp_path / "clinic.yaml").write_text("name: Harbour Skin Clinic\nphone: '020 7946 0000'\n"
-                                          "timezone: Europe/London\nprint: large\n", encoding="utf-8")
-    (tmp_path / "day.csv").write_text("date,time,area,name\n2024-06-10,09:00,face,Ana Silva\n2024-06-10,,neck,Bo Chen\n",
-                                      encoding="utf-8")
-    mesocare("batch", "day.csv", "--clinic", "clinic.yaml", "--today", "2024-06-01", "--out", "day.pdf", cwd=tmp_path)
+    (tmp_path / "clinic.yaml").write_text(
+        "name: Harbour Skin Clinic\nphone: '020 7946 0000'\n"
+        "timezone: Europe/London\nprint: large\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "day.csv").write_text(
+        "date,time,area,name\n2024-06-10,09:00,face,Ana Silva\n2024-06-10,,neck,Bo Chen\n",
+        encoding="utf-8",
+    )
+    mesocare(
+        "batch",
+        "day.csv",
+        "--clinic",
+        "clinic.yaml",
+        "--today",
+        "2024-06-01",
+        "--out",
+        "day.pdf",
+        cwd=tmp_path,
+    )
     sizes = text_sizes(tmp_path / "day.pdf")
     assert sizes.most_common(1)[0][0] == 18.0 and min(sizes) >= 16.0
-    html = mesocare("batch", "day.csv", "--clinic", "clinic.yaml", "--today", "2024-06-01", "--format", "html",
-                    cwd=tmp_path).stdout
+    html = mesocare(
+        "batch",
+        "day.csv",
+        "--clinic",
+        "clinic.yaml",
+        "--today",
+        "2024-06-01",
+        "--format",
+        "html",
+        cwd=tmp_path,
+    ).stdout
     assert '<body class="large">' in html
     (tmp_path / "plain.yaml").write_text("name: Plain\ntimezone: Europe/London\n", encoding="utf-8")
-    mesocare("batch", "day.csv", "--clinic", "plain.yaml", "--large-print", "--today", "2024-06-01",
-             "--out", "flag.pdf", cwd=tmp_path)
+    mesocare(
+        "batch",
+        "day.csv",
+        "--clinic",
+        "plain.yaml",
+        "--large-print",
+        "--today",
+        "2024-06-01",
+        "--out",
+        "flag.pdf",
+        cwd=tmp_path,
+    )
     assert text_sizes(tmp_path / "flag.pdf").most_common(1)[0][0] == 18.0
-    html = mesocare("prep", *BASE, "--clinic", "plain.yaml", "--format", "html", cwd=tmp_path).stdout
+    html = mesocare(
+        "prep", *BASE, "--clinic", "plain.yaml", "--format", "html", cwd=tmp_path
+    ).stdout
     assert '<body class="large">' not in html
 
 
 def test_bad_print_setting_names_the_field(tmp_path):
     (tmp_path / "clinic.yaml").write_text("name: X\nprint: huge\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "mesocare", "prep", *BASE, "--clinic", "clinic.yaml"],
-                            cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mesocare", "prep", *BASE, "--clinic", "clinic.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
-    assert "clinic.yaml, line 2, field 'print'" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        "clinic.yaml, line 2, field 'print'" in result.stderr and "Traceback" not in result.stderr
+    )

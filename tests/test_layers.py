@@ -9,6 +9,7 @@ import ast
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO
 
 PACKAGE = REPO / "mesocare"
@@ -48,7 +49,7 @@ def cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state and (found := walk(nxt)):
                 return found
         state[node] = 2
@@ -64,8 +65,14 @@ def cycle(graph: dict[str, set[str]]) -> list[str] | None:
 # each package and what it may never import, from the bottom up: the clinic config; the EHR
 # documents (pure); the renderers (which render those documents too); email; mesocare push
 NEVER = {
-    "mesocare.config": ("mesocare.ehr", "mesocare.render", "mesocare.mail", "mesocare.push",
-                        "mesocare.cli", "mesocare.scaffold"),
+    "mesocare.config": (
+        "mesocare.ehr",
+        "mesocare.render",
+        "mesocare.mail",
+        "mesocare.push",
+        "mesocare.cli",
+        "mesocare.scaffold",
+    ),
     "mesocare.ehr": ("mesocare.render", "mesocare.mail", "mesocare.push", "mesocare.cli"),
     "mesocare.render": ("mesocare.mail", "mesocare.push", "mesocare.cli"),
     "mesocare.mail": ("mesocare.push", "mesocare.cli"),
@@ -77,8 +84,11 @@ NEVER = {
 def test_no_package_imports_one_above_it(package):
     graph = imports()
     wrong = {
-        (name, m) for name, used in graph.items() if name.startswith(package)
-        for m in used if m.startswith(NEVER[package])
+        (name, m)
+        for name, used in graph.items()
+        if name.startswith(package)
+        for m in used
+        if m.startswith(NEVER[package])
     }
     assert wrong == set()
 
@@ -94,7 +104,8 @@ def test_no_module_imports_itself_back():
 
 def test_no_module_is_longer_than_400_lines():
     long = {
-        p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")
+        p.relative_to(PACKAGE).as_posix()
+        for p in PACKAGE.rglob("*.py")
         if len(p.read_text(encoding="utf-8").splitlines()) > MAX_LINES
     }
     assert long - TOO_LONG_FOR_NOW == set()

@@ -47,7 +47,9 @@ def test_billion_laughs_is_refused_quickly():
     with pytest.raises(YamlError) as e:
         load_yaml_with_lines(LAUGHS, "mesocare.yaml")
     assert clock.monotonic() - started < 5
-    assert str(e.value).startswith("mesocare.yaml, line ") and f"{MAX_NODES:,} values" in str(e.value)
+    assert str(e.value).startswith("mesocare.yaml, line ") and f"{MAX_NODES:,} values" in str(
+        e.value
+    )
     one_sentence(str(e.value))
 
 
@@ -61,7 +63,13 @@ def test_an_alias_inside_itself_is_refused():
         load_yaml_with_lines("a: &a [1, *a]\n", "x.yaml")
 
 
-@pytest.mark.parametrize("text", ["a: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "".join(f"{'  ' * i}k{i}:\n" for i in range(MAX_DEPTH + 2)) + "  " * (MAX_DEPTH + 2) + "v"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1),
+        "".join(f"{'  ' * i}k{i}:\n" for i in range(MAX_DEPTH + 2)) + "  " * (MAX_DEPTH + 2) + "v",
+    ],
+)
 def test_deep_nesting_is_refused(text):
     with pytest.raises(YamlError, match=f"more than {MAX_DEPTH} levels"):
         load_yaml_with_lines(text, "x.yaml")
@@ -110,13 +118,22 @@ def test_an_impossible_review_date_is_a_named_error(tmp_path):
     assert "'2024-02-30' is not a real date" in err.problem
 
 
-@pytest.mark.parametrize("window", ["{before: 9999999d}", "{after: 600w}", "{after_rule: no-sunbathing, until: 9999999h}"])
+@pytest.mark.parametrize(
+    "window",
+    ["{before: 9999999d}", "{after: 600w}", "{after_rule: no-sunbathing, until: 9999999h}"],
+)
 def test_a_window_longer_than_ten_years_is_a_named_error(tmp_path, window):
-    rule = "\n".join(
-        f"    window: {window}" if line.strip().startswith("window:") else line for line in GOOD_RULE.splitlines()
-    ) + "\n"
+    rule = (
+        "\n".join(
+            f"    window: {window}" if line.strip().startswith("window:") else line
+            for line in GOOD_RULE.splitlines()
+        )
+        + "\n"
+    )
     errors = _rule_errors(tmp_path, rule)
-    assert any(e.field and e.field.startswith("window") and "too long" in e.problem for e in errors), errors
+    assert any(
+        e.field and e.field.startswith("window") and "too long" in e.problem for e in errors
+    ), errors
 
 
 # ----------------------------------------------------------------------------- dates
@@ -139,7 +156,14 @@ def test_the_edges_of_the_range_are_computed(ruleset, london):
     [
         (Request(date=date(9999, 12, 31), areas=("face",)), date(2026, 1, 1)),
         (Request(date=date(1, 1, 1), areas=("face",)), date(2026, 1, 1)),
-        (Request(date=date(2027, 1, 1), areas=("face",), course=Course(sessions=(date(2027, 1, 1),), end=date(9999, 12, 31))), date(2026, 1, 1)),
+        (
+            Request(
+                date=date(2027, 1, 1),
+                areas=("face",),
+                course=Course(sessions=(date(2027, 1, 1),), end=date(9999, 12, 31)),
+            ),
+            date(2026, 1, 1),
+        ),
         (Request(date=date(2027, 1, 1), areas=("face",)), date(9999, 12, 30)),
         (Request(date=date(2027, 1, 1), areas=("face",), booked=date(1, 1, 1)), date(2026, 1, 1)),
     ],
@@ -184,7 +208,9 @@ def test_a_day_the_zone_skipped_is_an_error():
     for at in (None, time(10)):
         with pytest.raises(InputError, match="2011-12-30 does not exist in Pacific/Apia"):
             appointment_times(date(2011, 12, 30), at, 30, "Pacific/Apia")
-    assert appointment_times(date(2011, 12, 31), None, 30, "Pacific/Apia").start.date() == date(2011, 12, 31)
+    assert appointment_times(date(2011, 12, 31), None, 30, "Pacific/Apia").start.date() == date(
+        2011, 12, 31
+    )
 
 
 def test_check_day_names_the_field():
@@ -195,7 +221,21 @@ def test_check_day_names_the_field():
 # ----------------------------------------------------------------------------- zones
 
 
-@pytest.mark.parametrize("name", ["x" * 5000, "", "   ", "Europe", "America", "Europe/London/", "../etc/passwd", "/etc/localtime", "Europe/Lon don", "\x00"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x" * 5000,
+        "",
+        "   ",
+        "Europe",
+        "America",
+        "Europe/London/",
+        "../etc/passwd",
+        "/etc/localtime",
+        "Europe/Lon don",
+        "\x00",
+    ],
+)
 def test_a_bad_zone_is_one_sentence(name):
     with pytest.raises(InputError) as e:
         parse_zone(name, "--tz")
@@ -208,11 +248,21 @@ def test_a_bad_zone_is_one_sentence(name):
 def test_a_zone_folder_in_the_config_is_a_config_error(tmp_path):
     path = tmp_path / "mesocare.yaml"
     path.write_text("name: Harbour\ntimezone: Europe\n")
-    with pytest.raises(ConfigError, match=r"line 2, field 'timezone'.*'Europe' is not a known time zone"):
+    with pytest.raises(
+        ConfigError, match=r"line 2, field 'timezone'.*'Europe' is not a known time zone"
+    ):
         load_clinic(path)
 
 
-@pytest.mark.parametrize("args", [["prep", "--date", "2027-01-01", "--area", "face", "--tz", ""], ["prep", "--date", "2027-01-01", "--area", "face", "--tz", "Europe"], ["init", "new", "--tz", "Europe"], ["init", "new", "--tz", ""]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["prep", "--date", "2027-01-01", "--area", "face", "--tz", ""],
+        ["prep", "--date", "2027-01-01", "--area", "face", "--tz", "Europe"],
+        ["init", "new", "--tz", "Europe"],
+        ["init", "new", "--tz", ""],
+    ],
+)
 def test_the_cli_refuses_bad_zones_with_one_line(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
@@ -222,7 +272,16 @@ def test_the_cli_refuses_bad_zones_with_one_line(args, tmp_path, monkeypatch):
     assert not (tmp_path / "new").exists()
 
 
-@pytest.mark.parametrize("option, value", [("--date", "9999-12-31"), ("--date", "0001-01-01"), ("--course-end", "9999-12-31"), ("--today", "9999-12-30"), ("--every", "3000000d")])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--date", "9999-12-31"),
+        ("--date", "0001-01-01"),
+        ("--course-end", "9999-12-31"),
+        ("--today", "9999-12-30"),
+        ("--every", "3000000d"),
+    ],
+)
 def test_the_cli_refuses_dates_out_of_range_with_one_line(option, value, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
@@ -233,7 +292,11 @@ def test_the_cli_refuses_dates_out_of_range_with_one_line(option, value, tmp_pat
         args += ["--sessions", "3"]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 1, r.output
-    assert r.stderr.startswith("mesocare: ") and r.stderr.count("\n") == 1 and "Traceback" not in r.output
+    assert (
+        r.stderr.startswith("mesocare: ")
+        and r.stderr.count("\n") == 1
+        and "Traceback" not in r.output
+    )
 
 
 # ----------------------------------------------------------------------------- areas and folders
@@ -274,15 +337,26 @@ def test_the_vocabulary_is_the_schemas():
     assert AREAS == ("face", "neck", "body", "hands", "scalp")
     schema = RuleSpec.model_json_schema()
     assert tuple(schema["properties"]["prescription"]["anyOf"][0]["enum"]) == PRESCRIPTIONS
-    assert ServiceSpec.model_json_schema()["properties"]["technique"]["enum"] == ["needle", "microneedling", "needleless"]
+    assert ServiceSpec.model_json_schema()["properties"]["technique"]["enum"] == [
+        "needle",
+        "microneedling",
+        "needleless",
+    ]
 
 
 def test_the_footer_names_the_clinician_who_signed_off(ruleset, london):
     from mesocare.render.view import footer
 
-    h = build_handout(Request(date=date(2027, 1, 4), areas=("face",)), ruleset, london, date(2027, 1, 1))
+    h = build_handout(
+        Request(date=date(2027, 1, 4), areas=("face",)), ruleset, london, date(2027, 1, 1)
+    )
     assert "not yet reviewed by a clinician" in footer(h) and "last reviewed" not in footer(h)
-    signed = build_handout(Request(date=date(2027, 1, 4), areas=("face",)), ruleset, replace(london, reviewed_by="Dr A. Example"), date(2027, 1, 1))
+    signed = build_handout(
+        Request(date=date(2027, 1, 4), areas=("face",)),
+        ruleset,
+        replace(london, reviewed_by="Dr A. Example"),
+        date(2027, 1, 1),
+    )
     assert "reviewed by Dr A. Example" in footer(signed) and "not yet" not in footer(signed)
 
 
@@ -292,7 +366,15 @@ def test_reviewed_by_in_the_config_reaches_the_clinic(tmp_path):
     assert load_clinic(path).reviewed_by == "Dr A. Example, medical director"
 
 
-@pytest.mark.parametrize("text, expected", [("48h", Duration(48, "h")), ("10 d", Duration(10, "d")), ("0h", Duration(0, "h")), ("2w", Duration(2, "w"))])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("48h", Duration(48, "h")),
+        ("10 d", Duration(10, "d")),
+        ("0h", Duration(0, "h")),
+        ("2w", Duration(2, "w")),
+    ],
+)
 def test_a_window_duration_is_parsed_once_for_every_module(text, expected):
     d = Duration.parse(text)
     assert d == expected and d.hours == expected.count * {"h": 1, "d": 24, "w": 168}[expected.unit]

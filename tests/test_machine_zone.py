@@ -39,9 +39,27 @@ def prep_today(machine_zone: str) -> str:
     """`prep --date today` for a London clinic, on a machine in ``machine_zone``."""
     env = dict(os.environ, TZ=machine_zone, MESOCARE_CLINIC="")
     done = subprocess.run(
-        [sys.executable, "-m", "mesocare", "prep", "--date", "today", "--time", "23:30",
-         "--area", "face", "--tz", "Europe/London", "--format", "json"],
-        check=False, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "mesocare",
+            "prep",
+            "--date",
+            "today",
+            "--time",
+            "23:30",
+            "--area",
+            "face",
+            "--tz",
+            "Europe/London",
+            "--format",
+            "json",
+        ],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

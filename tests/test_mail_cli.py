@@ -16,7 +16,9 @@ HEADER = "date,time,area,name,patient_id,appointment_id,email\n"
 
 
 def rows(n: int) -> str:
-    return "".join(f"2024-06-10,09:{i:02d},face,Patient {i},P-{i},A-{i},p{i}@example.com\n" for i in range(n))
+    return "".join(
+        f"2024-06-10,09:{i:02d},face,Patient {i},P-{i},A-{i},p{i}@example.com\n" for i in range(n)
+    )
 
 
 @pytest.fixture
@@ -29,12 +31,23 @@ def server(tmp_path):
 @pytest.fixture
 def clinic(tmp_path, server):
     (tmp_path / "mesocare.yaml").write_text(server.config(), encoding="utf-8")
-    (tmp_path / "coming.csv").write_text(HEADER + rows(6) + "2024-06-10,10:00,neck,No Mail,P-x,A-x,\n", encoding="utf-8")
+    (tmp_path / "coming.csv").write_text(
+        HEADER + rows(6) + "2024-06-10,10:00,neck,No Mail,P-x,A-x,\n", encoding="utf-8"
+    )
     return tmp_path
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "mesocare", *args, "--clinic", "mesocare.yaml", "--today", "2024-06-01"]
+    return [
+        sys.executable,
+        "-m",
+        "mesocare",
+        *args,
+        "--clinic",
+        "mesocare.yaml",
+        "--today",
+        "2024-06-01",
+    ]
 
 
 def env(password: str | None = PASSWORD) -> dict:
@@ -45,7 +58,9 @@ def env(password: str | None = PASSWORD) -> dict:
 
 
 def mesocare(folder: Path, *args: str, password: str | None = PASSWORD):
-    return subprocess.run(command(*args), cwd=folder, env=env(password), capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        command(*args), cwd=folder, env=env(password), capture_output=True, text=True, timeout=300
+    )
 
 
 def test_send_then_rerun(clinic, server):
@@ -76,7 +91,13 @@ def test_killed_part_way_then_rerun_gives_each_patient_one_copy(clinic, server):
         return None
 
     server.replies = replies
-    proc = subprocess.Popen(command("send", "coming.csv"), cwd=clinic, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        command("send", "coming.csv"),
+        cwd=clinic,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.communicate(timeout=300)
     assert proc.returncode == -signal.SIGKILL
     assert len(server.inbox) == 3
@@ -84,7 +105,9 @@ def test_killed_part_way_then_rerun_gives_each_patient_one_copy(clinic, server):
     rerun = mesocare(clinic, "send", "coming.csv")
     assert rerun.returncode == 0, rerun.stderr
     assert "3 handout messages sent." in rerun.stderr and "3 already sent before" in rerun.stderr
-    assert sorted(r.rcpt_tos[0] for r in server.inbox) == sorted(f"p{i}@example.com" for i in range(6))
+    assert sorted(r.rcpt_tos[0] for r in server.inbox) == sorted(
+        f"p{i}@example.com" for i in range(6)
+    )
 
 
 def test_killed_after_the_server_accepted_resends_that_one_message_with_the_same_id(clinic, server):
@@ -99,7 +122,13 @@ def test_killed_after_the_server_accepted_resends_that_one_message_with_the_same
         return None
 
     server.replies = replies
-    proc = subprocess.Popen(command("send", "coming.csv"), cwd=clinic, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        command("send", "coming.csv"),
+        cwd=clinic,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.communicate(timeout=300)
     server.replies = None
     assert mesocare(clinic, "send", "coming.csv").returncode == 0
@@ -109,17 +138,28 @@ def test_killed_after_the_server_accepted_resends_that_one_message_with_the_same
 
 
 def test_failures_exit_3_and_never_show_the_password(clinic, server):
-    server.replies = lambda n, e: "550 5.1.1 <p2@example.com> no such user" if e.rcpt_tos[0] == "p2@example.com" else None
+    server.replies = lambda n, e: (
+        "550 5.1.1 <p2@example.com> no such user" if e.rcpt_tos[0] == "p2@example.com" else None
+    )
     out = mesocare(clinic, "send", "coming.csv")
     assert out.returncode == 3
     assert "1 message not sent:" in out.stderr
-    assert "row 4: refused by the mail server (550 5.1.1 <address> no such user); not retried" in out.stderr
+    assert (
+        "row 4: refused by the mail server (550 5.1.1 <address> no such user); not retried"
+        in out.stderr
+    )
     wrong = mesocare(clinic, "send", "coming.csv", password="Wrong-" + PASSWORD)
     assert wrong.returncode == 3 and "refused the login" in wrong.stderr
     missing = mesocare(clinic, "send", "coming.csv", password=None)
     assert missing.returncode == 1 and "MESOCARE_SMTP_PASSWORD" in missing.stderr
-    debug = subprocess.run(command("send", "coming.csv", "--debug"), cwd=clinic, env=env("Wrong-" + PASSWORD),
-                           capture_output=True, text=True, timeout=300)
+    debug = subprocess.run(
+        command("send", "coming.csv", "--debug"),
+        cwd=clinic,
+        env=env("Wrong-" + PASSWORD),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     for run in (out, wrong, missing, debug):
         assert PASSWORD not in run.stderr + run.stdout
 
@@ -127,7 +167,8 @@ def test_failures_exit_3_and_never_show_the_password(clinic, server):
 def test_security_none_to_another_machine_is_refused_before_any_traffic(tmp_path):
     (tmp_path / "mesocare.yaml").write_text(
         "name: X\ntimezone: Europe/London\nemail:\n  from: desk@clinic.test\n  host: smtp.clinic.example\n  security: none\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (tmp_path / "coming.csv").write_text(HEADER + rows(1), encoding="utf-8")
     out = mesocare(tmp_path, "send", "coming.csv")
     assert out.returncode == 1
@@ -141,7 +182,9 @@ def test_no_email_settings_says_so(tmp_path):
     assert out.returncode == 1 and "no email: settings with a host" in out.stderr
     dry = mesocare(tmp_path, "send", "coming.csv", "--dry-run", "outbox")
     assert dry.returncode == 0, dry.stderr
-    assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["2024-06-10_0900_P-0.instructions.eml"]
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == [
+        "2024-06-10_0900_P-0.instructions.eml"
+    ]
 
 
 # ------------------------------------------------------------------ issue 21, as a clinic sees it
@@ -153,16 +196,24 @@ MALFORMED = ["[zelda@example.org", "zelda@example.org.", "@zelda.example.org", "
 def test_a_malformed_patient_address_skips_that_row_only(clinic, server, address):
     (clinic / "coming.csv").write_text(
         HEADER + rows(2) + f"2024-06-10,11:00,face,Zelda Quixote-Marsh,P-z,A-z,{address}\n",
-        encoding="utf-8")
-    for args in (("send", "coming.csv"), ("send", "coming.csv", "--dry-run", "outbox"),
-                 ("remind", "coming.csv", "--date", "2024-06-09")):
+        encoding="utf-8",
+    )
+    for args in (
+        ("send", "coming.csv"),
+        ("send", "coming.csv", "--dry-run", "outbox"),
+        ("remind", "coming.csv", "--date", "2024-06-09"),
+    ):
         out = mesocare(clinic, *args)
         assert out.returncode == 3, out.stderr
         assert "row 4, email: the email address is not valid: nothing sent" in out.stderr
         assert "Traceback" not in out.stderr and address not in out.stderr
         assert "Zelda" not in out.stderr
-    assert sorted(r.rcpt_tos[0] for r in server.inbox) == ["p0@example.com", "p0@example.com",
-                                                           "p1@example.com", "p1@example.com"]
+    assert sorted(r.rcpt_tos[0] for r in server.inbox) == [
+        "p0@example.com",
+        "p0@example.com",
+        "p1@example.com",
+        "p1@example.com",
+    ]
 
 
 @pytest.mark.parametrize("address", MALFORMED)
@@ -170,19 +221,34 @@ def test_a_malformed_clinic_address_stops_only_the_mail_commands(tmp_path, addre
     (tmp_path / "mesocare.yaml").write_text(
         f'name: X\ntimezone: Europe/London\nemail:\n  from: "{address}"\n  host: localhost\n'
         "  security: none\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (tmp_path / "coming.csv").write_text(HEADER + rows(1), encoding="utf-8")
-    for args in (("send", "coming.csv"), ("send", "coming.csv", "--dry-run", "outbox"),
-                 ("remind", "coming.csv", "--date", "2024-06-09")):
+    for args in (
+        ("send", "coming.csv"),
+        ("send", "coming.csv", "--dry-run", "outbox"),
+        ("remind", "coming.csv", "--date", "2024-06-09"),
+    ):
         out = mesocare(tmp_path, *args)
         assert out.returncode == 1, out.stderr
         assert out.stderr.strip().endswith(
             "mesocare.yaml, line 4, field 'email.from': this is not an email address such as"
-            " desk@clinic.example, so no mail can be sent.")
+            " desk@clinic.example, so no mail can be sent."
+        )
         assert "Traceback" not in out.stderr and address not in out.stderr
     assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
-    ics = mesocare(tmp_path, "prep", "--date", "2024-06-10", "--time", "10:00", "--area", "face",
-                   "--format", "ics")
+    ics = mesocare(
+        tmp_path,
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--time",
+        "10:00",
+        "--area",
+        "face",
+        "--format",
+        "ics",
+    )
     assert ics.returncode == 0, ics.stderr
     assert "BEGIN:VEVENT" in ics.stdout and "ORGANIZER" not in ics.stdout  # none, not a bad one
     assert address not in ics.stdout + ics.stderr

@@ -12,11 +12,11 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_mail_messages import ENVELOPE, job_for, parse, request
 
 from mesocare.config.clinic import load_clinic
 from mesocare.mail import messages as m
 from mesocare.mail.outbox import Envelope, render_job
+from test_mail_messages import ENVELOPE, job_for, parse, request
 
 TAGS = ("en-GB", "en-US", "fr", "fr-CA", "es", "es-MX", "de", "it", "pt", "pt-BR")
 ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
@@ -27,12 +27,13 @@ def messages_in_every_shape(ruleset, clinic, tag):
     req = request(language=tag, name="Maria da Conceição Albuquerque Gonçalves")
     first, _ = job_for(ruleset, clinic, req)
     change = m.Change(was_date=date(2024, 6, 3), was_time="10:00", moved=True)
-    moved = replace(first, change=change, copy=2,
-                    thread=("<first@clinic.test>",))
+    moved = replace(first, change=change, copy=2, thread=("<first@clinic.test>",))
     reminder, _ = job_for(ruleset, clinic, req, reminder_day=date(2024, 6, 9))
-    named = replace(ENVELOPE, sender_name="Recepção da Clínica de Mesoterapia e Dermatologia",
-                    reply_to="Secretária Clínica Ribeira do Porto e Vila Nova"
-                             " <rececao@clinica.example>")
+    named = replace(
+        ENVELOPE,
+        sender_name="Recepção da Clínica de Mesoterapia e Dermatologia",
+        reply_to="Secretária Clínica Ribeira do Porto e Vila Nova <rececao@clinica.example>",
+    )
     jobs = (first, moved, reminder)
     return [render_job(job, envelope) for job in jobs for envelope in (ENVELOPE, named)]
 
@@ -70,7 +71,8 @@ def test_the_portuguese_subject_of_the_issue_is_folded(ruleset, london):
     words = ENCODED_WORD.findall(subject)
     assert len(words) >= 2 and max(map(len, words)) <= 75
     assert parse(raw)["Subject"] == (
-        "Atualizado: a sua consulta de segunda-feira, 10 de junho de 2024: as suas instruções")
+        "Atualizado: a sua consulta de segunda-feira, 10 de junho de 2024: as suas instruções"
+    )
 
 
 @pytest.mark.parametrize("tag", ("en-GB", "fr", "de", "pt-BR"))
@@ -128,16 +130,31 @@ def reminder_text(ruleset, london, tag: str, day: date, sent: datetime) -> str:
     return " ".join(msg.get_body(("plain",)).get_content().split())
 
 
-@pytest.mark.parametrize("tag, future, past", [
-    ("en-GB", "Your appointment is at 10:00 on Monday 10 June 2024.",
-     "Your appointment was at 10:00 on Monday 10 June 2024."),
-    ("fr", "Votre rendez-vous est le lundi 10 juin 2024 à 10:00.",
-     "Votre rendez-vous était le lundi 10 juin 2024 à 10:00."),
-    ("de", "Ihr Termin ist am Montag, 10. Juni 2024 um 10:00 Uhr.",
-     "Ihr Termin war am Montag, 10. Juni 2024 um 10:00 Uhr."),
-    ("pt-BR", "Sua consulta é na segunda-feira, 10 de junho de 2024, às 10:00.",
-     "Sua consulta foi na segunda-feira, 10 de junho de 2024, às 10:00."),
-])
+@pytest.mark.parametrize(
+    "tag, future, past",
+    [
+        (
+            "en-GB",
+            "Your appointment is at 10:00 on Monday 10 June 2024.",
+            "Your appointment was at 10:00 on Monday 10 June 2024.",
+        ),
+        (
+            "fr",
+            "Votre rendez-vous est le lundi 10 juin 2024 à 10:00.",
+            "Votre rendez-vous était le lundi 10 juin 2024 à 10:00.",
+        ),
+        (
+            "de",
+            "Ihr Termin ist am Montag, 10. Juni 2024 um 10:00 Uhr.",
+            "Ihr Termin war am Montag, 10. Juni 2024 um 10:00 Uhr.",
+        ),
+        (
+            "pt-BR",
+            "Sua consulta é na segunda-feira, 10 de junho de 2024, às 10:00.",
+            "Sua consulta foi na segunda-feira, 10 de junho de 2024, às 10:00.",
+        ),
+    ],
+)
 def test_a_reminder_speaks_of_a_past_appointment_in_the_past(ruleset, london, tag, future, past):
     before = datetime(2024, 6, 9, 7, 0, tzinfo=timezone.utc)
     after = datetime(2024, 6, 11, 7, 0, tzinfo=timezone.utc)  # aftercare the day after
@@ -152,18 +169,26 @@ def test_a_reminder_speaks_of_a_past_appointment_in_the_past(ruleset, london, ta
 
 
 EN_DAYS = {
-    "morning": ["Here is what to do from today, Sunday 9 June 2024.",
-                "Tomorrow is the day of your treatment:"],
-    "evening": ["Here is what to do from Sunday 9 June 2024.",
-                "Your treatment is on Monday 10 June 2024:"],
+    "morning": [
+        "Here is what to do from today, Sunday 9 June 2024.",
+        "Tomorrow is the day of your treatment:",
+    ],
+    "evening": [
+        "Here is what to do from Sunday 9 June 2024.",
+        "Your treatment is on Monday 10 June 2024:",
+    ],
     "before": "Starting on Friday 31 May 2024:",
     "after": "Aftercare from Tuesday 11 June 2024:",
 }
 ES_DAYS = {
-    "morning": ["Esto es lo que debe hacer desde hoy, domingo, 9 de junio de 2024.",
-                "Mañana es el día de su tratamiento:"],
-    "evening": ["Esto es lo que debe hacer desde el domingo, 9 de junio de 2024.",
-                "Su tratamiento es el lunes, 10 de junio de 2024:"],
+    "morning": [
+        "Esto es lo que debe hacer desde hoy, domingo, 9 de junio de 2024.",
+        "Mañana es el día de su tratamiento:",
+    ],
+    "evening": [
+        "Esto es lo que debe hacer desde el domingo, 9 de junio de 2024.",
+        "Su tratamiento es el lunes, 10 de junio de 2024:",
+    ],
     "before": "Desde el viernes, 31 de mayo de 2024:",
     "after": "Cuidados posteriores desde el martes, 11 de junio de 2024:",
 }
@@ -172,6 +197,7 @@ ES_DAYS = {
 @pytest.mark.parametrize("tag, words", [("en-GB", EN_DAYS), ("es", ES_DAYS)])
 def test_a_reminder_sent_the_day_before_names_its_days(ruleset, london, tag, words):
     """``remind --date tomorrow`` run in the evening: no "today" that is tomorrow."""
+
     def sent(day: date, at: datetime) -> str:
         return reminder_text(ruleset, london, tag, day, at)
 
@@ -198,8 +224,12 @@ def test_a_handout_sent_after_the_appointment_began_says_was(ruleset, london):
 def test_an_update_answers_the_messages_before_it_and_keeps_its_paragraphs(ruleset, london):
     job, _ = job_for(ruleset, london, request())
     assert "In-Reply-To" not in parse(render_job(job, ENVELOPE))  # a first message starts a thread
-    second = replace(job, copy=2, thread=("<one@clinic.test>",),
-                     change=m.Change(was_date=date(2024, 6, 3), was_time="10:00", moved=True))
+    second = replace(
+        job,
+        copy=2,
+        thread=("<one@clinic.test>",),
+        change=m.Change(was_date=date(2024, 6, 3), was_time="10:00", moved=True),
+    )
     msg = parse(render_job(second, ENVELOPE))
     assert msg["In-Reply-To"] == "<one@clinic.test>" and msg["References"] == "<one@clinic.test>"
     third = replace(second, copy=3, thread=("<one@clinic.test>", "<two@clinic.test>"))
@@ -208,8 +238,10 @@ def test_an_update_answers_the_messages_before_it_and_keeps_its_paragraphs(rules
     assert msg["References"] == "<one@clinic.test> <two@clinic.test>"
     text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
-    assert ("Your appointment has moved. It was at 10:00 on Monday 3 June 2024. "
-            "The new date and time are below.") in paragraphs
+    assert (
+        "Your appointment has moved. It was at 10:00 on Monday 3 June 2024. "
+        "The new date and time are below."
+    ) in paragraphs
     assert "This message replaces the one we sent before. Please use this one." in paragraphs
 
 
@@ -266,17 +298,27 @@ def test_the_html_reads_well_without_body_or_style_element(ruleset, london, remi
 HARBOUR = "care@harbour.example"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Harbour Skin Clinic <care@harbour.example>", ("Harbour Skin Clinic", HARBOUR)),
-    ('"Harbour Skin, Front Desk" <care@harbour.example>', ("Harbour Skin, Front Desk", HARBOUR)),
-    ("Clínica do Porto <care@harbour.example>", ("Clínica do Porto", HARBOUR)),
-    ("=?utf-8?q?Cl=C3=ADnica?= <care@harbour.example>", ("Clínica", HARBOUR)),
-    ("care@harbour.example", ("", HARBOUR)),
-    ("<care@harbour.example>", ("", HARBOUR)),
-    ("Ana <a@b>", None), ("a@b.example, c@d.example", None), ("Desk: a@b.example;", None),
-    ("Desk <a@b.example>\r\nBcc: x@y.example", None), ("Desk <a@@b.example>", None),
-    ("Desk", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Harbour Skin Clinic <care@harbour.example>", ("Harbour Skin Clinic", HARBOUR)),
+        (
+            '"Harbour Skin, Front Desk" <care@harbour.example>',
+            ("Harbour Skin, Front Desk", HARBOUR),
+        ),
+        ("Clínica do Porto <care@harbour.example>", ("Clínica do Porto", HARBOUR)),
+        ("=?utf-8?q?Cl=C3=ADnica?= <care@harbour.example>", ("Clínica", HARBOUR)),
+        ("care@harbour.example", ("", HARBOUR)),
+        ("<care@harbour.example>", ("", HARBOUR)),
+        ("Ana <a@b>", None),
+        ("a@b.example, c@d.example", None),
+        ("Desk: a@b.example;", None),
+        ("Desk <a@b.example>\r\nBcc: x@y.example", None),
+        ("Desk <a@@b.example>", None),
+        ("Desk", None),
+        ("", None),
+    ],
+)
 def test_mailboxes(text, expected):
     from mesocare.addresses import parse_mailbox as mailbox
 
@@ -285,23 +327,39 @@ def test_mailboxes(text, expected):
 
 def test_email_from_accepts_the_form_mail_programs_write(tmp_path, ruleset):
     from mailserver import PASSWORD, MailServer
-
     from mesocare.mail.outbox import run
     from mesocare.readers import read_schedule
 
     server = MailServer(tmp_path).start()
     try:
         path = tmp_path / "mesocare.yaml"
-        path.write_text(server.config(**{"from": "Harbour Care Team <care@harbour.example>",
-                                         "reply_to": "Front Desk <desk@harbour.example>"}))
+        path.write_text(
+            server.config(
+                **{
+                    "from": "Harbour Care Team <care@harbour.example>",
+                    "reply_to": "Front Desk <desk@harbour.example>",
+                }
+            )
+        )
         clinic = load_clinic(path)
         assert clinic.email == HARBOUR  # the calendar's ORGANIZER: the address alone
         assert (clinic.mail.sender, clinic.mail.sender_name) == (HARBOUR, "Harbour Care Team")
         csv = "date,time,area,patient_id,email\n2024-06-10,10:00,face,P-1,ana@example.com\n"
         schedule = read_schedule(csv.encode(), clinic, filename="s.csv")
         now = datetime(2024, 6, 1, 9, tzinfo=timezone.utc)
-        assert run("send", schedule, ruleset, clinic, date(2024, 6, 1), now=now, err=print,
-                   password=PASSWORD) == 0
+        assert (
+            run(
+                "send",
+                schedule,
+                ruleset,
+                clinic,
+                date(2024, 6, 1),
+                now=now,
+                err=print,
+                password=PASSWORD,
+            )
+            == 0
+        )
         (received,) = server.inbox
     finally:
         server.stop()

@@ -23,7 +23,6 @@ import pytest
 
 from faultproxy import FaultProxy
 from mailserver import MailServer
-
 from mesocare.config.clinic import load_clinic
 from mesocare.errors import MesocareError
 from mesocare.mail import sentlog
@@ -339,8 +338,9 @@ def test_a_log_from_before_the_state_column_keeps_working(clinic):
     ).fetchall()
     db.execute("DROP TABLE sent")
     db.executescript(
-        sentlog.SCHEMA.replace("    state        TEXT NOT NULL DEFAULT 'accepted',\n", "")
-        .replace("    first_message_id TEXT,\n", "")
+        sentlog.SCHEMA.replace("    state        TEXT NOT NULL DEFAULT 'accepted',\n", "").replace(
+            "    first_message_id TEXT,\n", ""
+        )
     )
     import json
 
@@ -423,7 +423,9 @@ def test_security_none_connects_to_the_address_it_checked(tmp_path, ruleset, mon
 # --------------------------------------------------------------------------- any address in a row
 
 
-def test_any_address_in_a_schedule_is_planned_without_a_traceback_and_never_echoed(ruleset, tmp_path):
+def test_any_address_in_a_schedule_is_planned_without_a_traceback_and_never_echoed(
+    ruleset, tmp_path
+):
     """Fuzz: whatever a schedule's email cell holds, planning a send or a reminder and its
     summary raise nothing and never quote it; a row is planned only with a valid address."""
     from hypothesis import given, settings
@@ -436,20 +438,50 @@ def test_any_address_in_a_schedule_is_planned_without_a_traceback_and_never_echo
     from mesocare.model import Clinic as ClinicSettings
     from mesocare.model import Request, Schedule, ScheduleRow
 
-    pieces = st.sampled_from(["zelda", "@", ".", "[", "]", "<", ">", '"', " ", "\\", ",", ";",
-                              "example", "org", "-", "\r\n", "\x00", "é", "=?utf-8?q?x?=", "\t"])
+    pieces = st.sampled_from(
+        [
+            "zelda",
+            "@",
+            ".",
+            "[",
+            "]",
+            "<",
+            ">",
+            '"',
+            " ",
+            "\\",
+            ",",
+            ";",
+            "example",
+            "org",
+            "-",
+            "\r\n",
+            "\x00",
+            "é",
+            "=?utf-8?q?x?=",
+            "\t",
+        ]
+    )
     cell = st.one_of(st.text(max_size=40), st.lists(pieces, max_size=12).map("".join))
     clinic = ClinicSettings(timezone="Europe/London")
 
     def texts(address: str) -> list[str]:
-        request = Request(date=date(2024, 6, 10), areas=("face",), name="Zelda Q", email=address,
-                          appointment_id="A-1")
+        request = Request(
+            date=date(2024, 6, 10),
+            areas=("face",),
+            name="Zelda Q",
+            email=address,
+            appointment_id="A-1",
+        )
         schedule = Schedule(rows=(ScheduleRow(position="row 2", request=request),), problems=())
         out = []
         with SentLog(tmp_path / "none", readonly=True) as log:
-            for plan in (plan_handouts(schedule, ruleset, clinic, date(2024, 6, 1), log),
-                         plan_reminders(schedule, ruleset, clinic, date(2024, 6, 9), log,
-                                        day=date(2024, 6, 9))):
+            for plan in (
+                plan_handouts(schedule, ruleset, clinic, date(2024, 6, 1), log),
+                plan_reminders(
+                    schedule, ruleset, clinic, date(2024, 6, 9), log, day=date(2024, 6, 9)
+                ),
+            ):
                 assert bool(plan.jobs) is valid_address(address.strip())
                 out.append(summary(plan, Report(), "message") + " ".join(map(str, plan.problems)))
         return out
@@ -458,8 +490,13 @@ def test_any_address_in_a_schedule_is_planned_without_a_traceback_and_never_echo
     @given(cell)
     def check(address):
         """The words are those of a stand-in of the same kind: nothing of the address shows."""
-        kind = "" if not address.strip() else "p@example.com" if valid_address(address.strip()) \
+        kind = (
+            ""
+            if not address.strip()
+            else "p@example.com"
+            if valid_address(address.strip())
             else "not an address"
+        )
         assert texts(address) == texts(kind)
 
     check()

@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 import email
-import re
 import email.policy
 import io
+import re
 from dataclasses import replace
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 import pytest
 
+from mesocare.addresses import is_this_machine, valid_address
 from mesocare.config.clinic import load_clinic
 from mesocare.errors import ConfigError
 from mesocare.handout import build_handout
 from mesocare.mail import messages as m
 from mesocare.mail.outbox import Envelope, Job, render_job
-from mesocare.addresses import is_this_machine, valid_address
 from mesocare.model import Request
 from mesocare.render import render
 
 ENVELOPE = Envelope("desk@clinic.test", datetime(2024, 6, 1, 8, 0, tzinfo=timezone.utc))
-ON_THE_9TH = Envelope("desk@clinic.test", datetime(2024, 6, 9, 7, 0, tzinfo=timezone.utc))  # a reminder's day
+ON_THE_9TH = Envelope(
+    "desk@clinic.test", datetime(2024, 6, 9, 7, 0, tzinfo=timezone.utc)
+)  # a reminder's day
 
 
 def request(**kw):
-    base = dict(date=date(2024, 6, 10), time=time(10, 0), areas=("face",), name="Ana <b>Lopez</b>",
-                patient_id="P-1042", email="ana.lopez@example.com")
+    base = dict(
+        date=date(2024, 6, 10),
+        time=time(10, 0),
+        areas=("face",),
+        name="Ana <b>Lopez</b>",
+        patient_id="P-1042",
+        email="ana.lopez@example.com",
+    )
     base.update(kw)
     return Request(**base)
 
@@ -39,7 +47,9 @@ def job_for(ruleset, clinic, req, today=date(2024, 6, 1), reminder_day=None):
         content = m.reminder_content(h, rem, req.email)
     else:
         rem, content = None, m.handout_content(h, req.email)
-    return Job("row 2", m.appointment_key(req), content, h, req.email, h.language, "stem", reminder=rem), h
+    return Job(
+        "row 2", m.appointment_key(req), content, h, req.email, h.language, "stem", reminder=rem
+    ), h
 
 
 def parse(raw: bytes):
@@ -78,7 +88,9 @@ def test_handout_message_has_text_html_pdf_and_calendar(ruleset, london):
 
     calendar_part = files["appointment-2024-06-10.ics"]
     assert calendar_part.get_content_type() == "text/calendar"
-    assert calendar_part.get_param("method") is None  # this clinic has no address: no METHOD in the calendar
+    assert (
+        calendar_part.get_param("method") is None
+    )  # this clinic has no address: no METHOD in the calendar
     ics = calendar_part.get_content()
     ics = ics if isinstance(ics, bytes) else ics.encode()
     # the same events as --format ics, stamped when the copy was made (the first copy: SEQUENCE 0)
@@ -91,7 +103,16 @@ def test_subject_carries_no_clinical_detail(ruleset, london):
     for areas, prescribed in ((("face",), ("medrol",)), (("body", "hands"), ())):
         job, _ = job_for(ruleset, london, request(areas=areas, prescribed=prescribed))
         subject = parse(render_job(job, ENVELOPE))["Subject"].lower()
-        for word in ("face", "body", "hands", "medrol", "mesotherapy", "needle", "treatment", "ginkgo"):
+        for word in (
+            "face",
+            "body",
+            "hands",
+            "medrol",
+            "mesotherapy",
+            "needle",
+            "treatment",
+            "ginkgo",
+        ):
             assert word not in subject
 
 
@@ -107,7 +128,9 @@ def test_reminder_holds_the_day_s_instructions(ruleset, london):
     job, h = job_for(ruleset, london, req, today=date(2024, 6, 9), reminder_day=date(2024, 6, 9))
     rem = job.reminder
     assert rem.day_of and all(i.phase == "day" for i in rem.day_of)  # the evening before
-    assert [i.rule for i in rem.before] == [i.rule for i in h.items if i.phase == "before" and i.start.date() == date(2024, 6, 9)]
+    assert [i.rule for i in rem.before] == [
+        i.rule for i in h.items if i.phase == "before" and i.start.date() == date(2024, 6, 9)
+    ]
     msg = parse(render_job(job, ON_THE_9TH))
     assert msg["Subject"] == "A reminder for Sunday 9 June 2024"
     assert not list(msg.iter_attachments())
@@ -126,17 +149,31 @@ def test_content_hash_ignores_today_and_sees_changes(ruleset, london):
     base = m.handout_content(build_handout(req, ruleset, london, date(2024, 6, 1)), req.email)
     later = m.handout_content(build_handout(req, ruleset, london, date(2024, 6, 8)), req.email)
     assert base.hash == later.hash  # statuses moved on; what the patient is told did not
-    for changed in (replace(req, date=date(2024, 6, 11)), replace(req, time=time(11, 0)),
-                    replace(req, areas=("face", "neck")), replace(req, prescribed=("medrol",))):
-        assert m.handout_content(build_handout(changed, ruleset, london, date(2024, 6, 1)), req.email).hash != base.hash
-    moved = m.handout_content(build_handout(replace(req, date=date(2024, 6, 11)), ruleset, london, date(2024, 6, 1)), req.email)
+    for changed in (
+        replace(req, date=date(2024, 6, 11)),
+        replace(req, time=time(11, 0)),
+        replace(req, areas=("face", "neck")),
+        replace(req, prescribed=("medrol",)),
+    ):
+        assert (
+            m.handout_content(
+                build_handout(changed, ruleset, london, date(2024, 6, 1)), req.email
+            ).hash
+            != base.hash
+        )
+    moved = m.handout_content(
+        build_handout(replace(req, date=date(2024, 6, 11)), ruleset, london, date(2024, 6, 1)),
+        req.email,
+    )
     change = m.change_between(base.facts, moved.facts)
     assert change.moved and change.was_date == date(2024, 6, 10) and not change.areas
 
 
 def test_updated_message_says_so(ruleset, london):
     job, _ = job_for(ruleset, london, request(date=date(2024, 6, 11)))
-    job = replace(job, change=m.Change(was_date=date(2024, 6, 10), was_time="10:00", moved=True), copy=2)
+    job = replace(
+        job, change=m.Change(was_date=date(2024, 6, 10), was_time="10:00", moved=True), copy=2
+    )
     msg = parse(render_job(job, ENVELOPE))
     assert msg["Subject"].startswith("Updated: your appointment on Tuesday 11 June 2024")
     text = " ".join(msg.get_body(("plain",)).get_content().split())
@@ -159,42 +196,79 @@ def test_message_ids_are_stable_and_new_for_each_copy():
     assert one.endswith("@clinic.test>")
 
 
-@pytest.mark.parametrize("host, local", [("localhost", True), ("127.0.0.1", True), ("127.8.9.1", True), ("::1", True),
-                                         ("[::1]", True), ("mail.example.com", False), ("10.0.0.5", False),
-                                         ("localhost.example.com", False)])
+@pytest.mark.parametrize(
+    "host, local",
+    [
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.8.9.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("mail.example.com", False),
+        ("10.0.0.5", False),
+        ("localhost.example.com", False),
+    ],
+)
 def test_this_machine(host, local):
     assert is_this_machine(host) is local
 
 
-@pytest.mark.parametrize("address, ok", [("a@b.example", True), ("a.b+c@x.co.uk", True), ("a@b", False), ("", False),
-                                         ("a@b.example\r\nBcc: x@y.z", False), ("Ana <a@b.example>", False),
-                                         ("a@@b.example", False), ("ané@b.example", False)])
+@pytest.mark.parametrize(
+    "address, ok",
+    [
+        ("a@b.example", True),
+        ("a.b+c@x.co.uk", True),
+        ("a@b", False),
+        ("", False),
+        ("a@b.example\r\nBcc: x@y.z", False),
+        ("Ana <a@b.example>", False),
+        ("a@@b.example", False),
+        ("ané@b.example", False),
+    ],
+)
 def test_addresses(address, ok):
     assert valid_address(address) is ok
 
 
 def _config(tmp_path: Path, email_lines: str) -> Path:
     path = tmp_path / "mesocare.yaml"
-    path.write_text("name: Harbour Skin Clinic\ntimezone: Europe/London\nemail:\n" + email_lines, encoding="utf-8")
+    path.write_text(
+        "name: Harbour Skin Clinic\ntimezone: Europe/London\nemail:\n" + email_lines,
+        encoding="utf-8",
+    )
     return path
 
 
 def test_security_none_to_another_machine_is_refused(tmp_path):
-    path = _config(tmp_path, "  from: desk@clinic.test\n  host: smtp.clinic.example\n  security: none\n")
+    path = _config(
+        tmp_path, "  from: desk@clinic.test\n  host: smtp.clinic.example\n  security: none\n"
+    )
     with pytest.raises(ConfigError) as e:
         load_clinic(path)
-    assert "line 3" in str(e.value) and "security: none" in str(e.value) and "smtp.clinic.example" in str(e.value)
+    assert (
+        "line 3" in str(e.value)
+        and "security: none" in str(e.value)
+        and "smtp.clinic.example" in str(e.value)
+    )
 
 
 def test_email_settings_and_defaults(tmp_path):
-    path = _config(tmp_path, "  from: desk@clinic.test\n  host: smtp.clinic.example\n  username: desk\n")
+    path = _config(
+        tmp_path, "  from: desk@clinic.test\n  host: smtp.clinic.example\n  username: desk\n"
+    )
     settings = load_clinic(path).mail
     assert (settings.security, settings.port, settings.username) == ("starttls", 587, "desk")
-    local = load_clinic(_config(tmp_path, "  from: desk@clinic.test\n  host: localhost\n  security: none\n")).mail
+    local = load_clinic(
+        _config(tmp_path, "  from: desk@clinic.test\n  host: localhost\n  security: none\n")
+    ).mail
     assert local.port == 25
     with pytest.raises(ConfigError, match=r"field 'email\.password'"):
-        load_clinic(_config(tmp_path, "  from: desk@clinic.test\n  host: h.example\n  password: x\n"))
-    broken = load_clinic(_config(tmp_path, "  from: desk\n  host: h.example\n"))  # only mail stops on it
+        load_clinic(
+            _config(tmp_path, "  from: desk@clinic.test\n  host: h.example\n  password: x\n")
+        )
+    broken = load_clinic(
+        _config(tmp_path, "  from: desk\n  host: h.example\n")
+    )  # only mail stops on it
     assert broken.mail is None and broken.email is None
     assert "line 4, field 'email.from': this is not an email address" in broken.mail_problem
 
@@ -217,8 +291,14 @@ def test_messages_read_at_grade_8_or_below(ruleset, london):
         job, _ = job_for(ruleset, london, request(), reminder_day=reminder_day)
         text = parse(render_job(job, ENVELOPE)).get_body(("plain",)).get_content()
         assert reading_grade(text) <= MAX_GRADE
-    moved = replace(job_for(ruleset, london, request())[0], change=m.Change(was_date=date(2024, 6, 3), moved=True))
-    assert reading_grade(parse(render_job(moved, ENVELOPE)).get_body(("plain",)).get_content()) <= MAX_GRADE
+    moved = replace(
+        job_for(ruleset, london, request())[0],
+        change=m.Change(was_date=date(2024, 6, 3), moved=True),
+    )
+    assert (
+        reading_grade(parse(render_job(moved, ENVELOPE)).get_body(("plain",)).get_content())
+        <= MAX_GRADE
+    )
 
 
 def test_the_message_is_in_the_patient_s_language(ruleset, london):
@@ -236,11 +316,20 @@ def test_the_message_is_in_the_patient_s_language(ruleset, london):
     for english in ("Your appointment", "Questions?", "The first thing", "attached"):
         assert english not in text
     html = msg.get_body(("html",)).get_content()
-    assert "<html lang=\"fr-FR\">" in html and "Bonjour Ana &lt;b&gt;Lopez&lt;/b&gt;," in html
-    pdf = next(p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf").get_content()
-    assert "lundi 10 juin 2024" in " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    reminder, _ = job_for(ruleset, london, request(language="es"), today=date(2024, 6, 9),
-                          reminder_day=date(2024, 6, 9))
+    assert '<html lang="fr-FR">' in html and "Bonjour Ana &lt;b&gt;Lopez&lt;/b&gt;," in html
+    pdf = next(
+        p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"
+    ).get_content()
+    assert "lundi 10 juin 2024" in " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages
+    )
+    reminder, _ = job_for(
+        ruleset,
+        london,
+        request(language="es"),
+        today=date(2024, 6, 9),
+        reminder_day=date(2024, 6, 9),
+    )
     msg = parse(render_job(reminder, ON_THE_9TH))
     assert msg["Subject"] == "Un recordatorio para el domingo, 9 de junio de 2024"
     text = " ".join(msg.get_body(("plain",)).get_content().split())
@@ -249,12 +338,32 @@ def test_the_message_is_in_the_patient_s_language(ruleset, london):
 
 # --------------------------------------------------------------------------- addresses (issue 21)
 
-BAD_ADDRESSES = ["[zelda@example.org", "zelda@example.org.", "@zelda.example.org", "a@b..com", "zelda@example.org]",
-                 "zel da@example.org", "zelda@exa mple.org", "zelda@example.org\x00", "zel\x7fda@example.org",
-                 "zelda.@example.org", ".zelda@example.org", "ze..lda@example.org", "zelda@-example.org",
-                 "zelda@example-.org", "zelda@.example.org", "zelda@example.org\r\nBcc: a@b.example",
-                 "\"zelda\"@example.org", "zelda@[192.0.2.1]", "zelda(x)@example.org", "zelda@exämple.org",
-                 "x" * 65 + "@example.org", "zelda@" + "a" * 250 + ".org", "zelda@example", "zelda@example.o"]
+BAD_ADDRESSES = [
+    "[zelda@example.org",
+    "zelda@example.org.",
+    "@zelda.example.org",
+    "a@b..com",
+    "zelda@example.org]",
+    "zel da@example.org",
+    "zelda@exa mple.org",
+    "zelda@example.org\x00",
+    "zel\x7fda@example.org",
+    "zelda.@example.org",
+    ".zelda@example.org",
+    "ze..lda@example.org",
+    "zelda@-example.org",
+    "zelda@example-.org",
+    "zelda@.example.org",
+    "zelda@example.org\r\nBcc: a@b.example",
+    '"zelda"@example.org',
+    "zelda@[192.0.2.1]",
+    "zelda(x)@example.org",
+    "zelda@exämple.org",
+    "x" * 65 + "@example.org",
+    "zelda@" + "a" * 250 + ".org",
+    "zelda@example",
+    "zelda@example.o",
+]
 
 
 @pytest.mark.parametrize("address", BAD_ADDRESSES)
@@ -265,8 +374,16 @@ def test_malformed_addresses_are_not_valid(address):
 @pytest.mark.parametrize("address", BAD_ADDRESSES)
 def test_a_malformed_clinic_address_is_one_sentence_naming_the_field(tmp_path, address):
     """Read without a traceback; the sentence for the mail commands names the field, not the value."""
-    quoted = '"' + address.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n") \
-        .replace("\x00", "\\0").replace("\x7f", "\\x7f") + '"'
+    quoted = (
+        '"'
+        + address.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\r", "\\r")
+        .replace("\n", "\\n")
+        .replace("\x00", "\\0")
+        .replace("\x7f", "\\x7f")
+        + '"'
+    )
     for field in ("from", "reply_to"):
         lines = f"  from: {quoted if field == 'from' else 'desk@clinic.test'}\n  host: h.example\n"
         lines += f"  reply_to: {quoted}\n" if field == "reply_to" else ""
@@ -289,8 +406,33 @@ def test_address_checks_never_raise_on_any_text():
 
     from mesocare.addresses import parse_mailbox
 
-    pieces = st.sampled_from(["zelda", "@", ".", "[", "]", "<", ">", "\"", " ", "\\", "(", ")", ",", ";", ":",
-                              "example", "org", "-", "\r\n", "\x00", "é", "=?utf-8?q?x?=", "xn--"])
+    pieces = st.sampled_from(
+        [
+            "zelda",
+            "@",
+            ".",
+            "[",
+            "]",
+            "<",
+            ">",
+            '"',
+            " ",
+            "\\",
+            "(",
+            ")",
+            ",",
+            ";",
+            ":",
+            "example",
+            "org",
+            "-",
+            "\r\n",
+            "\x00",
+            "é",
+            "=?utf-8?q?x?=",
+            "xn--",
+        ]
+    )
     text = st.one_of(st.text(max_size=60), st.lists(pieces, max_size=14).map("".join))
 
     @settings(max_examples=400, deadline=None)
@@ -301,7 +443,10 @@ def test_address_checks_never_raise_on_any_text():
         if ok:  # a valid address is what a mail server and the email package read back unchanged
             from email.headerregistry import Address
 
-            assert Address(addr_spec=value.strip()).addr_spec == value.strip() and mailbox == ("", value.strip())
+            assert Address(addr_spec=value.strip()).addr_spec == value.strip() and mailbox == (
+                "",
+                value.strip(),
+            )
         if mailbox is not None:
             assert valid_address(mailbox[1])
 
@@ -315,7 +460,13 @@ def test_the_email_gives_the_emergency_number_beside_the_phone_and_the_late_step
     """Issue 22: the emergency number of the clinic's country in the message body (handout
     and reminder), text and HTML; the late-booking banner as a lead and a list."""
     clinic = replace(london, country="GB")
-    job, _h = job_for(ruleset, clinic, request(booked=date(2024, 6, 5)), today=date(2024, 6, 5), reminder_day=reminder_day)
+    job, _h = job_for(
+        ruleset,
+        clinic,
+        request(booked=date(2024, 6, 5)),
+        today=date(2024, 6, 5),
+        reminder_day=reminder_day,
+    )
     msg = parse(render_job(job, ENVELOPE))
     text = " ".join(msg.get_body(("plain",)).get_content().split())
     html = msg.get_body(("html",)).get_content()

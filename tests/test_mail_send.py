@@ -34,8 +34,10 @@ def clinic_for(tmp_path: Path, server: MailServer, **email):
 
 
 def rows(n: int, day: str = "2024-06-10", area: str = "face", start: int = 0) -> str:
-    return "".join(f"{day},{9 + (i // 12) % 9:02d}:{(i * 5) % 60:02d},{area},Patient {i},P-{i},A-{i},p{i}@example.com\n"
-                   for i in range(start, start + n))
+    return "".join(
+        f"{day},{9 + (i // 12) % 9:02d}:{(i * 5) % 60:02d},{area},Patient {i},P-{i},A-{i},p{i}@example.com\n"
+        for i in range(start, start + n)
+    )
 
 
 class Run:
@@ -44,12 +46,29 @@ class Run:
         self.clinic = clinic_for(tmp_path, server, **email)
         self.err: list[str] = []
 
-    def __call__(self, csv: str, command: str = "send", today: date = TODAY, password: str | None = PASSWORD,
-                 data: bytes | None = None, filename: str = "s.csv", **kw) -> int:
+    def __call__(
+        self,
+        csv: str,
+        command: str = "send",
+        today: date = TODAY,
+        password: str | None = PASSWORD,
+        data: bytes | None = None,
+        filename: str = "s.csv",
+        **kw,
+    ) -> int:
         self.err = []
         schedule = read_schedule(data or (HEADER + csv).encode(), self.clinic, filename=filename)
-        return run(command, schedule, self.ruleset, self.clinic, today, now=datetime(2024, 6, 1, 9, tzinfo=timezone.utc),
-                   err=self.err.append, password=password, **kw)
+        return run(
+            command,
+            schedule,
+            self.ruleset,
+            self.clinic,
+            today,
+            now=datetime(2024, 6, 1, 9, tzinfo=timezone.utc),
+            err=self.err.append,
+            password=password,
+            **kw,
+        )
 
     @property
     def stderr(self) -> str:
@@ -78,9 +97,17 @@ def test_sends_once_and_a_rerun_sends_nothing(go, server):
     first = [r.data for r in server.inbox]
     for r in server.inbox:  # STARTTLS was required by the server; each message is whole
         assert r.message["Subject"] == "Your appointment on Monday 10 June 2024: your instructions"
-        assert {p.get_content_type() for p in r.message.iter_attachments()} == {"application/pdf", "text/calendar"}
-        calendar = next(p for p in r.message.iter_attachments() if p.get_content_type() == "text/calendar")
-        assert calendar.get_param("method") == "PUBLISH" and b"ORGANIZER" in calendar.get_content().encode()
+        assert {p.get_content_type() for p in r.message.iter_attachments()} == {
+            "application/pdf",
+            "text/calendar",
+        }
+        calendar = next(
+            p for p in r.message.iter_attachments() if p.get_content_type() == "text/calendar"
+        )
+        assert (
+            calendar.get_param("method") == "PUBLISH"
+            and b"ORGANIZER" in calendar.get_content().encode()
+        )
     assert go(csv) == 0
     assert len(server.inbox) == 5 and [r.data for r in server.inbox] == first
     assert "5 already sent before, unchanged" in go.stderr
@@ -91,13 +118,21 @@ def test_sends_once_and_a_rerun_sends_nothing(go, server):
 def test_a_changed_appointment_gets_one_updated_message(go, server):
     assert go(rows(3)) == 0
     moved = rows(3).replace("2024-06-10,09:05,face,Patient 1", "2024-06-12,14:00,face,Patient 1")
-    moved = moved.replace("Patient 2,P-2,A-2", "Patient 2,P-2,A-2").replace("2024-06-10,09:10,face", "2024-06-10,09:10,face+neck")
+    moved = moved.replace("Patient 2,P-2,A-2", "Patient 2,P-2,A-2").replace(
+        "2024-06-10,09:10,face", "2024-06-10,09:10,face+neck"
+    )
     assert go(moved) == 0
     assert "2 handout messages sent (2 of them updates)." in go.stderr
     assert go(moved) == 0 and len(server.inbox) == 5
     by_subject = [(r.rcpt_tos[0], r.message["Subject"]) for r in server.inbox[3:]]
-    assert ("p1@example.com", "Updated: your appointment on Wednesday 12 June 2024: your instructions") in by_subject
-    later = {r.rcpt_tos[0]: " ".join(r.message.get_body(("plain",)).get_content().split()) for r in server.inbox[3:]}
+    assert (
+        "p1@example.com",
+        "Updated: your appointment on Wednesday 12 June 2024: your instructions",
+    ) in by_subject
+    later = {
+        r.rcpt_tos[0]: " ".join(r.message.get_body(("plain",)).get_content().split())
+        for r in server.inbox[3:]
+    }
     text1, text2 = later["p1@example.com"], later["p2@example.com"]
     assert "Your appointment has moved. It was at 09:05 on Monday 10 June 2024." in text1
     assert "The area to be treated has changed" in text2
@@ -131,10 +166,15 @@ def test_temporary_refusals_are_retried(go, server, answer):
 
 
 def test_a_temporary_refusal_that_lasts_fails_the_row_and_the_next_run_sends_it(go, server):
-    server.replies = lambda n, e: "451 4.7.1 Greylisted <p1@example.com>" if e.rcpt_tos[0] == "p1@example.com" else None
+    server.replies = lambda n, e: (
+        "451 4.7.1 Greylisted <p1@example.com>" if e.rcpt_tos[0] == "p1@example.com" else None
+    )
     assert go(rows(3)) == 3
     assert recipients(server) == ["p0@example.com", "p2@example.com"]
-    assert "row 3: not sent (451 4.7.1 Greylisted <address>); it will be tried again on the next run" in go.stderr
+    assert (
+        "row 3: not sent (451 4.7.1 Greylisted <address>); it will be tried again on the next run"
+        in go.stderr
+    )
     assert "p1@example.com" not in go.stderr and "Patient" not in go.stderr
     assert server.offered == 2 + 3  # retried twice (retries: 2)
     server.replies = None
@@ -143,15 +183,24 @@ def test_a_temporary_refusal_that_lasts_fails_the_row_and_the_next_run_sends_it(
 
 
 def test_a_permanent_refusal_is_not_retried(go, server):
-    server.replies = lambda n, e: "550 5.1.1 <p1@example.com>: Recipient address rejected" if e.rcpt_tos[0] == "p1@example.com" else None
+    server.replies = lambda n, e: (
+        "550 5.1.1 <p1@example.com>: Recipient address rejected"
+        if e.rcpt_tos[0] == "p1@example.com"
+        else None
+    )
     assert go(rows(3)) == 3
     assert server.offered == 3
-    assert "row 3: refused by the mail server (550 5.1.1 <address>: Recipient address rejected); not retried" in go.stderr
+    assert (
+        "row 3: refused by the mail server (550 5.1.1 <address>: Recipient address rejected); not retried"
+        in go.stderr
+    )
     with go.log() as log:
         assert log.get("booking:A-1", "handout") is None and log.count() == 2
 
 
-def test_a_connection_dropped_after_the_data_is_unconfirmed_and_never_sent_again_on_its_own(go, server):
+def test_a_connection_dropped_after_the_data_is_unconfirmed_and_never_sent_again_on_its_own(
+    go, server
+):
     """The server took the whole message and closed without answering: it may have been
     delivered, so it is not retried in the run, nor sent by later runs, until asked."""
     server.replies = lambda n, e: "drop" if n == 2 else None
@@ -159,7 +208,10 @@ def test_a_connection_dropped_after_the_data_is_unconfirmed_and_never_sent_again
     assert server.offered == 3  # row 3 went once, not retries + 1 times
     assert sorted(recipients(server)) == ["p0@example.com", "p2@example.com"]
     assert "2 handout messages sent." in go.stderr
-    assert "1 message went to the mail server without an answer (row 3): it may have been delivered" in go.stderr
+    assert (
+        "1 message went to the mail server without an answer (row 3): it may have been delivered"
+        in go.stderr
+    )
     assert "--resend-unconfirmed" in go.stderr and "p1@example.com" not in go.stderr
     with go.log() as log:
         assert log.get("booking:A-1", "handout").unconfirmed
@@ -208,7 +260,10 @@ def test_reminders_once_per_day(go, server):
     assert go(csv, command="remind", today=date(2024, 6, 10), day=date(2024, 6, 10)) == 0
     assert recipients(server)[2:] == ["p5@example.com"]
     text = " ".join(server.inbox[2].message.get_body(("plain",)).get_content().split())
-    assert "Starting today: - From Monday 10 June 2024: Stop taking any supplements that have ginkgo biloba" in text
+    assert (
+        "Starting today: - From Monday 10 June 2024: Stop taking any supplements that have ginkgo biloba"
+        in text
+    )
 
 
 def test_a_new_rule_set_that_changes_the_plan_sends_an_update(go, server, tmp_path):
@@ -234,8 +289,11 @@ def test_dry_run_writes_byte_stable_eml_and_sends_nothing(go, server, tmp_path):
     assert go(rows(3), dry_run=one) == 0
     assert go(rows(3), dry_run=two) == 0
     names = sorted(p.name for p in one.iterdir())
-    assert names == ["2024-06-10_0900_P-0.instructions.eml", "2024-06-10_0905_P-1.instructions.eml",
-                     "2024-06-10_0910_P-2.instructions.eml"]
+    assert names == [
+        "2024-06-10_0900_P-0.instructions.eml",
+        "2024-06-10_0905_P-1.instructions.eml",
+        "2024-06-10_0910_P-2.instructions.eml",
+    ]
     for name in names:
         assert (one / name).read_bytes() == (two / name).read_bytes()
     assert server.inbox == [] and server.offered == 0
@@ -279,7 +337,9 @@ def test_wrong_password_stops_with_the_server_s_answer(go, server):
 def test_an_untrusted_certificate_is_refused(tmp_path, server, ruleset):
     go = Run(tmp_path, server, ruleset, ca_file=None)
     assert go(rows(1)) == 3
-    assert "certificate could not be verified" in go.stderr and "0 handout messages sent." in go.stderr
+    assert (
+        "certificate could not be verified" in go.stderr and "0 handout messages sent." in go.stderr
+    )
     assert server.inbox == []
 
 
@@ -298,7 +358,10 @@ def test_a_corrected_address_gets_the_message_as_a_first_one(go, server):
     assert go(rows(1)) == 0
     assert go(rows(1).replace("p0@example.com", "p0.new@example.com")) == 0
     assert recipients(server) == ["p0@example.com", "p0.new@example.com"]
-    assert server.inbox[1].message["Subject"] == "Your appointment on Monday 10 June 2024: your instructions"
+    assert (
+        server.inbox[1].message["Subject"]
+        == "Your appointment on Monday 10 June 2024: your instructions"
+    )
     assert "updates" not in go.stderr
 
 
@@ -373,14 +436,21 @@ ICS = """BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUI
 DTSTART:20240610T090000Z\r\nX-MESOCARE-AREA:face\r\nATTENDEE;CN="Ana Example":mailto:ana@example.com\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:visit-2@desk\r\nDTSTAMP:20240601T000000Z\r\nDTSTART:20240610T100000Z\r\nX-MESOCARE-AREA:neck\r\n\
 END:VEVENT\r\nEND:VCALENDAR\r\n"""
-HL7 = "\r".join([
-    r"MSH|^~\&|DESK|HARBOUR|MESOCARE|HARBOUR|20240601091200||SIU^S12|M1|P|2.5",
-    "SCH|A1|F1||||||MESO-FACE|||^^30^20240610100000",
-    "PID|1||C-0001||Example^Ana||||||||^PRN^PH^^^^0123~^NET^Internet^ana@example.com",
-]) + "\r"
+HL7 = (
+    "\r".join(
+        [
+            r"MSH|^~\&|DESK|HARBOUR|MESOCARE|HARBOUR|20240601091200||SIU^S12|M1|P|2.5",
+            "SCH|A1|F1||||||MESO-FACE|||^^30^20240610100000",
+            "PID|1||C-0001||Example^Ana||||||||^PRN^PH^^^^0123~^NET^Internet^ana@example.com",
+        ]
+    )
+    + "\r"
+)
 
 
-@pytest.mark.parametrize("data, filename", [(ICS.encode(), "day.ics"), (HL7.encode(), "day.hl7")], ids=["ics", "hl7"])
+@pytest.mark.parametrize(
+    "data, filename", [(ICS.encode(), "day.ics"), (HL7.encode(), "day.hl7")], ids=["ics", "hl7"]
+)
 def test_addresses_from_other_schedule_formats(tmp_path, server, ruleset, data, filename):
     path = tmp_path / "mesocare.yaml"
     path.write_text(server.config() + "services:\n  MESO-FACE: {area: face}\n", encoding="utf-8")
@@ -393,12 +463,16 @@ def test_addresses_from_other_schedule_formats(tmp_path, server, ruleset, data, 
 
 # --------------------------------------------------------------------------- who the patient is (issue 21)
 
-@pytest.mark.parametrize("second", [
-    "2024-06-11,14:00,face,Other Person,P-77,A-1,other.person@example.net",  # all but the booking id differ
-    "2024-06-11,14:00,face,Other Person,P-77,A-1,p1@example.com",  # a family's shared address
-    "2024-06-10,09:05,face,Other Person,P-77,A-1,p1@example.com",  # and the same time: the same plan
-    "2024-06-11,14:00,face,Other Person,,A-1,p1@example.com",  # no patient ids: the name tells
-])
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "2024-06-11,14:00,face,Other Person,P-77,A-1,other.person@example.net",  # all but the booking id differ
+        "2024-06-11,14:00,face,Other Person,P-77,A-1,p1@example.com",  # a family's shared address
+        "2024-06-10,09:05,face,Other Person,P-77,A-1,p1@example.com",  # and the same time: the same plan
+        "2024-06-11,14:00,face,Other Person,,A-1,p1@example.com",  # no patient ids: the name tells
+    ],
+)
 def test_a_booking_id_reused_for_another_patient_is_a_new_appointment(go, server, second):
     patient_id = "" if ",,A-1" in second else "P-1"
     first = f"2024-06-10,09:05,face,Patient 1,{patient_id},A-1,p1@example.com\n"
@@ -408,7 +482,11 @@ def test_a_booking_id_reused_for_another_patient_is_a_new_appointment(go, server
     assert "update" not in go.stderr
     message = server.inbox[1].message
     text = " ".join(message.get_body(("plain",)).get_content().split())
-    assert not message["Subject"].startswith("Updated") and "moved" not in text and "It was at" not in text
+    assert (
+        not message["Subject"].startswith("Updated")
+        and "moved" not in text
+        and "It was at" not in text
+    )
     assert "Hello Other Person," in text and "Patient 1" not in text
     if not second.startswith("2024-06-10,09:05"):
         assert "09:05" not in text  # nothing of the first patient's appointment
@@ -419,5 +497,7 @@ def test_a_booking_id_reused_for_another_patient_is_a_new_appointment(go, server
 
 def test_the_same_patient_behind_the_same_booking_id_still_gets_an_update(go, server):
     assert go("2024-06-10,09:05,face,Patient 1,P-1,A-1,p1@example.com\n") == 0
-    assert go("2024-06-11,14:00,face,Patient  1,P-1,A-1,p1@example.com\n") == 0  # the same patient id
+    assert (
+        go("2024-06-11,14:00,face,Patient  1,P-1,A-1,p1@example.com\n") == 0
+    )  # the same patient id
     assert "1 handout message sent (1 of them updates)." in go.stderr

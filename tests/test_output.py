@@ -22,7 +22,9 @@ TODAY = ["--tz", "Europe/London", "--today", "2024-06-01"]
 
 
 def mesocare(*args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mesocare", *map(str, args)], capture_output=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "mesocare", *map(str, args)], capture_output=True, **kwargs
+    )
 
 
 # ------------------------------------------------------------------ the module
@@ -84,11 +86,18 @@ def test_dash_is_stdout():
 
 
 def test_clashing_names_get_2_then_3():
-    assert output.unique_names(["a", "a", "b", "a"], "text") == ["a.txt", "a-2.txt", "b.txt", "a-3.txt"]
+    assert output.unique_names(["a", "a", "b", "a"], "text") == [
+        "a.txt",
+        "a-2.txt",
+        "b.txt",
+        "a-3.txt",
+    ]
     assert output.unique_names(["a", "a-2", "a"], "pdf") == ["a.pdf", "a-2.pdf", "a-3.pdf"]
 
 
-@pytest.mark.parametrize("patient_id", ["../../etc/x", "/etc/passwd", "..", ".hidden", "a/../../b", "\x00\n", "C:\\x"])
+@pytest.mark.parametrize(
+    "patient_id", ["../../etc/x", "/etc/passwd", "..", ".hidden", "a/../../b", "\x00\n", "C:\\x"]
+)
 def test_names_from_ids_never_leave_the_folder(tmp_path, patient_id):
     stem = output.file_stem("2024-06-10_1000", patient_id, "row 3")
     assert "/" not in stem and "\\" not in stem and not stem.startswith(".") and stem
@@ -132,22 +141,59 @@ def test_temporary_files_of_killed_runs_are_swept_and_live_ones_kept(tmp_path):
 
 def test_out_dev_stdout_prints_and_leaves_the_link_alone():
     before = os.lstat("/dev/stdout")
-    r = mesocare("prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--format", "text", "--out", "/dev/stdout")
+    r = mesocare(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        *TODAY,
+        "--format",
+        "text",
+        "--out",
+        "/dev/stdout",
+    )
     assert r.returncode == 0, r.stderr
     assert b"Your appointment: Monday 10 June 2024" in r.stdout
     after = os.lstat("/dev/stdout")
-    assert stat.S_ISLNK(after.st_mode) and (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert stat.S_ISLNK(after.st_mode) and (after.st_ino, after.st_mode) == (
+        before.st_ino,
+        before.st_mode,
+    )
 
 
 def test_out_dash_is_stdout(tmp_path):
-    r = mesocare("prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--format", "json", "--out", "-", cwd=tmp_path)
+    r = mesocare(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        *TODAY,
+        "--format",
+        "json",
+        "--out",
+        "-",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0 and r.stdout.startswith(b"{")
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
 def test_a_write_error_on_a_device_is_exit_1_with_one_line_and_the_device_stays():
-    r = mesocare("prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--format", "text", "--out", "/dev/full")
+    r = mesocare(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        *TODAY,
+        "--format",
+        "text",
+        "--out",
+        "/dev/full",
+    )
     assert r.returncode == 1
     lines = r.stderr.decode().splitlines()
     assert lines[0] == "mesocare: /dev/full: cannot be written (No space left on device)."
@@ -158,7 +204,9 @@ def test_a_write_error_on_a_device_is_exit_1_with_one_line_and_the_device_stays(
 def _schedule(path: Path, rows: int) -> Path:
     lines = ["date,time,area,patient_id,booked_on"]
     for i in range(rows):
-        lines.append(f"2024-06-{10 + i % 20:02d},{9 + i % 8:02d}:{(i * 5) % 60:02d},face,P-{i:05d},2024-05-01")
+        lines.append(
+            f"2024-06-{10 + i % 20:02d},{9 + i % 8:02d}:{(i * 5) % 60:02d},face,P-{i:05d},2024-05-01"
+        )
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -170,15 +218,34 @@ def _files(folder: Path) -> dict[str, bytes]:
 def test_a_batch_killed_part_way_leaves_only_whole_files_and_a_rerun_finishes_the_same(tmp_path):
     schedule = _schedule(tmp_path / "day.csv", 250)
     clean = tmp_path / "clean"
-    assert mesocare("batch", schedule, "--out", f"{clean}/", "--format", "text", *TODAY).returncode == 0
+    assert (
+        mesocare("batch", schedule, "--out", f"{clean}/", "--format", "text", *TODAY).returncode
+        == 0
+    )
     expected = _files(clean)
     assert len(expected) == 250
 
     folder = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "mesocare", "batch", str(schedule), "--out", f"{folder}/",
-                             "--format", "text", *TODAY], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mesocare",
+            "batch",
+            str(schedule),
+            "--out",
+            f"{folder}/",
+            "--format",
+            "text",
+            *TODAY,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not folder.is_dir() or len([n for n in os.listdir(folder) if n[0] != "."]) < 20):
+    while time.monotonic() < deadline and (
+        not folder.is_dir() or len([n for n in os.listdir(folder) if n[0] != "."]) < 20
+    ):
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -196,13 +263,29 @@ def test_a_batch_killed_part_way_leaves_only_whole_files_and_a_rerun_finishes_th
 def test_two_batches_into_one_folder_at_once_do_not_corrupt_each_other(tmp_path):
     schedule = _schedule(tmp_path / "day.csv", 80)
     folder = tmp_path / "shared"
-    args = [sys.executable, "-m", "mesocare", "batch", str(schedule), "--out", f"{folder}/", "--format", "text", *TODAY]
-    procs = [subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    args = [
+        sys.executable,
+        "-m",
+        "mesocare",
+        "batch",
+        str(schedule),
+        "--out",
+        f"{folder}/",
+        "--format",
+        "text",
+        *TODAY,
+    ]
+    procs = [
+        subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
     clean = tmp_path / "clean"
-    assert mesocare("batch", schedule, "--out", f"{clean}/", "--format", "text", *TODAY).returncode == 0
+    assert (
+        mesocare("batch", schedule, "--out", f"{clean}/", "--format", "text", *TODAY).returncode
+        == 0
+    )
     assert _files(folder) == _files(clean)
 
 
@@ -229,8 +312,19 @@ def test_prep_out_a_folder_says_to_give_a_file_name(tmp_path):
     from conftest import run_cli
 
     (tmp_path / "out").mkdir()
-    r = run_cli("prep", "--date", "2024-06-10", "--area", "face", "--out", f"{tmp_path / 'out'}/",
-                "--format", "html", "--today", "2024-06-01")
+    r = run_cli(
+        "prep",
+        "--date",
+        "2024-06-10",
+        "--area",
+        "face",
+        "--out",
+        f"{tmp_path / 'out'}/",
+        "--format",
+        "html",
+        "--today",
+        "2024-06-01",
+    )
     assert r.exit_code == 1
     assert "give a file name" in r.stderr and "end it with /" not in r.stderr
     assert list((tmp_path / "out").iterdir()) == []

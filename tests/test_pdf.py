@@ -43,7 +43,7 @@ HOSTILE = [
     '") #set page(width: 1cm) #("',
     "#{{ 1 }} {% raw %} #(1+1) ] [ } {",
     "_a_ `raw` ~ -- --- ... 'q' = Head\n- list\n+ enum\n/ term: x",
-    "Ana\\u{41} \\n \" \\\" #sys.inputs <label> @ana_silva https://x.org",
+    'Ana\\u{41} \\n " \\" #sys.inputs <label> @ana_silva https://x.org',
 ]
 
 
@@ -110,8 +110,20 @@ def at(y, m, d, hh=0, mm=0):
 
 def fixed_item(rule, phase, when, text, start, end=None, late=False, origin="mesocare"):
     return Item(
-        rule=rule, name=rule.replace("-", " "), phase=phase, start=start, end=end, status="upcoming", late=late,
-        text=text, when=when, reason="", source="", basis="", prescription=False, origin=origin,
+        rule=rule,
+        name=rule.replace("-", " "),
+        phase=phase,
+        start=start,
+        end=end,
+        status="upcoming",
+        late=late,
+        text=text,
+        when=when,
+        reason="",
+        source="",
+        basis="",
+        prescription=False,
+        origin=origin,
     )
 
 
@@ -121,32 +133,89 @@ CLINIC = Clinic(name="Harbour Skin Clinic", phone="020 7946 0000", timezone="Eur
 def fixed_handout(**changes) -> Handout:
     """A handout with fixed words (independent of the rule files), for golden checks."""
     items = (
-        fixed_item("ginkgo-biloba", "before", "From Friday 31 May 2024", "Stop taking ginkgo biloba supplements.",
-                   at(2024, 5, 31), at(2024, 6, 10, 10), late=True),
-        fixed_item("aspirin", "before", "From Wednesday 5 June 2024",
-                   "Stop taking aspirin. If a doctor told you to take aspirin, do not stop. Ask that doctor first.",
-                   at(2024, 6, 5), at(2024, 6, 10, 10)),
-        fixed_item("protein-meal", "day", "On Monday 10 June 2024, before your appointment at 10:00",
-                   "Eat a light meal that is high in protein.", at(2024, 6, 10), at(2024, 6, 10, 10)),
-        fixed_item("no-sunbathing", "after", "Until 10:30 on Wednesday 12 June 2024",
-                   "Do not sunbathe, not even for a short time.", at(2024, 6, 10, 10, 30), at(2024, 6, 12, 10, 30),
-                   origin="clinic"),
-        fixed_item("spf30", "after", "From 10:30 on Wednesday 12 June 2024 until the end of Monday 24 June 2024",
-                   "Use sunscreen with SPF 30 or higher whenever you are in the sun.",
-                   at(2024, 6, 12, 10, 30), at(2024, 6, 25)),
+        fixed_item(
+            "ginkgo-biloba",
+            "before",
+            "From Friday 31 May 2024",
+            "Stop taking ginkgo biloba supplements.",
+            at(2024, 5, 31),
+            at(2024, 6, 10, 10),
+            late=True,
+        ),
+        fixed_item(
+            "aspirin",
+            "before",
+            "From Wednesday 5 June 2024",
+            "Stop taking aspirin. If a doctor told you to take aspirin, do not stop. Ask that doctor first.",
+            at(2024, 6, 5),
+            at(2024, 6, 10, 10),
+        ),
+        fixed_item(
+            "protein-meal",
+            "day",
+            "On Monday 10 June 2024, before your appointment at 10:00",
+            "Eat a light meal that is high in protein.",
+            at(2024, 6, 10),
+            at(2024, 6, 10, 10),
+        ),
+        fixed_item(
+            "no-sunbathing",
+            "after",
+            "Until 10:30 on Wednesday 12 June 2024",
+            "Do not sunbathe, not even for a short time.",
+            at(2024, 6, 10, 10, 30),
+            at(2024, 6, 12, 10, 30),
+            origin="clinic",
+        ),
+        fixed_item(
+            "spf30",
+            "after",
+            "From 10:30 on Wednesday 12 June 2024 until the end of Monday 24 June 2024",
+            "Use sunscreen with SPF 30 or higher whenever you are in the sun.",
+            at(2024, 6, 12, 10, 30),
+            at(2024, 6, 25),
+        ),
     )
     notes = (
         Note("expect-session", "expect", "A session takes about 30 minutes.", ""),
-        Note("return-to-work", "after", "You can go back to work straight after your treatment.", ""),
+        Note(
+            "return-to-work", "after", "You can go back to work straight after your treatment.", ""
+        ),
         Note("talk-pregnancy", "talk-first", "You are pregnant or breastfeeding.", ""),
-        Note("call-allergy", "call-us", "You think you are having an allergic reaction.", "", origin="clinic"),
-        Note("caution", "caution", "Never stop a medicine that a doctor prescribed for you without asking that doctor first.", ""),
+        Note(
+            "call-allergy",
+            "call-us",
+            "You think you are having an allergic reaction.",
+            "",
+            origin="clinic",
+        ),
+        Note(
+            "caution",
+            "caution",
+            "Never stop a medicine that a doctor prescribed for you without asking that doctor first.",
+            "",
+        ),
     )
     fields = dict(
-        clinic=CLINIC, patient_name="Ana Silva", patient_id=None, start=at(2024, 6, 10, 10), end=at(2024, 6, 10, 10, 30),
-        timed=True, areas=("face",), technique="needle", prescribed=(), course=Course(), items=items, notes=notes,
-        banners=("You booked on Monday 3 June 2024, 7 days before your appointment. Call us on 020 7946 0000.",),
-        warnings=(), today=date(2024, 6, 1), booked=date(2024, 6, 3), rules_version="0123456789ab" + "f" * 52,
+        clinic=CLINIC,
+        patient_name="Ana Silva",
+        patient_id=None,
+        start=at(2024, 6, 10, 10),
+        end=at(2024, 6, 10, 10, 30),
+        timed=True,
+        areas=("face",),
+        technique="needle",
+        prescribed=(),
+        course=Course(),
+        items=items,
+        notes=notes,
+        banners=(
+            "You booked on Monday 3 June 2024, 7 days before your appointment. Call us on 020 7946 0000.",
+        ),
+        warnings=(),
+        today=date(2024, 6, 1),
+        booked=date(2024, 6, 3),
+        rules_version="0123456789ab" + "f" * 52,
         reviewed_on=date(2024, 5, 1),
     )
     fields.update(changes)
@@ -204,8 +273,14 @@ GOLDEN = {  # paper -> the text of each page
 @pytest.fixture(scope="module")
 def sample(ruleset):
     """A handout from our rule set: face, 10:00, booked late, Medrol prescribed."""
-    request = Request(date=date(2024, 6, 10), time=time(10, 0), areas=("face",), name="Ana Silva",
-                      booked=date(2024, 6, 3), prescribed=("medrol",))
+    request = Request(
+        date=date(2024, 6, 10),
+        time=time(10, 0),
+        areas=("face",),
+        name="Ana Silva",
+        booked=date(2024, 6, 3),
+        prescribed=("medrol",),
+    )
     return build_handout(request, ruleset, CLINIC, today=date(2024, 6, 1))
 
 
@@ -219,8 +294,12 @@ def handouts_for_batch(ruleset, count, booked=date(2024, 6, 1)):
     out = []
     for n in range(count):
         request = Request(
-            date=date(2024, 6, 10), time=None if n == 1 else time(9 + n % 8, 15), areas=areas[n % len(areas)],
-            name=None if n == 2 else f"Patient {n}", patient_id=f"P-{n}", booked=booked if n % 2 == 0 else None,
+            date=date(2024, 6, 10),
+            time=None if n == 1 else time(9 + n % 8, 15),
+            areas=areas[n % len(areas)],
+            name=None if n == 2 else f"Patient {n}",
+            patient_id=f"P-{n}",
+            booked=booked if n % 2 == 0 else None,
         )
         out.append(build_handout(request, ruleset, CLINIC, today=date(2024, 6, 1)))
     return tuple(out)
@@ -246,14 +325,29 @@ def test_paper_option_overrides_the_clinic():
 
 def test_everything_is_printed_in_order(sample, sample_pdf):
     text = all_text(sample_pdf)
-    parts = ["Harbour Skin Clinic", "020 7946 0000", "Ana Silva", "Monday 10 June 2024", "10:00", "face"]
+    parts = [
+        "Harbour Skin Clinic",
+        "020 7946 0000",
+        "Ana Silva",
+        "Monday 10 June 2024",
+        "10:00",
+        "face",
+    ]
     parts += [flat(p) for b in sample.shown_banners for p in (b.lead, *b.steps, b.closing) if p]
-    for phase, title in (("before", "Before your appointment"), ("day", "On the day"), ("after", "After your appointment")):
+    for phase, title in (
+        ("before", "Before your appointment"),
+        ("day", "On the day"),
+        ("after", "After your appointment"),
+    ):
         parts.append(title)
         for i in sample.phase(phase):
             parts += [i.when, i.text]
     parts += [n.text for n in sample.section("after")]
-    for section, title in (("expect", "What to expect"), ("talk-first", "Talk to us first if"), ("call-us", "Call us if")):
+    for section, title in (
+        ("expect", "What to expect"),
+        ("talk-first", "Talk to us first if"),
+        ("call-us", "Call us if"),
+    ):
         parts.append(title)
         parts += [n.text for n in sample.section(section)]
     parts.append("Call us on 020 7946 0000.")
@@ -278,7 +372,9 @@ def test_running_footer_counts_the_pages_of_the_handout(sample, sample_pdf):
 
 def test_untimed_appointment_without_phone_or_name():
     clinic = dataclasses.replace(CLINIC, phone=None)
-    h = fixed_handout(clinic=clinic, timed=False, patient_name=None, start=at(2024, 6, 10), end=at(2024, 6, 11))
+    h = fixed_handout(
+        clinic=clinic, timed=False, patient_name=None, start=at(2024, 6, 10), end=at(2024, 6, 11)
+    )
     text = all_text(pdf.render(h))
     assert "Time" not in text.split("Treatment")[0]
     assert "Date Monday 10 June 2024 Area face" in text
@@ -293,13 +389,29 @@ def test_patient_id_stands_in_for_a_missing_name():
 
 
 def test_past_and_late_banners_are_both_shown(ruleset):
-    request = Request(date=date(2024, 6, 10), time=time(10, 0), areas=("face",), name="Ana", booked=date(2024, 6, 8))
+    request = Request(
+        date=date(2024, 6, 10),
+        time=time(10, 0),
+        areas=("face",),
+        name="Ana",
+        booked=date(2024, 6, 8),
+    )
     h = build_handout(request, ruleset, CLINIC, today=date(2024, 6, 12))
     assert len(h.banners) == 2
     text = all_text(pdf.render(h))
     late, past = h.shown_banners
     # the late banner: a short lead, then one line per step, then what to do (issue 22)
-    in_order(text, ["Please read this first", late.lead, *late.steps, late.closing, past.lead, "Before your appointment"])
+    in_order(
+        text,
+        [
+            "Please read this first",
+            late.lead,
+            *late.steps,
+            late.closing,
+            past.lead,
+            "Before your appointment",
+        ],
+    )
     assert len(late.steps) >= 2
 
 
@@ -346,8 +458,8 @@ def test_typst_values():
 
 def test_every_printed_value_is_escaped_even_without_the_filter(tmp_path):
     (tmp_path / "handout.typ.j2").write_text(
-        '#mc-run({{ key }}, footer: (upper: {{ h.patient_name }}), [#par({{ h.patient_name }}) '
-        '#par({{ h.patient_name | typst }})])\n'
+        "#mc-run({{ key }}, footer: (upper: {{ h.patient_name }}), [#par({{ h.patient_name }}) "
+        "#par({{ h.patient_name | typst }})])\n"
     )
     clinic = dataclasses.replace(CLINIC, templates_dir=str(tmp_path))
     data = pdf.render(fixed_handout(clinic=clinic, patient_name="#set page(width: 1cm) *x*"))
@@ -356,7 +468,9 @@ def test_every_printed_value_is_escaped_even_without_the_filter(tmp_path):
 
 
 def test_a_broken_clinic_template_is_a_template_error_without_patient_details(tmp_path):
-    (tmp_path / "handout.typ.j2").write_text("#mc-run({{ key }}, [#no-such-function({{ h.patient_name }})])\n")
+    (tmp_path / "handout.typ.j2").write_text(
+        "#mc-run({{ key }}, [#no-such-function({{ h.patient_name }})])\n"
+    )
     clinic = dataclasses.replace(CLINIC, templates_dir=str(tmp_path))
     with pytest.raises(TemplateError) as caught:
         pdf.render(fixed_handout(clinic=clinic, patient_name="Secret Person"))
@@ -373,7 +487,9 @@ def test_a_broken_clinic_template_is_a_template_error_without_patient_details(tm
 # fonts and characters
 # ---------------------------------------------------------------------------------------------
 def test_special_characters_print_in_atkinson_hyperlegible():
-    special = "José Müller-Çelik: keep it at 20 °C, ≥ 15 °C – café, naïve, façade — “quoted” 10½ µg €5 £5"
+    special = (
+        "José Müller-Çelik: keep it at 20 °C, ≥ 15 °C – café, naïve, façade — “quoted” 10½ µg €5 £5"
+    )
     note = Note("expect-special", "expect", special, "")
     data = pdf.render(fixed_handout(patient_name="José Müller-Çelik", notes=(note,)))
     text = all_text(data)
@@ -388,13 +504,22 @@ def test_rarer_signs_fall_back_to_typsts_embedded_fonts():
     note = Note("expect-signs", "expect", "Signs → ✓ ≠ ± ≈ ‰", "")
     data = pdf.render(fixed_handout(notes=(note,)))
     assert "Signs → ✓ ≠ ± ≈ ‰" in all_text(data)
-    assert embedded_fonts(data) <= {"AtkinsonHyperlegible-Regular", "AtkinsonHyperlegible-Bold", "DejaVuSansMono"}
+    assert embedded_fonts(data) <= {
+        "AtkinsonHyperlegible-Regular",
+        "AtkinsonHyperlegible-Bold",
+        "DejaVuSansMono",
+    }
 
 
 def test_fonts_come_from_the_font_package_only(sample_pdf):
     assert pdf.font_dir().name == "files"
-    assert sorted(p.name for p in pdf.font_dir().glob("*.ttf"))[0].startswith("AtkinsonHyperlegible")
-    assert embedded_fonts(sample_pdf) <= {"AtkinsonHyperlegible-Regular", "AtkinsonHyperlegible-Bold"}
+    assert sorted(p.name for p in pdf.font_dir().glob("*.ttf"))[0].startswith(
+        "AtkinsonHyperlegible"
+    )
+    assert embedded_fonts(sample_pdf) <= {
+        "AtkinsonHyperlegible-Regular",
+        "AtkinsonHyperlegible-Bold",
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,7 +532,9 @@ def test_same_input_gives_the_same_bytes(sample, sample_pdf, monkeypatch):
     assert meta["/CreationDate"].startswith("D:20240601000000")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     fixed = pdf.render(sample)
-    assert fixed == pdf.render(sample) and fixed != pdf.render(dataclasses.replace(sample, today=date(2024, 6, 2)))
+    assert fixed == pdf.render(sample) and fixed != pdf.render(
+        dataclasses.replace(sample, today=date(2024, 6, 2))
+    )
     assert reader(fixed).metadata["/CreationDate"].startswith("D:20231114221320")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "soon")
     with pytest.raises(InputError, match="SOURCE_DATE_EPOCH"):
@@ -416,8 +543,17 @@ def test_same_input_gives_the_same_bytes(sample, sample_pdf, monkeypatch):
 
 def test_batch_is_deterministic(ruleset, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    batch = Batch(CLINIC, date(2024, 6, 1), date(2024, 6, 10), handouts_for_batch(ruleset, 3), booking_checked=True)
-    assert hashlib.sha256(pdf.render_batch(batch)).digest() == hashlib.sha256(pdf.render_batch(batch)).digest()
+    batch = Batch(
+        CLINIC,
+        date(2024, 6, 1),
+        date(2024, 6, 10),
+        handouts_for_batch(ruleset, 3),
+        booking_checked=True,
+    )
+    assert (
+        hashlib.sha256(pdf.render_batch(batch)).digest()
+        == hashlib.sha256(pdf.render_batch(batch)).digest()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,7 +569,9 @@ def check_batch(data: bytes, handouts, duplex: bool) -> None:
     assert starts[0] == 0 and "Cover sheet, page 1 of" in texts[0]
     cover_pages = starts[1] if not duplex else next(m for i, n, m in numbered if i == 0)
     for h, start, count in zip(handouts, starts[1:], singles, strict=True):
-        assert [(n, m) for i, n, m in numbered if start <= i < start + count] == [(k + 1, count) for k in range(count)]
+        assert [(n, m) for i, n, m in numbered if start <= i < start + count] == [
+            (k + 1, count) for k in range(count)
+        ]
         who = h.patient_name or h.patient_id
         assert all(who in texts[i] for i in range(start, start + count))
         assert texts[start].startswith(f"{CLINIC.name} Phone")
@@ -474,13 +612,17 @@ def test_the_page_count_is_read_with_pikepdf_and_a_broken_piece_is_one_sentence(
     # pikepdf (a dependency already) counts pages; pypdf is not needed to make a PDF
     import sys
 
-    script = ("import sys, pikepdf, io\n"
-              "from mesocare.render.pdf import pdf_page_count\n"
-              "doc = pikepdf.new()\n"
-              "for _ in range(3): doc.add_blank_page()\n"
-              "out = io.BytesIO(); doc.save(out)\n"
-              "print(pdf_page_count(out.getvalue()), 'pypdf' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    script = (
+        "import sys, pikepdf, io\n"
+        "from mesocare.render.pdf import pdf_page_count\n"
+        "doc = pikepdf.new()\n"
+        "for _ in range(3): doc.add_blank_page()\n"
+        "out = io.BytesIO(); doc.save(out)\n"
+        "print(pdf_page_count(out.getvalue()), 'pypdf' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     assert done.stdout.split() == ["3", "False"]
     with pytest.raises(TemplateError, match="page count is unreadable"):
         pdf.pdf_page_count(b"%PDF-1.7\nnot a PDF at all")
@@ -508,21 +650,62 @@ def test_chunked_letter_batch_keeps_the_paper(ruleset, monkeypatch):
 
 def test_cover_sheet_lists_patients_calls_and_skipped_rows(ruleset):
     handouts = handouts_for_batch(ruleset, 4)
-    problems = (RowProblem("row 4", "date", "'2024-06-31' is not a date"), RowProblem("row 9", None, "cancelled", error=False))
-    batch = Batch(CLINIC, date(2024, 6, 1), date(2024, 6, 10), handouts, booking_checked=True, problems=problems)
+    problems = (
+        RowProblem("row 4", "date", "'2024-06-31' is not a date"),
+        RowProblem("row 9", None, "cancelled", error=False),
+    )
+    batch = Batch(
+        CLINIC,
+        date(2024, 6, 1),
+        date(2024, 6, 10),
+        handouts,
+        booking_checked=True,
+        problems=problems,
+    )
     assert batch.to_call
     data = pdf.render_batch(batch)
-    cover = " ".join(t for t, (i, n, m) in zip(pages_text(data), runs(data), strict=False) if "Cover sheet" in t)
-    in_order(cover, ["Harbour Skin Clinic", "Cover sheet for the nurse", "Monday 10 June 2024", "Appointments 4",
-                     "Made on Saturday 1 June 2024", "Patients", "Time Patient Area"])
-    in_order(cover, ["09:15 Patient 0 face", "no time Patient 1 neck and décolletage", "P-2", "Patient 3 scalp"])
-    in_order(cover, ["Call before the appointment"] + [h.patient_name or h.patient_id for h in batch.to_call])
+    cover = " ".join(
+        t for t, (i, n, m) in zip(pages_text(data), runs(data), strict=False) if "Cover sheet" in t
+    )
+    in_order(
+        cover,
+        [
+            "Harbour Skin Clinic",
+            "Cover sheet for the nurse",
+            "Monday 10 June 2024",
+            "Appointments 4",
+            "Made on Saturday 1 June 2024",
+            "Patients",
+            "Time Patient Area",
+        ],
+    )
+    in_order(
+        cover,
+        [
+            "09:15 Patient 0 face",
+            "no time Patient 1 neck and décolletage",
+            "P-2",
+            "Patient 3 scalp",
+        ],
+    )
+    in_order(
+        cover,
+        ["Call before the appointment"] + [h.patient_name or h.patient_id for h in batch.to_call],
+    )
     for h in batch.to_call:
         for i in h.late_items:
             assert f"{i.name} from {words.day(i.start.date())}" in cover
     assert "Phone them and check what to do." in cover
     assert "could not be checked" not in cover
-    in_order(cover, ["Rows skipped", "row 4, date: '2024-06-31' is not a date", "Left out on purpose", "row 9: cancelled"])
+    in_order(
+        cover,
+        [
+            "Rows skipped",
+            "row 4, date: '2024-06-31' is not a date",
+            "Left out on purpose",
+            "row 9: cancelled",
+        ],
+    )
 
 
 def test_cover_sheet_without_booking_dates_says_so(ruleset):
@@ -544,7 +727,9 @@ def test_empty_batch_is_just_the_cover():
 # ---------------------------------------------------------------------------------------------
 # pictures of the pages
 # ---------------------------------------------------------------------------------------------
-NO_PDFTOPPM = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not on PATH")
+NO_PDFTOPPM = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not on PATH"
+)
 
 
 def ink(data: bytes, folder, page: int = 1, dpi: int = 36):
@@ -552,7 +737,22 @@ def ink(data: bytes, folder, page: int = 1, dpi: int = 36):
     source = folder / f"ink-{page}.pdf"
     source.write_bytes(data)
     stem = folder / f"ink-{page}"
-    subprocess.run(["pdftoppm", "-gray", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(source), str(stem)], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-gray",
+            "-r",
+            str(dpi),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-singlefile",
+            str(source),
+            str(stem),
+        ],
+        check=True,
+    )
     raw = stem.with_suffix(".pgm").read_bytes()
     magic, width, height, maxval, rest = raw.split(maxsplit=4)
     assert magic == b"P5" and int(maxval) == 255
@@ -567,7 +767,22 @@ def ink(data: bytes, folder, page: int = 1, dpi: int = 36):
 def test_page_one_renders_to_png(sample_pdf, tmp_path):
     source = tmp_path / "handout.pdf"
     source.write_bytes(sample_pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "72", "-f", "1", "-l", "1", "-singlefile", str(source), str(tmp_path / "page1")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "72",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(source),
+            str(tmp_path / "page1"),
+        ],
+        check=True,
+    )
     png = (tmp_path / "page1.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
@@ -610,7 +825,10 @@ def test_every_name_prints_as_typed(name, font):
     if font:
         assert any(f.startswith(font) for f in embedded_fonts(data)), embedded_fonts(data)
     # nothing from the machine: every font is ours, Typst's own, or a fallback package's
-    assert all(f.startswith(("AtkinsonHyperlegible", "DejaVuSansMono", "NewCM", "Noto")) for f in embedded_fonts(data))
+    assert all(
+        f.startswith(("AtkinsonHyperlegible", "DejaVuSansMono", "NewCM", "Noto"))
+        for f in embedded_fonts(data)
+    )
 
 
 def test_control_characters_in_a_name_do_not_reach_the_pdf():

@@ -62,7 +62,9 @@ def check_pdf_ua(data: bytes, title: str, lang: str = "en-GB") -> list[tuple[str
     headings = [k for k in kinds if k in ("/H1", "/H2", "/H3", "/H4", "/H5", "/H6")]
     assert headings and headings[0] == "/H1", "the first heading is of level 1"
     for before, after in itertools.pairwise(headings):
-        assert int(after[2]) <= int(before[2]) + 1, f"a heading level is skipped: {before} then {after}"
+        assert int(after[2]) <= int(before[2]) + 1, (
+            f"a heading level is skipped: {before} then {after}"
+        )
     # every page's marked content belongs to the structure tree
     parents = tree.ParentTree
     keys = set()
@@ -113,12 +115,25 @@ def test_handout_is_pdf_ua(ruleset, paper, large):
     assert figures(found) == [calendar.build(h).alt]
     # the figure comes after the dated tables and before "What to expect", as on the page
     assert kinds.index("/Figure") > max(i for i, k in enumerate(kinds) if k == "/Table")
-    in_order(text_of(data), [
-        "Harbour Skin Clinic", "Ana Silva", "Please read this first", "Before your appointment",
-        "On the day", "After your appointment", "Your plan on a calendar", "June 2024",
-        "The letters match", "ginkgo biloba and willow bark", "What to expect", "Talk to us first if",
-        "Call us if", "I have read these instructions",
-    ])
+    in_order(
+        text_of(data),
+        [
+            "Harbour Skin Clinic",
+            "Ana Silva",
+            "Please read this first",
+            "Before your appointment",
+            "On the day",
+            "After your appointment",
+            "Your plan on a calendar",
+            "June 2024",
+            "The letters match",
+            "ginkgo biloba and willow bark",
+            "What to expect",
+            "Talk to us first if",
+            "Call us if",
+            "I have read these instructions",
+        ],
+    )
 
 
 def test_untimed_handout_without_a_name_is_pdf_ua(ruleset):
@@ -136,16 +151,34 @@ def test_course_handout_is_pdf_ua(ruleset):
 
 
 def test_batch_with_cover_sheet_is_pdf_ua(ruleset):
-    hs = tuple(handout(ruleset, name=f"Patient {n}", time=time(9 + n, 0), booked=date(2024, 6, 3)) for n in range(3))
-    batch = Batch(clinic=CLINIC, today=date(2024, 6, 1), day=date(2024, 6, 10), handouts=hs, booking_checked=True)
+    hs = tuple(
+        handout(ruleset, name=f"Patient {n}", time=time(9 + n, 0), booked=date(2024, 6, 3))
+        for n in range(3)
+    )
+    batch = Batch(
+        clinic=CLINIC,
+        today=date(2024, 6, 1),
+        day=date(2024, 6, 10),
+        handouts=hs,
+        booking_checked=True,
+    )
     for duplex in (False, True):
         data = pdf.render_batch(batch, duplex=duplex)
         found = check_pdf_ua(data, pdf.BATCH_TITLE)
         kinds = [k for k, _ in found]
         assert kinds.count("/H1") == 4  # the cover sheet and each handout
         assert len(figures(found)) == 3
-        in_order(text_of(data), ["Cover sheet for the nurse", "Call before the appointment",
-                                 "Patient 0", "Your plan on a calendar", "Patient 1", "Patient 2"])
+        in_order(
+            text_of(data),
+            [
+                "Cover sheet for the nurse",
+                "Call before the appointment",
+                "Patient 0",
+                "Your plan on a calendar",
+                "Patient 1",
+                "Patient 2",
+            ],
+        )
 
 
 def test_typst_refuses_a_document_that_breaks_pdf_ua():
@@ -183,7 +216,10 @@ def check_structure(data: bytes) -> list[tuple[str, str]]:
                 assert int(key) not in numbers, f"parent tree key {key} twice"
                 numbers[int(key)] = value
             if "/Limits" in node:
-                assert [int(x) for x in node.Limits] == [min(map(int, nums[0::2])), max(map(int, nums[0::2]))]
+                assert [int(x) for x in node.Limits] == [
+                    min(map(int, nums[0::2])),
+                    max(map(int, nums[0::2])),
+                ]
         stack.extend(node.get("/Kids", []))
     assert int(tree.ParentTreeNextKey) > max(numbers)
     # walk the tree from its root: each element once, /P its parent; where each MCID lives
@@ -217,16 +253,27 @@ def check_structure(data: bytes) -> list[tuple[str, str]]:
     for number, page in enumerate(doc.pages, start=1):
         ids = marked_content(page)
         if not ids:
-            assert page.get("/Contents") is None or "/StructParents" in page or not page.get("/Contents").read_bytes().strip()
+            assert (
+                page.get("/Contents") is None
+                or "/StructParents" in page
+                or not page.get("/Contents").read_bytes().strip()
+            )
             continue
         entry = numbers[int(page.StructParents)]
         for mcid in ids:
             element = entry[mcid]
-            assert content.get((page.objgen, mcid)) is not None, f"page {number}: MCID {mcid} not in the tree"
-            assert content[(page.objgen, mcid)].objgen == element.objgen, f"page {number}: MCID {mcid}'s parent"
+            assert content.get((page.objgen, mcid)) is not None, (
+                f"page {number}: MCID {mcid} not in the tree"
+            )
+            assert content[(page.objgen, mcid)].objgen == element.objgen, (
+                f"page {number}: MCID {mcid}'s parent"
+            )
             assert element.Pg.objgen == page.objgen or any(
-                isinstance(k, pikepdf.Dictionary) and k.get("/Pg") is not None and k.Pg.objgen == page.objgen
-                for k in (element.K if isinstance(element.K, pikepdf.Array) else [element.K]))
+                isinstance(k, pikepdf.Dictionary)
+                and k.get("/Pg") is not None
+                and k.Pg.objgen == page.objgen
+                for k in (element.K if isinstance(element.K, pikepdf.Array) else [element.K])
+            )
             count += 1
     assert count == len(content), "every marked content of the tree is on its page"
     # IDs are unique, and every table cell's /Headers names one
@@ -238,14 +285,22 @@ def check_structure(data: bytes) -> list[tuple[str, str]]:
             flat = list(node.Names)
             for name, element in zip(flat[0::2], flat[1::2], strict=True):
                 assert bytes(name) not in names, "an ID twice"
-                assert element.is_indirect and element.objgen in seen, "an ID names an element of the tree"
+                assert element.is_indirect and element.objgen in seen, (
+                    "an ID names an element of the tree"
+                )
                 assert bytes(element.ID) == bytes(name)
                 names[bytes(name)] = element
         stack.extend(node.get("/Kids", []))
     for objgen in seen:
         element = doc.get_object(objgen)
         attributes = element.get("/A")
-        for owner in attributes if isinstance(attributes, pikepdf.Array) else [attributes] if attributes else []:
+        for owner in (
+            attributes
+            if isinstance(attributes, pikepdf.Array)
+            else [attributes]
+            if attributes
+            else []
+        ):
             if isinstance(owner, pikepdf.Dictionary) and "/Headers" in owner:
                 for header in owner.Headers:
                     assert names[bytes(header)].S == "/TH"
@@ -254,8 +309,14 @@ def check_structure(data: bytes) -> list[tuple[str, str]]:
 
 def long_batch(ruleset, count: int, spanish: set[int]) -> Batch:
     hs = tuple(
-        handout(ruleset, name=f"Patient {n:02d}", time=time(8 + n % 10, 0), date=date(2024, 6, 10 + n // 10),
-                booked=date(2024, 6, 3), language="es" if n in spanish else None)
+        handout(
+            ruleset,
+            name=f"Patient {n:02d}",
+            time=time(8 + n % 10, 0),
+            date=date(2024, 6, 10 + n // 10),
+            booked=date(2024, 6, 3),
+            language="es" if n in spanish else None,
+        )
         for n in range(count)
     )
     return Batch(clinic=CLINIC, today=date(2024, 6, 1), day=None, handouts=hs, booking_checked=True)
@@ -266,7 +327,10 @@ def check_long_batch(data: bytes, batch: Batch, spanish: set[int]) -> None:
     assert len(figures(found)) == len(batch.handouts)
     headings = check_structure(data)
     patients = [(title, lang) for title, lang in headings if title.startswith("Patient")]
-    assert patients == [(f"Patient {n:02d}", "es-ES" if n in spanish else "en-GB") for n in range(len(batch.handouts))]
+    assert patients == [
+        (f"Patient {n:02d}", "es-ES" if n in spanish else "en-GB")
+        for n in range(len(batch.handouts))
+    ]
     assert headings[0][1] == "en-GB"  # the cover sheet
     with pikepdf.open(io.BytesIO(data)) as joined:
         # qpdf's own check of the file we wrote object by object: cross-reference stream, object
@@ -274,8 +338,13 @@ def check_long_batch(data: bytes, batch: Batch, spanish: set[int]) -> None:
         assert joined.check_pdf_syntax() == [], joined.check_pdf_syntax()[:5]
         assert dangling(joined) == [], "a reference to an object that is not there (or null)"
         meta = joined.open_metadata()
-        assert meta.get("{http://ns.adobe.com/xap/1.0/t/pg/}NPages") == str(len(pypdf.PdfReader(io.BytesIO(data)).pages))
-    in_order(fast_text_of(data), ["Cover sheet for the nurse", *(f"Patient {n:02d}" for n in range(len(batch.handouts)))])
+        assert meta.get("{http://ns.adobe.com/xap/1.0/t/pg/}NPages") == str(
+            len(pypdf.PdfReader(io.BytesIO(data)).pages)
+        )
+    in_order(
+        fast_text_of(data),
+        ["Cover sheet for the nurse", *(f"Patient {n:02d}" for n in range(len(batch.handouts)))],
+    )
 
 
 def dangling(doc) -> list[tuple[int, int]]:
@@ -300,8 +369,9 @@ def dangling(doc) -> list[tuple[int, int]]:
     return sorted(missing)
 
 
-def test_an_independent_checker_finds_nothing_wrong_in_a_joined_batch(ruleset, monkeypatch,
-                                                                     tmp_path):
+def test_an_independent_checker_finds_nothing_wrong_in_a_joined_batch(
+    ruleset, monkeypatch, tmp_path
+):
     # veraPDF (Java) is on none of the registries the tests install from; pdfua (PyPI) runs a
     # machine-checkable subset of PDF/UA-1 (structure tree, MarkInfo, language, figures' alt
     # text, tables, headings, title shown, PDF/UA identification) written apart from this code
@@ -314,8 +384,12 @@ def test_an_independent_checker_finds_nothing_wrong_in_a_joined_batch(ruleset, m
     batch = long_batch(ruleset, 5, {1, 2})
     path = tmp_path / "batch.pdf"
     path.write_bytes(pdf.render_batch(batch, duplex=True))
-    done = subprocess.run([sys.executable, "-m", "pdfua", "check", "--format", "json", str(path)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pdfua", "check", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(done.stdout)
     assert report["findings"] == [] and done.returncode == 0, report["findings"][:5]
     assert report["summary"]["rules_run"] >= 11
@@ -329,7 +403,9 @@ def fast_text_of(data: bytes) -> str:
 
     if shutil.which("pdftotext") is None:
         return text_of(data)
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout
     return " ".join(out.decode("utf-8").split())
 
 
@@ -362,7 +438,13 @@ def cover_pages(data: bytes) -> list[str]:
     page added for printing on both sides)."""
     reader = pypdf.PdfReader(io.BytesIO(data))
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]
-    return [text for text in pages[: next(i for i, t in enumerate(pages) if "Patient 00" in t and "Cover sheet" not in t)] if text]
+    return [
+        text
+        for text in pages[
+            : next(i for i, t in enumerate(pages) if "Patient 00" in t and "Cover sheet" not in t)
+        ]
+        if text
+    ]
 
 
 @pytest.mark.parametrize("duplex", [False, True])
@@ -379,7 +461,12 @@ def test_a_long_cover_sheet_is_typeset_in_parts_and_reads_as_one(ruleset, monkey
     assert to_call
     parts = pdf.cover_parts(batch)
     assert len(parts) == -(-(7 + len(to_call) + 1) // 3) and sum(len(p.rows) for p in parts) == 7
-    assert [p.head for p in parts].count(True) == [p.call_head for p in parts].count(True) == [p.tail for p in parts].count(True) == 1
+    assert (
+        [p.head for p in parts].count(True)
+        == [p.call_head for p in parts].count(True)
+        == [p.tail for p in parts].count(True)
+        == 1
+    )
     data = pdf.render_batch(batch, duplex=duplex)
     check_long_batch(data, batch, spanish)
     pages = cover_pages(data)
@@ -387,14 +474,24 @@ def test_a_long_cover_sheet_is_typeset_in_parts_and_reads_as_one(ruleset, monkey
     for number, text in enumerate(pages, start=1):
         assert f"Cover sheet, page {number} of {len(pages)}" in text
     cover = " ".join(pages)
-    in_order(cover, ["Cover sheet for the nurse", *(f"Patient {n:02d}" for n in range(7)), "Call before the appointment",
-                     *to_call, "Rows skipped"])
+    in_order(
+        cover,
+        [
+            "Cover sheet for the nurse",
+            *(f"Patient {n:02d}" for n in range(7)),
+            "Call before the appointment",
+            *to_call,
+            "Rows skipped",
+        ],
+    )
     for once in ("Phone: 020", "Call before the appointment", "Rows skipped", "Patients"):
         assert cover.count(once) == 1, once
     # each later part starts with the cover's title again (its first heading, as PDF/UA wants)
     assert cover.count("Cover sheet for the nurse All appointments") == len(parts)
     doc = pikepdf.open(io.BytesIO(data))
-    assert all("/Contents" in doc.pages[k] for k in range(len(pages)))  # no blank page inside the cover
+    assert all(
+        "/Contents" in doc.pages[k] for k in range(len(pages))
+    )  # no blank page inside the cover
     if duplex:
         assert len(pages) % 2 == 0 or "/Contents" not in doc.pages[len(pages)]
     with doc.open_outline() as outline:
@@ -402,7 +499,9 @@ def test_a_long_cover_sheet_is_typeset_in_parts_and_reads_as_one(ruleset, monkey
     assert titles[0] == "Cover sheet" and titles.count("Cover sheet") == 1 and len(titles) == 8
 
 
-def test_a_clinic_that_draws_its_own_cover_or_style_gets_its_cover_sheet_whole(ruleset, monkeypatch, tmp_path):
+def test_a_clinic_that_draws_its_own_cover_or_style_gets_its_cover_sheet_whole(
+    ruleset, monkeypatch, tmp_path
+):
     # a clinic's own cover.typ.j2, style.typ.j2 or pdf.typ.j2 may come from before cover sheets
     # were typeset in parts: its long cover sheet is typeset whole, and our cover template calls
     # mc-run as it did then (here: a style.typ.j2 whose mc-run knows no first-page or pages)
@@ -412,8 +511,11 @@ def test_a_clinic_that_draws_its_own_cover_or_style_gets_its_cover_sheet_whole(r
     (tmp_path / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     assert pdf._split_cover(dataclasses.replace(CLINIC, templates_dir=str(tmp_path)))
     ours = (templates_dir() / "style.typ.j2").read_text(encoding="utf-8")
-    old = ours.replace(", first-page: 1, pages: none, body) = page({", ", body) = page({").replace(
-        "counter(page).update(first-page)", "counter(page).update(1)").replace("pages: pages, ", "")
+    old = (
+        ours.replace(", first-page: 1, pages: none, body) = page({", ", body) = page({")
+        .replace("counter(page).update(first-page)", "counter(page).update(1)")
+        .replace("pages: pages, ", "")
+    )
     assert old != ours and "first-page" not in old.split("#let mc-run(")[1].split("\n")[0]
     (tmp_path / "style.typ.j2").write_text(old, encoding="utf-8")
     clinic = dataclasses.replace(CLINIC, templates_dir=str(tmp_path))
@@ -422,5 +524,7 @@ def test_a_clinic_that_draws_its_own_cover_or_style_gets_its_cover_sheet_whole(r
     monkeypatch.setattr(pdf, "COVER_PART_LINES", 3)
     batch = dataclasses.replace(long_batch(ruleset, 5, set()), clinic=clinic)
     pages = cover_pages(pdf.render_batch(batch))
-    assert all(f"Cover sheet, page {n} of {len(pages)}" in text for n, text in enumerate(pages, start=1))
+    assert all(
+        f"Cover sheet, page {n} of {len(pages)}" in text for n, text in enumerate(pages, start=1)
+    )
     assert " ".join(pages).count("Cover sheet for the nurse") == 1  # one part: no repeated title

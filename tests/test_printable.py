@@ -15,7 +15,17 @@ from mesocare.render.templating import md_escape
 
 CONTROL = [chr(c) for c in [*range(0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0)]]
 HOSTILE_NAME = "Ana\x1b[31m Red\x1b[0m\x07 \x1b]0;owned\x07Silva\x9b2J\x08"
-PREP = ["prep", "--date", "2030-06-10", "--time", "10:00", "--area", "face", "--today", "2030-06-01"]
+PREP = [
+    "prep",
+    "--date",
+    "2030-06-10",
+    "--time",
+    "10:00",
+    "--area",
+    "face",
+    "--today",
+    "2030-06-01",
+]
 
 
 @pytest.mark.parametrize(
@@ -62,21 +72,33 @@ def test_no_control_character_reaches_any_human_format_through_the_real_cli(tmp_
 
 
 def test_markdown_prints_an_entity_as_typed():
-    r = CliRunner().invoke(app, [*PREP, "--name", "&lt;b&gt;Ana &amp; Bo", "--format", "markdown"], env={"MESOCARE_CLINIC": ""})
+    r = CliRunner().invoke(
+        app,
+        [*PREP, "--name", "&lt;b&gt;Ana &amp; Bo", "--format", "markdown"],
+        env={"MESOCARE_CLINIC": ""},
+    )
     assert r.exit_code == 0, r.stderr
     assert "**Instructions for \\&lt;b\\&gt;Ana \\&amp; Bo**" in r.stdout
     assert md_escape("&copy; <b>") == "\\&copy; \\<b\\>"
 
 
 def test_terminal_shows_the_technique_and_indents_wrapped_bullets():
-    r = CliRunner().invoke(app, [*PREP, "--format", "terminal"], env={"MESOCARE_CLINIC": "", "COLUMNS": "80"})
+    r = CliRunner().invoke(
+        app, [*PREP, "--format", "terminal"], env={"MESOCARE_CLINIC": "", "COLUMNS": "80"}
+    )
     assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()
     assert "Area: face (needle mesotherapy)" in lines
     bullets = [i for i, line in enumerate(lines) if line.startswith("• ")]
     assert bullets
-    wrapped = [lines[i + 1] for i in bullets if lines[i + 1].strip() and not lines[i + 1].startswith(("• ", "─"))
-               and not lines[i + 1].rstrip().endswith("─") and lines[i + 1].strip() != lines[i + 1].strip().upper()]
+    wrapped = [
+        lines[i + 1]
+        for i in bullets
+        if lines[i + 1].strip()
+        and not lines[i + 1].startswith(("• ", "─"))
+        and not lines[i + 1].rstrip().endswith("─")
+        and lines[i + 1].strip() != lines[i + 1].strip().upper()
+    ]
     assert wrapped, "no bullet wraps: the test would prove nothing"
     for line in wrapped:
         if line.startswith(("Our phone", "Call the clinic")):

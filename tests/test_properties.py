@@ -13,15 +13,29 @@ from mesocare.resources import instructions_dir
 from mesocare.rules import load_ruleset
 
 RULES = load_ruleset([(instructions_dir(), "mesocare")])
-ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "America/Santiago",
-         "Asia/Kolkata", "Pacific/Kiritimati", "UTC", "America/St_Johns", "Europe/Paris"]
+ZONES = [
+    "Europe/London",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Asia/Kolkata",
+    "Pacific/Kiritimati",
+    "UTC",
+    "America/St_Johns",
+    "Europe/Paris",
+]
 
 appointments = st.fixed_dictionaries(
     {
         "day": st.dates(min_value=date(2020, 1, 1), max_value=date(2032, 12, 31)),
         "at": st.one_of(st.none(), st.times().map(lambda t: time(t.hour, t.minute))),
         "zone": st.sampled_from(ZONES),
-        "areas": st.lists(st.sampled_from(["face", "neck", "body", "hands", "scalp"]), min_size=1, max_size=3, unique=True),
+        "areas": st.lists(
+            st.sampled_from(["face", "neck", "body", "hands", "scalp"]),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        ),
         "duration": st.integers(min_value=1, max_value=240),
         "booked_offset": st.one_of(st.none(), st.integers(min_value=-30, max_value=5)),
         "today_offset": st.integers(min_value=-40, max_value=40),
@@ -39,11 +53,22 @@ def build(a):
     if a["course_weeks"]:
         end = a["day"] + timedelta(weeks=a["course_weeks"])
         course = Course(sessions=(a["day"], end), end=end)
-    booked = a["day"] + timedelta(days=a["booked_offset"]) if a["booked_offset"] is not None else None
-    req = Request(date=a["day"], time=a["at"], areas=tuple(a["areas"]), duration_minutes=a["duration"],
-                  prescribed=("medrol", "lasix"), booked=booked, course=course)
+    booked = (
+        a["day"] + timedelta(days=a["booked_offset"]) if a["booked_offset"] is not None else None
+    )
+    req = Request(
+        date=a["day"],
+        time=a["at"],
+        areas=tuple(a["areas"]),
+        duration_minutes=a["duration"],
+        prescribed=("medrol", "lasix"),
+        booked=booked,
+        course=course,
+    )
     try:
-        return build_handout(req, RULES, Clinic(timezone=a["zone"]), a["day"] + timedelta(days=a["today_offset"]))
+        return build_handout(
+            req, RULES, Clinic(timezone=a["zone"]), a["day"] + timedelta(days=a["today_offset"])
+        )
     except InputError:
         return None  # a wall time skipped by a clock change: reported to the user, tested elsewhere
 

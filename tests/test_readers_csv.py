@@ -43,12 +43,19 @@ def test_excel_file_is_read_row_by_row():
         areas=("face", "neck"),
         technique="needle",
         prescribed=("medrol",),
-        course=Course(sessions=(date(2024, 6, 10), date(2024, 7, 8), date(2024, 8, 5)), end=date(2024, 8, 5)),
+        course=Course(
+            sessions=(date(2024, 6, 10), date(2024, 7, 8), date(2024, 8, 5)), end=date(2024, 8, 5)
+        ),
         name="Zoë Müller",
         patient_id="P-1001",
         booked=date(2024, 6, 1),
     )
-    assert (untimed.time, untimed.areas, untimed.technique, untimed.booked) == (None, ("scalp",), "microneedling", date(2024, 6, 11))
+    assert (untimed.time, untimed.areas, untimed.technique, untimed.booked) == (
+        None,
+        ("scalp",),
+        "microneedling",
+        date(2024, 6, 11),
+    )
     assert seconds.time == time(16, 15)  # Excel's 16:15:00
     assert seconds.prescribed == ("lasix", "medrol")
     assert schedule.has_booking_dates
@@ -76,22 +83,38 @@ def test_plain_csv_with_quoted_areas_and_course_end():
     first, untimed = (r.request for r in schedule.rows)
     assert first.areas == ("face", "neck")
     assert first.course == Course(sessions=(date(2024, 6, 10),), end=date(2024, 9, 1))
-    assert (first.name, first.patient_id, first.booked, first.duration_minutes) == ("Mary Major", "M-1", None, None)
+    assert (first.name, first.patient_id, first.booked, first.duration_minutes) == (
+        "Mary Major",
+        "M-1",
+        None,
+        None,
+    )
     assert untimed.time is None
-    assert [(p.position, p.field) for p in schedule.problems] == [("row 4", "time"), ("row 5", "course_end")]
+    assert [(p.position, p.field) for p in schedule.problems] == [
+        ("row 4", "time"),
+        ("row 5", "course_end"),
+    ]
     assert not schedule.has_booking_dates
 
 
 def test_header_names_ignore_case_spaces_and_dashes():
-    data = csv_bytes(" DATE ,Time, Area ,Patient ID,Booked-On", "2024-06-10,10:00,Face,X1,2024-06-01")
+    data = csv_bytes(
+        " DATE ,Time, Area ,Patient ID,Booked-On", "2024-06-10,10:00,Face,X1,2024-06-01"
+    )
     schedule = read_csv(data, CLINIC)
     request = schedule.rows[0].request
-    assert (request.areas, request.patient_id, request.booked) == (("face",), "X1", date(2024, 6, 1))
+    assert (request.areas, request.patient_id, request.booked) == (
+        ("face",),
+        "X1",
+        date(2024, 6, 1),
+    )
     assert schedule.problems == ()
 
 
 def test_tab_separated_and_windows_1252():
-    data = csv_bytes("date\ttime\tarea\tname", "2024-06-10\t10:00\tneck\tZoë Brontë", encoding="cp1252")
+    data = csv_bytes(
+        "date\ttime\tarea\tname", "2024-06-10\t10:00\tneck\tZoë Brontë", encoding="cp1252"
+    )
     assert read_csv(data, CLINIC).rows[0].request.name == "Zoë Brontë"
 
 
@@ -108,7 +131,9 @@ def test_excel_unicode_text_utf16():
 
 
 def test_multiline_cell_keeps_spreadsheet_row_numbers():
-    data = csv_bytes("date,time,area,name", '2024-06-10,10:00,face,"Ann', 'Lee"', "2024-06-11,25:00,face,Bo Ray")
+    data = csv_bytes(
+        "date,time,area,name", '2024-06-10,10:00,face,"Ann', 'Lee"', "2024-06-11,25:00,face,Bo Ray"
+    )
     schedule = read_csv(data, CLINIC)
     assert schedule.rows[0].request.name == "Ann\nLee"
     assert [(p.position, p.field) for p in schedule.problems] == [("row 3", "time")]
@@ -130,7 +155,10 @@ def test_empty_required_cells_are_row_problems():
     data = csv_bytes("date,time,area", ",10:00,", "2024-06-10,,face")
     schedule = read_csv(data, CLINIC)
     assert [r.position for r in schedule.rows] == ["row 3"]
-    assert [(p.position, p.field) for p in schedule.problems] == [("row 2", "date"), ("row 2", "area")]
+    assert [(p.position, p.field) for p in schedule.problems] == [
+        ("row 2", "date"),
+        ("row 2", "area"),
+    ]
 
 
 def test_missing_required_column_fails_the_file_naming_it():
@@ -159,7 +187,16 @@ def test_messages_never_name_the_patient():
 # --- every reader: examples, patient names, start-up cost --------------------------------------
 
 
-@pytest.mark.parametrize("name", ["schedule.csv", "schedule-excel.csv", "appointments.ics", "appointments-fhir.json", "appointments.hl7"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "schedule.csv",
+        "schedule-excel.csv",
+        "appointments.ics",
+        "appointments-fhir.json",
+        "appointments.hl7",
+    ],
+)
 def test_examples_read_without_errors(name):
     schedule = read_schedule((EXAMPLES / name).read_bytes(), CLINIC, filename=name)
     assert len(schedule.rows) >= 3
@@ -168,12 +205,31 @@ def test_examples_read_without_errors(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["excel.csv", "plain.csv", "appointments.ics", "appointments-bundle.json", "appointments.ndjson", "appointments.hl7"]
+    "name",
+    [
+        "excel.csv",
+        "plain.csv",
+        "appointments.ics",
+        "appointments-bundle.json",
+        "appointments.ndjson",
+        "appointments.hl7",
+    ],
 )
 def test_no_problem_names_a_patient(name):
     schedule = read(name)
     names = {r.request.name for r in schedule.rows} | {
-        "Zoë", "Müller", "Smith", "Turner", "Hughes", "Neill", "Carter", "Green", "Noah", "Olga", "Gus", "Ivy"
+        "Zoë",
+        "Müller",
+        "Smith",
+        "Turner",
+        "Hughes",
+        "Neill",
+        "Carter",
+        "Green",
+        "Noah",
+        "Olga",
+        "Gus",
+        "Ivy",
     }
     for p in schedule.problems:
         assert not any(n and n.lower() in str(p).lower() for n in names), str(p)
@@ -185,8 +241,13 @@ def test_importing_readers_loads_no_parsing_library():
         "mesocare.readers.fhir_reader, mesocare.readers.hl7_reader;"
         "print([m for m in ('icalendar', 'fhir', 'fhir.resources', 'hl7apy') if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -220,20 +281,26 @@ def test_undecidable_files_raise(data):
 
 def test_format_option_overrides_and_unknown_format_fails():
     data = csv_bytes("date,time,area", "2024-06-10,10:00,face")
-    assert read_schedule(data, CLINIC, fmt="CSV", filename="plan.hl7").rows[0].request.areas == ("face",)
+    assert read_schedule(data, CLINIC, fmt="CSV", filename="plan.hl7").rows[0].request.areas == (
+        "face",
+    )
     with pytest.raises(InputError, match="xml"):
         read_schedule(data, CLINIC, fmt="xml")
 
 
 # --- robustness --------------------------------------------------------------------------------
 
-_cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+_cell = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(_cell, _cell, _cell, _cell), max_size=6))
 def test_any_cells_give_rows_or_problems_never_an_exception(cells):
-    lines = ["date;time;area;duration"] + [";".join(c.replace(";", "").replace('"', "") for c in row) for row in cells]
+    lines = ["date;time;area;duration"] + [
+        ";".join(c.replace(";", "").replace('"', "") for c in row) for row in cells
+    ]
     schedule = read_csv("\r\n".join(lines).encode("utf-8"), CLINIC)
     positions = {r.position for r in schedule.rows}
     assert not positions & {p.position for p in schedule.problems if p.error}

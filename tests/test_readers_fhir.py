@@ -24,7 +24,9 @@ def appointment(**fields) -> dict:
         "status": "booked",
         "start": "2024-06-10T10:00:00+01:00",
         "serviceType": [{"coding": [{"code": "MESO-FACE"}]}],
-        "participant": [{"actor": {"reference": "Patient/p1", "display": "Jane Doe"}, "status": "accepted"}],
+        "participant": [
+            {"actor": {"reference": "Patient/p1", "display": "Jane Doe"}, "status": "accepted"}
+        ],
     }
     return {**base, **fields}
 
@@ -35,7 +37,11 @@ def read_one(resource: dict, clinic: Clinic = LONDON):
 
 @pytest.fixture(scope="module")
 def bundle():
-    return read_schedule((DATA / "appointments-bundle.json").read_bytes(), LONDON, filename="appointments-bundle.json")
+    return read_schedule(
+        (DATA / "appointments-bundle.json").read_bytes(),
+        LONDON,
+        filename="appointments-bundle.json",
+    )
 
 
 def test_r4b_models_read_r4_appointments():
@@ -59,7 +65,11 @@ def test_bundle_rows(bundle):
         appointment_id="Appointment/a1",
     )
     extension_row = bundle.rows[1].request
-    assert (extension_row.areas, extension_row.technique, extension_row.duration_minutes) == (("scalp",), "microneedling", 40)
+    assert (extension_row.areas, extension_row.technique, extension_row.duration_minutes) == (
+        ("scalp",),
+        "microneedling",
+        40,
+    )
     assert (extension_row.time, extension_row.booked) == (time(14, 0), date(2024, 6, 5))
     assert bundle.has_booking_dates
 
@@ -72,16 +82,25 @@ def test_bundle_problems(bundle):
         ("entry 7", "start", True),
     ]
     assert bundle.problems[0] == RowProblem("entry 2", "status", "cancelled, skipped", error=False)
-    assert str(bundle.problems[0]) == "entry 2, status: cancelled, skipped"  # not "status: status cancelled"
+    assert (
+        str(bundle.problems[0]) == "entry 2, status: cancelled, skipped"
+    )  # not "status: status cancelled"
     assert "LASER-01" in bundle.problems[1].problem
     assert "UTC offset" in bundle.problems[3].problem
 
 
 def test_ndjson_by_extension():
-    schedule = read_schedule((DATA / "appointments.ndjson").read_bytes(), LONDON, filename="appointments.ndjson")
+    schedule = read_schedule(
+        (DATA / "appointments.ndjson").read_bytes(), LONDON, filename="appointments.ndjson"
+    )
     assert [r.position for r in schedule.rows] == ["line 1"]
     request = schedule.rows[0].request
-    assert (request.areas, request.time, request.duration_minutes, request.name) == (("hands",), time(9, 30), 30, "Gus Hill")
+    assert (request.areas, request.time, request.duration_minutes, request.name) == (
+        ("hands",),
+        time(9, 30),
+        30,
+        "Gus Hill",
+    )
     assert [(p.position, p.field, p.error) for p in schedule.problems] == [
         ("line 2", None, True),
         ("line 4", "status", False),
@@ -100,13 +119,20 @@ def test_single_appointment_and_json_list():
     data = json.dumps([appointment(), appointment(status="entered-in-error")]).encode()
     schedule = read_fhir(data, LONDON)
     assert [r.position for r in schedule.rows] == ["entry 1"]
-    assert schedule.problems == (RowProblem("entry 2", "status", "entered in error, skipped", error=False),)
+    assert schedule.problems == (
+        RowProblem("entry 2", "status", "entered in error, skipped", error=False),
+    )
 
 
 def test_end_wins_over_minutes_duration_and_equal_end_means_default():
-    request = read_one(appointment(end="2024-06-10T11:00:00+01:00", minutesDuration=20)).rows[0].request
+    request = (
+        read_one(appointment(end="2024-06-10T11:00:00+01:00", minutesDuration=20)).rows[0].request
+    )
     assert request.duration_minutes == 60
-    assert read_one(appointment(end="2024-06-10T10:00:00+01:00")).rows[0].request.duration_minutes is None
+    assert (
+        read_one(appointment(end="2024-06-10T10:00:00+01:00")).rows[0].request.duration_minutes
+        is None
+    )
 
 
 def test_coding_display_text_and_appointment_type():
@@ -120,13 +146,19 @@ def test_coding_display_text_and_appointment_type():
 
 
 def test_clinic_service_map_wins_over_defaults():
-    clinic = Clinic(timezone="UTC", services={"MESO-FACE": {"area": "face+neck", "technique": "needleless"}})
+    clinic = Clinic(
+        timezone="UTC", services={"MESO-FACE": {"area": "face+neck", "technique": "needleless"}}
+    )
     request = read_one(appointment(), clinic).rows[0].request
     assert (request.areas, request.technique) == (("face", "neck"), "needleless")
 
 
 def test_validation_errors_name_the_field_once_per_entry_in_our_words():
-    schedule = read_one(appointment(minutesDuration="long", participant=[{"actor": {"reference": 5}, "status": "accepted"}]))
+    schedule = read_one(
+        appointment(
+            minutesDuration="long", participant=[{"actor": {"reference": 5}, "status": "accepted"}]
+        )
+    )
     assert [(p.field, p.problem) for p in schedule.problems] == [
         ("minutesDuration", "should be a whole number (and 1 more problem).")
     ]
@@ -135,21 +167,36 @@ def test_validation_errors_name_the_field_once_per_entry_in_our_words():
 def test_bad_extension_values_are_row_problems():
     ext = "http://mesocare.example/fhir/StructureDefinition/"
     schedule = read_one(appointment(extension=[{"url": ext + "technique", "valueCode": "laser"}]))
-    assert [(p.position, p.field) for p in schedule.problems] == [("entry 1", "technique extension")]
-    schedule = read_one(appointment(extension=[{"url": ext + "prescribed", "valueCode": "ibuprofen"}]))
-    assert [(p.position, p.field) for p in schedule.problems] == [("entry 1", "prescribed extension")]
+    assert [(p.position, p.field) for p in schedule.problems] == [
+        ("entry 1", "technique extension")
+    ]
+    schedule = read_one(
+        appointment(extension=[{"url": ext + "prescribed", "valueCode": "ibuprofen"}])
+    )
+    assert [(p.position, p.field) for p in schedule.problems] == [
+        ("entry 1", "prescribed extension")
+    ]
 
 
 def test_no_service_at_all():
     schedule = read_one(appointment(serviceType=None))
-    assert [(p.field, p.problem.split(":")[0]) for p in schedule.problems] == [("serviceType", "no service")]
+    assert [(p.field, p.problem.split(":")[0]) for p in schedule.problems] == [
+        ("serviceType", "no service")
+    ]
 
 
 def test_messages_never_name_the_patient():
     resources = [
         appointment(serviceType=[{"coding": [{"code": "Doe"}]}]),
         appointment(start="Jane Doe"),
-        appointment(extension=[{"url": "http://mesocare.example/fhir/StructureDefinition/area", "valueCode": "Jane"}]),
+        appointment(
+            extension=[
+                {
+                    "url": "http://mesocare.example/fhir/StructureDefinition/area",
+                    "valueCode": "Jane",
+                }
+            ]
+        ),
     ]
     problems = read_fhir(json.dumps(resources).encode(), LONDON).problems
     assert len(problems) == 3
@@ -158,7 +205,11 @@ def test_messages_never_name_the_patient():
 
 @pytest.mark.parametrize(
     "data, message",
-    [(b"{not json", "not valid JSON"), (b'{"kind": "Appointment"}', "no resourceType"), (b"[1, 2", "not valid JSON")],
+    [
+        (b"{not json", "not valid JSON"),
+        (b'{"kind": "Appointment"}', "no resourceType"),
+        (b"[1, 2", "not valid JSON"),
+    ],
 )
 def test_unreadable_files_raise(data, message):
     with pytest.raises(InputError, match=message):

@@ -54,35 +54,66 @@ def test_csv_digit_values_are_still_quoted():
 
 
 def test_csv_unquoted_comma_in_a_name_is_an_error_for_that_row():
-    schedule = read(csv("date,time,area,name", "2024-06-10,10:00,face,Quixote-Marsh, Zelda", "2024-06-11,10:00,neck,Bo Ray"), "s.csv")
+    schedule = read(
+        csv(
+            "date,time,area,name",
+            "2024-06-10,10:00,face,Quixote-Marsh, Zelda",
+            "2024-06-11,10:00,neck,Bo Ray",
+        ),
+        "s.csv",
+    )
     assert [r.position for r in schedule.rows] == ["row 3"]
     assert schedule.problems == (
-        RowProblem("row 2", None, "the row has 5 cells but the header has 4: a cell that holds the separator (a comma in a name) needs quotes around it."),
+        RowProblem(
+            "row 2",
+            None,
+            "the row has 5 cells but the header has 4: a cell that holds the separator (a comma in a name) needs quotes around it.",
+        ),
     )
     private(schedule)
 
 
 def test_csv_short_or_long_rows_are_errors_but_the_headers_own_trailing_cells_are_not():
-    schedule = read(csv("date,time,area,name", "2024-06-10,10:00,face", "2024-06-11,10:00,face,Ann,,", "2024-06-11,10:00,face,Bo"), "s.csv")
+    schedule = read(
+        csv(
+            "date,time,area,name",
+            "2024-06-10,10:00,face",
+            "2024-06-11,10:00,face,Ann,,",
+            "2024-06-11,10:00,face,Bo",
+        ),
+        "s.csv",
+    )
     assert [r.position for r in schedule.rows] == ["row 4"]
     assert [p.position for p in schedule.problems] == ["row 2", "row 3"]
-    excel = read(csv("date;time;area;;", "2024-06-10;10:00;face;;", "2024-06-11;10:00;neck"), "s.csv")
+    excel = read(
+        csv("date;time;area;;", "2024-06-10;10:00;face;;", "2024-06-11;10:00;neck"), "s.csv"
+    )
     assert [r.position for r in excel.rows] == ["row 2", "row 3"]
 
 
 def test_csv_shifted_row_with_an_empty_last_cell_is_caught():
-    schedule = read(csv("date,time,area,name,sessions", "2024-06-10,10:00,face,Quixote-Marsh, Zelda,"), "s.csv")
+    schedule = read(
+        csv("date,time,area,name,sessions", "2024-06-10,10:00,face,Quixote-Marsh, Zelda,"), "s.csv"
+    )
     assert schedule.rows == ()
     assert schedule.problems[0].problem.startswith("the row has 6 cells but the header has 5")
 
 
 def test_csv_shifted_area_still_lists_the_areas():
     schedule = read(csv("date,time,area,name", f"2024-06-10,10:00,{NAME},face"), "s.csv")
-    assert schedule.problems[0].problem == "the area value is not a known area: use one of face, neck, body, hands, scalp."
+    assert (
+        schedule.problems[0].problem
+        == "the area value is not a known area: use one of face, neck, body, hands, scalp."
+    )
 
 
 def test_csv_unterminated_quote_never_gives_a_handout_with_other_rows():
-    data = csv("date,time,area,name", f'2024-06-10,10:00,face,"{NAME}', "2024-06-11,10:00,face,Other Patient", "2024-06-12,10:00,face,Third One")
+    data = csv(
+        "date,time,area,name",
+        f'2024-06-10,10:00,face,"{NAME}',
+        "2024-06-11,10:00,face,Other Patient",
+        "2024-06-12,10:00,face,Third One",
+    )
     schedule = read(data, "s.csv")
     assert schedule.rows == ()
     assert [p.position for p in schedule.problems] == ["row 2"]
@@ -93,10 +124,14 @@ def test_csv_unterminated_quote_never_gives_a_handout_with_other_rows():
 
 def test_csv_runaway_quote_in_a_big_file_stops_with_a_named_problem():
     rows = [f"2024-06-{10 + n % 10},10:00,face,Patient {n}" for n in range(20000)]
-    data = csv("date,time,area,name", "2024-06-10,10:00,face,Ann", '2024-06-10,10:00,face,"Open', *rows)
+    data = csv(
+        "date,time,area,name", "2024-06-10,10:00,face,Ann", '2024-06-10,10:00,face,"Open', *rows
+    )
     schedule = read(data, "s.csv")
     assert [r.position for r in schedule.rows] == ["row 2"]
-    assert [p.position for p in schedule.problems] == ["row 3"] and "never closed" in schedule.problems[0].problem
+    assert [p.position for p in schedule.problems] == [
+        "row 3"
+    ] and "never closed" in schedule.problems[0].problem
 
 
 def test_csv_multiline_note_in_an_unknown_column_is_fine():
@@ -129,7 +164,11 @@ def test_csv_language_and_email_columns():
         "2024-06-10,12:00,face,Bo,,",
     )
     requests = [r.request for r in read(data, "s.csv").rows]
-    assert [(r.language, r.email) for r in requests] == [("fr", EMAIL), ("en-GB", "ann@example.org"), (None, None)]
+    assert [(r.language, r.email) for r in requests] == [
+        ("fr", EMAIL),
+        ("en-GB", "ann@example.org"),
+        (None, None),
+    ]
 
 
 def test_csv_bad_row_never_shows_the_email_address():
@@ -162,7 +201,9 @@ def test_csv_is_read_as_a_stream_in_bounded_memory():
     stream = stream_schedule(source, LONDON, filename="big.csv")
     items = iter(stream)
     first = next(items)
-    assert isinstance(first, ScheduleRow) and source.read_so_far <= 128 * 1024  # the first row before the file is read
+    assert (
+        isinstance(first, ScheduleRow) and source.read_so_far <= 128 * 1024
+    )  # the first row before the file is read
     tracemalloc.start()
     count = 1
     for item in items:
@@ -201,7 +242,9 @@ PATIENT = {
 
 
 def bundle(*entries) -> bytes:
-    return json.dumps({"resourceType": "Bundle", "type": "searchset", "entry": list(entries)}).encode()
+    return json.dumps(
+        {"resourceType": "Bundle", "type": "searchset", "entry": list(entries)}
+    ).encode()
 
 
 def test_fhir_included_patient_gives_name_language_and_email():
@@ -212,7 +255,12 @@ def test_fhir_included_patient_gives_name_language_and_email():
     schedule = read(data, "b.json")
     assert schedule.problems == ()
     request = schedule.rows[0].request
-    assert (request.name, request.patient_id, request.language, request.email) == (NAME, "C-0001", "es", EMAIL)
+    assert (request.name, request.patient_id, request.language, request.email) == (
+        NAME,
+        "C-0001",
+        "es",
+        EMAIL,
+    )
 
 
 def test_fhir_language_extension_without_a_patient():
@@ -222,20 +270,36 @@ def test_fhir_language_extension_without_a_patient():
 
 
 def test_fhir_search_outcome_with_warnings_is_reported_not_skipped():
-    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "informational", "diagnostics": NAME}]}
-    schedule = read(bundle({"resource": appointment()}, {"resource": outcome, "search": {"mode": "outcome"}}), "b.json")
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "warning", "code": "informational", "diagnostics": NAME}],
+    }
+    schedule = read(
+        bundle({"resource": appointment()}, {"resource": outcome, "search": {"mode": "outcome"}}),
+        "b.json",
+    )
     assert len(schedule.rows) == 1
     assert [(p.position, p.error) for p in schedule.problems] == [("entry 2", False)]
     private(schedule)
-    failed = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "too-costly"}]}
-    schedule = read(bundle({"resource": appointment()}, {"resource": failed, "search": {"mode": "outcome"}}), "b.json")
+    failed = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "too-costly"}],
+    }
+    schedule = read(
+        bundle({"resource": appointment()}, {"resource": failed, "search": {"mode": "outcome"}}),
+        "b.json",
+    )
     assert [(p.position, p.error) for p in schedule.problems] == [("entry 2", True)]
 
 
 def test_fhir_stu3_file_is_named_once_in_our_words():
     stu3 = appointment(reason=[{"text": "x"}], serviceCategory={"text": "meso"})
     schedule = read(bundle({"resource": stu3}, {"resource": stu3}), "b.json")
-    assert [(p.position, p.error) for p in schedule.problems] == [("file", False), ("entry 1", True), ("entry 2", True)]
+    assert [(p.position, p.error) for p in schedule.problems] == [
+        ("file", False),
+        ("entry 1", True),
+        ("entry 2", True),
+    ]
     assert "STU3" in schedule.problems[0].problem and "R4" in schedule.problems[0].problem
     for p in schedule.problems[1:]:
         assert "Input should" not in p.problem and "Extra inputs" not in p.problem
@@ -284,7 +348,9 @@ def test_fhir_out_of_range_entries_are_skipped_and_the_rest_read(fields, field):
 
 def ics(*lines: str) -> bytes:
     body = "\r\n".join(lines)
-    good = "BEGIN:VEVENT\r\nUID:ok\r\nDTSTART:20240611T100000Z\r\nX-MESOCARE-AREA:neck\r\nEND:VEVENT"
+    good = (
+        "BEGIN:VEVENT\r\nUID:ok\r\nDTSTART:20240611T100000Z\r\nX-MESOCARE-AREA:neck\r\nEND:VEVENT"
+    )
     return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\nX-MESOCARE-AREA:face\r\n{body}\r\nEND:VEVENT\r\n{good}\r\nEND:VCALENDAR\r\n".encode()
 
 
@@ -308,13 +374,20 @@ def test_ics_broken_events_are_skipped_and_the_rest_read(lines, field):
 
 
 def test_ics_language_and_attendee_email():
-    data = ics("DTSTART:20240610T100000Z", "X-MESOCARE-LANGUAGE:spa", f'ATTENDEE;CN="{NAME}":mailto:{EMAIL}', "ATTENDEE:mailto:other@example.org")
+    data = ics(
+        "DTSTART:20240610T100000Z",
+        "X-MESOCARE-LANGUAGE:spa",
+        f'ATTENDEE;CN="{NAME}":mailto:{EMAIL}',
+        "ATTENDEE:mailto:other@example.org",
+    )
     request = read(data, "c.ics").rows[0].request
     assert (request.name, request.language, request.email) == (NAME, "es", EMAIL)
 
 
 def test_ics_problem_never_shows_the_attendee():
-    schedule = read(ics(f'ATTENDEE;CN="{NAME}":mailto:{EMAIL}', "DTSTART:99991231T100000Z"), "c.ics")
+    schedule = read(
+        ics(f'ATTENDEE;CN="{NAME}":mailto:{EMAIL}', "DTSTART:99991231T100000Z"), "c.ics"
+    )
     assert len(schedule.problems) == 1
     private(schedule)
 
@@ -334,14 +407,26 @@ def test_hl7_language_and_email_from_pid():
         f"PID|1||C-0001||Quixote-Marsh^Zelda||||||||^PRN^PH^^^^0123~^NET^Internet^{EMAIL}||fre^French^ISO639",
     )
     request = read(text.encode(), "f.hl7").rows[0].request
-    assert (request.name, request.patient_id, request.language, request.email) == (NAME, "C-0001", "fr", EMAIL)
+    assert (request.name, request.patient_id, request.language, request.email) == (
+        NAME,
+        "C-0001",
+        "fr",
+        EMAIL,
+    )
 
 
 def test_hl7_unknown_service_names_the_code_the_fields_and_the_config_line():
-    schedule = read(hl7("SCH|A1|F1||||||OV15^Office visit|||^^30^20240610100000", "AIS|1||ov^Visit").encode(), "f.hl7")
+    schedule = read(
+        hl7("SCH|A1|F1||||||OV15^Office visit|||^^30^20240610100000", "AIS|1||ov^Visit").encode(),
+        "f.hl7",
+    )
     (problem,) = schedule.problems
     assert problem.field == "AIS-3"
-    assert "'ov'" in problem.problem and "AIS-3, SCH-7 and SCH-8" in problem.problem and "services: {ov: {area: face}}" in problem.problem
+    assert (
+        "'ov'" in problem.problem
+        and "AIS-3, SCH-7 and SCH-8" in problem.problem
+        and "services: {ov: {area: face}}" in problem.problem
+    )
 
 
 @pytest.mark.parametrize(
@@ -368,7 +453,12 @@ def test_hl7_twenty_thousand_messages_and_a_huge_message_are_quick():
     data = "".join(one.format(n=n) for n in range(20_000)).encode()
     started = time.process_time()
     assert len(read(data, "f.hl7").rows) == 20_000
-    huge = (hl7("SCH|A1|F1||||||MESO-FACE|||^^30^20240610100000", "PID|1||P-1||Doe^Jane" + "^x" * 5_000_000)).encode()
+    huge = (
+        hl7(
+            "SCH|A1|F1||||||MESO-FACE|||^^30^20240610100000",
+            "PID|1||P-1||Doe^Jane" + "^x" * 5_000_000,
+        )
+    ).encode()
     assert len(read(huge, "f.hl7").rows) == 1
     assert time.process_time() - started < 40  # hl7apy took about a minute for the messages alone
 
@@ -386,9 +476,26 @@ def test_files_beyond_the_size_limit_are_refused_in_one_sentence(monkeypatch):
 
 @pytest.mark.parametrize(
     "raw, tag",
-    [("fre", "fr"), ("fra", "fr"), ("FR", "fr"), ("spa", "es"), ("por", "pt"), ("ita", "it"), ("deu", "de"), ("ger", "de"),
-     ("eng", "en"), ("en_gb", "en-GB"), ("pt-br", "pt-BR"), ("", None), ("  ", None), (None, None),
-     ("fr-Latn-FR", "fr-FR"), ("de-DE-u-fw-sun", "de-DE"), ("es-419", "es-419"), ("fr-FX", "fr-FR")],
+    [
+        ("fre", "fr"),
+        ("fra", "fr"),
+        ("FR", "fr"),
+        ("spa", "es"),
+        ("por", "pt"),
+        ("ita", "it"),
+        ("deu", "de"),
+        ("ger", "de"),
+        ("eng", "en"),
+        ("en_gb", "en-GB"),
+        ("pt-br", "pt-BR"),
+        ("", None),
+        ("  ", None),
+        (None, None),
+        ("fr-Latn-FR", "fr-FR"),
+        ("de-DE-u-fw-sun", "de-DE"),
+        ("es-419", "es-419"),
+        ("fr-FX", "fr-FR"),
+    ],
 )
 def test_language_tags_are_read_by_the_one_parser(raw, tag):
     from mesocare.readers.common import language_tag
@@ -410,9 +517,15 @@ def test_an_open_file_is_read_like_bytes_and_failures_name_the_file(tmp_path):
     path = tmp_path / "plan.csv"
     path.write_bytes(csv("date,time,area", "2024-06-10,10:00,face"))
     with path.open("rb") as source:
-        assert [r.position for r in read_schedule(source, LONDON, filename="plan.csv").rows] == ["row 2"]
+        assert [r.position for r in read_schedule(source, LONDON, filename="plan.csv").rows] == [
+            "row 2"
+        ]
     with pytest.raises(InputError, match=r"^plan\.csv: the schedule has no 'area' column"):
-        list(stream_schedule(io.BytesIO(csv("date,time", "2024-06-10,10:00")), LONDON, filename="plan.csv"))
+        list(
+            stream_schedule(
+                io.BytesIO(csv("date,time", "2024-06-10,10:00")), LONDON, filename="plan.csv"
+            )
+        )
 
 
 def test_a_library_failure_inside_a_file_is_our_input_error(monkeypatch):

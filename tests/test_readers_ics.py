@@ -17,13 +17,18 @@ LONDON = Clinic(timezone="Europe/London")
 
 
 def calendar(*events: str) -> bytes:
-    body = "".join(f"BEGIN:VEVENT\r\nUID:{n}\r\nDTSTAMP:20240601T080000Z\r\n{e.strip()}\r\nEND:VEVENT\r\n" for n, e in enumerate(events))
+    body = "".join(
+        f"BEGIN:VEVENT\r\nUID:{n}\r\nDTSTAMP:20240601T080000Z\r\n{e.strip()}\r\nEND:VEVENT\r\n"
+        for n, e in enumerate(events)
+    )
     return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n{body}END:VCALENDAR\r\n".encode()
 
 
 @pytest.fixture(scope="module")
 def fixture():
-    return read_schedule((DATA / "appointments.ics").read_bytes(), LONDON, filename="appointments.ics")
+    return read_schedule(
+        (DATA / "appointments.ics").read_bytes(), LONDON, filename="appointments.ics"
+    )
 
 
 def test_rows_and_positions(fixture):
@@ -48,7 +53,11 @@ def test_tzid_event_with_documented_properties(fixture):
 
 def test_utc_event_with_duration_categories_and_attendee(fixture):
     request = fixture.rows[1].request
-    assert (request.date, request.time, request.duration_minutes) == (date(2024, 6, 11), time(14, 30), 40)
+    assert (request.date, request.time, request.duration_minutes) == (
+        date(2024, 6, 11),
+        time(14, 30),
+        40,
+    )
     assert request.areas == ("neck",)
     assert request.name == "Ann Smith"  # the first ATTENDEE's CN
     assert request.booked is None  # DTSTAMP is not a booking date
@@ -57,13 +66,23 @@ def test_utc_event_with_duration_categories_and_attendee(fixture):
 def test_all_day_event_is_untimed_and_summary_code_maps(fixture):
     request = fixture.rows[2].request
     assert (request.date, request.time, request.duration_minutes) == (date(2024, 6, 12), None, None)
-    assert (request.areas, request.technique, request.patient_id) == (("scalp",), "microneedling", "P-1003")
+    assert (request.areas, request.technique, request.patient_id) == (
+        ("scalp",),
+        "microneedling",
+        "P-1003",
+    )
 
 
 def test_floating_time_and_rrule_course(fixture):
     request = fixture.rows[3].request
-    assert (request.time, request.duration_minutes, request.technique) == (time(15, 0), 30, "needleless")
-    assert request.course == Course(sessions=(date(2024, 6, 17), date(2024, 7, 1), date(2024, 7, 15)), end=date(2024, 7, 15))
+    assert (request.time, request.duration_minutes, request.technique) == (
+        time(15, 0),
+        30,
+        "needleless",
+    )
+    assert request.course == Course(
+        sessions=(date(2024, 6, 17), date(2024, 7, 1), date(2024, 7, 15)), end=date(2024, 7, 15)
+    )
 
 
 def test_problems(fixture):
@@ -77,7 +96,9 @@ def test_problems(fixture):
 
 
 def test_clinic_zone_decides_floating_and_converts_utc():
-    data = calendar("DTSTART:20240610T100000Z\r\nSUMMARY:face", "DTSTART:20240610T100000\r\nSUMMARY:face")
+    data = calendar(
+        "DTSTART:20240610T100000Z\r\nSUMMARY:face", "DTSTART:20240610T100000\r\nSUMMARY:face"
+    )
     new_york = read_ics(data, Clinic(timezone="America/New_York"))
     assert [r.request.time for r in new_york.rows] == [time(6, 0), time(10, 0)]
 
@@ -85,11 +106,17 @@ def test_clinic_zone_decides_floating_and_converts_utc():
 def test_utc_late_evening_lands_on_the_next_local_day():
     data = calendar("DTSTART:20240610T233000Z\r\nDURATION:PT1H\r\nSUMMARY:face")
     request = read_ics(data, LONDON).rows[0].request
-    assert (request.date, request.time, request.duration_minutes) == (date(2024, 6, 11), time(0, 30), 60)
+    assert (request.date, request.time, request.duration_minutes) == (
+        date(2024, 6, 11),
+        time(0, 30),
+        60,
+    )
 
 
 def test_clinic_service_codes_win():
-    clinic = Clinic(timezone="UTC", services={"facial-1": {"area": "face", "technique": "needleless"}})
+    clinic = Clinic(
+        timezone="UTC", services={"facial-1": {"area": "face", "technique": "needleless"}}
+    )
     data = calendar("DTSTART:20240610T100000Z\r\nSUMMARY:Jo Bloggs FACIAL-1")
     request = read_ics(data, clinic).rows[0].request
     assert (request.areas, request.technique) == (("face",), "needleless")
@@ -123,12 +150,16 @@ def test_unknown_tzid_and_broken_start_are_row_problems():
 
 
 def test_rrule_that_cannot_be_a_course_leaves_it_unknown():
-    data = calendar("DTSTART:20240610T100000\r\nSUMMARY:face\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,TH;COUNT=6")
+    data = calendar(
+        "DTSTART:20240610T100000\r\nSUMMARY:face\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,TH;COUNT=6"
+    )
     assert read_ics(data, LONDON).rows[0].request.course == Course()
 
 
 def test_no_booking_dates_without_created():
-    assert not read_ics(calendar("DTSTART:20240610T100000Z\r\nSUMMARY:face"), LONDON).has_booking_dates
+    assert not read_ics(
+        calendar("DTSTART:20240610T100000Z\r\nSUMMARY:face"), LONDON
+    ).has_booking_dates
 
 
 def test_messages_never_name_the_patient():
@@ -138,7 +169,9 @@ def test_messages_never_name_the_patient():
     )
     problems = read_ics(data, LONDON).problems
     assert len(problems) == 2
-    assert all("Jane" not in str(p) and "Doe" not in str(p) and "4711" not in str(p) for p in problems)
+    assert all(
+        "Jane" not in str(p) and "Doe" not in str(p) and "4711" not in str(p) for p in problems
+    )
 
 
 def test_not_a_calendar_raises():
@@ -158,17 +191,39 @@ def _who(*lines: str) -> tuple:
     return request.name, request.email
 
 
-@pytest.mark.parametrize("lines, expected", [
-    ((ZELDA, OTHER), ("Zelda Quixote-Marsh", None)),  # the patient has a phone, no address
-    (("X-MESOCARE-PATIENT:Zelda Quixote-Marsh", ZELDA, OTHER), ("Zelda Quixote-Marsh", None)),
-    (("X-MESOCARE-PATIENT:Zelda Quixote-Marsh", OTHER), ("Zelda Quixote-Marsh", None)),
-    (("X-MESOCARE-PATIENT:Zelda Quixote-Marsh", OTHER, "ATTENDEE;CN=zelda  quixote-marsh:mailto:z@example.org"),
-     ("Zelda Quixote-Marsh", "z@example.org")),  # the attendee of that name, wherever it is
-    (("X-MESOCARE-PATIENT:Zelda", "ATTENDEE:mailto:z@example.org"), ("Zelda", "z@example.org")),  # the lone one
-    (("X-MESOCARE-PATIENT:Zelda", "ATTENDEE:mailto:z@example.org", "ATTENDEE:mailto:o@example.net"), ("Zelda", None)),
-    ((OTHER, ZELDA), ("Other Person", "other.person@example.net")),  # the first attendee, name and address
-    (("ATTENDEE;CN=Zelda:mailto:z@example.org",), ("Zelda", "z@example.org")),
-])
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        ((ZELDA, OTHER), ("Zelda Quixote-Marsh", None)),  # the patient has a phone, no address
+        (("X-MESOCARE-PATIENT:Zelda Quixote-Marsh", ZELDA, OTHER), ("Zelda Quixote-Marsh", None)),
+        (("X-MESOCARE-PATIENT:Zelda Quixote-Marsh", OTHER), ("Zelda Quixote-Marsh", None)),
+        (
+            (
+                "X-MESOCARE-PATIENT:Zelda Quixote-Marsh",
+                OTHER,
+                "ATTENDEE;CN=zelda  quixote-marsh:mailto:z@example.org",
+            ),
+            ("Zelda Quixote-Marsh", "z@example.org"),
+        ),  # the attendee of that name, wherever it is
+        (
+            ("X-MESOCARE-PATIENT:Zelda", "ATTENDEE:mailto:z@example.org"),
+            ("Zelda", "z@example.org"),
+        ),  # the lone one
+        (
+            (
+                "X-MESOCARE-PATIENT:Zelda",
+                "ATTENDEE:mailto:z@example.org",
+                "ATTENDEE:mailto:o@example.net",
+            ),
+            ("Zelda", None),
+        ),
+        (
+            (OTHER, ZELDA),
+            ("Other Person", "other.person@example.net"),
+        ),  # the first attendee, name and address
+        (("ATTENDEE;CN=Zelda:mailto:z@example.org",), ("Zelda", "z@example.org")),
+    ],
+)
 def test_the_name_and_the_address_come_from_the_same_attendee(lines, expected):
     assert _who(*lines) == expected
 

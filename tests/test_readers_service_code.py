@@ -19,7 +19,11 @@ BATCH = ["--tz", "Europe/London", "--today", "2026-12-01", "--format", "json"]
 
 
 def hl7(tmp_path, sch7: str, sch8: str, ais3: str = ""):
-    segments = [MSH, f"SCH|A1|F1|||||{sch7}|{sch8}|||^^30^20261210100000", "PID|1||C-1||Quixote^Zelda"]
+    segments = [
+        MSH,
+        f"SCH|A1|F1|||||{sch7}|{sch8}|||^^30^20261210100000",
+        "PID|1||C-1||Quixote^Zelda",
+    ]
     if ais3:
         segments.append(f"AIS|1||{ais3}")
     path = tmp_path / "day.hl7"
@@ -27,14 +31,17 @@ def hl7(tmp_path, sch7: str, sch8: str, ais3: str = ""):
     return run_cli("batch", path, *BATCH)
 
 
-@pytest.mark.parametrize("sch7, sch8, ais3, code, where", [
-    ("office visit", "ov^office visit", "", "ov", "SCH-8"),
-    ("^office visit", "OV-2^Office visit", "", "OV-2", "SCH-8"),
-    ("Zelda Quixote visit", "X1", "", "X1", "SCH-8"),
-    ("office visit", "ov^office visit", "consult room", "ov", "SCH-8"),
-    ("ov^office visit", "", "", "ov", "SCH-7"),
-    ("", "", "AIS9^visit", "AIS9", "AIS-3"),
-])
+@pytest.mark.parametrize(
+    "sch7, sch8, ais3, code, where",
+    [
+        ("office visit", "ov^office visit", "", "ov", "SCH-8"),
+        ("^office visit", "OV-2^Office visit", "", "OV-2", "SCH-8"),
+        ("Zelda Quixote visit", "X1", "", "X1", "SCH-8"),
+        ("office visit", "ov^office visit", "consult room", "ov", "SCH-8"),
+        ("ov^office visit", "", "", "ov", "SCH-7"),
+        ("", "", "AIS9^visit", "AIS9", "AIS-3"),
+    ],
+)
 def test_hl7_names_the_code_from_whichever_field_holds_one(tmp_path, sch7, sch8, ais3, code, where):
     result = hl7(tmp_path, sch7, sch8, ais3)
     assert result.exit_code == 3, result.output
@@ -50,7 +57,9 @@ def test_hl7_free_text_alone_is_not_quoted(tmp_path):
 
 def test_fhir_names_the_code_after_a_coding_of_words(tmp_path):
     appointment = {
-        "resourceType": "Appointment", "status": "booked", "start": "2026-12-10T10:00:00Z",
+        "resourceType": "Appointment",
+        "status": "booked",
+        "start": "2026-12-10T10:00:00Z",
         "serviceType": [{"coding": [{"code": "office visit"}, {"code": "ov"}]}],
         "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}],
     }
@@ -62,7 +71,9 @@ def test_fhir_names_the_code_after_a_coding_of_words(tmp_path):
 
 
 codes = st.from_regex(r"[A-Z][A-Z0-9]{1,6}", fullmatch=True)
-free = st.sampled_from(["office visit", "follow up", "Zelda Quixote", "visit: face?", "consult (new)"])  # not code-like
+free = st.sampled_from(
+    ["office visit", "follow up", "Zelda Quixote", "visit: face?", "consult (new)"]
+)  # not code-like
 
 
 @given(free, codes, st.booleans())

@@ -16,21 +16,35 @@ from conftest import run_cli
 pytestmark = pytest.mark.usefixtures("no_clinic_env")
 
 BATCH = ["--tz", "Europe/London", "--today", "2026-12-01", "--format", "json"]
-PATIENT = {"resourceType": "Patient", "id": "p1", "name": [{"family": "Quixote", "given": ["Zelda"]}]}
+PATIENT = {
+    "resourceType": "Patient",
+    "id": "p1",
+    "name": [{"family": "Quixote", "given": ["Zelda"]}],
+}
 CAL = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\n{}END:VCALENDAR\r\n"
 TODO = "BEGIN:VTODO\r\nUID:1\r\nDTSTAMP:20261201T000000Z\r\nSUMMARY:Zelda Quixote\r\nEND:VTODO\r\n"
 ADT = "MSH|^~\\&|A|B|C|D|20261201||ADT^A01|1|P|2.5\rPID|1||123||Quixote^Zelda\r"
 
 WRONG = [
     ("patient.json", json.dumps(PATIENT), "holds 1 Patient resource and no Appointment"),
-    ("bundle.json", json.dumps({"resourceType": "Bundle", "entry": [{"resource": PATIENT}] * 2}),
-     "holds 2 Patient resources and no Appointment"),
-    ("patients.ndjson", json.dumps(PATIENT) + "\n" + json.dumps(PATIENT | {"resourceType": "Practitioner"}),
-     "holds 2 Patient and Practitioner resources and no Appointment"),
+    (
+        "bundle.json",
+        json.dumps({"resourceType": "Bundle", "entry": [{"resource": PATIENT}] * 2}),
+        "holds 2 Patient resources and no Appointment",
+    ),
+    (
+        "patients.ndjson",
+        json.dumps(PATIENT) + "\n" + json.dumps(PATIENT | {"resourceType": "Practitioner"}),
+        "holds 2 Patient and Practitioner resources and no Appointment",
+    ),
     ("list.json", json.dumps([{"resourceType": "Observation"}]), "holds 1 Observation resource"),
     ("todo.ics", CAL.format(TODO), "holds VTODO and no VEVENT"),
     ("adt.hl7", ADT, "holds ADT^A01 messages and no SIU"),
-    ("adt2.hl7", ADT + "\r\n" + ADT.replace("ADT^A01", "ORM^O01"), "holds ADT^A01 and ORM^O01 messages"),
+    (
+        "adt2.hl7",
+        ADT + "\r\n" + ADT.replace("ADT^A01", "ORM^O01"),
+        "holds ADT^A01 and ORM^O01 messages",
+    ),
     ("other.csv", "colour,size\nred,2\n", "has no 'date' column"),
 ]
 
@@ -63,22 +77,44 @@ def test_an_empty_day_is_still_an_empty_day(tmp_path, name, content):
     assert json.loads(result.stdout) == []
 
 
-resource_types = st.sampled_from(["Patient", "Practitioner", "Observation", "Encounter", "Slot",
-                                  "Schedule", "Location", "Organization", "Appointment"])
+resource_types = st.sampled_from(
+    [
+        "Patient",
+        "Practitioner",
+        "Observation",
+        "Encounter",
+        "Slot",
+        "Schedule",
+        "Location",
+        "Organization",
+        "Appointment",
+    ]
+)
 
 
-@given(st.lists(resource_types, min_size=1, max_size=4), st.sampled_from(["bundle", "list", "ndjson"]))
+@given(
+    st.lists(resource_types, min_size=1, max_size=4), st.sampled_from(["bundle", "list", "ndjson"])
+)
 @settings(max_examples=40, deadline=None)
 def test_any_fhir_file_without_appointments_is_refused_and_with_one_is_read(kinds, shape):
     import tempfile
     from pathlib import Path
 
-    appointment = {"resourceType": "Appointment", "status": "booked", "start": "2026-12-10T10:00:00Z",
-                   "serviceType": [{"coding": [{"code": "MESO-FACE"}]}],
-                   "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}]}
-    resources = [appointment if k == "Appointment" else {"resourceType": k, "id": "x"} for k in kinds]
+    appointment = {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "start": "2026-12-10T10:00:00Z",
+        "serviceType": [{"coding": [{"code": "MESO-FACE"}]}],
+        "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}],
+    }
+    resources = [
+        appointment if k == "Appointment" else {"resourceType": k, "id": "x"} for k in kinds
+    ]
     if shape == "bundle":
-        text, name = json.dumps({"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]}), "f.json"
+        text, name = (
+            json.dumps({"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]}),
+            "f.json",
+        )
     elif shape == "list":
         text, name = json.dumps(resources), "f.json"
     else:

@@ -45,9 +45,15 @@ def _marks(item_id: str, known: dict[str, float]) -> tuple:
 
 def _texts():
     for item in (*RULESET.rules, *RULESET.notes):
-        variants = [("metric", item.text), ("us", item.text_us)] if item.text_us else [("text", item.text)]
+        variants = (
+            [("metric", item.text), ("us", item.text_us)] if item.text_us else [("text", item.text)]
+        )
         for variant, text in variants:
-            yield pytest.param(text, id=f"{item.id}-{variant}" if variant != "text" else item.id, marks=_marks(item.id, KNOWN_OVER))
+            yield pytest.param(
+                text,
+                id=f"{item.id}-{variant}" if variant != "text" else item.id,
+                marks=_marks(item.id, KNOWN_OVER),
+            )
 
 
 def check_grade(text: str) -> None:
@@ -107,7 +113,12 @@ LONDON = Clinic(name="Harbour Skin Clinic", phone="020 7946 0000", timezone="Eur
     "areas, prescribed, units, course",
     [
         (("face",), (), "metric", Course()),
-        (("body", "hands"), ("lasix",), "us", Course(sessions=(date(2026, 12, 10), date(2027, 1, 10)), end=date(2027, 1, 10))),
+        (
+            ("body", "hands"),
+            ("lasix",),
+            "us",
+            Course(sessions=(date(2026, 12, 10), date(2027, 1, 10)), end=date(2027, 1, 10)),
+        ),
         (("face", "neck"), ("medrol",), "metric", Course()),
         (("scalp",), (), "metric", Course()),
     ],
@@ -116,7 +127,14 @@ def test_a_rendered_text_handout_reads_at_grade_8_or_below(areas, prescribed, un
     from dataclasses import replace
 
     clinic = replace(LONDON, units=units)
-    request = Request(date=date(2026, 12, 10), time=time(10, 0), areas=areas, prescribed=prescribed, course=course, booked=date(2026, 11, 24))
+    request = Request(
+        date=date(2026, 12, 10),
+        time=time(10, 0),
+        areas=areas,
+        prescribed=prescribed,
+        course=course,
+        booked=date(2026, 11, 24),
+    )
     handout = build_handout(request, RULESET, clinic, date(2026, 11, 24))
     text = render(handout, "text")
     assert isinstance(text, str) and len(text.split()) > 200

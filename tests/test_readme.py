@@ -37,7 +37,7 @@ README_PATH = REPO / "README.md"
 README = README_PATH.read_text(encoding="utf-8")
 PAGES = [README_PATH, *sorted((REPO / "docs").glob("*.md"))]
 SET_UP = (
-    'python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/mesocare prep --date tomorrow'
+    "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/mesocare prep --date tomorrow"
     ' --time 10:00 --area face --name "Sample Patient" --clinic examples/clinic.yaml'
 )
 # "    mesocare ...", and the set-up's "    python3 -m venv .venv && ... && .venv/bin/mesocare ..."
@@ -47,7 +47,10 @@ SHELL_FENCES = {"sh", "bash", "shell", "console"}
 MAX_MARKED = 8  # examples that cannot run in a test: keep the set small
 # pages that are tables and explanations, with no command of their own to run
 WITHOUT_EXAMPLES = {
-    "docs/README.md", "docs/exit-codes.md", "docs/limits-and-safety.md", "docs/development.md",
+    "docs/README.md",
+    "docs/exit-codes.md",
+    "docs/limits-and-safety.md",
+    "docs/development.md",
 }
 
 
@@ -76,7 +79,7 @@ def examples(page: Path) -> list[Example]:
         if stripped.startswith("```"):
             end = next(j for j in range(i + 1, len(lines)) if lines[j].strip().startswith("```"))
             if stripped[3:].strip() in SHELL_FENCES:
-                found.append(Example(page, i + 1, "sh", "\n".join(lines[i + 1:end]), marked))
+                found.append(Example(page, i + 1, "sh", "\n".join(lines[i + 1 : end]), marked))
             marked, i = None, end + 1
             continue
         if line.startswith("    ") and (i == 0 or not lines[i - 1].strip()):
@@ -130,7 +133,9 @@ def test_the_readme_stays_a_front_door():
     assert len(README.splitlines()) <= 250
     diary = re.compile(
         r"this morning|last night|tonight|\bon \d+ (january|february|march|april|may|june|july"
-        r"|august|september|october|november|december)", re.IGNORECASE)
+        r"|august|september|october|november|december)",
+        re.IGNORECASE,
+    )
     assert not diary.search(README)
     for page in PAGES[1:]:  # every page of the manual is linked from the README
         assert f"(docs/{page.name})" in README or page.name == "README.md", page.name
@@ -180,8 +185,15 @@ def run_sh_example(example: Example, folder: Path) -> None:
     shim.chmod(0o755)
     env = dict(os.environ, PATH=f"{shims}{os.pathsep}{os.environ['PATH']}")
     script = "set -euo pipefail\n" + example.text
-    done = subprocess.run(["bash", "-c", script], check=False, cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["bash", "-c", script],
+        check=False,
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     where = f"{example.page.name}:{example.line}"
     assert done.returncode == 0 and "Traceback" not in done.stderr, f"{where}\n{done.stderr}"
     exits = log.read_text().split()
@@ -220,8 +232,9 @@ def test_the_development_page_names_every_room_of_the_library():
     package = REPO / "mesocare"
     rooms = [p.name for p in package.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
     rooms += [f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()]
-    missing = sorted(r for r in rooms if
-                     f"`{r}`" not in section and f"`mesocare/{r}`" not in section)
+    missing = sorted(
+        r for r in rooms if f"`{r}`" not in section and f"`mesocare/{r}`" not in section
+    )
     assert not missing, f"docs/development.md 'The code' does not name: {missing}"
 
 
@@ -231,19 +244,25 @@ def test_the_development_page_names_every_module_of_each_package_in_its_own_entr
     (`push.py` in cli/ and in ehr/) does not count."""
     page = (REPO / "docs" / "development.md").read_text(encoding="utf-8")
     section = page.split("\n## The code", 1)[1].split("\n## ", 1)[0]
-    entries = {m.group(1): m.group(0) for m in
-               re.finditer(r"^- `(?:mesocare/)?([a-z_]*/?)`:.*?(?=^- |\Z)", section,
-                           flags=re.MULTILINE | re.DOTALL)}
+    entries = {
+        m.group(1): m.group(0)
+        for m in re.finditer(
+            r"^- `(?:mesocare/)?([a-z_]*/?)`:.*?(?=^- |\Z)", section, flags=re.MULTILINE | re.DOTALL
+        )
+    }
     package = REPO / "mesocare"
-    folders = {"": package} | {f"{p.name}/": p for p in package.iterdir()
-                               if (p / "__init__.py").exists()}
+    folders = {"": package} | {
+        f"{p.name}/": p for p in package.iterdir() if (p / "__init__.py").exists()
+    }
     missing = []
     for name, folder in sorted(folders.items()):
         entry = entries.get(name, "")
         assert entry, f"docs/development.md 'The code' has no entry for mesocare/{name}"
-        missing += [f"{name}{m.name}" for m in sorted(folder.glob("*.py"))
-                    if m.name not in ("__init__.py", "__main__.py")
-                    and f"`{m.name}`" not in entry]
+        missing += [
+            f"{name}{m.name}"
+            for m in sorted(folder.glob("*.py"))
+            if m.name not in ("__init__.py", "__main__.py") and f"`{m.name}`" not in entry
+        ]
     assert not missing, f"docs/development.md: not named in their package's entry: {missing}"
 
 
@@ -286,8 +305,10 @@ def test_what_mesocare_tells_a_user_points_to_the_manual_page_that_exists():
         for number, line in enumerate(text.splitlines(), 1):
             if re.search(r"(?<![\w/.])README(?![\w.])", line):
                 stale.append(f"{where}:{number}")
-            broken += [f"{where}:{number}: {page}"
-                       for page in re.findall(r"\bdocs/[\w-]+\.md", line)
-                       if not (REPO / page).is_file()]
+            broken += [
+                f"{where}:{number}: {page}"
+                for page in re.findall(r"\bdocs/[\w-]+\.md", line)
+                if not (REPO / page).is_file()
+            ]
     assert not stale, f"these point to the README instead of a page of docs/: {stale}"
     assert not broken, f"these name a page docs/ does not have: {broken}"

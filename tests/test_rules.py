@@ -14,10 +14,28 @@ from mesocare.resources import instructions_dir
 from mesocare.rules import collect, load_ruleset
 
 CONTRACT_IDS = {
-    "ginkgo-biloba", "willow-bark", "vitamin-e", "aspirin", "nsaids", "caffeine", "stimulants",
-    "medrol", "antibacterial-soap", "no-topicals-before", "arnica", "protein-meal", "showers",
-    "water-treatment-day", "water-daily", "hot-tub-sauna", "intense-exercise", "topicals-after",
-    "loose-clothing", "no-sunbathing", "spf30", "lasix",
+    "ginkgo-biloba",
+    "willow-bark",
+    "vitamin-e",
+    "aspirin",
+    "nsaids",
+    "caffeine",
+    "stimulants",
+    "medrol",
+    "antibacterial-soap",
+    "no-topicals-before",
+    "arnica",
+    "protein-meal",
+    "showers",
+    "water-treatment-day",
+    "water-daily",
+    "hot-tub-sauna",
+    "intense-exercise",
+    "topicals-after",
+    "loose-clothing",
+    "no-sunbathing",
+    "spf30",
+    "lasix",
 }
 SOURCES = REPO / "sources"
 
@@ -61,7 +79,10 @@ def test_every_rule_is_clinic_policy_with_a_reason(ruleset):
 def test_area_and_prescription_limits(build, areas, prescribed, present, absent):
     from datetime import date, time
 
-    ids = {i.rule for i in build(date(2024, 6, 10), time(10, 0), areas=areas, prescribed=prescribed).items}
+    ids = {
+        i.rule
+        for i in build(date(2024, 6, 10), time(10, 0), areas=areas, prescribed=prescribed).items
+    }
     assert present <= ids
     assert not (absent & ids)
 
@@ -73,7 +94,9 @@ def test_units_change_water_text(ruleset):
     from mesocare.model import Clinic
 
     metric = item(make(ruleset, Clinic(timezone="UTC"), date(2024, 6, 10)), "water-treatment-day")
-    us = item(make(ruleset, Clinic(timezone="UTC", units="us"), date(2024, 6, 10)), "water-treatment-day")
+    us = item(
+        make(ruleset, Clinic(timezone="UTC", units="us"), date(2024, 6, 10)), "water-treatment-day"
+    )
     assert "litres" in metric.text and "gallon" in us.text
 
 
@@ -90,12 +113,13 @@ def test_shipped_rule_schema_is_valid_json_schema():
     schema = json.loads((instructions_dir() / "rules.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     for f in instructions_dir().glob("*.yaml"):
-        data, _ = load_yaml_with_lines(f.read_text(encoding="utf-8"), f.name)  # as mesocare reads it
+        data, _ = load_yaml_with_lines(
+            f.read_text(encoding="utf-8"), f.name
+        )  # as mesocare reads it
         jsonschema.validate(data, schema)
 
 
 # --------------------------------------------------------------------------- broken files
-
 
 
 def broken(tmp_path: Path, text: str, name: str = "clinic.yaml") -> RuleFileError:
@@ -111,15 +135,51 @@ def broken(tmp_path: Path, text: str, name: str = "clinic.yaml") -> RuleFileErro
     "text, line, field, words",
     [
         ("rules:\n  - id: x\n    name: [unclosed\n", 4, None, "not valid YAML"),
-        (GOOD_RULE.replace("    basis: clinic-policy", "    basis: clinic-policy\n    colour: blue"), 10, "colour", "unknown key"),
-        (GOOD_RULE.replace("window: {before: 3d}", "window: {before: 3x}"), 5, "window.before", "not a duration"),
-        (GOOD_RULE.replace("window: {before: 3d}", "window: {before: 3d, after: 2d}"), 5, "window", "exactly one of"),
-        (GOOD_RULE.replace("    basis: clinic-policy", "    basis: clinic-policy\n    areas: [elbow]"), 10, "areas", "'elbow' is not allowed"),
+        (
+            GOOD_RULE.replace(
+                "    basis: clinic-policy", "    basis: clinic-policy\n    colour: blue"
+            ),
+            10,
+            "colour",
+            "unknown key",
+        ),
+        (
+            GOOD_RULE.replace("window: {before: 3d}", "window: {before: 3x}"),
+            5,
+            "window.before",
+            "not a duration",
+        ),
+        (
+            GOOD_RULE.replace("window: {before: 3d}", "window: {before: 3d, after: 2d}"),
+            5,
+            "window",
+            "exactly one of",
+        ),
+        (
+            GOOD_RULE.replace(
+                "    basis: clinic-policy", "    basis: clinic-policy\n    areas: [elbow]"
+            ),
+            10,
+            "areas",
+            "'elbow' is not allowed",
+        ),
         (GOOD_RULE.replace("phase: before", "phase: later"), 4, "phase", "'later' is not allowed"),
         (GOOD_RULE.replace("    text: Stop my thing.\n", ""), 2, "text", "is missing"),
         (GOOD_RULE.replace("text: Stop my thing.", "text: [1, 2]"), 6, "text", ""),
-        (GOOD_RULE.replace("window: {before: 3d}", "window: {after_rule: no-such-rule, until: 2w}"), 2, "window.after_rule", "does not exist"),
-        (GOOD_RULE.replace("window: {before: 3d}", "window: {after_rule: lasix, until: 2w}"), 2, "window.after_rule", "no fixed end"),
+        (
+            GOOD_RULE.replace(
+                "window: {before: 3d}", "window: {after_rule: no-such-rule, until: 2w}"
+            ),
+            2,
+            "window.after_rule",
+            "does not exist",
+        ),
+        (
+            GOOD_RULE.replace("window: {before: 3d}", "window: {after_rule: lasix, until: 2w}"),
+            2,
+            "window.after_rule",
+            "no fixed end",
+        ),
         (GOOD_RULE + GOOD_RULE.replace("rules:\n", ""), 10, "id", "duplicate id 'my-rule'"),
         ("- just a list\n", 1, None, "must be a mapping"),
         ("disable: [no-such-id]\n", 1, "disable", "no rule or note has the id"),
@@ -135,7 +195,9 @@ def test_broken_rule_file_names_file_line_and_field(tmp_path, text, line, field,
 
 
 def test_loop_of_after_rules_is_reported(tmp_path):
-    text = GOOD_RULE.replace("window: {before: 3d}", "window: {after_rule: other, until: 2w}").replace("phase: before", "phase: after")
+    text = GOOD_RULE.replace(
+        "window: {before: 3d}", "window: {after_rule: other, until: 2w}"
+    ).replace("phase: before", "phase: after")
     text += """\
   - id: other
     name: other
@@ -155,7 +217,10 @@ def test_clinic_overlay_adds_replaces_and_disables(tmp_path):
     folder.mkdir()
     (folder / "ours.yaml").write_text(
         GOOD_RULE
-        + GOOD_RULE.replace("rules:\n", "").replace("id: my-rule", "id: showers").replace("phase: before", "phase: after").replace("{before: 3d}", "{after: 24h}")
+        + GOOD_RULE.replace("rules:\n", "")
+        .replace("id: my-rule", "id: showers")
+        .replace("phase: before", "phase: after")
+        .replace("{before: 3d}", "{after: 24h}")
         + "disable: [hot-tub-sauna]\n"
     )
     ruleset, errors = collect([(instructions_dir(), "mesocare"), (folder, "clinic")])
@@ -180,7 +245,9 @@ def test_yes_no_on_off_stay_strings(tmp_path):
 # A text is about a medicine the patient may have from a doctor when it names one and tells
 # the patient to stop, avoid, skip or not take it. A rule with `prescription:` is the
 # clinician's own prescription (take it as told), not a medicine to stop.
-_MEDICINE = re.compile(r"prescri|medicine|aspirin|painkiller|stimulant|ibuprofen|naproxen|anti-inflammatory", re.I)
+_MEDICINE = re.compile(
+    r"prescri|medicine|aspirin|painkiller|stimulant|ibuprofen|naproxen|anti-inflammatory", re.I
+)
 _STOP = re.compile(r"\b(?:stop|avoid|skip|do not take|don't take)", re.I)
 _ASK_THAT_DOCTOR = re.compile(r"\bask(?:ing)? that doctor first\b", re.I)
 

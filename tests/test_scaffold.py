@@ -22,7 +22,9 @@ TODAY = date(2026, 11, 24)
 
 def test_init_writes_config_rules_and_templates(tmp_path):
     folder = tmp_path / "clinic"
-    result = scaffold(folder, TODAY, name="Harbour Skin Clinic", phone="020 7946 0000", timezone="Europe/London")
+    result = scaffold(
+        folder, TODAY, name="Harbour Skin Clinic", phone="020 7946 0000", timezone="Europe/London"
+    )
     assert result.skipped == []
     assert result.created == [
         folder,
@@ -34,11 +36,17 @@ def test_init_writes_config_rules_and_templates(tmp_path):
     ]
     assert result.config == folder / "mesocare.yaml"
     clinic = load_clinic(folder / "mesocare.yaml", default_zone="UTC")
-    assert (clinic.name, clinic.phone, clinic.timezone) == ("Harbour Skin Clinic", "020 7946 0000", "Europe/London")
+    assert (clinic.name, clinic.phone, clinic.timezone) == (
+        "Harbour Skin Clinic",
+        "020 7946 0000",
+        "Europe/London",
+    )
     assert (clinic.duration_minutes, clinic.paper, clinic.units) == (30, "A4", "metric")
     assert Path(clinic.rules_dir) == (folder / "rules").resolve()
     assert Path(clinic.templates_dir) == (folder / "templates").resolve()
-    assert clinic.closed_weekdays == () and clinic.holidays_country is None and clinic.services == {}
+    assert (
+        clinic.closed_weekdays == () and clinic.holidays_country is None and clinic.services == {}
+    )
 
 
 def test_every_setting_is_in_the_config_with_a_comment():
@@ -114,7 +122,9 @@ def test_the_empty_rule_folder_changes_nothing(tmp_path):
     assert errors == errors2 == []
     assert both.version == ours.version and both.clinic_rules == ()
     # and it adds no finding of its own to a check
-    findings = check_rules([(instructions_dir(), "mesocare"), (tmp_path / "rules", "clinic")], TODAY)
+    findings = check_rules(
+        [(instructions_dir(), "mesocare"), (tmp_path / "rules", "clinic")], TODAY
+    )
     assert not [f for f in findings if "rules" in Path(f.file).parts[-2:-1]]
 
 
@@ -172,7 +182,9 @@ def test_init_through_the_cli_keeps_a_name_with_quotes_colons_and_a_line_separat
     from conftest import run_cli
 
     name = 'Dr "Ana": Skin\u2028& Laser\x85 # 2'
-    made = run_cli("init", tmp_path, "--tz", "Europe/London", "--name", name, "--phone", "020: 7946")
+    made = run_cli(
+        "init", tmp_path, "--tz", "Europe/London", "--name", name, "--phone", "020: 7946"
+    )
     assert made.exit_code == 0, made.output
     clinic = load_clinic(tmp_path / "mesocare.yaml", default_zone="UTC")
     assert (clinic.name, clinic.phone) == (name, "020: 7946")

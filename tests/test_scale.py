@@ -28,7 +28,13 @@ def requests(n: int, seed: int = 3) -> list[Request]:
     """Varied appointments: days either side of today and of a change of clocks, untimed ones,
     booking dates before, on and after the day, medicines, courses, and patients' details."""
     rng = random.Random(seed)
-    days = [date(2024, 5, 30), date(2024, 6, 10), date(2024, 10, 27), date(2024, 10, 28), date(2024, 3, 30)]
+    days = [
+        date(2024, 5, 30),
+        date(2024, 6, 10),
+        date(2024, 10, 27),
+        date(2024, 10, 28),
+        date(2024, 3, 30),
+    ]
     out = []
     for k in range(n):
         day = rng.choice(days)
@@ -40,16 +46,31 @@ def requests(n: int, seed: int = 3) -> list[Request]:
                 duration_minutes=rng.choice([None, 60]),
                 technique=rng.choice(["needle", "microneedling"]),
                 prescribed=rng.choice([(), ("medrol",), ("lasix",)]),
-                course=rng.choice([Course(), Course((day, day + timedelta(weeks=4)), day + timedelta(weeks=4))]),
-                booked=rng.choice([None, day, day - timedelta(days=1), day - timedelta(days=20), day + timedelta(days=2)]),
-                name=f'Ana "{k}" \\ Ölçer', patient_id=f"P-{k}", appointment_id=f"A-{k}", email=f"p{k}@example.org",
+                course=rng.choice(
+                    [Course(), Course((day, day + timedelta(weeks=4)), day + timedelta(weeks=4))]
+                ),
+                booked=rng.choice(
+                    [
+                        None,
+                        day,
+                        day - timedelta(days=1),
+                        day - timedelta(days=20),
+                        day + timedelta(days=2),
+                    ]
+                ),
+                name=f'Ana "{k}" \\ Ölçer',
+                patient_id=f"P-{k}",
+                appointment_id=f"A-{k}",
+                email=f"p{k}@example.org",
             )
         )
     return out
 
 
 def test_the_cache_gives_exactly_what_build_handout_gives(ruleset):
-    cache = HandoutCache(ruleset, CLINIC, TODAY, size=8)  # small: entries are dropped and made again
+    cache = HandoutCache(
+        ruleset, CLINIC, TODAY, size=8
+    )  # small: entries are dropped and made again
     reqs = requests(300)
     for request in reqs + reqs[::-1]:
         assert cache.build(request) == build_handout(request, ruleset, CLINIC, TODAY)
@@ -58,8 +79,12 @@ def test_the_cache_gives_exactly_what_build_handout_gives(ruleset):
 
 def test_rows_that_differ_only_in_the_patient_share_one_computed_handout(ruleset):
     cache = HandoutCache(ruleset, CLINIC, TODAY)
-    base = Request(date=date(2024, 6, 10), time=time(10, 0), areas=("face",), booked=date(2024, 6, 9))
-    built = [cache.build(replace(base, name=f"Patient {k}", patient_id=f"P-{k}")) for k in range(50)]
+    base = Request(
+        date=date(2024, 6, 10), time=time(10, 0), areas=("face",), booked=date(2024, 6, 9)
+    )
+    built = [
+        cache.build(replace(base, name=f"Patient {k}", patient_id=f"P-{k}")) for k in range(50)
+    ]
     assert (cache.hits, cache.misses) == (49, 1)
     assert [h.patient_name for h in built] == [f"Patient {k}" for k in range(50)]
     assert all(h.items is built[0].items for h in built)  # shared, not copied
@@ -68,7 +93,9 @@ def test_rows_that_differ_only_in_the_patient_share_one_computed_handout(ruleset
 def _reference(handouts, ndjson):
     dicts = [handout_dict(h) for h in handouts]
     if ndjson:
-        return "".join(json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n" for d in dicts)
+        return "".join(
+            json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n" for d in dicts
+        )
     return json.dumps(dicts, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -82,7 +109,10 @@ def test_streamed_json_is_byte_for_byte_json_dumps_of_the_whole_list(ruleset, nd
     london = ZoneInfo("Europe/London")
     first, second = (datetime(2024, 10, 27, 1, 30, fold=f, tzinfo=london) for f in (0, 1))
     h = handouts[0]
-    twice = [replace(h, items=(replace(h.items[0], start=first),)), replace(h, items=(replace(h.items[0], start=second),))]
+    twice = [
+        replace(h, items=(replace(h.items[0], start=first),)),
+        replace(h, items=(replace(h.items[0], start=second),)),
+    ]
     assert first.utcoffset() != second.utcoffset()
     for chosen in (handouts, twice, []):
         assert "".join(stream_batch(iter(chosen), ndjson=ndjson)) == _reference(chosen, ndjson)
@@ -90,12 +120,21 @@ def test_streamed_json_is_byte_for_byte_json_dumps_of_the_whole_list(ruleset, nd
 
 def test_the_plan_sorts_by_start_then_input_order_and_names_rows_in_input_order(ruleset):
     rows = [ScheduleRow(f"row {k + 2}", r) for k, r in enumerate(requests(200, seed=9))]
-    gap = Request(date=date(2024, 3, 31), time=time(1, 30), areas=("face",))  # clocks skip 01:00-02:00
-    items = [RowProblem("row 1", "date", "bad"), *rows[:100], ScheduleRow("row 999", gap), *rows[100:]]
+    gap = Request(
+        date=date(2024, 3, 31), time=time(1, 30), areas=("face",)
+    )  # clocks skip 01:00-02:00
+    items = [
+        RowProblem("row 1", "date", "bad"),
+        *rows[:100],
+        ScheduleRow("row 999", gap),
+        *rows[100:],
+    ]
     with BatchPlan(items, ruleset, CLINIC, TODAY) as plan:
         out = list(plan)
         problems = plan.problems
-    expected = sorted(rows, key=lambda r: build_handout(r.request, ruleset, CLINIC, TODAY).start.timestamp())
+    expected = sorted(
+        rows, key=lambda r: build_handout(r.request, ruleset, CLINIC, TODAY).start.timestamp()
+    )
     assert [p for _, p in out] == [r.position for r in expected]
     assert [p.position for p in problems] == ["row 1", "row 999"]
     assert plan.count == 200 and plan.to_call == sum(bool(h.late_items) for h, _ in out)
@@ -108,7 +147,9 @@ def schedule_csv(count: int) -> str:
     for k in range(count):
         day = date(2024, 6, 3) + timedelta(days=rng.randrange(3))
         booked = "" if k % 3 else (day - timedelta(days=rng.choice([1, 15]))).isoformat()
-        lines.append(f"{day},{8 + rng.randrange(4):02d}:00,{rng.choice(['face', 'face+neck'])},Patient {k},P-{k},{booked}")
+        lines.append(
+            f"{day},{8 + rng.randrange(4):02d}:00,{rng.choice(['face', 'face+neck'])},Patient {k},P-{k},{booked}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -132,10 +173,26 @@ def peak_mb(tmp_path, rows: int, limit_mb: int = 700) -> int:
     run under an address-space limit of ``limit_mb``."""
     path = tmp_path / f"{rows}.csv"
     path.write_text(schedule_csv(rows), encoding="utf-8")
-    cmd = [sys.executable, "-m", "mesocare", "batch", "-", "--format", "ndjson", "--tz", "Europe/London",
-           "--today", "2024-06-01"]
-    done = subprocess.run([sys.executable, "-c", PEAK, str(limit_mb), str(path), *cmd], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=300)
+    cmd = [
+        sys.executable,
+        "-m",
+        "mesocare",
+        "batch",
+        "-",
+        "--format",
+        "ndjson",
+        "--tz",
+        "Europe/London",
+        "--today",
+        "2024-06-01",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, str(limit_mb), str(path), *cmd],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     code, peak = done.stdout.split()
     assert code == "0", done.stderr
     return int(peak)
@@ -150,10 +207,23 @@ def test_ndjson_memory_stays_flat_as_the_list_grows_tenfold(tmp_path):
 def test_ndjson_streams_the_first_line_long_before_the_end(tmp_path):
     path = tmp_path / "many.csv"
     path.write_text(schedule_csv(10_000), encoding="utf-8")
-    cmd = [sys.executable, "-m", "mesocare", "batch", "-", "--format", "ndjson", "--tz", "Europe/London",
-           "--today", "2024-06-01"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mesocare",
+        "batch",
+        "-",
+        "--format",
+        "ndjson",
+        "--tz",
+        "Europe/London",
+        "--today",
+        "2024-06-01",
+    ]
     with open(path, "rb") as source:
-        proc = subprocess.Popen(cmd, stdin=source, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=tmp_path)
+        proc = subprocess.Popen(
+            cmd, stdin=source, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=tmp_path
+        )
         try:
             first = json.loads(proc.stdout.readline())
             still_running = proc.poll() is None
@@ -169,11 +239,28 @@ def test_ndjson_streams_the_first_line_long_before_the_end(tmp_path):
 def test_json_array_to_a_file_streams_into_one_whole_file(tmp_path):
     path = tmp_path / "day.csv"
     path.write_text(schedule_csv(300), encoding="utf-8")
-    base = [sys.executable, "-m", "mesocare", "batch", str(path), "--tz", "Europe/London", "--today", "2024-06-01"]
+    base = [
+        sys.executable,
+        "-m",
+        "mesocare",
+        "batch",
+        str(path),
+        "--tz",
+        "Europe/London",
+        "--today",
+        "2024-06-01",
+    ]
     subprocess.run([*base, "--out", "a.json"], cwd=tmp_path, check=True, capture_output=True)
-    lines = subprocess.run([*base, "--format", "ndjson"], cwd=tmp_path, check=True, capture_output=True).stdout
-    assert json.loads((tmp_path / "a.json").read_text()) == [json.loads(x) for x in lines.splitlines()]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "day.csv"]  # no temporary file left
+    lines = subprocess.run(
+        [*base, "--format", "ndjson"], cwd=tmp_path, check=True, capture_output=True
+    ).stdout
+    assert json.loads((tmp_path / "a.json").read_text()) == [
+        json.loads(x) for x in lines.splitlines()
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.json",
+        "day.csv",
+    ]  # no temporary file left
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,9 +270,16 @@ def _pdf_batch(ruleset, count: int) -> Batch:
     days = [date(2024, 6, 10), date(2024, 6, 11)]
     handouts = tuple(
         build_handout(
-            Request(date=days[k % 2], time=None if k == 3 else time(9 + k, 0), areas=("face",),
-                    name=None if k == 1 else f"Ana {k}", patient_id=f"P-{k}"),
-            ruleset, CLINIC, TODAY,
+            Request(
+                date=days[k % 2],
+                time=None if k == 3 else time(9 + k, 0),
+                areas=("face",),
+                name=None if k == 1 else f"Ana {k}",
+                patient_id=f"P-{k}",
+            ),
+            ruleset,
+            CLINIC,
+            TODAY,
         )
         for k in range(count)
     )
@@ -198,20 +292,29 @@ def _outline(data: bytes) -> list[tuple[str, int]]:
     pypdf = pytest.importorskip("pypdf")
     reader = pypdf.PdfReader(io.BytesIO(data))
     starts = [index for index, n, _ in runs(data) if n == 1]  # where "Page 1 of M" is printed
-    entries = [(item["/Title"], reader.get_destination_page_number(item)) for item in reader.outline]
+    entries = [
+        (item["/Title"], reader.get_destination_page_number(item)) for item in reader.outline
+    ]
     assert [page for _, page in entries] == starts  # each entry opens its run's first page
     return [title for title, _ in entries]
 
 
 @pytest.mark.parametrize("duplex", [False, True])
-def test_every_patient_has_an_outline_entry_with_time_and_name_joined_or_not(ruleset, monkeypatch, duplex):
+def test_every_patient_has_an_outline_entry_with_time_and_name_joined_or_not(
+    ruleset, monkeypatch, duplex
+):
     pytest.importorskip("typst")
     from mesocare.render import pdf
 
     batch = _pdf_batch(ruleset, 5)
-    expected = ["Cover sheet", "Monday 10 June 2024, 09:00 Ana 0", "Tuesday 11 June 2024, 10:00 P-1",
-                "Monday 10 June 2024, 11:00 Ana 2", "Tuesday 11 June 2024, no time Ana 3",
-                "Monday 10 June 2024, 13:00 Ana 4"]
+    expected = [
+        "Cover sheet",
+        "Monday 10 June 2024, 09:00 Ana 0",
+        "Tuesday 11 June 2024, 10:00 P-1",
+        "Monday 10 June 2024, 11:00 Ana 2",
+        "Tuesday 11 June 2024, no time Ana 3",
+        "Monday 10 June 2024, 13:00 Ana 4",
+    ]
     whole = pdf.render_batch(batch, duplex=duplex)
     assert _outline(whole) == expected
     monkeypatch.setattr(pdf, "CHUNK_SIZE", 2)  # the cover sheet and three pieces, joined on disk
@@ -233,7 +336,9 @@ def test_a_joined_pdf_is_the_same_bytes_every_time_with_or_without_workers(rules
 
 
 @pytest.mark.parametrize("cover_lines", [None, 2])
-def test_only_the_batchs_last_piece_keeps_its_layouts_in_a_worker(ruleset, monkeypatch, cover_lines):
+def test_only_the_batchs_last_piece_keeps_its_layouts_in_a_worker(
+    ruleset, monkeypatch, cover_lines
+):
     """Typst's memoized layouts are dropped after every piece but the last (the cover sheet, or
     the last part of a long one typeset twice): its worker ends with the batch."""
     pytest.importorskip("typst")
@@ -262,7 +367,9 @@ def test_only_the_batchs_last_piece_keeps_its_layouts_in_a_worker(ruleset, monke
     assert whole.startswith(b"%PDF-")
 
 
-def test_a_long_pdf_holds_only_light_handouts_while_the_pieces_are_typeset(ruleset, monkeypatch, tmp_path):
+def test_a_long_pdf_holds_only_light_handouts_while_the_pieces_are_typeset(
+    ruleset, monkeypatch, tmp_path
+):
     pytest.importorskip("typst")
     from mesocare.render import pdf
 
@@ -280,7 +387,9 @@ def test_a_long_pdf_holds_only_light_handouts_while_the_pieces_are_typeset(rules
     kept = seen[-1]
     assert [h.patient_name for h in kept] == [h.patient_name for h in batch.handouts]
     assert all(not h.notes and all(i.late for i in h.items) for h in kept)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.pdf"] + [f"part-{k:06d}.pdf" for k in range(4)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.pdf"] + [
+        f"part-{k:06d}.pdf" for k in range(4)
+    ]
     assert _outline(out.read_bytes())[0] == "Cover sheet"
 
 
@@ -299,7 +408,14 @@ def test_pieces_written_to_a_file_replace_it_whole_or_leave_it_as_it_was(tmp_pat
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.ndjson"]
     output.write((f"line {k}\n" for k in range(3)), target)
     assert target.read_text() == "line 0\nline 1\nline 2\n"
-    assert list(output.file_pieces(target, size=4)) == [b"line", b" 0\nl", b"ine ", b"1\nli", b"ne 2", b"\n"]
+    assert list(output.file_pieces(target, size=4)) == [
+        b"line",
+        b" 0\nl",
+        b"ine ",
+        b"1\nli",
+        b"ne 2",
+        b"\n",
+    ]
 
 
 JOIN_PEAK = textwrap.dedent(
@@ -329,9 +445,17 @@ def test_joining_tagged_pieces_keeps_memory_flat_however_many(ruleset, monkeypat
     peaks = {}
     for count in (4, 64):
         out = tmp_path / f"joined-{count}.pdf"
-        done = subprocess.run([sys.executable, "-c", JOIN_PEAK, str(out), str(cover), *[str(piece)] * count],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", JOIN_PEAK, str(out), str(cover), *[str(piece)] * count],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         peaks[count] = int(done.stdout)
         with pikepdf.open(out) as joined:
-            assert len(joined.pages) == len(pikepdf.open(cover).pages) + count * len(pikepdf.open(piece).pages)
-    assert peaks[64] - peaks[4] < 12, f"joining 16 times the pieces took {peaks[4]} MB, then {peaks[64]} MB"
+            assert len(joined.pages) == len(pikepdf.open(cover).pages) + count * len(
+                pikepdf.open(piece).pages
+            )
+    assert peaks[64] - peaks[4] < 12, (
+        f"joining 16 times the pieces took {peaks[4]} MB, then {peaks[64]} MB"
+    )

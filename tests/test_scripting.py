@@ -31,7 +31,16 @@ def batch(*args, input=None):
     return CliRunner().invoke(app, ["batch", *args], input=input)
 
 
-@pytest.mark.parametrize("example", ["schedule.csv", "schedule-excel.csv", "appointments.ics", "appointments-fhir.json", "appointments.hl7"])
+@pytest.mark.parametrize(
+    "example",
+    [
+        "schedule.csv",
+        "schedule-excel.csv",
+        "appointments.ics",
+        "appointments-fhir.json",
+        "appointments.hl7",
+    ],
+)
 def test_every_example_schedule_gives_valid_ndjson(example):
     import jsonschema
 
@@ -49,12 +58,16 @@ def test_every_example_schedule_gives_valid_ndjson(example):
 
 def test_fhir_bundle_from_stdin_with_booking_dates():
     data = (EXAMPLES / "appointments-fhir.json").read_bytes()
-    r = CliRunner().invoke(app, ["batch", "-", "--input-format", "fhir", "--format", "json", *LONDON], input=data)
+    r = CliRunner().invoke(
+        app, ["batch", "-", "--input-format", "fhir", "--format", "json", *LONDON], input=data
+    )
     assert r.exit_code == 0, r.stderr
     handouts = json.loads(r.stdout)
     assert handouts[0]["booked"] is not None
     ids = [h["patient"]["id"] for h in handouts]
-    assert all(ids) and not any(i.startswith("Patient/") for i in ids)  # the id, as in the README's file names
+    assert all(ids) and not any(
+        i.startswith("Patient/") for i in ids
+    )  # the id, as in the README's file names
 
 
 def test_malformed_fhir_and_hl7_are_named_and_the_rest_processed():
@@ -77,7 +90,9 @@ def test_calendar_files_one_per_patient(tmp_path):
     import icalendar
 
     out = tmp_path / "calendars"
-    r = batch(str(EXAMPLES / "appointments-fhir.json"), "--format", "ics", "--out", f"{out}/", *LONDON)
+    r = batch(
+        str(EXAMPLES / "appointments-fhir.json"), "--format", "ics", "--out", f"{out}/", *LONDON
+    )
     assert r.exit_code == 0, r.stderr
     files = sorted(out.glob("*.ics"))
     assert files and all(f.name.endswith(".ics") for f in files)
@@ -89,10 +104,26 @@ def test_calendar_files_one_per_patient(tmp_path):
 
 
 def test_prep_ics_to_stdout_and_file(tmp_path):
-    r = CliRunner().invoke(app, ["prep", "--date", "2024-06-10", "--time", "10:00", "--area", "face", "--format", "ics", *LONDON])
+    r = CliRunner().invoke(
+        app,
+        [
+            "prep",
+            "--date",
+            "2024-06-10",
+            "--time",
+            "10:00",
+            "--area",
+            "face",
+            "--format",
+            "ics",
+            *LONDON,
+        ],
+    )
     assert r.exit_code == 0 and r.stdout.startswith("BEGIN:VCALENDAR")
     out = tmp_path / "plan.ics"
-    r = CliRunner().invoke(app, ["prep", "--date", "2024-06-10", "--area", "face", "--out", str(out), *LONDON])
+    r = CliRunner().invoke(
+        app, ["prep", "--date", "2024-06-10", "--area", "face", "--out", str(out), *LONDON]
+    )
     assert r.exit_code == 0 and out.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
 
 
@@ -100,8 +131,13 @@ def test_pipe_to_a_json_reader_gets_only_data(tmp_path):
     """mesocare batch - --format ndjson < day.json | jq : stdout is pure ndjson."""
     env = dict(os.environ, MESOCARE_CLINIC="")
     with open(EXAMPLES / "appointments-fhir.json", "rb") as stdin:
-        done = subprocess.run([sys.executable, "-m", "mesocare", "batch", "-", "--format", "ndjson", *LONDON],
-                              stdin=stdin, capture_output=True, env=env, cwd=tmp_path)
+        done = subprocess.run(
+            [sys.executable, "-m", "mesocare", "batch", "-", "--format", "ndjson", *LONDON],
+            stdin=stdin,
+            capture_output=True,
+            env=env,
+            cwd=tmp_path,
+        )
     assert done.returncode == 0, done.stderr
     for line in done.stdout.decode().splitlines():
         json.loads(line)
@@ -133,8 +169,25 @@ def test_a_moved_appointment_keeps_its_calendar_uids():
     import icalendar
 
     def uids(day):
-        r = CliRunner().invoke(app, ["prep", "--date", day, "--time", "10:00", "--area", "face", "--patient-id", "P1",
-                                     "--appointment-id", "A-77", "--format", "ics", *LONDON])
+        r = CliRunner().invoke(
+            app,
+            [
+                "prep",
+                "--date",
+                day,
+                "--time",
+                "10:00",
+                "--area",
+                "face",
+                "--patient-id",
+                "P1",
+                "--appointment-id",
+                "A-77",
+                "--format",
+                "ics",
+                *LONDON,
+            ],
+        )
         assert r.exit_code == 0
         return [str(e["UID"]) for e in icalendar.Calendar.from_ical(r.stdout).walk("VEVENT")]
 

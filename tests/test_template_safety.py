@@ -12,7 +12,17 @@ import pytest
 from mesocare.errors import TemplateError
 from mesocare.render import templating
 
-PREP = ["prep", "--date", "2030-06-10", "--area", "face", "--today", "2030-06-01", "--name", "Zelda Quixote"]
+PREP = [
+    "prep",
+    "--date",
+    "2030-06-10",
+    "--area",
+    "face",
+    "--today",
+    "2030-06-01",
+    "--name",
+    "Zelda Quixote",
+]
 
 
 def clinic_with(tmp_path, files: dict[str, bytes | str]):
@@ -27,8 +37,14 @@ def clinic_with(tmp_path, files: dict[str, bytes | str]):
 
 def mesocare(tmp_path, *args):
     env = dict(os.environ, MESOCARE_CLINIC="")
-    return subprocess.run([sys.executable, "-m", "mesocare", *args], capture_output=True, text=True,
-                          cwd=tmp_path, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mesocare", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
 
 
 HOSTILE = {
@@ -41,8 +57,16 @@ HOSTILE = {
     "missing-value": ("{{ no_such_value }}\n", "does not exist"),
     "syntax": ("line one\n{% for x in %}\n", "template syntax error"),
 }
-LINES = {"os-system": 1, "subclasses": 2, "format-attr": 1, "huge-string": 1, "divide-by-zero": 3, "self-include": 1,
-         "missing-value": 1, "syntax": 2}
+LINES = {
+    "os-system": 1,
+    "subclasses": 2,
+    "format-attr": 1,
+    "huge-string": 1,
+    "divide-by-zero": 3,
+    "self-include": 1,
+    "missing-value": 1,
+    "syntax": 2,
+}
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
@@ -62,17 +86,26 @@ def test_a_hostile_clinic_template_is_one_sentence_through_the_real_cli(tmp_path
 
 
 def test_a_template_that_is_not_utf8_names_the_file_and_line(tmp_path):
-    cfg = clinic_with(tmp_path, {"handout.txt.j2": "one\ntwo\nJos\xe9\n".encode("cp1252"),
-                                 "handout.md.j2": "hello".encode("utf-16")})
+    cfg = clinic_with(
+        tmp_path,
+        {
+            "handout.txt.j2": "one\ntwo\nJos\xe9\n".encode("cp1252"),
+            "handout.md.j2": "hello".encode("utf-16"),
+        },
+    )
     r = mesocare(tmp_path, *PREP, "--clinic", str(cfg), "--format", "text")
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert r.stderr.strip().endswith("handout.txt.j2, line 3: the template is not UTF-8 text; save it as UTF-8.")
+    assert r.stderr.strip().endswith(
+        "handout.txt.j2, line 3: the template is not UTF-8 text; save it as UTF-8."
+    )
     r = mesocare(tmp_path, *PREP, "--clinic", str(cfg), "--format", "markdown")
     assert r.returncode == 1 and "handout.md.j2, line 1: the template is not UTF-8 text" in r.stderr
 
 
 def test_a_hostile_pdf_template_is_stopped_too(tmp_path):
-    cfg = clinic_with(tmp_path, {"handout.typ.j2": "{{ cycler.__init__.__globals__.os.system('touch PWNED') }}\n"})
+    cfg = clinic_with(
+        tmp_path, {"handout.typ.j2": "{{ cycler.__init__.__globals__.os.system('touch PWNED') }}\n"}
+    )
     out = tmp_path / "h.pdf"
     r = mesocare(tmp_path, *PREP, "--clinic", str(cfg), "--out", str(out))
     assert r.returncode == 1 and "handout.typ.j2, line 1" in r.stderr and "may not" in r.stderr
@@ -116,8 +149,14 @@ def test_templates_read_values_only_through_jinjas_own_sandbox_checks():
     from jinja2.sandbox import SandboxedEnvironment
 
     ours = templating._sandbox_class()
-    for name in ("getattr", "getitem", "call", "is_safe_attribute", "is_safe_callable",
-                 "unsafe_undefined"):
+    for name in (
+        "getattr",
+        "getitem",
+        "call",
+        "is_safe_attribute",
+        "is_safe_callable",
+        "unsafe_undefined",
+    ):
         assert getattr(ours, name) is getattr(SandboxedEnvironment, name), name
 
     @dataclass(frozen=True)
@@ -128,6 +167,10 @@ def test_templates_read_values_only_through_jinjas_own_sandbox_checks():
 
     words = {"labels": {"date": "Date"}, "items": "a key"}
     env = ours()
-    assert env.from_string("{{ w.labels.date }} {{ i.text }} {{ i._secret }}|{{ i.__class__ }}").render(
-        w=words, i=Item("Stop ginkgo.")) == "Date Stop ginkgo. |"
+    assert (
+        env.from_string(
+            "{{ w.labels.date }} {{ i.text }} {{ i._secret }}|{{ i.__class__ }}"
+        ).render(w=words, i=Item("Stop ginkgo."))
+        == "Date Stop ginkgo. |"
+    )
     assert env.getattr(words, "items") == words.items  # the method, as in Jinja: not the key

@@ -51,7 +51,11 @@ def translation(tag: str) -> dict:
 @cache
 def translated(tag: str) -> dict[tuple[str, str], dict]:
     data = translation(tag)
-    return {(kind, k): _fields(v) for kind in ("rules", "notes") for k, v in (data.get(kind) or {}).items()}
+    return {
+        (kind, k): _fields(v)
+        for kind in ("rules", "notes")
+        for k, v in (data.get(kind) or {}).items()
+    }
 
 
 EN = english()
@@ -137,7 +141,8 @@ def test_the_template_lists_every_string_in_the_code_and_templates():
 
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map=[("mesocare/**.py", "python"), ("templates/**.j2", "jinja2")],
+        str(ROOT),
+        method_map=[("mesocare/**.py", "python"), ("templates/**.j2", "jinja2")],
         options_map={"templates/**.j2": {"trim_blocks": "true", "lstrip_blocks": "true"}},
         keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "n_": (1, 2)},
     ):
@@ -212,7 +217,9 @@ def _metric(code: str, text: str) -> float:
         from textstat.backend.metrics._syllables_per_word import syllables_per_word
         from textstat.backend.metrics._words_per_sentence import words_per_sentence
 
-        return 206.835 - 1.015 * words_per_sentence(text) - 84.6 * syllables_per_word(text, "pt") + 42
+        return (
+            206.835 - 1.015 * words_per_sentence(text) - 84.6 * syllables_per_word(text, "pt") + 42
+        )
     return textstat.flesch_reading_ease(text)
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mailserver import PASSWORD, MailServer
 
+from mailserver import PASSWORD, MailServer
 from mesocare import workers
 from mesocare.errors import ExitCode, UsageError
 
@@ -53,14 +53,21 @@ def mesocare(*args: str) -> list[str]:
 
 
 def finish(cmd: list[str], cwd: Path, environ: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, env=environ, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        cmd, cwd=cwd, env=environ, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def start(cmd: list[str], cwd: Path, environ: dict) -> subprocess.Popen:
     """A run in a session (and process group) of its own."""
-    return subprocess.Popen(cmd, cwd=cwd, env=environ, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 # ----------------------------------------------------------------------------- how many
@@ -131,7 +138,7 @@ def group(pgid: int) -> dict[int, str]:
             stat_ = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat_[stat_.rindex(")") + 2:].split()
+        fields = stat_[stat_.rindex(")") + 2 :].split()
         state, pgrp = fields[0], int(fields[2])
         if pgrp == pgid and state not in ("Z", "X"):
             found[int(entry)] = state
@@ -216,8 +223,12 @@ def mail_server(tmp_path):
 def test_a_killed_send_leaves_no_worker(tmp_path, mail_server):
     (tmp_path / "mesocare.yaml").write_text(mail_server.config(), encoding="utf-8")
     (tmp_path / "day.csv").write_text(rows(80), encoding="utf-8")
-    environ = env(tmp_path, MESOCARE_PDF_WORKERS="2", MESOCARE_SMTP_PASSWORD=PASSWORD,
-                  MESOCARE_CLINIC=str(tmp_path / "mesocare.yaml"))
+    environ = env(
+        tmp_path,
+        MESOCARE_PDF_WORKERS="2",
+        MESOCARE_SMTP_PASSWORD=PASSWORD,
+        MESOCARE_CLINIC=str(tmp_path / "mesocare.yaml"),
+    )
     cmd = mesocare("send", "day.csv")
     most = kill_part_way(cmd, tmp_path, environ, lambda pgid: len(group(pgid)) >= 3)
     assert most >= 3  # the run and its two workers (a tracker maybe): it was killed mid-render
@@ -245,9 +256,15 @@ def test_a_batch_stopped_with_sigterm_cleans_up_after_itself(tmp_path):
     line, its workers stopped, its temporary folder removed by itself, no output file."""
     (tmp_path / "day.csv").write_text(rows(400), encoding="utf-8")
     environ = env(tmp_path, MESOCARE_PDF_WORKERS="2")
-    proc = subprocess.Popen(mesocare("batch", "day.csv", "--out", "day.pdf"), cwd=tmp_path,
-                            env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        mesocare("batch", "day.csv", "--out", "day.pdf"),
+        cwd=tmp_path,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert wait_for(lambda: len(pieces(tmp_path / "scratch")) >= 2, 90)
         os.kill(proc.pid, signal.SIGTERM)

@@ -19,9 +19,10 @@ from mesocare import __version__
 from mesocare.cli.context import Context
 from mesocare.errors import ClosedPipe, ExitCode, Interrupted, MesocareError
 
-
 # Typer's own copy of click's UsageError (typer.BadParameter is one)
-_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_UsageError: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
 
 
 class _Group(TyperGroup):
@@ -113,7 +114,9 @@ def make_app(only: str | None = None) -> typer.Typer:
             made.command(name)(getattr(importlib.import_module(f"mesocare.cli.{module}"), function))
     for name, (module, group) in GROUPS.items():
         if only in (None, name):
-            made.add_typer(getattr(importlib.import_module(f"mesocare.cli.{module}"), group), name=name)
+            made.add_typer(
+                getattr(importlib.import_module(f"mesocare.cli.{module}"), group), name=name
+            )
     return made
 
 
@@ -145,7 +148,13 @@ def _version(value: bool):
 def _main(
     ctx: typer.Context,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and the rule-set hash.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and the rule-set hash.",
+        ),
     ] = False,
 ):
     """Dated pre- and aftercare handouts for mesotherapy appointments.

@@ -14,14 +14,27 @@ import typer
 
 from mesocare.cli.context import Context
 from mesocare.cli.options import (
-    ClinicOpt, DateOpt, DebugOpt, FormatOpt, LangOpt, LargePrintOpt, OutOpt, PaperOpt, TodayOpt, TzOpt, pick_format,
+    ClinicOpt,
+    DateOpt,
+    DebugOpt,
+    FormatOpt,
+    LangOpt,
+    LargePrintOpt,
+    OutOpt,
+    PaperOpt,
+    TodayOpt,
+    TzOpt,
+    pick_format,
 )
 from mesocare.errors import ExitCode, FolderError, InputError, OutputError
 
 FORMATS = ("pdf", "html", "text", "markdown", "json", "ndjson", "ics", "fhir", "hl7")
 WITH_COVER = ("pdf", "html", "text", "markdown")  # one file for the list, a cover sheet first
 STREAMED = ("json", "ndjson", "fhir", "hl7")  # written handout by handout, as they are made
-RECORDS = ("fhir", "hl7")  # records for the clinic's system: rows without patient and appointment ids are skipped
+RECORDS = (
+    "fhir",
+    "hl7",
+)  # records for the clinic's system: rows without patient and appointment ids are skipped
 
 
 @dataclass(frozen=True)
@@ -38,20 +51,53 @@ class BatchOptions:
 
     @property
     def folder(self) -> bool:
-        return self.out is not None and (self.out.endswith(("/", os.sep)) or Path(self.out).is_dir())
+        return self.out is not None and (
+            self.out.endswith(("/", os.sep)) or Path(self.out).is_dir()
+        )
 
 
 def batch(
     ctx: typer.Context,
-    schedule: Annotated[str, typer.Argument(help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin.")],
+    schedule: Annotated[
+        str,
+        typer.Argument(
+            help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin."
+        ),
+    ],
     date_: DateOpt = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,
-    input_format: Annotated[str | None, typer.Option("--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content).")] = None,
-    duplex: Annotated[bool, typer.Option("--duplex", help="PDF: start every handout on an odd page; print on both sides.")] = False,
-    print_: Annotated[bool, typer.Option("--print", help="Send the PDF to a printer through CUPS (nothing is printed when no handout is due).")] = False,
-    printer: Annotated[str | None, typer.Option("--printer", help="The CUPS printer (default: the system's default printer).")] = None,
-    order: Annotated[str, typer.Option("--order", help="time (default: sorted by start, once the whole schedule is read) or input (ndjson, json and --out DIR/: in the schedule's order, each handout as soon as its row is read).")] = "time",
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--input-format",
+            help="csv, ics, fhir or hl7 (default: from the file name or its content).",
+        ),
+    ] = None,
+    duplex: Annotated[
+        bool,
+        typer.Option(
+            "--duplex", help="PDF: start every handout on an odd page; print on both sides."
+        ),
+    ] = False,
+    print_: Annotated[
+        bool,
+        typer.Option(
+            "--print",
+            help="Send the PDF to a printer through CUPS (nothing is printed when no handout is due).",
+        ),
+    ] = False,
+    printer: Annotated[
+        str | None,
+        typer.Option("--printer", help="The CUPS printer (default: the system's default printer)."),
+    ] = None,
+    order: Annotated[
+        str,
+        typer.Option(
+            "--order",
+            help="time (default: sorted by start, once the whole schedule is read) or input (ndjson, json and --out DIR/: in the schedule's order, each handout as soon as its row is read).",
+        ),
+    ] = "time",
     _paper: PaperOpt = None,
     _large_print: LargePrintOpt = False,
     _tz: TzOpt = None,
@@ -66,7 +112,10 @@ def batch(
     Bundle per appointment, a line each) or hl7 (one HL7 v2 MDM^T02 message per appointment)
     (default: from --out, else text; pdf for a folder).
     """
-    code = run(ctx.obj, BatchOptions(schedule, date_, fmt, out, input_format, duplex, print_, printer, order))
+    code = run(
+        ctx.obj,
+        BatchOptions(schedule, date_, fmt, out, input_format, duplex, print_, printer, order),
+    )
     raise typer.Exit(int(code))
 
 
@@ -78,7 +127,9 @@ def choose_format(o: BatchOptions, is_tty: bool) -> str:
     if o.folder:
         fmt = pick_format(o.fmt, None, FORMATS, is_tty) if o.fmt else "pdf"
         if fmt == "ndjson":
-            raise InputError("--format ndjson makes one stream, not one file per patient: give --out FILE or no --out.")
+            raise InputError(
+                "--format ndjson makes one stream, not one file per patient: give --out FILE or no --out."
+            )
         return fmt
     fmt = pick_format(o.fmt, o.out, FORMATS, is_tty)
     return "text" if fmt == "terminal" else fmt
@@ -91,7 +142,9 @@ def in_order(o: BatchOptions, fmt: str) -> bool:
     if order not in ("time", "input"):
         raise InputError(f"--order '{o.order}' is not an order: use time (the default) or input.")
     if order == "input" and not (o.folder or fmt in STREAMED):
-        raise InputError("--order input is for --format ndjson or json, or --out DIR/: a list with a cover sheet is in time order.")
+        raise InputError(
+            "--order input is for --format ndjson or json, or --out DIR/: a list with a cover sheet is in time order."
+        )
     return order == "input"
 
 
@@ -132,8 +185,16 @@ def run(context: Context, o: BatchOptions) -> ExitCode:
     # (with --order input: as the handouts are made, the file open until the last)
     with open_schedule(o.schedule) as (source, filename):
         schedule = stream_schedule(source, clinic, fmt=o.input_format, filename=filename)
-        plan = BatchPlan(schedule, ruleset, clinic, today, day, lambda: schedule.has_booking_dates, in_order=streaming,
-                         require=_ids_required if fmt in RECORDS else None)
+        plan = BatchPlan(
+            schedule,
+            ruleset,
+            clinic,
+            today,
+            day,
+            lambda: schedule.has_booking_dates,
+            in_order=streaming,
+            require=_ids_required if fmt in RECORDS else None,
+        )
         if streaming:
             return _written(context, o, fmt, plan)
     return _written(context, o, fmt, plan)
@@ -153,7 +214,11 @@ def _written(context: Context, o: BatchOptions, fmt: str, plan) -> ExitCode:
         elif fmt in RECORDS:
             from mesocare.render.records import stream
 
-            output.write(stream((h for h, _ in handouts), fmt), "-" if o.out is None else o.out, context.stdout_bytes())
+            output.write(
+                stream((h for h, _ in handouts), fmt),
+                "-" if o.out is None else o.out,
+                context.stdout_bytes(),
+            )
         elif fmt in STREAMED:
             from mesocare.render.json_ import stream_batch
 
@@ -163,7 +228,9 @@ def _written(context: Context, o: BatchOptions, fmt: str, plan) -> ExitCode:
             write_pdf(context, o, plan, handouts, day)
         else:
             batch_ = plan.batch(handouts)
-            output.write(render_batch(batch_, fmt), "-" if o.out is None else o.out, context.stdout_bytes())
+            output.write(
+                render_batch(batch_, fmt), "-" if o.out is None else o.out, context.stdout_bytes()
+            )
         context.err(summary(plan, cover=not o.folder and fmt in WITH_COVER))
         return ExitCode.SKIPPED_ROWS if plan.errors else ExitCode.OK
 
@@ -223,14 +290,23 @@ def write_pdf(context: Context, o: BatchOptions, plan, handouts, day) -> None:
     with scratch.folder("pdf") as folder:  # cleared by the next run if this one is killed
         progress = Progress(plan.rows, context.stderr_is_tty)
         try:
-            path = batch_pdf((h for h, _ in handouts), plan.cover, folder, duplex=o.duplex, progress=progress,
-                             total=plan.rows, dated=len(plan.days) > 1)
+            path = batch_pdf(
+                (h for h, _ in handouts),
+                plan.cover,
+                folder,
+                duplex=o.duplex,
+                progress=progress,
+                total=plan.rows,
+                dated=len(plan.days) > 1,
+            )
         finally:
             progress.stop()
         if o.print_:
             send_to_printer(context, path, o, day)
         else:
-            output.write(output.file_pieces(path), "-" if o.out is None else o.out, context.stdout_bytes())
+            output.write(
+                output.file_pieces(path), "-" if o.out is None else o.out, context.stdout_bytes()
+            )
 
 
 def _warned(context: Context, handouts):

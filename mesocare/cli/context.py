@@ -93,7 +93,10 @@ class Context:
             clinic = load_clinic(path, default_zone=zone_name)
             paper = parse_paper(self.paper, "--paper") if self.paper is not None else None
             self._cache["clinic"] = with_overrides(
-                clinic, timezone=zone_name, paper=paper, language=_language(self.lang_opt),
+                clinic,
+                timezone=zone_name,
+                paper=paper,
+                language=_language(self.lang_opt),
                 large_print=True if self.large_print else None,
             )
         return self._cache["clinic"]
@@ -131,8 +134,10 @@ class Context:
         """Once per run: a handout without a phone number tells the patient only "Call the clinic"."""
         if not clinic.phone and not self._cache.get("phone_warned"):
             self._cache["phone_warned"] = True
-            self.warn("the clinic has no phone number, so handouts say only \"Call the clinic.\":"
-                      " add one with mesocare init --phone, or phone: in the clinic config.")
+            self.warn(
+                'the clinic has no phone number, so handouts say only "Call the clinic.":'
+                " add one with mesocare init --phone, or phone: in the clinic config."
+            )
 
 
 def _isatty(stream) -> bool:

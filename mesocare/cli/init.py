@@ -13,9 +13,15 @@ from mesocare.cli.options import DebugOpt, TzOpt
 
 def init(
     ctx: typer.Context,
-    folder: Annotated[Path, typer.Argument(help="The clinic's folder (made if missing; default: this folder).")] = Path("."),
-    name: Annotated[str | None, typer.Option("--name", help="The clinic's name, printed on handouts.")] = None,
-    phone: Annotated[str | None, typer.Option("--phone", help="The clinic's phone number, printed on handouts.")] = None,
+    folder: Annotated[
+        Path, typer.Argument(help="The clinic's folder (made if missing; default: this folder).")
+    ] = Path("."),
+    name: Annotated[
+        str | None, typer.Option("--name", help="The clinic's name, printed on handouts.")
+    ] = None,
+    phone: Annotated[
+        str | None, typer.Option("--phone", help="The clinic's phone number, printed on handouts.")
+    ] = None,
     _tz: TzOpt = None,
     _debug: DebugOpt = False,
 ):

@@ -17,20 +17,52 @@ from mesocare.cli.options import ClinicOpt, DebugOpt, TodayOpt, TzOpt
 if TYPE_CHECKING:
     from mesocare.cli.progress import Progress
 
-ScheduleArg = Annotated[str, typer.Argument(help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin.")]
-InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content).")]
-DryRunOpt = Annotated[Path | None, typer.Option("--dry-run", metavar="DIR", help="Write the messages as .eml files in DIR instead of sending them (the sent log is only read).")]
-ResendOpt = Annotated[bool, typer.Option("--resend", help="Send again to every row given, even if the same message was sent before.")]
-UnconfirmedOpt = Annotated[bool, typer.Option(
-    "--resend-unconfirmed",
-    help="Send again, once, the messages the mail server took without answering (named as"
-         " unconfirmed in an earlier summary): only when its log shows they never arrived.")]
+ScheduleArg = Annotated[
+    str,
+    typer.Argument(
+        help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin."
+    ),
+]
+InputFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content)."
+    ),
+]
+DryRunOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dry-run",
+        metavar="DIR",
+        help="Write the messages as .eml files in DIR instead of sending them (the sent log is only read).",
+    ),
+]
+ResendOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resend", help="Send again to every row given, even if the same message was sent before."
+    ),
+]
+UnconfirmedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resend-unconfirmed",
+        help="Send again, once, the messages the mail server took without answering (named as"
+        " unconfirmed in an earlier summary): only when its log shows they never arrived.",
+    ),
+]
 
 
 def send(
     ctx: typer.Context,
     schedule: ScheduleArg,
-    date_: Annotated[str | None, typer.Option("--date", help="Only this day's appointments: YYYY-MM-DD, today or tomorrow (clinic's zone).")] = None,
+    date_: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Only this day's appointments: YYYY-MM-DD, today or tomorrow (clinic's zone).",
+        ),
+    ] = None,
     input_format: InputFormatOpt = None,
     dry_run: DryRunOpt = None,
     resend: ResendOpt = False,
@@ -53,7 +85,13 @@ def send(
 def remind(
     ctx: typer.Context,
     schedule: ScheduleArg,
-    date_: Annotated[str, typer.Option("--date", help="The day whose instructions to send: YYYY-MM-DD or today (clinic's zone).")],
+    date_: Annotated[
+        str,
+        typer.Option(
+            "--date",
+            help="The day whose instructions to send: YYYY-MM-DD or today (clinic's zone).",
+        ),
+    ],
     input_format: InputFormatOpt = None,
     dry_run: DryRunOpt = None,
     resend: ResendOpt = False,
@@ -72,13 +110,20 @@ def remind(
     raise typer.Exit(run(ctx.obj, "remind", schedule, date_, input_format, dry_run, forcing))
 
 
-def run(context: Context, command: str, schedule: str, date_: str | None, input_format: str | None,
-        dry_run: Path | None, forcing: tuple[bool, bool]) -> int:
+def run(
+    context: Context,
+    command: str,
+    schedule: str,
+    date_: str | None,
+    input_format: str | None,
+    dry_run: Path | None,
+    forcing: tuple[bool, bool],
+) -> int:
     """``forcing``: (--resend, --resend-unconfirmed)."""
     from mesocare.cli.batch import open_schedule
+    from mesocare.config.mail import PASSWORD_ENV
     from mesocare.errors import OutputError
     from mesocare.mail.outbox import run as run_mail
-    from mesocare.config.mail import PASSWORD_ENV
     from mesocare.parse import parse_date
     from mesocare.readers import read_schedule
     from mesocare.workers import wanted
@@ -89,14 +134,26 @@ def run(context: Context, command: str, schedule: str, date_: str | None, input_
     if dry_run is not None and dry_run.exists() and not dry_run.is_dir():
         raise OutputError(f"{dry_run}: is not a folder.")
     folder = dry_run  # made once the first message is whole: a run that fails first makes none
-    with open_schedule(schedule) as (source, filename):  # a CSV row by row, others up to their limit
+    with open_schedule(schedule) as (
+        source,
+        filename,
+    ):  # a CSV row by row, others up to their limit
         parsed = read_schedule(source, clinic, fmt=input_format, filename=filename)
     progress = _Progress(context, "Sending" if folder is None else "Writing")
     try:
         return run_mail(
-            command, parsed, context.ruleset(), clinic, today, day=day, resend=forcing[0],
-            resend_unconfirmed=forcing[1], dry_run=folder,
-            now=context.clock(timezone.utc), err=context.err, progress=progress,
+            command,
+            parsed,
+            context.ruleset(),
+            clinic,
+            today,
+            day=day,
+            resend=forcing[0],
+            resend_unconfirmed=forcing[1],
+            dry_run=folder,
+            now=context.clock(timezone.utc),
+            err=context.err,
+            progress=progress,
             password=os.environ.get(PASSWORD_ENV) or None,
         )
     finally:

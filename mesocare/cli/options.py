@@ -43,7 +43,8 @@ def _language_tag(value: str) -> str:
     except NotATag:
         raise typer.BadParameter(
             "not a language tag: write a language such as fr, or a language and region such as "
-            "fr-CA or pt-BR.", param_hint="'--lang'",
+            "fr-CA or pt-BR.",
+            param_hint="'--lang'",
         ) from None
     except LanguageError:
         pass
@@ -51,20 +52,77 @@ def _language_tag(value: str) -> str:
 
 
 # ---- into the Context
-ClinicOpt = Annotated[str | None, _shared("--clinic", field="clinic_file", help="The clinic's YAML config (default: $MESOCARE_CLINIC, else ./mesocare.yaml).")]
-TzOpt = Annotated[str | None, _shared("--tz", field="tz", help="The clinic's IANA time zone, e.g. Europe/London.")]
-TodayOpt = Annotated[str | None, _shared("--today", field="today_opt", help="Take this date as today, YYYY-MM-DD (for reproducible runs).")]
-PaperOpt = Annotated[str | None, _shared("--paper", field="paper", help="A4 or Letter, for html and pdf (default: the clinic's).")]
+ClinicOpt = Annotated[
+    str | None,
+    _shared(
+        "--clinic",
+        field="clinic_file",
+        help="The clinic's YAML config (default: $MESOCARE_CLINIC, else ./mesocare.yaml).",
+    ),
+]
+TzOpt = Annotated[
+    str | None, _shared("--tz", field="tz", help="The clinic's IANA time zone, e.g. Europe/London.")
+]
+TodayOpt = Annotated[
+    str | None,
+    _shared(
+        "--today",
+        field="today_opt",
+        help="Take this date as today, YYYY-MM-DD (for reproducible runs).",
+    ),
+]
+PaperOpt = Annotated[
+    str | None,
+    _shared(
+        "--paper", field="paper", help="A4 or Letter, for html and pdf (default: the clinic's)."
+    ),
+]
 DebugOpt = Annotated[bool, _shared("--debug", field="debug", help="Show a traceback on errors.")]
-LangOpt = Annotated[str | None, _shared("--lang", field="lang_opt", help="The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: the clinic's language, else en-GB; in a batch, rows with their own language keep it).", check=_language_tag)]
-LargePrintOpt = Annotated[bool, _shared("--large-print", field="large_print", help="Large print for html and pdf: 18 pt body text, larger headings (default: the clinic's print setting).")]
+LangOpt = Annotated[
+    str | None,
+    _shared(
+        "--lang",
+        field="lang_opt",
+        help="The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: the clinic's language, else en-GB; in a batch, rows with their own language keep it).",
+        check=_language_tag,
+    ),
+]
+LargePrintOpt = Annotated[
+    bool,
+    _shared(
+        "--large-print",
+        field="large_print",
+        help="Large print for html and pdf: 18 pt body text, larger headings (default: the clinic's print setting).",
+    ),
+]
 
 # ---- plain values
-DateOpt = Annotated[str | None, typer.Option("--date", help="The appointment's date (batch: only that day's): YYYY-MM-DD, today or tomorrow, in the clinic's zone.")]
-SessionsOpt = Annotated[str | None, typer.Option("--sessions", help="Number of sessions in the course.")]
-EveryOpt = Annotated[str | None, typer.Option("--every", help="Time between sessions: 14d, 4w or 1m (calendar months).")]
-FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="The output format (the command's help lists them).")]
-OutOpt = Annotated[str | None, typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout; batch: a folder ending in / for one file per patient.")]
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="The appointment's date (batch: only that day's): YYYY-MM-DD, today or tomorrow, in the clinic's zone.",
+    ),
+]
+SessionsOpt = Annotated[
+    str | None, typer.Option("--sessions", help="Number of sessions in the course.")
+]
+EveryOpt = Annotated[
+    str | None,
+    typer.Option("--every", help="Time between sessions: 14d, 4w or 1m (calendar months)."),
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help="The output format (the command's help lists them)."),
+]
+OutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Write to this file (whole or not at all); - is stdout; batch: a folder ending in / for one file per patient.",
+    ),
+]
 
 
 def pick_text_or_json(fmt: str | None) -> str:
@@ -88,5 +146,7 @@ def pick_format(fmt: str | None, out: str | None, allowed, is_tty: bool) -> str:
         if guessed is not None and guessed in allowed:
             return guessed
         if not Path(out).exists() or Path(out).is_file():
-            raise InputError(f"--out {out}: cannot tell the format from the file name; add --format.")
+            raise InputError(
+                f"--out {out}: cannot tell the format from the file name; add --format."
+            )
     return "terminal" if is_tty and out is None and "terminal" in allowed else "text"

@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from mesocare.cli.options import ClinicOpt, DateOpt, DebugOpt, LangOpt, EveryOpt, FormatOpt, TodayOpt, TzOpt, pick_text_or_json
+from mesocare.cli.options import (
+    ClinicOpt,
+    DateOpt,
+    DebugOpt,
+    EveryOpt,
+    FormatOpt,
+    LangOpt,
+    TodayOpt,
+    TzOpt,
+    pick_text_or_json,
+)
 
 
 def plan(
@@ -42,13 +52,18 @@ def plan(
     interval = parse_every(every, "--every") if every else None
     course = plan_course(first, parse_sessions(sessions, "--sessions"), interval, clinic)
     if fmt == "json":
-        context.echo(json.dumps({
-            "timezone": clinic.timezone,
-            "every": every.strip() if every else None,
-            "sessions": [s.as_dict() for s in course.sessions],
-            "end": course.end.isoformat() if course.end else None,
-            "warnings": list(course.warnings),
-        }, indent=2))
+        context.echo(
+            json.dumps(
+                {
+                    "timezone": clinic.timezone,
+                    "every": every.strip() if every else None,
+                    "sessions": [s.as_dict() for s in course.sessions],
+                    "end": course.end.isoformat() if course.end else None,
+                    "warnings": list(course.warnings),
+                },
+                indent=2,
+            )
+        )
     elif not (language := clinic_language(clinic)).is_default:
         from mesocare.plan import plan_lines
 
@@ -56,7 +71,13 @@ def plan(
             context.echo(line)
     else:
         unit = {"d": "day", "w": "week", "m": "month"}[interval[1]] if interval else ""
-        every_words = "" if not interval else f", every {unit}" if interval[0] == 1 else f", every {count(interval[0], unit)}"
+        every_words = (
+            ""
+            if not interval
+            else f", every {unit}"
+            if interval[0] == 1
+            else f", every {count(interval[0], unit)}"
+        )
         context.echo(f"{count(course.count, 'session')}{every_words}; {course.closed_words}.")
         for s in course.sessions:
             line = f"{s.number:>3}  {words.day(s.date)}"

@@ -9,8 +9,19 @@ import typer
 
 from mesocare.cli.context import Context
 from mesocare.cli.options import (
-    ClinicOpt, DateOpt, DebugOpt, EveryOpt, FormatOpt, LangOpt, LargePrintOpt, OutOpt, PaperOpt, SessionsOpt, TodayOpt,
-    TzOpt, pick_format,
+    ClinicOpt,
+    DateOpt,
+    DebugOpt,
+    EveryOpt,
+    FormatOpt,
+    LangOpt,
+    LargePrintOpt,
+    OutOpt,
+    PaperOpt,
+    SessionsOpt,
+    TodayOpt,
+    TzOpt,
+    pick_format,
 )
 from mesocare.errors import OutputError
 
@@ -40,19 +51,62 @@ class PrepOptions:
 def prep(
     ctx: typer.Context,
     date_: DateOpt,
-    area: Annotated[list[str], typer.Option("--area", help="Treated area: face, neck, body, hands, scalp. Repeat for several.")],
-    time_: Annotated[str | None, typer.Option("--time", help="Start time, HH:MM on the 24-hour clock. Without it, days are counted conservatively.")] = None,
-    duration: Annotated[str | None, typer.Option("--duration", help="Length in minutes (default: the clinic's, else 30).")] = None,
-    technique: Annotated[str | None, typer.Option("--technique", help="needle (default), microneedling or needleless.")] = None,
-    prescribed: Annotated[list[str] | None, typer.Option("--prescribed", help="A medicine the clinician prescribed: medrol or lasix. Repeatable.")] = None,
+    area: Annotated[
+        list[str],
+        typer.Option(
+            "--area", help="Treated area: face, neck, body, hands, scalp. Repeat for several."
+        ),
+    ],
+    time_: Annotated[
+        str | None,
+        typer.Option(
+            "--time",
+            help="Start time, HH:MM on the 24-hour clock. Without it, days are counted conservatively.",
+        ),
+    ] = None,
+    duration: Annotated[
+        str | None,
+        typer.Option("--duration", help="Length in minutes (default: the clinic's, else 30)."),
+    ] = None,
+    technique: Annotated[
+        str | None,
+        typer.Option("--technique", help="needle (default), microneedling or needleless."),
+    ] = None,
+    prescribed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--prescribed", help="A medicine the clinician prescribed: medrol or lasix. Repeatable."
+        ),
+    ] = None,
     sessions: SessionsOpt = None,
     every: EveryOpt = None,
-    course_end: Annotated[str | None, typer.Option("--course-end", help="Date of the last session, YYYY-MM-DD.")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="The patient's name, printed on the handout.")] = None,
-    patient_id: Annotated[str | None, typer.Option("--patient-id", help="The patient's id in the clinic's system (JSON and calendar output).")] = None,
-    appointment_id: Annotated[str | None, typer.Option("--appointment-id", help="The appointment's id in the booking system: keeps calendar entries stable when it moves.")] = None,
-    booked: Annotated[str | None, typer.Option("--booked", help="The date the appointment was booked (default: today).")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when the appointment is in the past.")] = False,
+    course_end: Annotated[
+        str | None, typer.Option("--course-end", help="Date of the last session, YYYY-MM-DD.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The patient's name, printed on the handout.")
+    ] = None,
+    patient_id: Annotated[
+        str | None,
+        typer.Option(
+            "--patient-id",
+            help="The patient's id in the clinic's system (JSON and calendar output).",
+        ),
+    ] = None,
+    appointment_id: Annotated[
+        str | None,
+        typer.Option(
+            "--appointment-id",
+            help="The appointment's id in the booking system: keeps calendar entries stable when it moves.",
+        ),
+    ] = None,
+    booked: Annotated[
+        str | None,
+        typer.Option("--booked", help="The date the appointment was booked (default: today)."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) when the appointment is in the past.")
+    ] = False,
     fmt: FormatOpt = None,
     out: OutOpt = None,
     _tz: TzOpt = None,
@@ -70,10 +124,27 @@ def prep(
     --appointment-id (default: from --out, else terminal on a screen, text otherwise).
     """
     assert date_ is not None  # a required option: typer refuses a run without it
-    run(ctx.obj, PrepOptions(
-        date_, area, time_, duration, technique, prescribed or [], sessions, every, course_end,
-        name, patient_id, appointment_id, booked, strict, fmt, out,
-    ))
+    run(
+        ctx.obj,
+        PrepOptions(
+            date_,
+            area,
+            time_,
+            duration,
+            technique,
+            prescribed or [],
+            sessions,
+            every,
+            course_end,
+            name,
+            patient_id,
+            appointment_id,
+            booked,
+            strict,
+            fmt,
+            out,
+        ),
+    )
 
 
 def run(context: Context, o: PrepOptions) -> None:
@@ -95,7 +166,9 @@ def run(context: Context, o: PrepOptions) -> None:
         data = render(handout, fmt)
         if o.out is None or o.out == "-":
             if fmt in BINARY and context.is_tty:
-                raise OutputError("this format is binary: give --out FILE to save it, or pipe it to a file.")
+                raise OutputError(
+                    "this format is binary: give --out FILE to save it, or pipe it to a file."
+                )
             output.write(data, "-", context.stdout_bytes())
         else:
             output.write(data, o.out)
@@ -105,12 +178,18 @@ def run(context: Context, o: PrepOptions) -> None:
 
 
 def build_request(o: PrepOptions, clinic, today):
+    from mesocare.course import make_course
     from mesocare.model import Request
     from mesocare.parse import (
-        parse_areas, parse_date, parse_duration_minutes, parse_every, parse_prescribed,
-        parse_sessions, parse_technique, parse_time,
+        parse_areas,
+        parse_date,
+        parse_duration_minutes,
+        parse_every,
+        parse_prescribed,
+        parse_sessions,
+        parse_technique,
+        parse_time,
     )
-    from mesocare.course import make_course
 
     day = parse_date(o.date, "--date", today=today)
     return Request(
@@ -132,4 +211,3 @@ def build_request(o: PrepOptions, clinic, today):
         appointment_id=o.appointment_id,
         booked=parse_date(o.booked, "--booked", today=today) if o.booked else today,
     )
-

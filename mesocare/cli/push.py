@@ -15,10 +15,27 @@ TARGETS = ("mllp", "fhir")
 
 def push(
     ctx: typer.Context,
-    schedule: Annotated[str, typer.Argument(help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin.")],
-    to: Annotated[str | None, typer.Option("--to", help="mllp (the interface engine) or fhir (the FHIR server); default: the one the config's ehr: section sets.")] = None,
+    schedule: Annotated[
+        str,
+        typer.Argument(
+            help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin."
+        ),
+    ],
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="mllp (the interface engine) or fhir (the FHIR server); default: the one the config's ehr: section sets.",
+        ),
+    ] = None,
     date_: DateOpt = None,
-    input_format: Annotated[str | None, typer.Option("--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content).")] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--input-format",
+            help="csv, ics, fhir or hl7 (default: from the file name or its content).",
+        ),
+    ] = None,
     _tz: TzOpt = None,
     _today: TodayOpt = None,
     _clinic: ClinicOpt = None,
@@ -40,16 +57,22 @@ def _target(clinic, to: str | None) -> str:
         if wanted not in TARGETS:
             raise InputError(f"--to '{to}' is not known: use mllp or fhir.")
         if wanted not in configured:
-            raise ConfigError(f"the clinic config has no ehr: {wanted}: section, so nothing can be pushed there.")
+            raise ConfigError(
+                f"the clinic config has no ehr: {wanted}: section, so nothing can be pushed there."
+            )
         return wanted
     if not configured:
-        raise ConfigError("the clinic config has no ehr: section (mllp: or fhir:), so nothing can be pushed.")
+        raise ConfigError(
+            "the clinic config has no ehr: section (mllp: or fhir:), so nothing can be pushed."
+        )
     if len(configured) > 1:
         raise InputError("the clinic config sets both ehr: mllp: and fhir:: choose one with --to.")
     return configured[0]
 
 
-def run(context: Context, schedule: str, to: str | None, date_: str | None, input_format: str | None) -> ExitCode:
+def run(
+    context: Context, schedule: str, to: str | None, date_: str | None, input_format: str | None
+) -> ExitCode:
     from mesocare.batch import BatchPlan
     from mesocare.cli.batch import _ids_required, open_schedule
     from mesocare.mail.sentlog import default_folder
@@ -64,8 +87,15 @@ def run(context: Context, schedule: str, to: str | None, date_: str | None, inpu
     folder = default_folder(clinic.state_dir)
     with open_schedule(schedule) as (source, filename):
         rows = stream_schedule(source, clinic, fmt=input_format, filename=filename)
-        plan = BatchPlan(rows, context.ruleset(), clinic, today, day, lambda: rows.has_booking_dates,
-                         require=_ids_required)
+        plan = BatchPlan(
+            rows,
+            context.ruleset(),
+            clinic,
+            today,
+            day,
+            lambda: rows.has_booking_dates,
+            require=_ids_required,
+        )
     with plan, run_lock(folder), PushLog(folder) as log:
         log.check_writable()
         if target == "mllp":
@@ -93,6 +123,8 @@ def run(context: Context, schedule: str, to: str | None, date_: str | None, inpu
         f" {len(summary.undelivered)} not delivered, {len(plan.errors)} rows skipped."
     )
     if summary.undelivered:
-        context.err("Run mesocare push again (the same command) to deliver what is missing; "
-                    "what the engine or server rejected needs fixing there or in the schedule first.")
+        context.err(
+            "Run mesocare push again (the same command) to deliver what is missing; "
+            "what the engine or server rejected needs fixing there or in the schedule first."
+        )
     return ExitCode.SKIPPED_ROWS if summary.undelivered or plan.errors else ExitCode.OK

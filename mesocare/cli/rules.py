@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from mesocare.cli.context import Context
-from mesocare.cli.options import ClinicOpt, DebugOpt, FormatOpt, LangOpt, TodayOpt, TzOpt, pick_text_or_json
+from mesocare.cli.options import (
+    ClinicOpt,
+    DebugOpt,
+    FormatOpt,
+    LangOpt,
+    TodayOpt,
+    TzOpt,
+    pick_text_or_json,
+)
 from mesocare.cli.plan import count
 from mesocare.cli.schema import print_rule_schema
 from mesocare.errors import ExitCode, InputError
@@ -24,7 +32,12 @@ rules_app = typer.Typer(
 @rules_app.command("check")
 def rules_check(
     ctx: typer.Context,
-    folder: Annotated[Path | None, typer.Argument(help="The clinic's rule folder, or a clinic folder with its mesocare.yaml (default: the config's rules_dir).")] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The clinic's rule folder, or a clinic folder with its mesocare.yaml (default: the config's rules_dir)."
+        ),
+    ] = None,
     fmt: FormatOpt = None,
     _clinic: ClinicOpt = None,
     _tz: TzOpt = None,
@@ -52,7 +65,12 @@ def rules_check(
     context: Context = ctx.obj
     fmt = pick_text_or_json(fmt)
     clinic_rules = folder
-    if folder is not None and folder.is_dir() and (folder / CONFIG_NAME).is_file() and context.clinic_file is None:
+    if (
+        folder is not None
+        and folder.is_dir()
+        and (folder / CONFIG_NAME).is_file()
+        and context.clinic_file is None
+    ):
         context.use_clinic_file(str(folder / CONFIG_NAME))  # a clinic folder made by init
         clinic_rules = None
     folders = context.rule_folders(clinic_rules)
@@ -60,7 +78,11 @@ def rules_check(
     errors, _ = summary(findings)
     ruleset, _ = collect(folders) if not errors else (None, [])
     clinic = context.clinic()
-    tags = tuple(dict.fromkeys((*clinic.languages, clinic.language))) if clinic.languages else (clinic.language,)
+    tags = (
+        tuple(dict.fromkeys((*clinic.languages, clinic.language)))
+        if clinic.languages
+        else (clinic.language,)
+    )
     loaded: list[str] = []
     if ruleset is not None:
         from mesocare.conflicts import conflict_findings
@@ -74,24 +96,31 @@ def rules_check(
     from mesocare.resources import templates_dir
 
     template_findings, templates = clinic_templates(
-        Path(clinic.templates_dir) if clinic.templates_dir else None, templates_dir())
+        Path(clinic.templates_dir) if clinic.templates_dir else None, templates_dir()
+    )
     findings += template_findings
     errors, warnings = summary(findings)
     if errors:
         ruleset = None
     code = ExitCode.BAD_INPUT if errors else ExitCode.OK
     if fmt == "json":
-        context.echo(json.dumps({
-            "ok": errors == 0,
-            "errors": errors,
-            "warnings": warnings,
-            "folders": [str(f) for f, _ in folders],
-            "rules_version": ruleset.version if ruleset else None,
-            "clinic_translations": loaded,
-            "clinic_templates": templates,
-            "findings": [f.as_dict() for f in findings],
-            "unreviewed_languages": list(unreviewed(clinic, tags)),
-        }, indent=2, ensure_ascii=False))
+        context.echo(
+            json.dumps(
+                {
+                    "ok": errors == 0,
+                    "errors": errors,
+                    "warnings": warnings,
+                    "folders": [str(f) for f, _ in folders],
+                    "rules_version": ruleset.version if ruleset else None,
+                    "clinic_translations": loaded,
+                    "clinic_templates": templates,
+                    "findings": [f.as_dict() for f in findings],
+                    "unreviewed_languages": list(unreviewed(clinic, tags)),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         raise typer.Exit(int(code))
     for finding in findings:
         context.echo(str(finding))
@@ -124,14 +153,18 @@ def unreviewed(clinic, tags: tuple[str, ...]) -> tuple[str, ...]:
 
 @rules_app.command("list")
 def rules_list(
-    ctx: typer.Context, fmt: FormatOpt = None, _clinic: ClinicOpt = None, _lang: LangOpt = None, _debug: DebugOpt = False
+    ctx: typer.Context,
+    fmt: FormatOpt = None,
+    _clinic: ClinicOpt = None,
+    _lang: LangOpt = None,
+    _debug: DebugOpt = False,
 ):
     """List the rules and notes in force (ours, with the clinic's laid over them), in the
     clinic's language or --lang's. Formats: text or json."""
     import json
 
     from mesocare import lang
-    from mesocare.lang.localize import localizer, localized_ruleset
+    from mesocare.lang.localize import localized_ruleset, localizer
     from mesocare.rule_info import ruleset_dict
 
     context: Context = ctx.obj
@@ -170,8 +203,14 @@ def rules_show(
     item = find(ruleset, rule_id)
     if item is None:
         wanted = rule_id.strip().lower()
-        close = difflib.get_close_matches(wanted, [r.id for r in ruleset.rules] + [n.id for n in ruleset.notes], n=3)
-        hint = f" Did you mean {' or '.join(close)}?" if close else " See them all with: mesocare rules list"
+        close = difflib.get_close_matches(
+            wanted, [r.id for r in ruleset.rules] + [n.id for n in ruleset.notes], n=3
+        )
+        hint = (
+            f" Did you mean {' or '.join(close)}?"
+            if close
+            else " See them all with: mesocare rules list"
+        )
         gone = " It is disabled by the clinic's rules." if wanted in ruleset.disabled else ""
         raise InputError(f"no rule or note has the id '{rule_id[:40]}'.{gone}{hint}")
     data = rule_dict(item) if ruleset.rule(item.id) is item else note_dict(item)
@@ -179,8 +218,12 @@ def rules_show(
         context.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     labels = {
-        "window_words": "window", "exclude_areas": "not for areas", "text_us": "text (US units)",
-        "reviewed_on": "reviewed on", "reviewed_by": "reviewed by", "origin": "from",
+        "window_words": "window",
+        "exclude_areas": "not for areas",
+        "text_us": "text (US units)",
+        "reviewed_on": "reviewed on",
+        "reviewed_by": "reviewed by",
+        "origin": "from",
     }
     for key, value in data.items():
         if key in ("window", "kind", "file", "line"):
@@ -201,8 +244,13 @@ def rules_show(
 @rules_app.command("export")
 def rules_export(
     ctx: typer.Context,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="fhir: one FHIR R4 PlanDefinition (JSON).")] = None,
-    out: Annotated[str | None, typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="fhir: one FHIR R4 PlanDefinition (JSON).")
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", "-o", help="Write to this file (whole or not at all); - is stdout."),
+    ] = None,
     _clinic: ClinicOpt = None,
     _lang: LangOpt = None,
     _debug: DebugOpt = False,
@@ -239,5 +287,9 @@ def _reviewed(ruleset, clinic) -> str:
     """The rules' date and who signed them off, as the handout's footer says it: the rules'
     own review dates are the content team's, not a clinical review."""
     dated = f"dated {ruleset.reviewed_on.isoformat()}" if ruleset.reviewed_on else "undated"
-    signed = f"reviewed by {clinic.reviewed_by}" if clinic.reviewed_by else "not yet reviewed by a clinician"
+    signed = (
+        f"reviewed by {clinic.reviewed_by}"
+        if clinic.reviewed_by
+        else "not yet reviewed by a clinician"
+    )
     return f"{dated}; {signed}"

@@ -9,7 +9,12 @@ import typer
 
 def schema(
     ctx: typer.Context,
-    rules: Annotated[bool, typer.Option("--rules", help="Print the rule-file schema instead of the handout JSON schema.")] = False,
+    rules: Annotated[
+        bool,
+        typer.Option(
+            "--rules", help="Print the rule-file schema instead of the handout JSON schema."
+        ),
+    ] = False,
 ):
     """Print the JSON Schema of the JSON output (or of rule files)."""
     if rules:

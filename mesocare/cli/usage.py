@@ -24,8 +24,10 @@ def reword(error) -> None:
         error.message = f"got extra arguments after the options: {QUOTE_HINT}."
     elif isinstance(getattr(error, "option_name", None), str):  # click's NoSuchOption
         # click adds its suggestions (our own options) after this message
-        error.message = (f"an option that is not known (see --help); {QUOTE_HINT}, and a value "
-                         "that starts with - is written --name=\"-value\".")
+        error.message = (
+            f"an option that is not known (see --help); {QUOTE_HINT}, and a value "
+            'that starts with - is written --name="-value".'
+        )
     elif message.startswith("No such command"):
         close = re.search(r"Did you mean '([a-z-]+)'", message)
         hint = f" (did you mean {close.group(1)}?)" if close else ""

@@ -53,20 +53,30 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     if path is None:
         return Clinic(timezone=default_zone or machine_zone())
     name = str(path)
-    from mesocare.yamlload import field_name, line_for, load_yaml_with_lines, problem_words, read_text
+    from mesocare.yamlload import (
+        field_name,
+        line_for,
+        load_yaml_with_lines,
+        problem_words,
+        read_text,
+    )
 
     try:
         data, lines = load_yaml_with_lines(read_text(path, name), name)
     except FileNotFoundError:
         raise ConfigError(f"{name}: the clinic config file does not exist.") from None
     except OSError as e:
-        raise ConfigError(f"{name}: the clinic config file cannot be read ({e.__class__.__name__}).") from None
+        raise ConfigError(
+            f"{name}: the clinic config file cannot be read ({e.__class__.__name__})."
+        ) from None
     except YamlError as e:
         raise ConfigError(f"{e}.") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{name}, line 1: the clinic config must be a mapping of settings such as name: and phone:.")
+        raise ConfigError(
+            f"{name}, line 1: the clinic config must be a mapping of settings such as name: and phone:."
+        )
     from pydantic import ValidationError
 
     from mesocare.config.schema import ClinicSpec
@@ -77,13 +87,17 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         err = e.errors()[0]
         loc = tuple(err["loc"])
         line = line_for(lines, loc)
-        raise ConfigError(f"{name}, line {line}, field '{field_name(loc)}': {problem_words(err)}.") from None
+        raise ConfigError(
+            f"{name}, line {line}, field '{field_name(loc)}': {problem_words(err)}."
+        ) from None
     zone = default_zone
     if spec.timezone:
         try:
             zone = parse_zone(spec.timezone)
         except InputError as e:
-            raise ConfigError(f"{name}, line {lines.get(('timezone',))}, field 'timezone': {e}") from None
+            raise ConfigError(
+                f"{name}, line {lines.get(('timezone',))}, field 'timezone': {e}"
+            ) from None
     if zone is None:
         zone = machine_zone()
     language, languages, reviews = _languages(spec, lines, name)
@@ -123,7 +137,8 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         languages=languages,
         reviews=reviews,
         country=spec.country,
-        mail=spec.email.settings(base) if spec.email and spec.email.host and not bad_address
+        mail=spec.email.settings(base)
+        if spec.email and spec.email.host and not bad_address
         else None,
         state_dir=str((base / spec.state_dir).resolve()) if spec.state_dir else None,
         mail_problem=mail_problem,

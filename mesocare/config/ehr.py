@@ -81,7 +81,16 @@ class EhrSpec(BaseModel):
 
         m, f = self.mllp, self.fhir
         return EhrSettings(
-            mllp=MllpSettings(m.host, m.port, m.security == "tls", path(m.ca_file), m.timeout,
-                              m.receiving_application, m.receiving_facility) if m else None,
+            mllp=MllpSettings(
+                m.host,
+                m.port,
+                m.security == "tls",
+                path(m.ca_file),
+                m.timeout,
+                m.receiving_application,
+                m.receiving_facility,
+            )
+            if m
+            else None,
             fhir=FhirSettings(f.base_url.rstrip("/"), f.timeout, path(f.ca_file)) if f else None,
         )

@@ -36,7 +36,9 @@ class EmailSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
     from_: str = Field(alias="from", description="the clinic's address, e.g. desk@clinic.example")
-    host: str | None = Field(None, min_length=1, description="the clinic's mail server (none: nothing is sent)")
+    host: str | None = Field(
+        None, min_length=1, description="the clinic's mail server (none: nothing is sent)"
+    )
     port: int | None = Field(None, ge=1, le=65535)
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None

@@ -22,7 +22,9 @@ class ServiceSpec(BaseModel):
         parts = [p.strip().lower() for p in v.replace("+", ",").split(",")]
         bad = [p for p in parts if p not in AREAS]
         if bad:
-            raise ValueError(f"'{v}' is not a known area: use {', '.join(AREAS)} (join several with +)")
+            raise ValueError(
+                f"'{v}' is not a known area: use {', '.join(AREAS)} (join several with +)"
+            )
         return "+".join(parts)
 
 
@@ -40,8 +42,12 @@ class ClinicSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field("Your mesotherapy clinic", min_length=1)
     phone: str | None = None
-    email: EmailSpec | None = None  # the clinic's address alone, or with the mail server (mesocare.config.mail)
-    timezone: str | None = Field(None, description="IANA zone, e.g. Europe/London; default: this machine's")
+    email: EmailSpec | None = (
+        None  # the clinic's address alone, or with the mail server (mesocare.config.mail)
+    )
+    timezone: str | None = Field(
+        None, description="IANA zone, e.g. Europe/London; default: this machine's"
+    )
     duration: int = Field(30, ge=1, le=1440, description="default appointment length in minutes")
     paper: Paper = "A4"
     print: PrintSize = Field("normal", description="large: 18 pt body text in html and pdf")
@@ -55,7 +61,9 @@ class ClinicSpec(BaseModel):
         None, description="the clinician who signed off the rules in force (shown on every handout)"
     )
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
-    language: str | None = Field(None, description="the clinic's language (BCP 47): en-GB (default), fr, es-MX, pt-BR...")
+    language: str | None = Field(
+        None, description="the clinic's language (BCP 47): en-GB (default), fr, es-MX, pt-BR..."
+    )
     languages: list[str] | dict[str, LanguageReview | None] = Field(
         default_factory=list,
         description="every language the clinic hands out (for rules check); as a mapping, "

@@ -33,8 +33,11 @@ def _from_fhir(h: Handout) -> bool:
     (anything else, from any schedule, is looked up by identifier instead)."""
     appointment = h.appointment_id or ""
     kind, _, ident = appointment.partition("/")
-    return (kind == "Appointment" and FHIR_ID.fullmatch(ident) is not None
-            and FHIR_ID.fullmatch(h.patient_id or "") is not None)
+    return (
+        kind == "Appointment"
+        and FHIR_ID.fullmatch(ident) is not None
+        and FHIR_ID.fullmatch(h.patient_id or "") is not None
+    )
 
 
 def patient_reference(h: Handout) -> dict[str, Any]:
@@ -75,8 +78,11 @@ def document_reference(h: Handout, pdf: bytes, text: str, made: datetime) -> dic
             "creation": made.isoformat(timespec="seconds"),
         }
 
-    fmt = {"system": FORMAT_SYSTEM, "code": "urn:ihe:iti:xds:2017:mimeTypeSufficient",
-           "display": "mimeType Sufficient"}
+    fmt = {
+        "system": FORMAT_SYSTEM,
+        "code": "urn:ihe:iti:xds:2017:mimeTypeSufficient",
+        "display": "mimeType Sufficient",
+    }
     code, display = ids.INSTRUCTIONS
     return {
         "resourceType": "DocumentReference",
@@ -85,17 +91,26 @@ def document_reference(h: Handout, pdf: bytes, text: str, made: datetime) -> dic
         "status": "current",
         "docStatus": "final",
         "type": {
-            "coding": [{"system": ids.LOINC, "code": code, "display": display}], "text": display,
+            "coding": [{"system": ids.LOINC, "code": code, "display": display}],
+            "text": display,
         },
-        "category": [{"coding": [{
-            "system": CATEGORY_SYSTEM, "code": "clinical-note", "display": "Clinical Note",
-        }]}],
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": CATEGORY_SYSTEM,
+                        "code": "clinical-note",
+                        "display": "Clinical Note",
+                    }
+                ]
+            }
+        ],
         "subject": patient_reference(h),
         "date": made.isoformat(timespec="seconds"),
         "author": [{"display": h.clinic.name}],
         "custodian": {"display": h.clinic.name},
         "description": "Pre- and aftercare instructions, "
-                       f"rule set {ids.short_version(h.rules_version)}",
+        f"rule set {ids.short_version(h.rules_version)}",
         "content": [
             {"attachment": attachment("application/pdf", pdf), "format": fmt},
             {"attachment": attachment("text/plain; charset=utf-8", plain), "format": fmt},
@@ -111,12 +126,14 @@ def _activity(item: Item) -> dict[str, Any]:
     period = {"start": item.start.isoformat()}
     if item.end is not None:
         period["end"] = item.end.isoformat()
-    return {"detail": {
-        "code": {"coding": [{"system": ids.RULE_SYSTEM, "code": item.rule}], "text": item.name},
-        "status": _STATUS[item.status],
-        "scheduledPeriod": period,
-        "description": f"{item.when}: {item.text}" if item.when else item.text,
-    }}
+    return {
+        "detail": {
+            "code": {"coding": [{"system": ids.RULE_SYSTEM, "code": item.rule}], "text": item.name},
+            "status": _STATUS[item.status],
+            "scheduledPeriod": period,
+            "description": f"{item.when}: {item.text}" if item.when else item.text,
+        }
+    }
 
 
 def care_plan(h: Handout, document_url: str, made: datetime) -> dict[str, Any]:

@@ -73,18 +73,55 @@ def message(
     lines = "~".join(escape(line) for line in text.splitlines())
     pdf64 = base64.b64encode(pdf).decode("ascii")
     segments = [
-        "|".join([
-            "MSH", "^~\\&", escape(s.sending_application), escape(s.sending_facility),
-            escape(s.receiving_application), escape(s.receiving_facility), when, "",
-            "MDM^T02^MDM_T02", control_id(number, ids.content_hash(h)), "P", VERSION, "", "", "", "", "", CHARSET,
-        ]),
+        "|".join(
+            [
+                "MSH",
+                "^~\\&",
+                escape(s.sending_application),
+                escape(s.sending_facility),
+                escape(s.receiving_application),
+                escape(s.receiving_facility),
+                when,
+                "",
+                "MDM^T02^MDM_T02",
+                control_id(number, ids.content_hash(h)),
+                "P",
+                VERSION,
+                "",
+                "",
+                "",
+                "",
+                "",
+                CHARSET,
+            ]
+        ),
         f"EVN|T02|{when}",
         f"PID|1||{escape(h.patient_id)}^^^^MR||{_name(h)}",
         f"PV1|1|O|||||||||||||||||{escape(h.appointment_id)}",
-        "|".join([
-            "TXA", "1", DOCUMENT_TYPE, "AP", when, "", hl7_time(h.start), "", "", "", "", "",
-            escape(number), "", "", "", "", "DO", "", "AV",
-        ]),
+        "|".join(
+            [
+                "TXA",
+                "1",
+                DOCUMENT_TYPE,
+                "AP",
+                when,
+                "",
+                hl7_time(h.start),
+                "",
+                "",
+                "",
+                "",
+                "",
+                escape(number),
+                "",
+                "",
+                "",
+                "",
+                "DO",
+                "",
+                "AV",
+            ]
+        ),
         f"OBX|1|ED|{observation}|1|^AP^PDF^Base64^{pdf64}||||||F",
         f"OBX|2|TX|{observation}|2|{lines}||||||F",
     ]

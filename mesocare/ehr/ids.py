@@ -57,6 +57,7 @@ def identifier_query(system: str, value: str) -> str:
     """``identifier=system|value`` for a search or conditional url: FHIR's search escapes
     (backslash before ``\\ | , $``), then percent-encoding, so an id with ``&``, ``#``, a space
     or ``|`` in it cannot change the query."""
+
     def escaped(text: str) -> str:
         return quote("".join("\\" + c if c in "\\|,$" else c for c in text), safe=":/")
 
@@ -76,9 +77,15 @@ def content_hash(h: Handout) -> str:
     """What the record says, without the day it was made or the steps' status (which change
     from one day to the next): the appointment, the language, the rule set and every step."""
     facts = {
-        "start": h.start.isoformat(), "end": h.end.isoformat(), "language": h.language,
-        "rules": h.rules_version, "patient": h.patient_id, "areas": list(h.areas),
-        "items": [(i.rule, i.start.isoformat(), i.end.isoformat() if i.end else None, i.text)
-                  for i in h.items],
+        "start": h.start.isoformat(),
+        "end": h.end.isoformat(),
+        "language": h.language,
+        "rules": h.rules_version,
+        "patient": h.patient_id,
+        "areas": list(h.areas),
+        "items": [
+            (i.rule, i.start.isoformat(), i.end.isoformat() if i.end else None, i.text)
+            for i in h.items
+        ],
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()

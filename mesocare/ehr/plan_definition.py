@@ -64,14 +64,16 @@ def _applicability(rule: Rule) -> list[dict[str, Any]]:
         words.append(f"when {rule.prescription} is prescribed")
     if not tests:
         return []
-    return [{
-        "kind": "applicability",
-        "expression": {
-            "description": "; ".join(words),
-            "language": "text/fhirpath",
-            "expression": " and ".join(tests),
-        },
-    }]
+    return [
+        {
+            "kind": "applicability",
+            "expression": {
+                "description": "; ".join(words),
+                "language": "text/fhirpath",
+                "expression": " and ".join(tests),
+            },
+        }
+    ]
 
 
 def _action(rule: Rule, units: str) -> dict[str, Any]:
@@ -101,10 +103,14 @@ def plan_definition(ruleset: RuleSet, clinic: Clinic, language: str) -> dict[str
         "version": ruleset.version,
         "name": "MesotherapyCare",
         "title": "Mesotherapy pre- and aftercare",
-        "type": {"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/plan-definition-type",
-            "code": "clinical-protocol",
-        }]},
+        "type": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/plan-definition-type",
+                    "code": "clinical-protocol",
+                }
+            ]
+        },
         "status": "active",
         "date": reviewed,
         "publisher": clinic.name,

@@ -20,9 +20,15 @@ from typing import Protocol
 
 from mesocare.lang.language import Language
 from mesocare.lang.tags import (
-    DEFAULT_TAG, LANGUAGE_NAMES, LANGUAGES, LanguageError, NotATag, Tag, parse_tag, short_tag,
+    DEFAULT_TAG,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    LanguageError,
+    NotATag,
+    Tag,
+    parse_tag,
+    short_tag,
 )
-
 
 
 class _Tagged(Protocol):
@@ -31,9 +37,20 @@ class _Tagged(Protocol):
     @property
     def language(self) -> str | None: ...
 
+
 __all__ = [
-    "DEFAULT_TAG", "LANGUAGES", "LANGUAGE_NAMES", "Language", "LanguageError", "NotATag", "Tag",
-    "clinic_language", "get", "handout_language", "parse_tag", "short_tag",
+    "DEFAULT_TAG",
+    "LANGUAGES",
+    "LANGUAGE_NAMES",
+    "Language",
+    "LanguageError",
+    "NotATag",
+    "Tag",
+    "clinic_language",
+    "get",
+    "handout_language",
+    "parse_tag",
+    "short_tag",
 ]
 
 

@@ -38,7 +38,11 @@ def _load(code: str) -> gettext.GNUTranslations | None:
     """The compiled catalog (stdlib gettext, no Babel). In a checkout whose .po was edited
     since the last build, the .po is compiled in memory instead, so a translator sees the edit."""
     po, mo = catalog_files(code)
-    stale = _in_checkout() and po.is_file() and (not mo.is_file() or mo.stat().st_mtime_ns < po.stat().st_mtime_ns)
+    stale = (
+        _in_checkout()
+        and po.is_file()
+        and (not mo.is_file() or mo.stat().st_mtime_ns < po.stat().st_mtime_ns)
+    )
     if mo.is_file() and not stale:
         with mo.open("rb") as f:
             return gettext.GNUTranslations(f)

@@ -55,7 +55,9 @@ class Grammar:
 
     def moment(self, dt: datetime) -> str:
         """A start: a day at midnight, else a time on a day."""
-        return self.day(dt.date()) if is_midnight(dt) else f"{self.clock(dt)} on {self.day(dt.date())}"
+        return (
+            self.day(dt.date()) if is_midnight(dt) else f"{self.clock(dt)} on {self.day(dt.date())}"
+        )
 
     def end_moment(self, dt: datetime) -> str:
         if is_midnight(dt):
@@ -73,7 +75,11 @@ class Grammar:
         return f"On {self.day(d)}"
 
     def before_appointment(self, appointment: datetime | None) -> str:
-        return f", before your appointment at {self.clock(appointment)}" if appointment else ", before your appointment"
+        return (
+            f", before your appointment at {self.clock(appointment)}"
+            if appointment
+            else ", before your appointment"
+        )
 
     def until(self, end: datetime) -> str:
         return f"Until {self.end_moment(end)}"
@@ -147,7 +153,11 @@ class French(Grammar):
         return f"Le {self.day(d)}"
 
     def before_appointment(self, appointment):
-        return f", avant votre rendez-vous de {self.clock(appointment)}" if appointment else ", avant votre rendez-vous"
+        return (
+            f", avant votre rendez-vous de {self.clock(appointment)}"
+            if appointment
+            else ", avant votre rendez-vous"
+        )
 
     def _until(self, end):
         return f"jusqu'à {self._end(end)}" if is_midnight(end) else f"jusqu'au {self._end(end)}"
@@ -190,7 +200,11 @@ class Spanish(Grammar):
         return f"El {self.day(d)}"
 
     def before_appointment(self, appointment):
-        return f", antes de su cita de {self._hour(appointment)}" if appointment else ", antes de su cita"
+        return (
+            f", antes de su cita de {self._hour(appointment)}"
+            if appointment
+            else ", antes de su cita"
+        )
 
     def _until(self, end):
         if is_midnight(end):
@@ -348,7 +362,11 @@ class German(Grammar):
         return f"Am {self.day(d)}"
 
     def before_appointment(self, appointment):
-        return f", vor Ihrem Termin um {self.clock(appointment)} Uhr" if appointment else ", vor Ihrem Termin"
+        return (
+            f", vor Ihrem Termin um {self.clock(appointment)} Uhr"
+            if appointment
+            else ", vor Ihrem Termin"
+        )
 
     def _until(self, end):
         if is_midnight(end):
@@ -369,5 +387,10 @@ class German(Grammar):
 
 
 GRAMMARS: dict[str, type[Grammar]] = {
-    "en": Grammar, "fr": French, "es": Spanish, "it": Italian, "pt": Portuguese, "de": German,
+    "en": Grammar,
+    "fr": French,
+    "es": Spanish,
+    "it": Italian,
+    "pt": Portuguese,
+    "de": German,
 }

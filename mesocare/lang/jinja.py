@@ -35,7 +35,9 @@ def for_language(env, lang: Language):
         overlay = env.overlay(extensions=["jinja2.ext.i18n"])
         overlay.filters = dict(env.filters)  # an overlay shares these dicts with its parent
         overlay.globals = dict(env.globals)
-        overlay.install_gettext_callables(gettext=lang.gettext, ngettext=lang.ngettext, newstyle=True)
+        overlay.install_gettext_callables(
+            gettext=lang.gettext, ngettext=lang.ngettext, newstyle=True
+        )
         # the same callables, with the language's contractions once the dates are filled in
         _ = gettext_for(lang)
         overlay.globals.update(_=_, gettext=_, ngettext=ngettext_for(lang))

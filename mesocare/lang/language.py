@@ -19,8 +19,18 @@ from mesocare.lang.tags import DEFAULT_TAG, LANGUAGE_NAMES, Tag
 # en-GB, the default, without Babel: CLDR's English names, pattern "EEEE d MMMM y" (as before)
 _EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EN_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 EN_GB_DATE_PATTERN = "EEEE d MMMM y"
 
@@ -131,7 +141,9 @@ class Language:
         if text is None:
             from babel.dates import format_time
 
-            text = self._clocks[key] = format_time(time(t.hour, t.minute), "short", locale=self.locale)
+            text = self._clocks[key] = format_time(
+                time(t.hour, t.minute), "short", locale=self.locale
+            )
         return text
 
     def short_day(self, d: date) -> str:

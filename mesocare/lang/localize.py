@@ -83,10 +83,17 @@ class Localizer:
             entry = self._regional("rule", rule)
             if entry is None:
                 return words
-            text = entry.text_for(units) if units != "us" or entry.text_us or not rule.text_us else None
-            return RuleWords(entry.name or words.name, text or words.text,
-                             entry.reason or words.reason,
-                             (entry.resume or words.resume) if rule.resume else None)
+            text = (
+                entry.text_for(units)
+                if units != "us" or entry.text_us or not rule.text_us
+                else None
+            )
+            return RuleWords(
+                entry.name or words.name,
+                text or words.text,
+                entry.reason or words.reason,
+                (entry.resume or words.resume) if rule.resume else None,
+            )
         entry = self.texts.entry("rule", rule.id, rule.origin)
         if entry is None or not entry.text:
             raise self._missing("rule", rule, "text")
@@ -103,7 +110,11 @@ class Localizer:
     def note(self, note, units: str) -> str:
         if self.english:
             entry = self._regional("note", note)
-            own = entry.text_for(units) if entry is not None and (units != "us" or entry.text_us or not note.text_us) else None
+            own = (
+                entry.text_for(units)
+                if entry is not None and (units != "us" or entry.text_us or not note.text_us)
+                else None
+            )
             return own or note.text_for(units)
         entry = self.texts.entry("note", note.id, note.origin)
         if entry is None or not entry.text:
@@ -169,7 +180,10 @@ def localized_ruleset(ruleset, loc: Localizer):
         words = loc.rule(r, "metric")
         us = loc.rule(r, "us").text if r.text_us else None
         rules.append(replace(r, name=words.name, text=words.text, text_us=us, reason=words.reason))
-    notes = [replace(n, text=loc.note(n, "metric"), text_us=loc.note(n, "us") if n.text_us else None) for n in ruleset.notes]
+    notes = [
+        replace(n, text=loc.note(n, "metric"), text_us=loc.note(n, "us") if n.text_us else None)
+        for n in ruleset.notes
+    ]
     return replace(ruleset, rules=tuple(rules), notes=tuple(notes))
 
 
@@ -215,10 +229,15 @@ def clinic_translations(ruleset, folders) -> tuple[list, list[str]]:
                 continue
             for kind, store in (("rules", texts.rules), ("notes", texts.notes)):
                 for item_id in sorted(set(store) - ids[kind]):
-                    findings.append(Finding(
-                        "warning", shown, None, f"{kind}.{item_id}",
-                        f"'{item_id}' is not a {kind[:-1]} in force, so this text is never used",
-                    ))
+                    findings.append(
+                        Finding(
+                            "warning",
+                            shown,
+                            None,
+                            f"{kind}.{item_id}",
+                            f"'{item_id}' is not a {kind[:-1]} in force, so this text is never used",
+                        )
+                    )
             loaded.append(
                 f"{shown}: {language.english_name} ({language.tag}), texts for "
                 f"{_count(len(texts.rules), 'rule')} and {_count(len(texts.notes), 'note')}"

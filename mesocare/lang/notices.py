@@ -4,14 +4,16 @@ session" for a single session, a banner as one paragraph (issue 22)."""
 
 from __future__ import annotations
 
-from mesocare.lang.language import Language
 from mesocare.banner import Banner
+from mesocare.lang.language import Language
 
 
 def course_unknown(lang: Language, text: str) -> str:
     """A step that lasts "until your last session" when the course is not known: a patient
     with one session (the course ends that day) is told it does not apply to them."""
-    return lang.typo(text + " " + lang.gettext("If you have only one session, you can skip this step."))
+    return lang.typo(
+        text + " " + lang.gettext("If you have only one session, you can skip this step.")
+    )
 
 
 def emergency_line(lang: Language, numbers: tuple[str, ...]) -> str:
@@ -24,7 +26,8 @@ def emergency_line(lang: Language, numbers: tuple[str, ...]) -> str:
         number = format_list(list(numbers), style="or", locale=lang.locale)
         return lang._(
             "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, "
-            "or you faint, call %(number)s at once.", number=number,
+            "or you faint, call %(number)s at once.",
+            number=number,
         )
     return lang.gettext(
         "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, "

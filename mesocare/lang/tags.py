@@ -19,7 +19,12 @@ DEFAULT_TAG = "en-GB"
 LANGUAGES: dict[str, str] = {"en": "GB", "fr": "FR", "es": "ES", "it": "IT", "pt": "PT", "de": "DE"}
 # the English names, for messages and the manual (the handout itself uses CLDR's own names)
 LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "de": "German",
+    "en": "English",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "de": "German",
 }
 # the regions we write our own words for, besides each language's default (pt-BR.yaml, en-US)
 SHIPPED_REGIONS = ("en-US", "fr-CA", "es-MX", "pt-BR")

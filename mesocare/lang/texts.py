@@ -78,9 +78,15 @@ def _words(value, file: str, line: int | None, where: str) -> tuple[str | None, 
         return None, None
     if isinstance(value, str):
         return " ".join(value.split()), None
-    if isinstance(value, dict) and set(value) <= {"metric", "us"} and all(isinstance(v, str) for v in value.values()):
+    if (
+        isinstance(value, dict)
+        and set(value) <= {"metric", "us"}
+        and all(isinstance(v, str) for v in value.values())
+    ):
         metric, us = value.get("metric"), value.get("us")
-        return (" ".join(metric.split()) if metric else None), (" ".join(us.split()) if us else None)
+        return (" ".join(metric.split()) if metric else None), (
+            " ".join(us.split()) if us else None
+        )
     raise RuleFileError(file, line, where, "must be a text, or metric: and us: texts")
 
 
@@ -92,36 +98,69 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
     try:
         content = read_text(path, display)
     except OSError as e:
-        raise RuleFileError(display, None, None, f"cannot be read ({e.strerror or e.__class__.__name__})") from None
+        raise RuleFileError(
+            display, None, None, f"cannot be read ({e.strerror or e.__class__.__name__})"
+        ) from None
     raw = content.encode("utf-8")
     texts.files.append(display)
     data, lines = load_yaml_with_lines(content, display)
     if data is None:
         return
     if not isinstance(data, dict):
-        raise RuleFileError(display, 1, None, "a translation file is a mapping with rules: and notes:")
+        raise RuleFileError(
+            display, 1, None, "a translation file is a mapping with rules: and notes:"
+        )
     unknown = set(data) - {"language", "translation", "rules", "notes"}
     if unknown:
         key = sorted(unknown)[0]
-        raise RuleFileError(display, lines.get((key,)), key, "unknown key: use language, translation, rules and notes")
+        raise RuleFileError(
+            display,
+            lines.get((key,)),
+            key,
+            "unknown key: use language, translation, rules and notes",
+        )
     if data.get("translation") is not None:
         if not isinstance(data["translation"], dict):
-            raise RuleFileError(display, lines.get(("translation",)), "translation", "must be a mapping with by:, date: and review:")
-        texts.credits.append({k: str(v) for k, v in data["translation"].items()} | {"file": display})
-    for kind, fields, store in (("rules", RULE_FIELDS, texts.rules), ("notes", NOTE_FIELDS, texts.notes)):
+            raise RuleFileError(
+                display,
+                lines.get(("translation",)),
+                "translation",
+                "must be a mapping with by:, date: and review:",
+            )
+        texts.credits.append(
+            {k: str(v) for k, v in data["translation"].items()} | {"file": display}
+        )
+    for kind, fields, store in (
+        ("rules", RULE_FIELDS, texts.rules),
+        ("notes", NOTE_FIELDS, texts.notes),
+    ):
         section = data.get(kind) or {}
         if not isinstance(section, dict):
-            raise RuleFileError(display, lines.get((kind,)), kind, "must be a mapping from ids to texts")
+            raise RuleFileError(
+                display, lines.get((kind,)), kind, "must be a mapping from ids to texts"
+            )
         for item_id, value in section.items():
             where = (kind, item_id)
             if not isinstance(value, dict):
-                raise RuleFileError(display, lines.get(where), str(item_id), "must be a mapping of " + ", ".join(fields))
+                raise RuleFileError(
+                    display,
+                    lines.get(where),
+                    str(item_id),
+                    "must be a mapping of " + ", ".join(fields),
+                )
             bad = set(value) - set(fields)
             if bad:
                 key = sorted(bad)[0]
-                raise RuleFileError(display, lines.get((*where, key)), f"{item_id}.{key}", "unknown key: use " + ", ".join(fields))
+                raise RuleFileError(
+                    display,
+                    lines.get((*where, key)),
+                    f"{item_id}.{key}",
+                    "unknown key: use " + ", ".join(fields),
+                )
             old = store.setdefault(str(item_id), {}).get(origin, Entry(file=display, origin=origin))
-            text, text_us = _words(value.get("text"), display, lines.get((*where, "text")), f"{item_id}.text")
+            text, text_us = _words(
+                value.get("text"), display, lines.get((*where, "text")), f"{item_id}.text"
+            )
             resume_at = lines.get((*where, "resume"))
             resume, _ = _words(value.get("resume"), display, resume_at, f"{item_id}.resume")
             name = value.get("name")
@@ -135,7 +174,9 @@ def read_file(path: Path, texts: Texts, origin: str, typo) -> None:
                 file=display if text is not None else old.file,
                 origin=origin,
             )
-    texts.digest = hashlib.sha256((texts.digest + hashlib.sha256(raw).hexdigest()).encode()).hexdigest()
+    texts.digest = hashlib.sha256(
+        (texts.digest + hashlib.sha256(raw).hexdigest()).encode()
+    ).hexdigest()
 
 
 def load_texts(language, folders: list[tuple[Path, str]]) -> Texts:

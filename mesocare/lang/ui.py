@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from mesocare.lang.language import Language
 from mesocare.banner import Banner
+from mesocare.lang.language import Language
 
 
 def N_(message: str) -> str:
@@ -97,7 +97,8 @@ def late_banner(
         )
     return Banner(
         lead=lang._("You booked on %(day)s, %(lead)s.", day=lang.day(booked), lead=when)
-        + " " + lang.gettext("These steps had already started:"),
+        + " "
+        + lang.gettext("These steps had already started:"),
         steps=tuple(steps),
         closing=lang._(
             "Call us on %(phone)s before your appointment so we can check what to do.", phone=phone
@@ -108,7 +109,11 @@ def late_banner(
 
 
 def call_line(lang: Language, phone: str | None) -> str:
-    return lang._("Our phone number is %(phone)s.", phone=phone) if phone else lang._("Call the clinic.")
+    return (
+        lang._("Our phone number is %(phone)s.", phone=phone)
+        if phone
+        else lang._("Call the clinic.")
+    )
 
 
 def footer(
@@ -156,7 +161,9 @@ def credit(
         )
     return lang._(
         "Translation: %(by)s, %(on)s; it still needs review by a clinician who reads this language.",
-        by=lang.gettext(record.get("by", "")) if record.get("by") == MACHINE_ASSISTED else record.get("by", ""),
+        by=lang.gettext(record.get("by", ""))
+        if record.get("by") == MACHINE_ASSISTED
+        else record.get("by", ""),
         on=lang.day(date.fromisoformat(record["date"])) if record.get("date") else "",
     )
 
@@ -165,7 +172,7 @@ MACHINE_ASSISTED = N_("machine-assisted translation by the mesocare team")
 
 
 def split_placeholders(text: str, *names: str) -> list[str]:
-    """"Page %(n)s of %(m)s" -> ["Page ", " of ", ""] (for Typst, which fills in counters)."""
+    """ "Page %(n)s of %(m)s" -> ["Page ", " of ", ""] (for Typst, which fills in counters)."""
     import re
 
     parts = re.split(r"%\((?:" + "|".join(names) + r")\)s", text)

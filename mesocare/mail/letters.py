@@ -60,7 +60,9 @@ def _context(letter: Letter, lang) -> dict:
         # the appointment has begun: before today, or today and earlier than the message
         "past": day < h.today or (day == h.today and h.start <= letter.date),
         "clinic": h.clinic,
-        "patient": " ".join(h.patient_name.split()) if h.patient_name and h.patient_name.strip() else None,
+        "patient": " ".join(h.patient_name.split())
+        if h.patient_name and h.patient_name.strip()
+        else None,
         "day": lang.day(start.date()),
         "time": lang.clock(start) if h.timed else None,
         "areas": h.areas,
@@ -75,7 +77,9 @@ def _context(letter: Letter, lang) -> dict:
         # sent on another day than the reminder's own: name the days, not "today"/"tomorrow"
         "dated": letter.reminder is not None and h.today != letter.reminder.day,
         "language": html_lang(lang),
-        "replies": bool(letter.reply_to),  # replies reach someone: do not ask the patient not to reply
+        "replies": bool(
+            letter.reply_to
+        ),  # replies reach someone: do not ask the patient not to reply
         "pdf_name": next((a[0] for a in letter.attachments if a[2] == "pdf"), None),
         "ics_name": next((a[0] for a in letter.attachments if a[2] == "calendar"), None),
     }
@@ -101,7 +105,9 @@ def sentences(clinic_dir: str | None, lang) -> _Sentences:
     from mesocare.render.templating import environment, template_errors
 
     with template_errors("mail/_sentences.j2", clinic_dir):
-        return _Sentences(for_language(environment(clinic_dir), lang).get_template("mail/_sentences.j2").module)
+        return _Sentences(
+            for_language(environment(clinic_dir), lang).get_template("mail/_sentences.j2").module
+        )
 
 
 def texts(letter: Letter) -> tuple[str, str, str]:
@@ -151,7 +157,9 @@ def build_message(letter: Letter) -> bytes:
     from mesocare.addresses import parse_mailbox
 
     subject, text, html = texts(letter)
-    seed = _digest(letter.message_id, subject)[:24]  # "=_" never occurs in base64 or quoted-printable
+    seed = _digest(letter.message_id, subject)[
+        :24
+    ]  # "=_" never occurs in base64 or quoted-printable
     utf8 = charset.Charset("utf-8")
     utf8.header_encoding = charset.SHORTEST
     utf8.body_encoding = charset.QP
@@ -166,7 +174,9 @@ def build_message(letter: Letter) -> bytes:
     rich.set_payload(html, utf8)
     for p in (plain, rich):
         del p["MIME-Version"]  # set_payload with a charset adds it back to the part
-    alternative = MIMEMultipart("alternative", boundary=f"=_mesocare_{seed}_1", _subparts=[plain, rich])
+    alternative = MIMEMultipart(
+        "alternative", boundary=f"=_mesocare_{seed}_1", _subparts=[plain, rich]
+    )
     del alternative["MIME-Version"]
     msg = MIMEMultipart("mixed", boundary=f"=_mesocare_{seed}_0")
     msg.attach(alternative)

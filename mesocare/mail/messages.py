@@ -59,7 +59,10 @@ def _local(dt: datetime, h: Handout) -> datetime:
 
 
 def _item_facts(items) -> list:
-    return [[i.rule, i.phase, i.start.isoformat(), i.end.isoformat() if i.end else None, i.text] for i in items]
+    return [
+        [i.rule, i.phase, i.start.isoformat(), i.end.isoformat() if i.end else None, i.text]
+        for i in items
+    ]
 
 
 def patient_hash(h: Handout, address: str) -> str:
@@ -101,7 +104,8 @@ def _content(kind: str, h: Handout, address: str, language: str | None, items, n
         "facts": {k: v for k, v in facts.items() if k not in ("address", "patient")},
         "language": language,
         "prescribed": list(h.prescribed),
-        "course": [d.isoformat() for d in h.course.sessions] + [h.course.end.isoformat() if h.course.end else ""],
+        "course": [d.isoformat() for d in h.course.sessions]
+        + [h.course.end.isoformat() if h.course.end else ""],
         "items": _item_facts(items),
         "notes": [[n.id, n.text] for n in notes],
         "clinic": [h.clinic.name, h.clinic.phone],
@@ -147,15 +151,25 @@ class Reminder:
 def reminder_items(h: Handout, day: date) -> Reminder:
     appointment_day = _local(h.start, h).date()
     before = tuple(i for i in h.items if i.phase == "before" and _local(i.start, h).date() == day)
-    day_of = tuple(i for i in h.items if i.phase == "day") if appointment_day == day + timedelta(days=1) else ()
+    day_of = (
+        tuple(i for i in h.items if i.phase == "day")
+        if appointment_day == day + timedelta(days=1)
+        else ()
+    )
     after = tuple(
-        i for i in h.items
-        if i.phase == "after" and _local(i.start, h).date() == day and i.start > h.end and not same(i.start, h.end)
+        i
+        for i in h.items
+        if i.phase == "after"
+        and _local(i.start, h).date() == day
+        and i.start > h.end
+        and not same(i.start, h.end)
     )
     return Reminder(day, before, day_of, after)
 
 
-def reminder_content(h: Handout, reminder: Reminder, address: str, language: str | None = None) -> Content:
+def reminder_content(
+    h: Handout, reminder: Reminder, address: str, language: str | None = None
+) -> Content:
     return _content(reminder_kind(reminder.day), h, address, language, reminder.items, ())
 
 
@@ -201,7 +215,7 @@ def message_id(key: str, content: Content, copy: int, sender: str) -> str:
 
 PDF_NAME = N_("instructions-%(date)s.pdf")
 ICS_NAME = N_("appointment-%(date)s.ics")
-_UNSAFE = "/\\:*?\"<>|"
+_UNSAFE = '/\\:*?"<>|'
 
 
 def _file_name(text: str, fallback: str) -> str:

@@ -39,7 +39,9 @@ def _language(handout: Handout) -> str:
     return handout.lang.tag
 
 
-def _rows(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day: date | None, plan: Plan):
+def _rows(
+    schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day: date | None, plan: Plan
+):
     """(position, request, handout) for each good row, sorted by start; bad ones to plan.problems."""
     batch = build_batch(schedule, ruleset, clinic, today, day)
     plan.problems.extend(batch.problems)
@@ -56,13 +58,16 @@ def _address(request, position: str, plan: Plan) -> str | None:
         plan.without_address.append(position)
         return None
     if not valid_address(address):
-        plan.problems.append(RowProblem(position, "email", "the email address is not valid: nothing sent"))
+        plan.problems.append(
+            RowProblem(position, "email", "the email address is not valid: nothing sent")
+        )
         return None
     return address
 
 
-def _decide(record: Record | None, content: m.Content, resend: bool,
-            resend_unconfirmed: bool) -> tuple[bool | None, int, m.Change | None]:
+def _decide(
+    record: Record | None, content: m.Content, resend: bool, resend_unconfirmed: bool
+) -> tuple[bool | None, int, m.Change | None]:
     """(send it?, which copy, what changed) from the sent log's record of this message;
     None for "no": a message sent before without the server's answer, held."""
     if record is None:
@@ -88,14 +93,28 @@ def _thread(log: SentLog, key: str, kind: str) -> tuple[str, ...]:
     return (first,) if first == record.message_id else (first, record.message_id)
 
 
-def _job(plan: Plan, seen: dict, log, forcing: tuple[bool, bool], position, request, handout,
-         address, content, reminder=None):
+def _job(
+    plan: Plan,
+    seen: dict,
+    log,
+    forcing: tuple[bool, bool],
+    position,
+    request,
+    handout,
+    address,
+    content,
+    reminder=None,
+):
     """Plan one message; ``forcing`` is (--resend, --resend-unconfirmed)."""
     resend, resend_unconfirmed = forcing
     key = m.appointment_key(request)
     first = seen.get((key, content.kind))
     if first is not None:
-        plan.problems.append(RowProblem(position, None, f"the same appointment as {first}: one message only", error=False))
+        plan.problems.append(
+            RowProblem(
+                position, None, f"the same appointment as {first}: one message only", error=False
+            )
+        )
         return
     seen[(key, content.kind)] = position
     send, copy, change = _decide(log.get(key, content.kind), content, resend, resend_unconfirmed)
@@ -106,15 +125,32 @@ def _job(plan: Plan, seen: dict, log, forcing: tuple[bool, bool], position, requ
         plan.already_sent += 1
         return
     plan.jobs.append(
-        Job(position, key, content, handout, address, _language(handout),
-            handout_stem(handout, position), copy, change, reminder,
-            _thread(log, key, content.kind))
+        Job(
+            position,
+            key,
+            content,
+            handout,
+            address,
+            _language(handout),
+            handout_stem(handout, position),
+            copy,
+            change,
+            reminder,
+            _thread(log, key, content.kind),
+        )
     )
 
 
-def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, log: SentLog,
-                  day: date | None = None, resend: bool = False,
-                  resend_unconfirmed: bool = False) -> Plan:
+def plan_handouts(
+    schedule: Schedule,
+    ruleset: RuleSet,
+    clinic: Clinic,
+    today: date,
+    log: SentLog,
+    day: date | None = None,
+    resend: bool = False,
+    resend_unconfirmed: bool = False,
+) -> Plan:
     """One handout message per appointment (on ``day`` when given) with an address, not yet
     sent or changed since; appointments before today are counted, not sent. A message sent
     before without the server's answer is held unless ``resend_unconfirmed``."""
@@ -134,8 +170,16 @@ def plan_handouts(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: d
     return plan
 
 
-def plan_reminders(schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, log: SentLog,
-                   day: date, resend: bool = False, resend_unconfirmed: bool = False) -> Plan:
+def plan_reminders(
+    schedule: Schedule,
+    ruleset: RuleSet,
+    clinic: Clinic,
+    today: date,
+    log: SentLog,
+    day: date,
+    resend: bool = False,
+    resend_unconfirmed: bool = False,
+) -> Plan:
     """One reminder per appointment with instructions starting on ``day`` (any appointment date)."""
     plan = Plan()
     seen: dict[tuple, str] = {}  # (appointment key, kind) -> the row that planned it
@@ -169,18 +213,33 @@ def deliver(plan: Plan, sender, log: SentLog, envelope: Envelope, progress=None)
             raw = next(stream)
             try:
                 outcome = sender.send(raw, job.to)
-            except MailServerError as e:  # unreachable, login refused, certificate: stop, name every row left
+            except (
+                MailServerError
+            ) as e:  # unreachable, login refused, certificate: stop, name every row left
                 report.stopped = str(e)
-                why = "the mail server could not be reached" if isinstance(e, ServerUnreachable) else "the run stopped first"
-                report.failures.extend(Failure(j.position, why, False) for j in plan.jobs[done - 1 :])
+                why = (
+                    "the mail server could not be reached"
+                    if isinstance(e, ServerUnreachable)
+                    else "the run stopped first"
+                )
+                report.failures.extend(
+                    Failure(j.position, why, False) for j in plan.jobs[done - 1 :]
+                )
                 break
             if outcome.sent or outcome.unconfirmed:
                 # nothing between the server's acceptance (or its silence after the data)
                 # and this commit
                 state = UNCONFIRMED if outcome.unconfirmed else ACCEPTED
                 try:
-                    log.record(job.key, job.kind, job.content.hash, job.content.facts,
-                               message_id(job, envelope), job.copy, state=state)
+                    log.record(
+                        job.key,
+                        job.kind,
+                        job.content.hash,
+                        job.content.facts,
+                        message_id(job, envelope),
+                        job.copy,
+                        state=state,
+                    )
                 except MesocareError as e:  # stop at once: send nothing that cannot be recorded
                     raise MesocareError(
                         f"{job.position}: the message went to the mail server, but {e}"
@@ -214,7 +273,9 @@ def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Re
     report = Report()
     names = output.unique_names((f"{job.stem}.{kind_suffix(job)}" for job in plan.jobs), "eml")
     total = len(plan.jobs)
-    for done, (job, name, raw) in enumerate(zip(plan.jobs, names, rendered(plan.jobs, envelope), strict=True), start=1):
+    for done, (job, name, raw) in enumerate(
+        zip(plan.jobs, names, rendered(plan.jobs, envelope), strict=True), start=1
+    ):
         if done == 1:
             output.open_folder(folder)  # made once the first message is whole
         try:
@@ -227,9 +288,22 @@ def write_eml(plan: Plan, folder: Path, envelope: Envelope, progress=None) -> Re
     return report
 
 
-def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, *, now: datetime,
-        err, day: date | None = None, resend: bool = False, dry_run: Path | None = None,
-        password: str | None = None, progress=None, resend_unconfirmed: bool = False) -> int:
+def run(
+    command: str,
+    schedule: Schedule,
+    ruleset: RuleSet,
+    clinic: Clinic,
+    today: date,
+    *,
+    now: datetime,
+    err,
+    day: date | None = None,
+    resend: bool = False,
+    dry_run: Path | None = None,
+    password: str | None = None,
+    progress=None,
+    resend_unconfirmed: bool = False,
+) -> int:
     """The whole of ``send`` (command "send") or ``remind`` ("remind"): plan against the sent
     log, then send (or write .eml files to ``dry_run``), then the summary through ``err``.
     Returns the exit code. The server is not contacted when there is nothing to send."""
@@ -238,7 +312,9 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
     from mesocare.mail.sentlog import default_folder, run_lock
     from mesocare.mail.smtp import Sender
 
-    if clinic.mail_problem:  # an address in the config that is not valid: nothing is sent or written
+    if (
+        clinic.mail_problem
+    ):  # an address in the config that is not valid: nothing is sent or written
         raise ConfigError(clinic.mail_problem)
     settings = clinic.mail
     if settings is None and dry_run is None:
@@ -253,11 +329,27 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
 
     def make_plan(log: SentLog) -> Plan:
         if command == "send":
-            return plan_handouts(schedule, ruleset, clinic, today, log, day=day, resend=resend,
-                                 resend_unconfirmed=resend_unconfirmed)
+            return plan_handouts(
+                schedule,
+                ruleset,
+                clinic,
+                today,
+                log,
+                day=day,
+                resend=resend,
+                resend_unconfirmed=resend_unconfirmed,
+            )
         assert day is not None
-        return plan_reminders(schedule, ruleset, clinic, today, log, day=day, resend=resend,
-                              resend_unconfirmed=resend_unconfirmed)
+        return plan_reminders(
+            schedule,
+            ruleset,
+            clinic,
+            today,
+            log,
+            day=day,
+            resend=resend,
+            resend_unconfirmed=resend_unconfirmed,
+        )
 
     sender_address = settings.sender if settings else (clinic.email or "clinic@example.invalid")
     reply_to = settings.reply_to if settings else None
@@ -271,7 +363,10 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
     else:
         assert settings is not None
         envelope = Envelope(sender_address, now, reply_to, sender_name)
-        with run_lock(folder, waiting=lambda: err("Another mesocare run is sending; waiting for it to finish.")):
+        with run_lock(
+            folder,
+            waiting=lambda: err("Another mesocare run is sending; waiting for it to finish."),
+        ):
             with SentLog(folder) as log:
                 plan = make_plan(log)
                 if plan.jobs:
@@ -286,6 +381,17 @@ def run(command: str, schedule: Schedule, ruleset: RuleSet, clinic: Clinic, toda
 
 
 __all__ = [
-    "Envelope", "Job", "Plan", "Report", "deliver", "exit_code", "plan_handouts", "plan_reminders",
-    "render_job", "rendered", "run", "summary", "write_eml",
+    "Envelope",
+    "Job",
+    "Plan",
+    "Report",
+    "deliver",
+    "exit_code",
+    "plan_handouts",
+    "plan_reminders",
+    "render_job",
+    "rendered",
+    "run",
+    "summary",
+    "write_eml",
 ]

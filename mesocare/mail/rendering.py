@@ -37,7 +37,9 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
         pdf_name, ics_name = m.attachment_names(job.handout)
         pdf = render(job.handout, "pdf")
         # each copy newer than the one before by RFC 5546's rules: SEQUENCE, then DTSTAMP
-        ics = cast(str, render(job.handout, "ics", sequence=job.sequence, stamp=envelope.date)).encode("utf-8")
+        ics = cast(
+            str, render(job.handout, "ics", sequence=job.sequence, stamp=envelope.date)
+        ).encode("utf-8")
         # the part's method parameter must match the calendar's METHOD (only with the clinic's address)
         method = (("method", "PUBLISH"),) if b"\r\nMETHOD:PUBLISH\r\n" in ics else ()
         attachments = (
@@ -45,10 +47,19 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
             (ics_name, "text", "calendar", ics, (*method, ("charset", "utf-8"))),
         )
     letter = Letter(
-        handout=job.handout, kind=job.kind, to=job.to, sender=envelope.sender, date=envelope.date,
-        message_id=message_id(job, envelope), language=job.language, change=job.change,
-        reminder=job.reminder, reply_to=envelope.reply_to, attachments=attachments,
-        sender_name=envelope.sender_name, thread=job.thread,
+        handout=job.handout,
+        kind=job.kind,
+        to=job.to,
+        sender=envelope.sender,
+        date=envelope.date,
+        message_id=message_id(job, envelope),
+        language=job.language,
+        change=job.change,
+        reminder=job.reminder,
+        reply_to=envelope.reply_to,
+        attachments=attachments,
+        sender_name=envelope.sender_name,
+        thread=job.thread,
     )
     return build_message(letter)
 

@@ -203,8 +203,14 @@ class SentLog:
         except ValueError:
             facts = None
         texts_ok = all(isinstance(v, str) for v in (row[2], row[4], row[6], row[7]))
-        if not isinstance(facts, dict) or not texts_ok or type(row[5]) is not int or row[5] < 1 \
-                or row[7] not in (ACCEPTED, UNCONFIRMED) or not isinstance(row[8], str | None):
+        if (
+            not isinstance(facts, dict)
+            or not texts_ok
+            or type(row[5]) is not int
+            or row[5] < 1
+            or row[7] not in (ACCEPTED, UNCONFIRMED)
+            or not isinstance(row[8], str | None)
+        ):
             raise damaged(self.path, "a row holds values mesocare did not write")
         return Record(row[0], row[1], row[2], facts, row[4], row[5], row[6], row[7], row[8])
 
@@ -230,16 +236,29 @@ class SentLog:
         except sqlite3.Error as e:
             raise cannot_record(self.path, "written", e) from None
 
-    def record(self, appointment: str, kind: str, content_hash: str, facts: dict, message_id: str,
-               copies: int, when: datetime | None = None, state: str = ACCEPTED,
-               first_message_id: str | None = None) -> None:
+    def record(
+        self,
+        appointment: str,
+        kind: str,
+        content_hash: str,
+        facts: dict,
+        message_id: str,
+        copies: int,
+        when: datetime | None = None,
+        state: str = ACCEPTED,
+        first_message_id: str | None = None,
+    ) -> None:
         """The server accepted this message (or took its data without an answer: ``state``
         ``unconfirmed``): write it down now (one committed transaction). The first copy's
         Message-ID is kept from the row before (``first_message_id``, default this message's,
         is written only on a first record)."""
         if self.readonly or self._db is None:
             raise SentLogError("the sent log was opened read-only.")
-        stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+        stamp = (
+            (when or datetime.now(timezone.utc))
+            .astimezone(timezone.utc)
+            .isoformat(timespec="seconds")
+        )
         try:
             self._db.execute(
                 "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies,"
@@ -248,8 +267,17 @@ class SentLog:
                 " facts = excluded.facts, message_id = excluded.message_id, copies = excluded.copies,"
                 " sent_at = excluded.sent_at, state = excluded.state,"
                 " first_message_id = coalesce(sent.first_message_id, excluded.first_message_id)",
-                (appointment, kind, content_hash, json.dumps(facts, sort_keys=True), message_id,
-                 copies, stamp, state, first_message_id or message_id),
+                (
+                    appointment,
+                    kind,
+                    content_hash,
+                    json.dumps(facts, sort_keys=True),
+                    message_id,
+                    copies,
+                    stamp,
+                    state,
+                    first_message_id or message_id,
+                ),
             )
         except sqlite3.Error as e:
             raise SentLogError(
@@ -294,14 +322,18 @@ def run_lock(folder: Path, waiting=None):
     run holds it (then this one waits for it to finish)."""
     try:
         import fcntl
-    except ImportError:  # pragma: no cover - not on Windows; one run at a time is then the clinic's care
+    except (
+        ImportError
+    ):  # pragma: no cover - not on Windows; one run at a time is then the clinic's care
         yield
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as e:
-        raise SentLogError(f"{folder / LOCK_NAME}: the lock file cannot be opened ({e.strerror}).") from None
+        raise SentLogError(
+            f"{folder / LOCK_NAME}: the lock file cannot be opened ({e.strerror})."
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

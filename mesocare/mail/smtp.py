@@ -81,7 +81,8 @@ def loopback_address(host: str, port: int) -> str:
         found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
         addresses = [str(info[4][0]) for info in found]
         loopback = bool(addresses) and all(
-            ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+            ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses
+        )
     except (OSError, UnicodeError, ValueError) as e:
         raise MailServerError(
             f"email host {host} cannot be looked up ({_words(None, e)})."
@@ -120,7 +121,9 @@ def tls_context(settings: EmailSettings) -> ssl.SSLContext:
     try:
         context = ssl.create_default_context(cafile=settings.ca_file)
     except (OSError, ssl.SSLError) as e:
-        raise MailServerError(f"email ca_file {settings.ca_file}: the certificates cannot be read ({e}).") from None
+        raise MailServerError(
+            f"email ca_file {settings.ca_file}: the certificates cannot be read ({e})."
+        ) from None
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED
     return context
@@ -233,15 +236,21 @@ class Sender:
                 raise MailServerError(f"{self._where()}: {_words(None, e)}.") from None
             except smtplib.SMTPRecipientsRefused as e:
                 code, text = next(iter(e.recipients.values()), (None, b""))
-            except smtplib.SMTPResponseException as e:  # sender refused, data refused, 421 at connect...
+            except (
+                smtplib.SMTPResponseException
+            ) as e:  # sender refused, data refused, 421 at connect...
                 code, text = e.smtp_code, e.smtp_error
             except (smtplib.SMTPServerDisconnected, OSError) as e:
                 delivered = not connecting and getattr(self._smtp, "data_out", False)
                 self._drop()
                 code, text = None, _lost(e, connecting)
                 if delivered:  # the data went out whole and no answer came: never send it again
-                    return Outcome(sent=False, answer=_scrub(_words(code, text), to),
-                                   attempts=attempt, unconfirmed=True)
+                    return Outcome(
+                        sent=False,
+                        answer=_scrub(_words(code, text), to),
+                        attempts=attempt,
+                        unconfirmed=True,
+                    )
             answer = _scrub(_words(code, text), to)
             if not connecting:
                 only_connect_failures = False
@@ -253,7 +262,9 @@ class Sender:
             if code == 421 or connecting:
                 self._drop()  # the server closes after 421; smtplib has already
         if only_connect_failures:
-            raise ServerUnreachable(f"{self._where()} could not be reached after {s.retries + 1} tries: {answer}.")
+            raise ServerUnreachable(
+                f"{self._where()} could not be reached after {s.retries + 1} tries: {answer}."
+            )
         return Outcome(sent=False, permanent=False, answer=answer, attempts=s.retries + 1)
 
 
@@ -265,7 +276,11 @@ def _lost(error: BaseException, connecting: bool) -> str:
     elif isinstance(error, smtplib.SMTPServerDisconnected):
         what = "no answer in time" if "timed out" in str(error) else "the connection was closed"
     else:
-        what = error.strerror or error.__class__.__name__ if isinstance(error, OSError) else error.__class__.__name__
+        what = (
+            error.strerror or error.__class__.__name__
+            if isinstance(error, OSError)
+            else error.__class__.__name__
+        )
     return f"{what} while {'connecting' if connecting else 'sending'}"
 
 

@@ -29,29 +29,46 @@ def summary(plan: Plan, report: Report, what: str, dry_run: bool = False) -> str
     """The lines for stderr: what was sent, what was not and why, per row; no names, no addresses."""
     lines: list[str] = []
     if dry_run:
-        lines.append(f"{counted(len(report.written), what)} written as {counted(len(report.written), '.eml file')}, not sent"
-                     + (f" ({report.updated} of them updates)." if report.updated else "."))
+        lines.append(
+            f"{counted(len(report.written), what)} written as {counted(len(report.written), '.eml file')}, not sent"
+            + (f" ({report.updated} of them updates)." if report.updated else ".")
+        )
     else:
-        lines.append(f"{counted(report.sent, what)} sent" + (f" ({report.updated} of them updates)." if report.updated else "."))
+        lines.append(
+            f"{counted(report.sent, what)} sent"
+            + (f" ({report.updated} of them updates)." if report.updated else ".")
+        )
     if plan.already_sent:
         lines.append(f"{plan.already_sent} already sent before, unchanged: not sent again.")
     if plan.without_address:
         shown = plan.without_address[:20]
-        more = f" and {len(plan.without_address) - len(shown)} more" if len(plan.without_address) > len(shown) else ""
-        lines.append(f"{len(plan.without_address)} without an email address: print theirs ({', '.join(shown)}{more}).")
+        more = (
+            f" and {len(plan.without_address) - len(shown)} more"
+            if len(plan.without_address) > len(shown)
+            else ""
+        )
+        lines.append(
+            f"{len(plan.without_address)} without an email address: print theirs ({', '.join(shown)}{more})."
+        )
     if plan.past:
-        lines.append(f"{plan.past} appointment{'s' if plan.past != 1 else ''} before today: not sent.")
+        lines.append(
+            f"{plan.past} appointment{'s' if plan.past != 1 else ''} before today: not sent."
+        )
     if plan.nothing_to_remind:
         lines.append(f"{plan.nothing_to_remind} with nothing starting that day.")
     if report.stopped:
         lines.append(f"Stopped: {report.stopped}")
     if report.unconfirmed:
-        lines.append(f"{counted(len(report.unconfirmed), 'message')} went to the mail server without an"
-                     f" answer ({_rows_named(report.unconfirmed)}): {UNCONFIRMED_WHAT}")
+        lines.append(
+            f"{counted(len(report.unconfirmed), 'message')} went to the mail server without an"
+            f" answer ({_rows_named(report.unconfirmed)}): {UNCONFIRMED_WHAT}"
+        )
     if plan.unconfirmed:
         held = plan.unconfirmed
-        lines.append(f"{counted(len(held), 'message')} went to the mail server before without an answer"
-                     f" ({_rows_named(held)}): {UNCONFIRMED_WHAT}")
+        lines.append(
+            f"{counted(len(held), 'message')} went to the mail server before without an answer"
+            f" ({_rows_named(held)}): {UNCONFIRMED_WHAT}"
+        )
     if report.failures:
         lines.append(f"{counted(len(report.failures), 'message')} not sent:")
         lines.extend(f"  {f}" for f in report.failures)

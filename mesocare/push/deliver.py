@@ -96,8 +96,10 @@ def mllp_deliverer(connection, settings) -> Callable[[Handout], tuple[bool, str,
     from mesocare.push.mllp import MllpLost
     from mesocare.render.records import hl7_message
 
-    hl7 = Hl7Settings(receiving_application=settings.receiving_application,
-                      receiving_facility=settings.receiving_facility)
+    hl7 = Hl7Settings(
+        receiving_application=settings.receiving_application,
+        receiving_facility=settings.receiving_facility,
+    )
 
     def deliver(h: Handout) -> tuple[bool, str, str]:
         message = hl7_message(h, hl7)

@@ -21,7 +21,7 @@ from mesocare.push.deliver import Stop, shown
 
 _WORDS = {
     "multiple-matches": "more than one record on the server has this identifier, so it cannot tell"
-                        " which to update",
+    " which to update",
     "not-found": "the server does not know the patient or a record the document points to",
     "security": "the server did not accept our credentials (check " + TOKEN_ENV + ")",
     "login": "the server did not accept our credentials (check " + TOKEN_ENV + ")",
@@ -62,8 +62,10 @@ def fhir_deliverer(settings: FhirSettings) -> Callable[[Handout], tuple[bool, st
 
     def deliver(h: Handout) -> tuple[bool, str, str]:
         body = fhir_json(h, indent=None).encode("utf-8")
-        headers = {"Content-Type": "application/fhir+json; charset=utf-8",
-                   "Accept": "application/fhir+json"}
+        headers = {
+            "Content-Type": "application/fhir+json; charset=utf-8",
+            "Accept": "application/fhir+json",
+        }
         if token:
             headers["Authorization"] = f"Bearer {token}"
         call = request.Request(settings.base_url, data=body, headers=headers, method="POST")
@@ -78,13 +80,18 @@ def fhir_deliverer(settings: FhirSettings) -> Callable[[Handout], tuple[bool, st
             return False, "", outcome_words(e.code, text)
         except (error.URLError, OSError, TimeoutError) as e:
             why = getattr(e, "reason", None) or e.__class__.__name__
-            raise Stop(f"the server cannot be reached ({shown(str(why))}); it is sent again on the"
-                       " next run") from None
+            raise Stop(
+                f"the server cannot be reached ({shown(str(why))}); it is sent again on the"
+                " next run"
+            ) from None
         except ValueError:
             why = "the server's answer is not JSON; it is sent again on the next run"
             raise Stop(why) from None
-        locations = [str((e.get("response") or {}).get("location", ""))
-                     for e in reply.get("entry", []) if isinstance(e, dict)]
+        locations = [
+            str((e.get("response") or {}).get("location", ""))
+            for e in reply.get("entry", [])
+            if isinstance(e, dict)
+        ]
         return True, " ".join(locations)[:500], ""
 
     return deliver

@@ -93,7 +93,7 @@ class Connection:
         except MllpLost:
             self.close()
             raise
-        frame = data[data.find(START) + 1:data.find(END)]
+        frame = data[data.find(START) + 1 : data.find(END)]
         return parse_ack(frame)
 
     def close(self) -> None:

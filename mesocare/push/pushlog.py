@@ -87,7 +87,9 @@ class PushLog:
         assert self._db is not None
         row = self._db.execute(
             "SELECT target, document, content_hash, reference, pushed_at FROM pushed"
-            " WHERE target = ? AND document = ?", (target, document)).fetchone()
+            " WHERE target = ? AND document = ?",
+            (target, document),
+        ).fetchone()
         if row is None:
             return None
         if not all(isinstance(v, str) for v in row):
@@ -111,7 +113,8 @@ class PushLog:
                 "INSERT INTO pushed VALUES (?, ?, ?, ?, ?) ON CONFLICT (target, document) DO UPDATE"
                 " SET content_hash = excluded.content_hash, reference = excluded.reference,"
                 " pushed_at = excluded.pushed_at",
-                (target, document, content_hash, reference, stamp))
+                (target, document, content_hash, reference, stamp),
+            )
         except sqlite3.Error as e:
             why = _words(e)
             raise SentLogError(f"{self.path}: the push log cannot be written ({why}).") from None

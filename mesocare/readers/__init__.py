@@ -59,7 +59,9 @@ def sniff_format(data: bytes, filename: str | None) -> str:
     """The schedule format of a file: "csv", "ics", "fhir" or "hl7" (extension first, then
     content). ``data`` may be only the file's first kilobytes."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise InputError("the schedule is a spreadsheet workbook, not a CSV file: save it as CSV first.")
+        raise InputError(
+            "the schedule is a spreadsheet workbook, not a CSV file: save it as CSV first."
+        )
     ext = os.path.splitext(filename)[1].lower() if filename else ""
     if ext in _EXTENSIONS:
         return _EXTENSIONS[ext]
@@ -72,7 +74,9 @@ def sniff_format(data: bytes, filename: str | None) -> str:
         return "csv"
     if not data.strip():
         raise InputError("the schedule file is empty.")
-    raise InputError("the schedule's format cannot be recognised: use CSV, iCalendar (.ics), FHIR JSON or HL7 v2.")
+    raise InputError(
+        "the schedule's format cannot be recognised: use CSV, iCalendar (.ics), FHIR JSON or HL7 v2."
+    )
 
 
 class ScheduleStream:
@@ -82,7 +86,9 @@ class ScheduleStream:
     the way (the file is cut short, too many rows) raises InputError naming the file.
     """
 
-    def __init__(self, source: bytes | BinaryIO, clinic: Clinic, fmt: str | None, filename: str | None):
+    def __init__(
+        self, source: bytes | BinaryIO, clinic: Clinic, fmt: str | None, filename: str | None
+    ):
         self.has_booking_dates = False
         self._name = os.path.basename(filename) if filename else None
         self._items = self._guard(self._open(source, clinic, fmt, filename))
@@ -109,14 +115,18 @@ class ScheduleStream:
         except Exception as err:  # noqa: BLE001 - any library failure on a hostile file is our input error
             raise self._fail(err) from None
 
-    def _open(self, source: bytes | BinaryIO, clinic: Clinic, fmt: str | None, filename: str | None):
+    def _open(
+        self, source: bytes | BinaryIO, clinic: Clinic, fmt: str | None, filename: str | None
+    ):
         stream: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
         # a format given needs no sniffing: nothing is read ahead (a pipe still being written
         # gives its first rows at once)
         head = b"" if fmt else _peek(stream)
         kind = fmt.strip().lower() if fmt else sniff_format(head, filename)
         if kind not in FORMATS:
-            raise InputError(f"schedule format '{fmt}' is not known: use one of {', '.join(FORMATS)}.")
+            raise InputError(
+                f"schedule format '{fmt}' is not known: use one of {', '.join(FORMATS)}."
+            )
         if kind == "csv":
             from mesocare.readers.csv_reader import stream_csv
 
@@ -170,13 +180,17 @@ class _Rejoined(io.RawIOBase):
         return len(chunk)
 
 
-def stream_schedule(source: bytes | BinaryIO, clinic: Clinic, fmt: str | None = None, filename: str | None = None) -> ScheduleStream:
+def stream_schedule(
+    source: bytes | BinaryIO, clinic: Clinic, fmt: str | None = None, filename: str | None = None
+) -> ScheduleStream:
     """A schedule's rows and problems, read as they are iterated (``fmt`` overrides the
     detected format). Raises InputError (naming the file) while iterating if the file fails."""
     return ScheduleStream(source, clinic, fmt, filename)
 
 
-def read_schedule(source: bytes | BinaryIO, clinic: Clinic, fmt: str | None = None, filename: str | None = None) -> Schedule:
+def read_schedule(
+    source: bytes | BinaryIO, clinic: Clinic, fmt: str | None = None, filename: str | None = None
+) -> Schedule:
     """Read a schedule file of any supported format. ``fmt`` overrides the detected format."""
     stream = stream_schedule(source, clinic, fmt, filename)
     rows: list[ScheduleRow] = []
@@ -186,4 +200,6 @@ def read_schedule(source: bytes | BinaryIO, clinic: Clinic, fmt: str | None = No
             rows.append(item)
         else:
             problems.append(item)
-    return Schedule(rows=tuple(rows), problems=tuple(problems), has_booking_dates=stream.has_booking_dates)
+    return Schedule(
+        rows=tuple(rows), problems=tuple(problems), has_booking_dates=stream.has_booking_dates
+    )

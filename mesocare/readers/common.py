@@ -17,7 +17,9 @@ def decode_text(data: bytes, what: str) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise InputError(f"the {what} file starts like UTF-16 text but cannot be decoded.") from None
+            raise InputError(
+                f"the {what} file starts like UTF-16 text but cannot be decoded."
+            ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\x00" in data:
@@ -80,7 +82,13 @@ def redact(text: str, secrets: tuple[str | None, ...]) -> str:
     return text
 
 
-def problem(position: str, field: str | None, message: str, secrets: tuple[str | None, ...] = (), error: bool = True) -> RowProblem:
+def problem(
+    position: str,
+    field: str | None,
+    message: str,
+    secrets: tuple[str | None, ...] = (),
+    error: bool = True,
+) -> RowProblem:
     """A RowProblem whose message cannot name the patient."""
     return RowProblem(position, field, redact(message, secrets), error=error)
 
@@ -103,13 +111,17 @@ def too_big(what: str) -> InputError:
 
 
 def too_many_rows() -> InputError:
-    return InputError(f"the schedule has more than {MAX_ROWS:,} appointments, the most one batch reads: split it.")
+    return InputError(
+        f"the schedule has more than {MAX_ROWS:,} appointments, the most one batch reads: split it."
+    )
 
 
 def check_date(value: date, field: str) -> date:
     """``value`` when it is in the years a schedule may use; else InputError naming ``field``."""
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise InputError(f"{field} is in the year {value.year}: mesocare reads dates from {FIRST_YEAR} to {LAST_YEAR}.")
+        raise InputError(
+            f"{field} is in the year {value.year}: mesocare reads dates from {FIRST_YEAR} to {LAST_YEAR}."
+        )
     return value
 
 

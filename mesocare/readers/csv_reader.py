@@ -86,7 +86,9 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[RowProblem]]:
             shown = cell.strip() if re.fullmatch(r"[\w .-]{1,40}", cell.strip()) else None
             problems.append(RowProblem("header", shown, "unknown column, ignored", error=False))
         elif name in columns:
-            problems.append(RowProblem("header", name, "repeated column, only the first is read", error=False))
+            problems.append(
+                RowProblem("header", name, "repeated column, only the first is read", error=False)
+            )
         else:
             columns[name] = index
     missing = [name for name in REQUIRED if name not in columns]
@@ -98,7 +100,9 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[RowProblem]]:
     return columns, problems
 
 
-def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request | None, list[RowProblem]]:
+def _row(
+    cells: dict[str, str], position: str, clinic: Clinic
+) -> tuple[Request | None, list[RowProblem]]:
     secrets = (cells.get("name"), cells.get("patient_id"), cells.get("email"))
     problems: list[RowProblem] = []
     values: dict[str, Any] = {}
@@ -134,7 +138,11 @@ def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request 
     field = "course_end" if "course_end" in values else "sessions"
     try:
         course = make_course(
-            values["date"], values.get("sessions"), values.get("every"), values.get("course_end"), clinic
+            values["date"],
+            values.get("sessions"),
+            values.get("every"),
+            values.get("course_end"),
+            clinic,
         )
         request = Request(
             date=values["date"],
@@ -154,7 +162,13 @@ def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request 
         check_request(request)
     except (OverflowError, ArithmeticError, ValueError):  # dates past datetime's year 9999
         field = "every" if "every" in values else field
-        return None, [RowProblem(position, field, f"the course's sessions go past the year {LAST_YEAR}: check sessions and every.")]
+        return None, [
+            RowProblem(
+                position,
+                field,
+                f"the course's sessions go past the year {LAST_YEAR}: check sessions and every.",
+            )
+        ]
     except Exception as err:  # noqa: BLE001
         return None, [problem(position, field, row_failure(err), secrets)]
     return request, []
@@ -162,7 +176,9 @@ def _row(cells: dict[str, str], position: str, clinic: Clinic) -> tuple[Request 
 
 def _lines(stream: io.RawIOBase | io.BufferedIOBase) -> Iterator[str]:
     """The file's lines as text (line ends kept), decoded one by one."""
-    buffered = io.BufferedReader(stream, 1 << 16) if not isinstance(stream, io.BufferedReader) else stream
+    buffered = (
+        io.BufferedReader(stream, 1 << 16) if not isinstance(stream, io.BufferedReader) else stream
+    )
     head = buffered.peek(4)[:4]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = io.TextIOWrapper(buffered, encoding="utf-16", newline="")
@@ -170,7 +186,9 @@ def _lines(stream: io.RawIOBase | io.BufferedIOBase) -> Iterator[str]:
             while line := text.readline(_MAX_LINE):
                 yield line
         except UnicodeError:
-            raise InputError("the CSV file starts like UTF-16 text but cannot be decoded.") from None
+            raise InputError(
+                "the CSV file starts like UTF-16 text but cannot be decoded."
+            ) from None
         return
     if head.startswith(codecs.BOM_UTF8):
         buffered.read(3)
@@ -178,7 +196,9 @@ def _lines(stream: io.RawIOBase | io.BufferedIOBase) -> Iterator[str]:
     while raw := buffered.readline(_MAX_LINE):
         number += 1
         if len(raw) >= _MAX_LINE and not raw.endswith(b"\n"):
-            raise InputError(f"line {number} is longer than 1 MB: this is not a schedule a booking system writes.")
+            raise InputError(
+                f"line {number} is longer than 1 MB: this is not a schedule a booking system writes."
+            )
         if b"\x00" in raw and number == 1:
             raise InputError("the CSV file is not a text file: save it as UTF-8 text.")
         for part in _LONE_CR.split(raw) if b"\r" in raw[:-2] else (raw,):
@@ -229,7 +249,9 @@ class _Runaway(Exception):
         self.line = line
 
 
-def stream_csv(stream: io.RawIOBase | io.BufferedIOBase, clinic: Clinic, found) -> Iterator[ScheduleRow | RowProblem]:
+def stream_csv(
+    stream: io.RawIOBase | io.BufferedIOBase, clinic: Clinic, found
+) -> Iterator[ScheduleRow | RowProblem]:
     """The rows of a CSV file, one by one; ``found.has_booking_dates`` is set on the way."""
     delimiter, records = _records(_lines(stream))
     number = 0
@@ -258,7 +280,9 @@ def stream_csv(stream: io.RawIOBase | io.BufferedIOBase, clinic: Clinic, found) 
             rows += 1
             if rows > MAX_ROWS:
                 raise too_many_rows()
-            values = {name: cells[i].strip() if i < len(cells) else "" for name, i in columns.items()}
+            values = {
+                name: cells[i].strip() if i < len(cells) else "" for name, i in columns.items()
+            }
             found.has_booking_dates = found.has_booking_dates or bool(values.get("booked_on"))
             request, row_problems = _row(values, position, clinic)
             yield from row_problems
@@ -268,7 +292,7 @@ def stream_csv(stream: io.RawIOBase | io.BufferedIOBase, clinic: Clinic, found) 
         yield RowProblem(
             f"row {number + 1}",
             None,
-            f"a quote (\") opened in this row is never closed, so the file could not be read past line {runaway.line}: "
+            f'a quote (") opened in this row is never closed, so the file could not be read past line {runaway.line}: '
             "close the quote or take it out.",
         )
         return
@@ -276,7 +300,9 @@ def stream_csv(stream: io.RawIOBase | io.BufferedIOBase, clinic: Clinic, found) 
         raise InputError("the CSV file is empty: it needs a header row with date, time and area.")
 
 
-def _shape(cells: list[str], width: int, header_length: int, line: int, delimiter: str) -> str | None:
+def _shape(
+    cells: list[str], width: int, header_length: int, line: int, delimiter: str
+) -> str | None:
     """Why a record cannot be a row (its cells do not line up with the header), or None. A cell
     over several lines (Alt+Enter in Excel) is fine unless its later lines hold the separator:
     then they are rows swallowed by a quote that was never closed. A row may stop short of
@@ -285,7 +311,7 @@ def _shape(cells: list[str], width: int, header_length: int, line: int, delimite
     for cell in cells:
         if "\n" in cell and delimiter in cell.split("\n", 1)[1]:
             return (
-                f"a cell runs over several lines, up to line {line}: a quote (\") is not closed where it should be, "
+                f'a cell runs over several lines, up to line {line}: a quote (") is not closed where it should be, '
                 "so the rows after it were read into this one and are not used. Close the quote."
             )
         if len(cell) > MAX_CELL_CHARS:
@@ -312,4 +338,6 @@ def read_csv(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
             rows.append(item)
         else:
             problems.append(item)
-    return Schedule(rows=tuple(rows), problems=tuple(problems), has_booking_dates=found.has_booking_dates)
+    return Schedule(
+        rows=tuple(rows), problems=tuple(problems), has_booking_dates=found.has_booking_dates
+    )

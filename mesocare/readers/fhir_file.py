@@ -34,7 +34,9 @@ def _depth_ok(value) -> bool:
             if depth > MAX_JSON_DEPTH:
                 return False
             children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+            stack.extend(
+                (child, depth + 1) for child in children if isinstance(child, (dict, list))
+            )
     return True
 
 
@@ -53,7 +55,9 @@ def _load(text: str):
 
 
 def _too_deep() -> InputError:
-    return InputError(f"the FHIR file is nested more than {MAX_JSON_DEPTH} levels deep: it is not a schedule.")
+    return InputError(
+        f"the FHIR file is nested more than {MAX_JSON_DEPTH} levels deep: it is not a schedule."
+    )
 
 
 def _expand(value, position: str) -> list[Entry]:
@@ -83,14 +87,18 @@ def resources(text: str, ndjson: bool) -> list[Entry]:
         except json.JSONDecodeError as err:
             lines = [line for line in text.splitlines() if line.strip()]
             if len(lines) < 2 or not _is_json_object(lines[0]):
-                raise InputError(f"the FHIR file is not valid JSON (line {err.lineno}, column {err.colno}).") from None
+                raise InputError(
+                    f"the FHIR file is not valid JSON (line {err.lineno}, column {err.colno})."
+                ) from None
         else:
             if value is TOO_DEEP:
                 raise _too_deep()
             if isinstance(value, list):
                 return [(f"entry {n}", item, None) for n, item in enumerate(value, start=1)]
             if not isinstance(value, dict) or "resourceType" not in value:
-                raise InputError("the file is JSON but not a FHIR resource: it has no resourceType.")
+                raise InputError(
+                    "the file is JSON but not a FHIR resource: it has no resourceType."
+                )
             return _expand(value, "")
     found: list[Entry] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -162,7 +170,7 @@ def field_name(error: Mapping[str, Any]) -> str | None:
 
 
 def release(raw: dict) -> str | None:
-    """"STU3" or "DSTU2" when an Appointment has fields that only that release has."""
+    """ "STU3" or "DSTU2" when an Appointment has fields that only that release has."""
     if any(key in raw for key in _STU3_ONLY) or isinstance(raw.get("serviceCategory"), dict):
         return "STU3"
     if any(key in raw for key in _DSTU2_ONLY):

@@ -48,14 +48,24 @@ from mesocare.readers.common import (
     to_local,
     too_many_rows,
 )
-from mesocare.readers.fhir_file import BAD_JSON, TOO_DEEP, Entry, field_name, release, resources, validation_message
+from mesocare.readers.fhir_file import (
+    BAD_JSON,
+    TOO_DEEP,
+    Entry,
+    field_name,
+    release,
+    resources,
+    validation_message,
+)
 from mesocare.readers.services import resolve_service, unknown_service
 
 EXTENSION = "http://mesocare.example/fhir/StructureDefinition/"
 AREA_URL = EXTENSION + "area"  # valueCode, repeatable: face, neck, body, hands, scalp
 TECHNIQUE_URL = EXTENSION + "technique"  # valueCode: needle, microneedling, needleless
 PRESCRIBED_URL = EXTENSION + "prescribed"  # valueCode, repeatable: medrol, lasix
-LANGUAGE_URL = EXTENSION + "language"  # valueCode: the patient's language (BCP 47), when no Patient is in the file
+LANGUAGE_URL = (
+    EXTENSION + "language"
+)  # valueCode: the patient's language (BCP 47), when no Patient is in the file
 SKIPPED_STATUSES: dict[str, str] = {
     "cancelled": "cancelled, skipped",
     "noshow": "a no-show, skipped",
@@ -83,7 +93,11 @@ def _patients(entries: list[Entry]) -> dict[str, dict]:
     """The Patients in the file, by id."""
     found: dict[str, dict] = {}
     for _, raw, _ in entries:
-        if isinstance(raw, dict) and raw.get("resourceType") == "Patient" and isinstance(raw.get("id"), str):
+        if (
+            isinstance(raw, dict)
+            and raw.get("resourceType") == "Patient"
+            and isinstance(raw.get("id"), str)
+        ):
             found.setdefault(raw["id"], raw)
     return found
 
@@ -115,7 +129,9 @@ def _patient_language(patient: dict) -> str | None:
         if not isinstance(concept, dict):
             continue
         codes = [c.get("code") for c in _listed(concept.get("coding")) if isinstance(c, dict)]
-        text = next((c for c in codes if isinstance(c, str) and c.strip()), None) or concept.get("text")
+        text = next((c for c in codes if isinstance(c, str) and c.strip()), None) or concept.get(
+            "text"
+        )
         if isinstance(text, str) and text.strip():
             return language_tag(text)
     return None
@@ -123,7 +139,11 @@ def _patient_language(patient: dict) -> str | None:
 
 def _patient_email(patient: dict) -> str | None:
     for point in _listed(patient.get("telecom")):
-        if isinstance(point, dict) and point.get("system") == "email" and isinstance(point.get("value"), str):
+        if (
+            isinstance(point, dict)
+            and point.get("system") == "email"
+            and isinstance(point.get("value"), str)
+        ):
             address = email_address(point["value"])
             if address:
                 return address
@@ -159,7 +179,9 @@ def _service(appointment, clinic: Clinic) -> tuple[tuple[str, ...], str]:
     for concept in concepts:
         codings = concept.coding or []
         codes.extend(c.code for c in codings if c.code)
-        found = resolve_service([t for c in codings for t in (c.code, c.display) if t] + [concept.text or ""], clinic)
+        found = resolve_service(
+            [t for c in codings for t in (c.code, c.display) if t] + [concept.text or ""], clinic
+        )
         if found:
             return found
     if not concepts:
@@ -180,7 +202,9 @@ def _secrets(raw: dict, patients: dict[str, dict]) -> tuple[str | None, ...]:
     return tuple(found)
 
 
-def _appointment(raw: dict, position: str, clinic: Clinic, zone: tzinfo, patients: dict[str, dict], secrets) -> Request | RowProblem:
+def _appointment(
+    raw: dict, position: str, clinic: Clinic, zone: tzinfo, patients: dict[str, dict], secrets
+) -> Request | RowProblem:
     from fhir.resources.R4B.appointment import Appointment
     from pydantic import ValidationError
 
@@ -191,8 +215,14 @@ def _appointment(raw: dict, position: str, clinic: Clinic, zone: tzinfo, patient
             return problem(position, None, row_failure(err), secrets)
         errors = err.errors(include_url=False, include_input=False)
         first: Mapping[str, Any] = errors[0] if errors else {}
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-        return problem(position, field_name(first), validation_message(first).rstrip(".") + more + ".", secrets)
+        more = (
+            f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+            if len(errors) > 1
+            else ""
+        )
+        return problem(
+            position, field_name(first), validation_message(first).rstrip(".") + more + ".", secrets
+        )
     name, reference = _patient_participant(appointment)
     patient_id = _reference_id(reference) if reference else None
     patient = patients.get(patient_id or "")
@@ -246,11 +276,19 @@ def _outcome(raw: dict, position: str) -> RowProblem:
     """A search's OperationOutcome: reported; an error only when an issue is an error."""
     issues = [i for i in _listed(raw.get("issue")) if isinstance(i, dict)]
     severities = [str(i.get("severity")) for i in issues]
-    codes = sorted({str(i.get("code")) for i in issues if isinstance(i.get("code"), str) and _CODE.match(i["code"])})
+    codes = sorted(
+        {
+            str(i.get("code"))
+            for i in issues
+            if isinstance(i.get("code"), str) and _CODE.match(i["code"])
+        }
+    )
     code_words = f" (code {', '.join(codes)})" if codes else ""
     if any(s in ("error", "fatal") for s in severities):
         return RowProblem(
-            position, "OperationOutcome", f"the server reports an error in the search{code_words}: the list may be incomplete"
+            position,
+            "OperationOutcome",
+            f"the server reports an error in the search{code_words}: the list may be incomplete",
         )
     count = len(issues)
     return RowProblem(
@@ -297,7 +335,11 @@ def read_fhir(data: bytes, clinic: Clinic, filename: str | None = None) -> Sched
             problems.append(RowProblem(position, None, "not valid JSON, skipped"))
             continue
         if raw is TOO_DEEP:
-            problems.append(RowProblem(position, None, f"nested more than {MAX_JSON_DEPTH} levels deep, skipped"))
+            problems.append(
+                RowProblem(
+                    position, None, f"nested more than {MAX_JSON_DEPTH} levels deep, skipped"
+                )
+            )
             continue
         kind = raw.get("resourceType") if isinstance(raw, dict) else None
         if mode == "include" or kind in _SUPPORTING:

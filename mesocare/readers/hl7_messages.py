@@ -47,7 +47,9 @@ class Message:
         text = self.field(segment, field)
         return text.split(self.encoding["REPETITION"]) if text else []
 
-    def get(self, segment: str, field: int, component: int = 1, repetition: str | None = None) -> str:
+    def get(
+        self, segment: str, field: int, component: int = 1, repetition: str | None = None
+    ) -> str:
         """A component of a field's first repetition (or of ``repetition``), unescaped ('' when absent)."""
         if repetition is None:
             text = self.field(segment, field)
@@ -55,7 +57,11 @@ class Message:
                 return text
             repetition = text.split(self.encoding["REPETITION"], 1)[0]
         parts = repetition.split(self.encoding["COMPONENT"], component)
-        text = parts[component - 1].split(self.encoding["SUBCOMPONENT"], 1)[0] if component <= len(parts) else ""
+        text = (
+            parts[component - 1].split(self.encoding["SUBCOMPONENT"], 1)[0]
+            if component <= len(parts)
+            else ""
+        )
         return self._unescape(text.strip()[:MAX_CELL_CHARS])
 
     def _unescape(self, text: str) -> str:
@@ -64,7 +70,13 @@ class Message:
         enc = self.encoding
         if enc["ESCAPE"] not in text:
             return text
-        table = {"F": enc["FIELD"], "S": enc["COMPONENT"], "T": enc["SUBCOMPONENT"], "R": enc["REPETITION"], "E": enc["ESCAPE"]}
+        table = {
+            "F": enc["FIELD"],
+            "S": enc["COMPONENT"],
+            "T": enc["SUBCOMPONENT"],
+            "R": enc["REPETITION"],
+            "E": enc["ESCAPE"],
+        }
         esc = re.escape(enc["ESCAPE"])
 
         def one(match: re.Match) -> str:
@@ -100,16 +112,33 @@ def parse_message(segments: list[str], wanted: tuple[str, ...]) -> Message:
     separator = msh[3:4]
     characters = msh[4:].split(separator, 1)[0] if separator else ""
     if not separator or separator.isalnum() or separator.isspace() or len(characters) < 4:
-        raise Bad("MSH", "the MSH segment cannot be read: MSH-1 and MSH-2 must give the encoding characters.")
+        raise Bad(
+            "MSH",
+            "the MSH segment cannot be read: MSH-1 and MSH-2 must give the encoding characters.",
+        )
     component, repetition, escape, subcomponent = tuple(characters[:4])
-    if len({separator, component, repetition, escape, subcomponent}) < 5 or any(c.isalnum() for c in characters[:4]):
-        raise Bad("MSH", "the MSH segment cannot be read: MSH-1 and MSH-2 must give five different encoding characters.")
-    encoding = {"FIELD": separator, "COMPONENT": component, "REPETITION": repetition, "ESCAPE": escape, "SUBCOMPONENT": subcomponent}
+    if len({separator, component, repetition, escape, subcomponent}) < 5 or any(
+        c.isalnum() for c in characters[:4]
+    ):
+        raise Bad(
+            "MSH",
+            "the MSH segment cannot be read: MSH-1 and MSH-2 must give five different encoding characters.",
+        )
+    encoding = {
+        "FIELD": separator,
+        "COMPONENT": component,
+        "REPETITION": repetition,
+        "ESCAPE": escape,
+        "SUBCOMPONENT": subcomponent,
+    }
     found: dict[str, list[str]] = {}
     for text in segments:
         name = text[:3].upper()
         if name in wanted and name not in found:
             if text[3:4] not in (separator, ""):
-                raise Bad(name, f"the {name} segment cannot be read: its fields are not separated by '{separator}'.")
+                raise Bad(
+                    name,
+                    f"the {name} segment cannot be read: its fields are not separated by '{separator}'.",
+                )
             found[name] = text.split(separator)
     return Message(found, encoding)

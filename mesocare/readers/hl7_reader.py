@@ -49,9 +49,18 @@ from mesocare.readers.services import resolve_service
 
 _WANTED = ("MSH", "SCH", "TQ1", "PID", "AIS", "AIG", "AIL", "AIP")
 _BOOK, _CANCEL = ("S12", "S13", "S14"), ("S15", "S16", "S17")
-_STARTS = (("SCH", 11, 4), ("TQ1", 7, 1), ("AIS", 4, 1), ("AIG", 8, 1), ("AIL", 6, 1), ("AIP", 6, 1))
+_STARTS = (
+    ("SCH", 11, 4),
+    ("TQ1", 7, 1),
+    ("AIS", 4, 1),
+    ("AIG", 8, 1),
+    ("AIL", 6, 1),
+    ("AIP", 6, 1),
+)
 _SERVICES = (("AIS", 3), ("SCH", 7), ("SCH", 8))
-_TS = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})?(?:(\d{2})(?:\.\d{1,4})?)?)?([+-]\d{4})?$")
+_TS = re.compile(
+    r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})?(?:(\d{2})(?:\.\d{1,4})?)?)?([+-]\d{4})?$"
+)
 _UNITS = {  # SCH-10 / AIS-8 unit codes (ISO+ and ANSI spellings) -> minutes
     **dict.fromkeys(("min", "mins", "minute", "minutes", "m"), 1),
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 60),
@@ -75,7 +84,9 @@ def _timestamp(text: str, field: str, zone: tzinfo) -> datetime | date:
     try:
         if hour is None:
             return check_date(date(int(year), int(month), int(day)), field)
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute or 0), int(second or 0))
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute or 0), int(second or 0)
+        )
         check_date(moment.date(), field)
     except ValueError:
         raise Bad(field, f"{field} '{text}' is not a real date and time.") from None
@@ -84,7 +95,10 @@ def _timestamp(text: str, field: str, zone: tzinfo) -> datetime | date:
     if offset:
         hours, minutes = int(offset[1:3]), int(offset[3:])
         if hours > 14 or minutes > 59:
-            raise Bad(field, f"{field} has the UTC offset {offset}, which no place on Earth uses (-1200 to +1400).")
+            raise Bad(
+                field,
+                f"{field} has the UTC offset {offset}, which no place on Earth uses (-1200 to +1400).",
+            )
         sign = -1 if offset[0] == "-" else 1
         moment = moment.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
     return to_local(moment, zone)
@@ -113,7 +127,10 @@ def _start(msg: Message, zone: tzinfo) -> datetime | date:
         text = msg.get(segment, field, component)
         if text:
             return _timestamp(text, f"{segment}-{field}", zone)
-    raise Bad("SCH-11", "no start time: SCH-11 component 4 and the TQ1, AIS, AIG, AIL and AIP segments have none.")
+    raise Bad(
+        "SCH-11",
+        "no start time: SCH-11 component 4 and the TQ1, AIS, AIG, AIL and AIP segments have none.",
+    )
 
 
 def _duration(msg: Message, start: datetime | date, zone: tzinfo) -> int | None:
@@ -150,8 +167,10 @@ def _service(msg: Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
         raise Bad("SCH-7", "no service: AIS-3, SCH-7 and SCH-8 are all empty.")
     # the first field whose code component holds a code, else the first with any text: free
     # text in SCH-7 ("office visit") must not hide the code in SCH-8 (ov^office visit)
-    where, code = next(((w, c) for w, c in tried if _SERVICE_CODE.match(c)),
-                       next(((w, c) for w, c in tried if c), tried[0]))
+    where, code = next(
+        ((w, c) for w, c in tried if _SERVICE_CODE.match(c)),
+        next(((w, c) for w, c in tried if c), tried[0]),
+    )
     looked = "mesocare looks in AIS-3, SCH-7 and SCH-8"  # the order of _SERVICES
     if _SERVICE_CODE.match(code):
         raise _Coded(
@@ -159,7 +178,10 @@ def _service(msg: Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
             f"service code '{code}' (in {where}; {looked}) is not in the clinic's service map or the default one: "
             f"add it to the clinic config, for example: services: {{{code}: {{area: face}}}}",
         )
-    raise Bad(where, f"the service in {where} ({looked}) is not in the clinic's service map or the default one.")
+    raise Bad(
+        where,
+        f"the service in {where} ({looked}) is not in the clinic's service map or the default one.",
+    )
 
 
 def _email(msg: Message) -> str | None:
@@ -255,7 +277,11 @@ class _Bookings:
             self._filler.setdefault(booking.filler, booking)
 
     def update(self, booking: _Booking, placer: str, filler: str, row: ScheduleRow) -> None:
-        booking.placer, booking.filler, booking.row = placer or booking.placer, filler or booking.filler, row
+        booking.placer, booking.filler, booking.row = (
+            placer or booking.placer,
+            filler or booking.filler,
+            row,
+        )
         self._index(booking)
 
     def remove(self, booking: _Booking) -> None:
@@ -268,7 +294,9 @@ class _Bookings:
         return tuple(b.row for b in self._all.values())
 
 
-def _apply(msg: Message, position: str, bookings: _Bookings, clinic: Clinic, zone: tzinfo) -> RowProblem | None:
+def _apply(
+    msg: Message, position: str, bookings: _Bookings, clinic: Clinic, zone: tzinfo
+) -> RowProblem | None:
     """Book, move or cancel the message's appointment in ``bookings``; the problem, if any."""
     kind, event = msg.get("MSH", 9, 1).upper(), msg.get("MSH", 9, 2).upper()
     if not kind:
@@ -276,17 +304,28 @@ def _apply(msg: Message, position: str, bookings: _Bookings, clinic: Clinic, zon
     if kind != "SIU" or event not in _BOOK + _CANCEL:
         label = "^".join(p for p in (kind, event) if p)
         shown = label if re.fullmatch(r"[A-Z0-9^]{1,12}", label) else "the message"
-        return RowProblem(position, "MSH-9", f"{shown} does not book, move or cancel an appointment, skipped", error=False)
+        return RowProblem(
+            position,
+            "MSH-9",
+            f"{shown} does not book, move or cancel an appointment, skipped",
+            error=False,
+        )
     if "SCH" not in msg.segments:
         return RowProblem(position, "SCH", "the message has no SCH segment.")
     placer, filler = msg.get("SCH", 1), msg.get("SCH", 2)
     earlier = bookings.find(placer, filler)
     if event in _CANCEL:
         if not (placer or filler):
-            return RowProblem(position, "SCH-1", "the cancellation names no appointment id (SCH-1 or SCH-2).")
+            return RowProblem(
+                position, "SCH-1", "the cancellation names no appointment id (SCH-1 or SCH-2)."
+            )
         if earlier:
             bookings.remove(earlier)
-        whose = f"the appointment of {earlier.row.position}" if earlier else "an appointment not in this file"
+        whose = (
+            f"the appointment of {earlier.row.position}"
+            if earlier
+            else "an appointment not in this file"
+        )
         return RowProblem(position, None, f"cancelled ({whose}), skipped", error=False)
     request = _request(msg, position, clinic, zone)
     if isinstance(request, RowProblem):
@@ -299,7 +338,9 @@ def _apply(msg: Message, position: str, bookings: _Bookings, clinic: Clinic, zon
         return None
     old = earlier.row.request
     if (old.date, old.time) == (request.date, request.time) and old.booked and request.booked:
-        row = replace(row, request=replace(request, booked=min(old.booked, request.booked)))  # time unchanged
+        row = replace(
+            row, request=replace(request, booked=min(old.booked, request.booked))
+        )  # time unchanged
     bookings.update(earlier, placer, filler, row)
     return None
 
@@ -311,7 +352,9 @@ def read_hl7(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
         raise InputError("the HL7 file has no MSH segment: it is not an HL7 v2 message file.")
     problems: list[RowProblem] = []
     if stray:
-        problems.append(RowProblem("before message 1", None, "text before the first MSH segment, ignored"))
+        problems.append(
+            RowProblem("before message 1", None, "text before the first MSH segment, ignored")
+        )
     if len(messages) > MAX_ROWS:
         raise too_many_rows()
     bookings = _Bookings()
@@ -333,7 +376,9 @@ def read_hl7(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
         if found is not None:
             problems.append(found)
     _holds_siu(kinds)
-    return Schedule(rows=bookings.rows(), problems=tuple(problems), has_booking_dates=has_booking_dates)
+    return Schedule(
+        rows=bookings.rows(), problems=tuple(problems), has_booking_dates=has_booking_dates
+    )
 
 
 def _holds_siu(kinds: list[str]) -> None:

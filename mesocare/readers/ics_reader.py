@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, tzinfo
 
+from mesocare.course import make_course
 from mesocare.errors import InputError
 from mesocare.model import Clinic, Course, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.parse import parse_areas, parse_duration_minutes, parse_prescribed, parse_technique
@@ -39,7 +40,6 @@ from mesocare.readers.common import (
     too_many_rows,
 )
 from mesocare.readers.services import resolve_each, resolve_service
-from mesocare.course import make_course
 
 _FREQ_UNITS = {"DAILY": "d", "WEEKLY": "w", "MONTHLY": "m"}
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -109,7 +109,9 @@ def _value(event, name: str, kind: type):
         raise InputError(f"{name} is not a valid iCalendar {what}.")
     tzid = event[name].params.get("TZID") if hasattr(event[name], "params") else None
     if tzid and isinstance(value, datetime) and value.tzinfo is None:
-        raise InputError(f"{name} names the time zone '{tzid}', which is neither an IANA zone nor a VTIMEZONE in the file.")
+        raise InputError(
+            f"{name} names the time zone '{tzid}', which is neither an IANA zone nor a VTIMEZONE in the file."
+        )
     return value
 
 
@@ -136,12 +138,16 @@ def _service(event, clinic: Clinic) -> tuple[tuple[str, ...], str] | None:
 
 def _course(event, first: date, zone: tzinfo, clinic: Clinic) -> Course:
     if any(bad == "RRULE" for bad, _ in event.errors):
-        raise InputError("RRULE cannot be read: write it as in RFC 5545, for example FREQ=WEEKLY;COUNT=4.")
+        raise InputError(
+            "RRULE cannot be read: write it as in RFC 5545, for example FREQ=WEEKLY;COUNT=4."
+        )
     rule = event.get("RRULE")
     if rule is None or isinstance(rule, list):
         return Course()
     if not isinstance(rule, dict):
-        raise InputError("RRULE cannot be read: write it as in RFC 5545, for example FREQ=WEEKLY;COUNT=4.")
+        raise InputError(
+            "RRULE cannot be read: write it as in RFC 5545, for example FREQ=WEEKLY;COUNT=4."
+        )
     freq = str((rule.get("FREQ") or [""])[0]).upper()
     if freq not in ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
         raise InputError("RRULE has no FREQ that iCalendar knows: use DAILY, WEEKLY or MONTHLY.")
@@ -154,8 +160,12 @@ def _course(event, first: date, zone: tzinfo, clinic: Clinic) -> Course:
     # BYDAY / BYMONTHDAY that only repeat the first session's weekday or day (as Outlook and
     # Google write them) change nothing; any other rule leaves the course end unknown.
     same_day = {"BYDAY": [_WEEKDAYS[first.weekday()]], "BYMONTHDAY": [first.day]}
-    extra = {k: v for k, v in rule.items() if k not in ("FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST")}
-    if unit is None or any(same_day.get(k) != [str(x) if k == "BYDAY" else x for x in v] for k, v in extra.items()):
+    extra = {
+        k: v for k, v in rule.items() if k not in ("FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST")
+    }
+    if unit is None or any(
+        same_day.get(k) != [str(x) if k == "BYDAY" else x for x in v] for k, v in extra.items()
+    ):
         return Course()
     every = (interval, unit)
     if rule.get("COUNT"):
@@ -168,7 +178,9 @@ def _course(event, first: date, zone: tzinfo, clinic: Clinic) -> Course:
     return Course()
 
 
-def _event(event, position: str, clinic: Clinic, zone: tzinfo) -> tuple[Request | None, RowProblem | None, bool]:
+def _event(
+    event, position: str, clinic: Clinic, zone: tzinfo
+) -> tuple[Request | None, RowProblem | None, bool]:
     """The request of one VEVENT, or the problem that stops it; and whether it had CREATED."""
     name, patient_id, email = _patient(event)
     secrets = (name, patient_id, email)
@@ -184,7 +196,11 @@ def _event(event, position: str, clinic: Clinic, zone: tzinfo) -> tuple[Request 
         field = "DTEND" if "DTEND" in event else "DURATION"
         if isinstance(start, datetime):
             local = to_local(start, zone)
-            day, clock, duration = local.date(), local.time().replace(second=0, microsecond=0), _duration(event, start, zone)
+            day, clock, duration = (
+                local.date(),
+                local.time().replace(second=0, microsecond=0),
+                _duration(event, start, zone),
+            )
         else:
             day, clock, duration = start, None, None
         field = "X-MESOCARE-AREA"
@@ -273,7 +289,9 @@ def read_ics(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
     except Exception:  # noqa: BLE001 - icalendar's own errors on a broken file
         calendars = []
     if not calendars:
-        raise InputError("the iCalendar file cannot be read: it needs BEGIN:VCALENDAR ... END:VCALENDAR.")
+        raise InputError(
+            "the iCalendar file cannot be read: it needs BEGIN:VCALENDAR ... END:VCALENDAR."
+        )
     rows: list[ScheduleRow] = []
     problems: list[RowProblem] = []
     booking_dates = False
@@ -287,7 +305,11 @@ def read_ics(data: bytes, clinic: Clinic, filename: str | None = None) -> Schedu
         try:
             request, row_problem, has_created = _event(event, position, clinic, zone)
         except Exception as err:  # noqa: BLE001 - an event too broken to name its patient
-            request, row_problem, has_created = None, RowProblem(position, None, row_failure(err)), False
+            request, row_problem, has_created = (
+                None,
+                RowProblem(position, None, row_failure(err)),
+                False,
+            )
         booking_dates = booking_dates or has_created
         if row_problem is not None:
             problems.append(row_problem)

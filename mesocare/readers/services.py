@@ -61,7 +61,9 @@ def resolve_service(texts: list[str], clinic: Clinic) -> tuple[tuple[str, ...], 
             entry = _lookup(text, services)
             if entry is not None:
                 areas = parse_areas([str(entry.get("area", ""))], field=f"service {text.strip()}")
-                return areas, parse_technique(entry.get("technique"), field=f"service {text.strip()}")
+                return areas, parse_technique(
+                    entry.get("technique"), field=f"service {text.strip()}"
+                )
     return None
 
 

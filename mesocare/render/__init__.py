@@ -65,7 +65,9 @@ def render(handout: Handout, fmt: str, **options) -> str | bytes:
 
 def render_batch(batch: Batch, fmt: str, **options) -> str | bytes:
     if fmt not in BATCH_FORMATS:
-        raise InputError(f"format '{fmt}' cannot hold a batch: use one of {', '.join(BATCH_FORMATS)}.")
+        raise InputError(
+            f"format '{fmt}' cannot hold a batch: use one of {', '.join(BATCH_FORMATS)}."
+        )
     module = import_module(f"mesocare.render.{BATCH_FORMATS[fmt]}")
     if fmt == "ndjson":
         options["ndjson"] = True

@@ -54,18 +54,24 @@ WORDS = {
     "until_last": N_("goes on until your last session"),
     "open": N_("goes on after this calendar"),
     "and": N_("and"),
-    "alt_one": N_("A calendar from {first} to {last} with your appointment on {appointment} marked."),
+    "alt_one": N_(
+        "A calendar from {first} to {last} with your appointment on {appointment} marked."
+    ),
     "alt_two": N_(
         "{count} lettered bands show the days of the steps in the tables: the first starts on {start}, "
         "the last ends on {end}."
     ),
-    "alt_two_one": N_("One lettered band shows the days of the step in the tables, from {start} to {end}."),
+    "alt_two_one": N_(
+        "One lettered band shows the days of the step in the tables, from {start} to {end}."
+    ),
     "alt_none": N_("There are no dated steps before or after it."),
     "alt_one_today": N_(
         "A calendar from {first} to {last} with your appointment on {appointment} marked "
         "and today, {today}, circled."
     ),
-    "hint": N_("The letters match the list below the calendar; the tables above give every step in words."),
+    "hint": N_(
+        "The letters match the list below the calendar; the tables above give every step in words."
+    ),
 }
 
 
@@ -203,7 +209,16 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
             continue
         first, start_half = item.start.date(), _starts_mid(item.start)
         if item.end is None:
-            spans.append((item, first, start_half, None, False, words["until_last"] if h.course.end is None else words["open"]))
+            spans.append(
+                (
+                    item,
+                    first,
+                    start_half,
+                    None,
+                    False,
+                    words["until_last"] if h.course.end is None else words["open"],
+                )
+            )
             continue
         last, end_half = _last_day(item.end)
         goes_on = None
@@ -217,7 +232,9 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
     groups: dict[tuple, list[Item]] = {}
     for item, first, start_half, open_last, end_half, goes_on in spans:
         last = picture_last if open_last is None else open_last
-        groups.setdefault((item.phase, first, start_half, max(last, first), end_half, goes_on), []).append(item)
+        groups.setdefault(
+            (item.phase, first, start_half, max(last, first), end_half, goes_on), []
+        ).append(item)
 
     keys = sorted(groups, key=lambda k: (k[0] != "before", k[1], k[2], -(k[3] - k[1]).days, k[4]))
     span_first = min([appt] + [k[1] for k in keys])
@@ -239,7 +256,8 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
         names = tuple(dict.fromkeys(printable(i.name, newlines=False) for i in items))
         bands.append(
             Band(
-                letter=LETTERS[n % len(LETTERS)] + ("" if n < len(LETTERS) else str(n // len(LETTERS))),
+                letter=LETTERS[n % len(LETTERS)]
+                + ("" if n < len(LETTERS) else str(n // len(LETTERS))),
                 phase=phase,
                 rules=tuple(i.rule for i in items),
                 names=names,
@@ -258,7 +276,9 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
     today = h.today if span_first <= h.today <= span_last else None
     sessions = tuple(d for d in h.course.sessions if d != appt and span_first <= d <= span_last)
     months = tuple(
-        _month(y, m, span_first, span_last, first_weekday, bands, appt, today, sessions, month_title)
+        _month(
+            y, m, span_first, span_last, first_weekday, bands, appt, today, sessions, month_title
+        )
         for y, m in _months(span_first, span_last)
     )
     order = [(first_weekday + i) % 7 for i in range(7)]
@@ -278,7 +298,11 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
         words=words,
         marks=(
             ("appointment", language.typo(f"{words['appointment']}: {day(appt)}")),
-            *((("today", language.typo(f"{words['today']}: {day(today)}")),) if today is not None else ()),
+            *(
+                (("today", language.typo(f"{words['today']}: {day(today)}")),)
+                if today is not None
+                else ()
+            ),
             *(("session", language.typo(f"{words['next_session']}: {day(d)}")) for d in sessions),
         ),
     )
@@ -291,7 +315,9 @@ def _months(first: date, last: date):
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
 
 
-def _month(year, month, first, last, first_weekday, bands, appt, today, sessions, month_title) -> Month:
+def _month(
+    year, month, first, last, first_weekday, bands, appt, today, sessions, month_title
+) -> Month:
     start = max(first, date(year, month, 1))
     end = min(last, (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)))
     week = start - timedelta(days=(start.weekday() - first_weekday) % 7)
@@ -332,11 +358,15 @@ def _week(week: date, year, month, first, last, bands, appt, today, sessions) ->
         s_day, e_day = max(b.first, lo_day), min(b.last, hi_day)
         s = (s_day - week).days * 2 + (1 if (s_day == b.first and b.start_half) else 0)
         e = (e_day - week).days * 2 + (1 if (e_day == b.last and b.end_half) else 2)
-        segments.append(Segment(band=b, row=row_of[b.lane], start=s, end=e, first_in_band=s_day == b.first))
+        segments.append(
+            Segment(band=b, row=row_of[b.lane], start=s, end=e, first_in_band=s_day == b.first)
+        )
     return Week(start=week, days=tuple(cells), segments=tuple(segments), rows=len(present))
 
 
-def _alt(first: date, last: date, appt: date, today: date | None, bands: list[Band], day, words: dict) -> str:
+def _alt(
+    first: date, last: date, appt: date, today: date | None, bands: list[Band], day, words: dict
+) -> str:
     key, extra = ("alt_one", {}) if today is None else ("alt_one_today", {"today": day(today)})
     one = words[key].format(first=day(first), last=day(last), appointment=day(appt), **extra)
     if not bands:

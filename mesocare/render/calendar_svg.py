@@ -35,7 +35,9 @@ def _week_height(rows: int) -> int:
 
 
 def height(cal: Calendar) -> int:
-    return sum(TITLE_H + HEAD_H + sum(_week_height(w.rows) for w in m.weeks) for m in cal.months) + 4
+    return (
+        sum(TITLE_H + HEAD_H + sum(_week_height(w.rows) for w in m.weeks) for m in cal.months) + 4
+    )
 
 
 def _pattern(ident: str, band: Band) -> str:
@@ -53,7 +55,9 @@ def _bar(ident: str, band: Band, x: float, y: float, w: float, attrs: str = "") 
         f'fill="{fill}" stroke="{band.colour}" stroke-width="1.5"/>'
     ]
     if w >= CHIP_W:
-        out.append(f'<rect x="{x:g}" y="{y:g}" width="{CHIP_W}" height="{BAR_H}" fill="{band.colour}"/>')
+        out.append(
+            f'<rect x="{x:g}" y="{y:g}" width="{CHIP_W}" height="{BAR_H}" fill="{band.colour}"/>'
+        )
         out.append(
             f'<text x="{x + CHIP_W / 2:g}" y="{y + BAR_H - 4:g}" text-anchor="middle" font-size="15" '
             f'font-weight="700" fill="#ffffff">{escape(band.letter)}</text>'
@@ -92,19 +96,31 @@ def svg(cal: Calendar, ident: str = "cal") -> str:
                 if day is None:
                     continue
                 x = col * CELL
-                marks = [m for m, on in (("appointment", day.appointment), ("today", day.today), ("session", day.session)) if on]
+                marks = [
+                    m
+                    for m, on in (
+                        ("appointment", day.appointment),
+                        ("today", day.today),
+                        ("session", day.session),
+                    )
+                    if on
+                ]
                 parts.append(
                     f'<g class="day" data-date="{day.date.isoformat()}" data-marks={quoteattr(" ".join(marks))} '
-                    f'data-letters={quoteattr(" ".join(day.letters))}>'
+                    f"data-letters={quoteattr(' '.join(day.letters))}>"
                 )
-                parts.append(f'<rect x="{x}" y="{y}" width="{CELL}" height="{h}" fill="#ffffff" stroke="{GRID}" stroke-width="1"/>')
+                parts.append(
+                    f'<rect x="{x}" y="{y}" width="{CELL}" height="{h}" fill="#ffffff" stroke="{GRID}" stroke-width="1"/>'
+                )
                 colour = INK if day.in_range else MUTED
                 if day.appointment:
                     parts.append(
                         f'<rect x="{x + 1.5:g}" y="{y + 1.5:g}" width="{CELL - 3}" height="{h - 3}" fill="none" '
                         f'stroke="{INK}" stroke-width="3"/>'
                     )
-                    parts.append(f'<rect x="{x + 5}" y="{y + 4}" width="{CELL - 10}" height="{NUMBER_H - 5}" rx="3" fill="{INK}"/>')
+                    parts.append(
+                        f'<rect x="{x + 5}" y="{y + 4}" width="{CELL - 10}" height="{NUMBER_H - 5}" rx="3" fill="{INK}"/>'
+                    )
                     colour = "#ffffff"
                 if day.session:
                     parts.append(
@@ -125,7 +141,9 @@ def svg(cal: Calendar, ident: str = "cal") -> str:
                 bx = seg.start * CELL / 2
                 bw = (seg.end - seg.start) * CELL / 2
                 by = y + NUMBER_H + seg.row * LANE_H
-                parts.append(_bar(ident, seg.band, bx + 1, by, bw - 2, f'data-letter="{seg.band.letter}" '))
+                parts.append(
+                    _bar(ident, seg.band, bx + 1, by, bw - 2, f'data-letter="{seg.band.letter}" ')
+                )
             parts.append("</g>")
             y += h
     parts.append("</g></svg>")

@@ -17,7 +17,15 @@ SESSION = ("{", "}")
 
 
 def day_label(day: calendar.Day) -> str:
-    left, right = APPOINTMENT if day.appointment else TODAY if day.today else SESSION if day.session else ("", "")
+    left, right = (
+        APPOINTMENT
+        if day.appointment
+        else TODAY
+        if day.today
+        else SESSION
+        if day.session
+        else ("", "")
+    )
     if day.appointment and day.today:
         left, right = "[(", ")]"
     return f"{left}{day.number}{right}"
@@ -55,7 +63,9 @@ def renderables(handout: Handout, locale: str | None = None) -> list:
                 if day.letters:
                     cell.append("\n")
                     for letter in day.letters:
-                        cell.append(letter, style="bold " + ("" if colours[letter].hatched else "underline"))
+                        cell.append(
+                            letter, style="bold " + ("" if colours[letter].hatched else "underline")
+                        )
                 cells.append(cell)
             table.add_row(*cells)
         parts.append(table)

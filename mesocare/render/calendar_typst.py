@@ -13,7 +13,6 @@ Day positions are the model's (``mesocare.render.calendar``), so a test can read
 
 from __future__ import annotations
 
-
 from cachetools import LRUCache
 
 from mesocare.model import Handout
@@ -29,7 +28,9 @@ def _s(text: str) -> str:
 def _day(d) -> str:
     if d is None:
         return "-1"
-    return str(int(d.number) + 100 * d.in_range + 200 * d.appointment + 400 * d.today + 800 * d.session)
+    return str(
+        int(d.number) + 100 * d.in_range + 200 * d.appointment + 400 * d.today + 800 * d.session
+    )
 
 
 CACHE_SIZE = 256  # calendars kept: a day's list repeats a few plans many times
@@ -41,8 +42,14 @@ def code(handout: Handout, locale: str | None = None) -> str:
     ``calendar.build`` reads of a handout is the key (its language, today, the appointment, the
     course and each step's phase, window, name and rule)."""
     h = handout
-    key = (h.lang, locale, h.start, h.today, h.course,
-           tuple((i.phase, i.start, i.end, i.name, i.rule) for i in h.items))
+    key = (
+        h.lang,
+        locale,
+        h.start,
+        h.today,
+        h.course,
+        tuple((i.phase, i.start, i.end, i.name, i.rule) for i in h.items),
+    )
     made = _cache.get(key)  # a hit is now the most recently used
     if made is None:
         made = _cache[key] = _code(h, locale)  # past the size, the least recently used goes
@@ -59,12 +66,16 @@ def _code(handout: Handout, locale: str | None) -> str:
         weeks = []
         for wk in m.weeks:
             days = ", ".join(_day(d) for d in wk.days)
-            segs = "".join(f'("{s.band.letter}", {s.row}, {s.start}, {s.end}),' for s in wk.segments)
-            weeks.append(f'(start: "{wk.start.isoformat()}", rows: {wk.rows}, days: ({days}), segs: ({segs}))')
+            segs = "".join(
+                f'("{s.band.letter}", {s.row}, {s.start}, {s.end}),' for s in wk.segments
+            )
+            weeks.append(
+                f'(start: "{wk.start.isoformat()}", rows: {wk.rows}, days: ({days}), segs: ({segs}))'
+            )
         months.append(f"(title: {_s(m.title)}, weeks: ({', '.join(weeks)},))")
     bands = ", ".join(
         f'{b.letter}: ("{b.colour}", {"true" if b.hatched else "false"}, '
-        f'{_s(b.label + (f" ({b.goes_on})" if b.goes_on else ""))})'
+        f"{_s(b.label + (f' ({b.goes_on})' if b.goes_on else ''))})"
         for b in cal.bands
     )
     legend = "".join(

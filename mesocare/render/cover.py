@@ -78,11 +78,17 @@ def cover_rows(batch: Batch) -> list[CoverRow]:
     names = dict(batch.step_names)
     return [
         CoverRow(
-            time=(lang.clock(h.start) if h.timed else lang.gettext("no time")) + (mark if h.past else ""),
+            time=(lang.clock(h.start) if h.timed else lang.gettext("no time"))
+            + (mark if h.past else ""),
             day=lang.day(h.start.date()),
             who=who(h, lang),
             area=ui.areas(lang, h.areas),
-            late=lang.joined([ui.late_step(lang, names.get(i.rule, i.name), i.start.date()) for i in h.late_items]),
+            late=lang.joined(
+                [
+                    ui.late_step(lang, names.get(i.rule, i.name), i.start.date())
+                    for i in h.late_items
+                ]
+            ),
             past=h.past,
             language=language_name(lang, h.lang) if show else "",
         )
@@ -108,7 +114,9 @@ def cover_context(batch: Batch) -> dict:
         "past": past_warning(sum(r.past for r in rows), lang) if any(r.past for r in rows) else "",
         "to_call": [r for r in rows if r.late],
         "booking_checked": batch.booking_checked,
-        "unchecked": lang.gettext("Late bookings could not be checked: the schedule has no booking dates."),
+        "unchecked": lang.gettext(
+            "Late bookings could not be checked: the schedule has no booking dates."
+        ),
         "skipped": [str(p) for p in batch.errors],
         "notices": [str(p) for p in batch.problems if not p.error],
         "made": made_on(lang, batch.today),

@@ -48,6 +48,10 @@ def render_batch(batch: Batch, **options) -> str:
         view["calendar"] = calendar_context(h, f"cal{n}")
         views.append(view)
     return render_template(
-        "batch.html.j2", batch.clinic.templates_dir, lang=cover["lang"], cover=cover, views=views,
+        "batch.html.j2",
+        batch.clinic.templates_dir,
+        lang=cover["lang"],
+        cover=cover,
+        views=views,
         large=batch.clinic.large_print,
     )

@@ -135,8 +135,15 @@ def _new_calendar(name: str | None, tz_name: str, clinic: Clinic):
 
 
 def _add_events(
-    cal, planned: list[PlannedEvent], *, uid_of, dtstamp: datetime, label: str | None, alarms: bool,
-    organizer=None, sequence: int = 0,
+    cal,
+    planned: list[PlannedEvent],
+    *,
+    uid_of,
+    dtstamp: datetime,
+    label: str | None,
+    alarms: bool,
+    organizer=None,
+    sequence: int = 0,
 ) -> None:
     from icalendar import Alarm, Event
 
@@ -174,7 +181,10 @@ def _add_events(
             alarm.add("description", printable(said))
             if isinstance(ev.start, datetime):
                 # relative to the exact DTSTART instant, in hours, minutes and seconds only
-                alarm.add("trigger", _exact_duration(ev.alarm.at.astimezone(UTC) - ev.start.astimezone(UTC)))
+                alarm.add(
+                    "trigger",
+                    _exact_duration(ev.alarm.at.astimezone(UTC) - ev.start.astimezone(UTC)),
+                )
             else:
                 # icalendar 7.3 leaves out VALUE=DATE-TIME, without which a reader takes the
                 # value for a duration (RFC 5545 3.8.6.3)
@@ -202,7 +212,9 @@ def _finish(cal, tz_names, planned: list[PlannedEvent], today: date) -> str:
     whose calendar would otherwise hold no component at all (RFC 5545 asks for one)."""
     first, last = _span(planned) if planned else (today, today)
     for n, tz_name in enumerate(sorted(set(tz_names) - UTC_NAMES)):
-        cal.subcomponents.insert(n, vtimezone(tz_name, date(first.year, 1, 1), date(last.year + 1, 1, 1)))
+        cal.subcomponents.insert(
+            n, vtimezone(tz_name, date(first.year, 1, 1), date(last.year + 1, 1, 1))
+        )
     return serialize(cal)
 
 
@@ -291,14 +303,20 @@ def _label(h: Handout, n: int, lang: Language) -> str:
     return lang._("Patient %(id)s", id=n)
 
 
-def render_batch(batch: Batch, *, alarms: bool = True, stamp: datetime | None = None, **_options) -> str:
+def render_batch(
+    batch: Batch, *, alarms: bool = True, stamp: datetime | None = None, **_options
+) -> str:
     """Every patient's events in one calendar (for the clinic: each summary starts with the
     patient's name, else id). The UIDs are the ones ``render`` gives each patient, so a
     patient's own file and the batch agree; a second appointment of the same patient on the
     same day gets its own."""
     tz_name = batch.clinic.timezone
     lang = batch.lang  # the clinic's calendar: in the cover sheet's language (the clinic's)
-    name = lang._("Mesotherapy care plans for %(day)s", day=lang.day(batch.day)) if batch.day else lang.gettext(BATCH_CALNAME)
+    name = (
+        lang._("Mesotherapy care plans for %(day)s", day=lang.day(batch.day))
+        if batch.day
+        else lang.gettext(BATCH_CALNAME)
+    )
     cal = _new_calendar(name, tz_name, batch.clinic)
     organizer = _organizer(batch.clinic)
     dtstamp = _dtstamp(batch.today, stamp)
@@ -315,7 +333,9 @@ def render_batch(batch: Batch, *, alarms: bool = True, stamp: datetime | None = 
         _add_events(
             cal,
             planned,
-            uid_of=lambda key, h=h, patient=patient, appt=appt: uid(h.clinic.name, patient, appt, key),
+            uid_of=lambda key, h=h, patient=patient, appt=appt: uid(
+                h.clinic.name, patient, appt, key
+            ),
             dtstamp=dtstamp,
             label=_label(h, n, lang),
             alarms=alarms,

@@ -71,7 +71,11 @@ MORNING = time(9, 0)  # reminders on the day something starts or ends
 EVENING = time(18, 0)  # reminders the evening before the treatment day
 EARLIEST = time(7, 0)  # a reminder "at the start" earlier than this moves to the evening before
 
-PHASE_LABELS = {"before": ui.N_("Before treatment"), "day": ui.N_("Treatment day"), "after": ui.N_("Aftercare")}
+PHASE_LABELS = {
+    "before": ui.N_("Before treatment"),
+    "day": ui.N_("Treatment day"),
+    "after": ui.N_("Aftercare"),
+}
 # every sentence a calendar file says, as gettext msgids (the code below says them in place;
 # "calname" is the name a calendar client may show for one patient's plan)
 ICS_WORDS = {
@@ -82,7 +86,9 @@ ICS_WORDS = {
     "after": ui.N_("Aftercare"),
     "see_details": ui.N_("%(label)s: %(name)s - see details"),
     "questions": ui.N_("Questions: call %(clinic)s on %(phone)s."),
-    "appointment_timed": ui.N_("Your %(technique)s appointment (%(areas)s), %(start)s to %(end)s on %(day)s."),
+    "appointment_timed": ui.N_(
+        "Your %(technique)s appointment (%(areas)s), %(start)s to %(end)s on %(day)s."
+    ),
     "appointment_untimed": ui.N_(
         "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: check it with the clinic."
     ),
@@ -155,7 +161,11 @@ def _summary(item: Item, lang: Language) -> str:
     text = _text(item)
     if len(text) <= SUMMARY_LIMIT:
         return text
-    return lang._("%(label)s: %(name)s - see details", label=lang.gettext(PHASE_LABELS[item.phase]), name=item.name)
+    return lang._(
+        "%(label)s: %(name)s - see details",
+        label=lang.gettext(PHASE_LABELS[item.phase]),
+        name=item.name,
+    )
 
 
 def _text(item: Item) -> str:
@@ -172,7 +182,11 @@ def _clinic_name(handout: Handout, lang: Language) -> str:
 
 def _contact_line(handout: Handout, lang: Language) -> str | None:
     if handout.clinic.phone:
-        return lang._("Questions: call %(clinic)s on %(phone)s.", clinic=_clinic_name(handout, lang), phone=handout.clinic.phone)
+        return lang._(
+            "Questions: call %(clinic)s on %(phone)s.",
+            clinic=_clinic_name(handout, lang),
+            phone=handout.clinic.phone,
+        )
     return None
 
 
@@ -189,23 +203,37 @@ def _appointment_event(h: Handout, tz: ZoneInfo, lang: Language) -> PlannedEvent
     areas = lang.joined([ui.area(lang, a) for a in h.areas])
     lines = [*h.banners]
     if h.timed:
-        lines.append(lang._(
-            "Your %(technique)s appointment (%(areas)s), %(start)s to %(end)s on %(day)s.",
-            technique=what, areas=areas, start=lang.clock(h.start.astimezone(tz)),
-            end=lang.clock(h.end.astimezone(tz)), day=lang.day(day),
-        ))
+        lines.append(
+            lang._(
+                "Your %(technique)s appointment (%(areas)s), %(start)s to %(end)s on %(day)s.",
+                technique=what,
+                areas=areas,
+                start=lang.clock(h.start.astimezone(tz)),
+                end=lang.clock(h.end.astimezone(tz)),
+                day=lang.day(day),
+            )
+        )
     else:
-        lines.append(lang._(
-            "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: check it with the clinic.",
-            technique=what, areas=areas, day=lang.day(day),
-        ))
+        lines.append(
+            lang._(
+                "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: check it with the clinic.",
+                technique=what,
+                areas=areas,
+                day=lang.day(day),
+            )
+        )
     if clinic.phone:
-        lines.append(lang._("Clinic: %(clinic)s, phone %(phone)s.", clinic=name, phone=clinic.phone))
+        lines.append(
+            lang._("Clinic: %(clinic)s, phone %(phone)s.", clinic=name, phone=clinic.phone)
+        )
     else:
         lines.append(lang._("Clinic: %(clinic)s.", clinic=name))
     if h.timed:
-        alarm = lang._("Tomorrow at %(time)s: your mesotherapy appointment at %(clinic)s.",
-                       time=lang.clock(h.start.astimezone(tz)), clinic=name)
+        alarm = lang._(
+            "Tomorrow at %(time)s: your mesotherapy appointment at %(clinic)s.",
+            time=lang.clock(h.start.astimezone(tz)),
+            clinic=name,
+        )
     else:
         alarm = lang._("Tomorrow: your mesotherapy appointment at %(clinic)s.", clinic=name)
     return PlannedEvent(
@@ -230,14 +258,43 @@ def _item_events(h: Handout, item: Item, tz: ZoneInfo, lang: Language) -> list[P
     if item.phase == "before":
         if _is_midnight(item.start, tz):
             alarm = Reminder(_at(start_day, MORNING, tz), said)
-            return [PlannedEvent(item.rule, "before", item.rule, _summary(item, lang), details, start_day, None, alarm)]
+            return [
+                PlannedEvent(
+                    item.rule,
+                    "before",
+                    item.rule,
+                    _summary(item, lang),
+                    details,
+                    start_day,
+                    None,
+                    alarm,
+                )
+            ]
         # an hour window (caffeine 24 hours before): a timed event up to the appointment
         end = item.end if item.end is not None and item.end > item.start else None
         alarm = Reminder(_reminder_for_start(item.start, tz), said)
-        return [PlannedEvent(item.rule, "before", item.rule, _summary(item, lang), details, item.start, end, alarm)]
+        return [
+            PlannedEvent(
+                item.rule,
+                "before",
+                item.rule,
+                _summary(item, lang),
+                details,
+                item.start,
+                end,
+                alarm,
+            )
+        ]
     if item.phase == "day":
-        alarm = Reminder(_at(start_day - timedelta(days=1), EVENING, tz), lang._("Tomorrow is your treatment day. %(said)s", said=said))
-        return [PlannedEvent(item.rule, "day", item.rule, _summary(item, lang), details, start_day, None, alarm)]
+        alarm = Reminder(
+            _at(start_day - timedelta(days=1), EVENING, tz),
+            lang._("Tomorrow is your treatment day. %(said)s", said=said),
+        )
+        return [
+            PlannedEvent(
+                item.rule, "day", item.rule, _summary(item, lang), details, start_day, None, alarm
+            )
+        ]
 
     # after: an empty window (it ends as it starts) has nothing to remind
     if item.end is not None and item.end <= item.start:
@@ -248,25 +305,53 @@ def _item_events(h: Handout, item: Item, tz: ZoneInfo, lang: Language) -> list[P
             start, alarm_at = start_day, _at(start_day, MORNING, tz)
         else:
             start, alarm_at = item.start, item.start
-        found.append(PlannedEvent(f"{item.rule}/start", "after-start", item.rule, _summary(item, lang), details,
-                             start, None, Reminder(alarm_at, said)))
+        found.append(
+            PlannedEvent(
+                f"{item.rule}/start",
+                "after-start",
+                item.rule,
+                _summary(item, lang),
+                details,
+                start,
+                None,
+                Reminder(alarm_at, said),
+            )
+        )
     if item.end is not None:
         end_local = item.end.astimezone(tz)
         if _is_midnight(item.end, tz):
             # whole days: the window ends at 24:00, the patient may resume on this day
             start, alarm_at = end_local.date(), _at(end_local.date(), MORNING, tz)
-            resume = (lang._("This step ends today. %(resume)s", resume=item.resume) if item.resume
-                      else lang._("This step ends today: %(name)s.", name=item.name))
+            resume = (
+                lang._("This step ends today. %(resume)s", resume=item.resume)
+                if item.resume
+                else lang._("This step ends today: %(name)s.", name=item.name)
+            )
         else:
             start, alarm_at = item.end, item.end
-            resume = (lang._("This step ends now. %(resume)s", resume=item.resume) if item.resume
-                      else lang._("This step ends now: %(name)s.", name=item.name))
+            resume = (
+                lang._("This step ends now. %(resume)s", resume=item.resume)
+                if item.resume
+                else lang._("This step ends now: %(name)s.", name=item.name)
+            )
         phrase = lang.grammar.from_(end_local)
-        over = lang._("This aftercare step is over from %(moment)s.", moment=lang.grammar.moment(end_local),
-                      **{"from": phrase[:1].lower() + phrase[1:]})
-        found.append(PlannedEvent(f"{item.rule}/end", "after-end", item.rule, lang._("End of aftercare: %(name)s", name=item.name),
-                             _with_contact(_description(item, over), h, lang), start, None,
-                             Reminder(alarm_at, resume)))
+        over = lang._(
+            "This aftercare step is over from %(moment)s.",
+            moment=lang.grammar.moment(end_local),
+            **{"from": phrase[:1].lower() + phrase[1:]},
+        )
+        found.append(
+            PlannedEvent(
+                f"{item.rule}/end",
+                "after-end",
+                item.rule,
+                lang._("End of aftercare: %(name)s", name=item.name),
+                _with_contact(_description(item, over), h, lang),
+                start,
+                None,
+                Reminder(alarm_at, resume),
+            )
+        )
     return found
 
 

@@ -51,7 +51,9 @@ def offset_changes(tz: ZoneInfo, first: datetime, last: datetime) -> list[dateti
 
 
 @lru_cache(maxsize=64)
-def observances(tz_name: str, first: date, last: date) -> tuple[tuple[bool, datetime, timedelta, timedelta, str], ...]:
+def observances(
+    tz_name: str, first: date, last: date
+) -> tuple[tuple[bool, datetime, timedelta, timedelta, str], ...]:
     """The observances of ``tz_name`` from ``first`` to ``last``: (daylight time?, DTSTART,
     TZOFFSETFROM, TZOFFSETTO, TZNAME) each, in order.
 
@@ -66,8 +68,15 @@ def observances(tz_name: str, first: date, last: date) -> tuple[tuple[bool, date
     def observance(at_utc: datetime, offset_from: timedelta) -> None:
         local = at_utc.astimezone(tz)
         # DTSTART is the onset as a local time in the offset in use before it (TZOFFSETFROM)
-        found.append((bool(local.dst()), (at_utc + offset_from).replace(tzinfo=None), offset_from,
-                      _offset(local), local.tzname() or _offset_name(_offset(local))))
+        found.append(
+            (
+                bool(local.dst()),
+                (at_utc + offset_from).replace(tzinfo=None),
+                offset_from,
+                _offset(local),
+                local.tzname() or _offset_name(_offset(local)),
+            )
+        )
 
     # Open with the observance already in force on ``first``, from its real onset: a first
     # observance whose TZOFFSETFROM equals its TZOFFSETTO (the easy way) leaves readers
@@ -113,5 +122,3 @@ def _offset_name(offset: timedelta) -> str:
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"UTC{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
-
-

@@ -20,7 +20,9 @@ FRAGMENTS = 4096  # encoded items and notes kept
 
 
 def _dumps(obj, indent: int | None) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+    return json.dumps(
+        obj, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
+    )
 
 
 def render(handout: Handout, **options) -> str:
@@ -62,7 +64,12 @@ class _List:
     def indented(self, inner: str, deeper: str) -> str:
         if not self.parts:
             return "[]"
-        return "[" + ",".join(deeper + p.indented.replace("\n", deeper) for p in self.parts) + inner + "]"
+        return (
+            "["
+            + ",".join(deeper + p.indented.replace("\n", deeper) for p in self.parts)
+            + inner
+            + "]"
+        )
 
 
 class Encoder:
@@ -104,7 +111,9 @@ class Encoder:
         return encoded
 
     def _dict(self, h: Handout) -> dict:
-        return handout_dict(h, items=lambda t: self._list(t, self._item), notes=lambda t: self._list(t, self._note))
+        return handout_dict(
+            h, items=lambda t: self._list(t, self._item), notes=lambda t: self._list(t, self._note)
+        )
 
     def _key(self, name: str) -> str:
         quoted = self._keys.get(name)

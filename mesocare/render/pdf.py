@@ -173,7 +173,11 @@ class CoverPart:
 
 
 def _calls(batch: Batch) -> tuple[int, ...]:
-    return tuple(i for i, h in enumerate(batch.handouts) if h.late_items) if batch.booking_checked else ()
+    return (
+        tuple(i for i, h in enumerate(batch.handouts) if h.late_items)
+        if batch.booking_checked
+        else ()
+    )
 
 
 def whole_cover(batch: Batch) -> CoverPart:
@@ -192,13 +196,15 @@ def cover_parts(batch: Batch, lines: int | None = None) -> list[CoverPart]:
     parts = []
     for start in range(0, total, lines):
         stop = min(start + lines, total)
-        parts.append(CoverPart(
-            head=start == 0,
-            rows=range(start, min(stop, n)) if start < n else range(0),
-            call_head=start <= n < stop,
-            calls=calls[max(start - n, 0):max(stop - n, 0)],
-            tail=start <= n + len(calls) < stop,
-        ))
+        parts.append(
+            CoverPart(
+                head=start == 0,
+                rows=range(start, min(stop, n)) if start < n else range(0),
+                call_head=start <= n < stop,
+                calls=calls[max(start - n, 0) : max(stop - n, 0)],
+                tail=start <= n + len(calls) < stop,
+            )
+        )
     return parts
 
 
@@ -287,7 +293,9 @@ def compile_pdf(source: str, day: date, root: str, tags: bool = True) -> bytes:
             )
     except typst.TypstError as e:
         # The message names the Typst problem; it never quotes the source (patient details).
-        raise TemplateError(f"the PDF could not be typeset: {getattr(e, 'message', None) or e}") from None
+        raise TemplateError(
+            f"the PDF could not be typeset: {getattr(e, 'message', None) or e}"
+        ) from None
     if not isinstance(pdf, bytes):
         raise TemplateError("the PDF could not be typeset: Typst returned no document.")
     return pdf
@@ -313,7 +321,9 @@ def pdf_page_count(data: bytes) -> int:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             return len(pdf.pages)
     except (pikepdf.PdfError, ValueError, KeyError, TypeError) as e:
-        raise TemplateError(f"the PDF could not be assembled: a piece's page count is unreadable ({type(e).__name__}).") from None
+        raise TemplateError(
+            f"the PDF could not be assembled: a piece's page count is unreadable ({type(e).__name__})."
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,8 +397,10 @@ class _Typesetter:
         which a worker's memoized layouts are not dropped (it ends with the batch; 80 ms saved);
         in this process they always are."""
         alone = self.pool.n <= 1
-        calls = (((source, self.day, self.root, path, alone or not last), tag)
-                 for source, path, tag, last in jobs)
+        calls = (
+            ((source, self.day, self.root, path, alone or not last), tag)
+            for source, path, tag, last in jobs
+        )
         return self.pool.ordered(_compile_piece, calls)
 
 
@@ -456,8 +468,13 @@ def batch_pdf(
     if len(head) <= CHUNK_SIZE:
         batch = cover(head)
         several = len({h.start.date() for h in head}) > 1 if dated is None else dated
-        bookmarks: list[str | None] = [_cover_title(batch.lang), *outline_titles(head, several, batch.lang)]
-        source = typst_source(head, batch.clinic, batch=batch, duplex=duplex, paper=paper, bookmarks=bookmarks)
+        bookmarks: list[str | None] = [
+            _cover_title(batch.lang),
+            *outline_titles(head, several, batch.lang),
+        ]
+        source = typst_source(
+            head, batch.clinic, batch=batch, duplex=duplex, paper=paper, bookmarks=bookmarks
+        )
         out.write_bytes(compile_pdf(source, batch.today, _template_root(batch.clinic)))
         return out
 
@@ -470,7 +487,11 @@ def batch_pdf(
     # every piece is typeset in the cover sheet's language (the joined document's); each handout
     # still speaks its own
     common: dict[str, Any] = {
-        "clinic": clinic, "duplex": duplex, "paper": paper, "title": BATCH_TITLE, "lang": lang
+        "clinic": clinic,
+        "duplex": duplex,
+        "paper": paper,
+        "title": BATCH_TITLE,
+        "lang": lang,
     }
     cover_bookmark = [_cover_title(lang)]
     whole: list[Batch] = []  # the cover sheet's Batch, once the list is read
@@ -485,22 +506,39 @@ def batch_pdf(
                 break
             light.extend(_light(h) for h in chunk)
             bookmarks = [None, *outline_titles(chunk, several, lang)]
-            yield typst_source(chunk, bookmarks=bookmarks, **common), str(folder / f"part-{number:06d}.pdf"), "piece", False
+            yield (
+                typst_source(chunk, bookmarks=bookmarks, **common),
+                str(folder / f"part-{number:06d}.pdf"),
+                "piece",
+                False,
+            )
         whole.append(cover(tuple(light)))
         parts.extend(cover_parts(whole[0]) if _split_cover(clinic) else [whole_cover(whole[0])])
         if len(parts) == 1:
-            yield _cover_source(whole[0], parts[0], cover_bookmark, common), str(folder / "part-000000.pdf"), "cover", True
+            yield (
+                _cover_source(whole[0], parts[0], cover_bookmark, common),
+                str(folder / "part-000000.pdf"),
+                "cover",
+                True,
+            )
             return
         # a long cover sheet: typeset once to count each part's pages, then again (below) with
         # the page numbers of the whole
         words.append(pdf_words.cover_words(whole[0]))
         for k, part in enumerate(parts):
-            yield (_cover_source(whole[0], part, cover_bookmark, common, words[0]),
-                   str(folder / f"count-{k:06d}.pdf"), "count", False)
+            yield (
+                _cover_source(whole[0], part, cover_bookmark, common, words[0]),
+                str(folder / f"count-{k:06d}.pdf"),
+                "count",
+                False,
+            )
 
     expected = -(-max(total or 0, len(head)) // CHUNK_SIZE) + 1  # the pieces, the cover sheet's too
     pieces = 0
-    with _Typesetter(today, root, expected) as typeset, pdf_join.Joined(out, duplex=duplex) as joined:
+    with (
+        _Typesetter(today, root, expected) as typeset,
+        pdf_join.Joined(out, duplex=duplex) as joined,
+    ):
         counted: list[Path] = []
         for path, tag in typeset.run(jobs()):
             if tag == "piece":
@@ -517,18 +555,31 @@ def batch_pdf(
             counts = [pdf_page_count(path.read_bytes()) for path in counted]
             for path in counted:
                 path.unlink()
-            numbered = [replace(part, first_page=1 + sum(counts[:k]), pages=sum(counts)) for k, part in enumerate(parts)]
-            again = ((_cover_source(whole[0], part, cover_bookmark, common, words[0]),
-                      str(folder / ("part-000000.pdf" if k == 0 else f"cover-{k:06d}.pdf")), "cover", k == len(numbered) - 1)
-                     for k, part in enumerate(numbered))
+            numbered = [
+                replace(part, first_page=1 + sum(counts[:k]), pages=sum(counts))
+                for k, part in enumerate(parts)
+            ]
+            again = (
+                (
+                    _cover_source(whole[0], part, cover_bookmark, common, words[0]),
+                    str(folder / ("part-000000.pdf" if k == 0 else f"cover-{k:06d}.pdf")),
+                    "cover",
+                    k == len(numbered) - 1,
+                )
+                for k, part in enumerate(numbered)
+            )
             for path, _ in typeset.run(again):
                 joined.add(Path(path), front=True)
         joined.finish()
     return out
 
 
-def _cover_source(batch: Batch, part: CoverPart, bookmarks, common: dict, words: dict | None = None) -> str:
-    return typst_source((), batch=batch, bookmarks=bookmarks, part=part, cover_words=words, **common)
+def _cover_source(
+    batch: Batch, part: CoverPart, bookmarks, common: dict, words: dict | None = None
+) -> str:
+    return typst_source(
+        (), batch=batch, bookmarks=bookmarks, part=part, cover_words=words, **common
+    )
 
 
 def _split_cover(clinic: Clinic) -> bool:
@@ -540,13 +591,20 @@ def _split_cover(clinic: Clinic) -> bool:
     return not any((own / name).exists() for name in ("cover.typ.j2", "style.typ.j2", "pdf.typ.j2"))
 
 
-def render_batch(batch: Batch, duplex: bool = False, paper: str | None = None, progress=None, **options) -> bytes:
+def render_batch(
+    batch: Batch, duplex: bool = False, paper: str | None = None, progress=None, **options
+) -> bytes:
     """The batch as one PDF (see ``batch_pdf``), in memory."""
     from mesocare import scratch
 
     with scratch.folder("pdf") as folder:
         path = batch_pdf(
-            batch.handouts, lambda light: batch, folder, duplex=duplex, paper=paper, progress=progress,
+            batch.handouts,
+            lambda light: batch,
+            folder,
+            duplex=duplex,
+            paper=paper,
+            progress=progress,
             total=len(batch.handouts),
         )
         return path.read_bytes()

@@ -30,7 +30,9 @@ def printable(text: str, newlines: bool = True) -> str:
     """``text`` without control characters; ``newlines=False`` also turns line ends into spaces."""
     if not _HAS_CONTROL.search(text) and (newlines or "\n" not in text):
         return text  # the common case: nothing to do
-    return _ESCAPES.sub("", text.replace("\r\n", "\n")).translate(_KEEP_LINES if newlines else _ONE_LINE)
+    return _ESCAPES.sub("", text.replace("\r\n", "\n")).translate(
+        _KEEP_LINES if newlines else _ONE_LINE
+    )
 
 
 def printable_value(value):
@@ -40,5 +42,9 @@ def printable_value(value):
         if cleaned is value:
             return value
         # keep Markup (already escaped HTML) marked as such
-        return type(value)(cleaned) if type(value) is not str and hasattr(value, "__html__") else cleaned
+        return (
+            type(value)(cleaned)
+            if type(value) is not str and hasattr(value, "__html__")
+            else cleaned
+        )
     return value

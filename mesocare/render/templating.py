@@ -20,7 +20,7 @@ import os
 import re
 import textwrap
 from contextlib import contextmanager
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from mesocare import words
 from mesocare.errors import MesocareError, TemplateError
@@ -31,7 +31,9 @@ MAX_TEXT = 1_000_000  # the longest string or list a template may build with * o
 MAX_TEMPLATE_BYTES = 256 * 1024  # one template file (compiling a huge one takes minutes)
 
 
-_SPACES = re.compile(r"[ \t\n\r\f\v]+")  # ASCII spaces only: no-break spaces (French « », " :") stay
+_SPACES = re.compile(
+    r"[ \t\n\r\f\v]+"
+)  # ASCII spaces only: no-break spaces (French « », " :") stay
 
 
 def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
@@ -52,7 +54,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 def md_escape(value) -> str:
     """Escape Markdown punctuation so a name or rule text prints as typed."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(_SPACES.split(printable(str(value)).strip(" \t\n\r\f\v"))))
+    return _MD_SPECIAL.sub(
+        r"\\\1", " ".join(_SPACES.split(printable(str(value)).strip(" \t\n\r\f\v")))
+    )
 
 
 def area_words(areas) -> str:
@@ -74,8 +78,12 @@ def _loader(search: list[str]):
     class Loader(jinja2.FileSystemLoader):
         def get_source(self, environment, template):
             path = self._path(template)
-            if path != template and os.path.getsize(path) > MAX_TEMPLATE_BYTES:  # before it is read or compiled
-                raise TemplateError(f"{path}: the template is larger than {MAX_TEMPLATE_BYTES // 1024} KB, more than a handout needs.")
+            if (
+                path != template and os.path.getsize(path) > MAX_TEMPLATE_BYTES
+            ):  # before it is read or compiled
+                raise TemplateError(
+                    f"{path}: the template is larger than {MAX_TEMPLATE_BYTES // 1024} KB, more than a handout needs."
+                )
             try:
                 source, filename, uptodate = super().get_source(environment, template)
             except jinja2.TemplateNotFound:
@@ -83,7 +91,9 @@ def _loader(search: list[str]):
             except (UnicodeDecodeError, OSError) as e:
                 path = self._path(template)
                 if isinstance(e, OSError):
-                    raise TemplateError(f"{path}: the template cannot be read ({e.strerror or 'error'}).") from None
+                    raise TemplateError(
+                        f"{path}: the template cannot be read ({e.strerror or 'error'})."
+                    ) from None
                 with open(path, "rb") as f:
                     data = f.read()
                 try:
@@ -91,7 +101,9 @@ def _loader(search: list[str]):
                     line = 1
                 except UnicodeDecodeError as bad:
                     line = data.count(b"\n", 0, bad.start) + 1
-                raise TemplateError(f"{path}, line {line}: the template is not UTF-8 text; save it as UTF-8.") from None
+                raise TemplateError(
+                    f"{path}, line {line}: the template is not UTF-8 text; save it as UTF-8."
+                ) from None
             # the template's own text loses its control characters too (a NUL, an escape sequence)
             return printable(source), filename, uptodate
 
@@ -119,7 +131,11 @@ def _sandbox_class():
                 raise SecurityError("a power above 100 is more than a template needs.")
             if operator == "*":
                 count, seq = (left, right) if isinstance(left, int) else (right, left)
-                if isinstance(count, int) and isinstance(seq, (str, list, tuple)) and len(seq) * count > MAX_TEXT:
+                if (
+                    isinstance(count, int)
+                    and isinstance(seq, (str, list, tuple))
+                    and len(seq) * count > MAX_TEXT
+                ):
                     raise SecurityError("the template builds a text or list too long to print.")
             return super().call_binop(context, operator, left, right)
 
@@ -139,7 +155,9 @@ def environment(clinic_dir: str | None):
     env = _sandbox_class()(
         loader=_loader(search),
         undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "html.j2"), default_for_string=False),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "html.j2"), default_for_string=False
+        ),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -160,7 +178,7 @@ def environment(clinic_dir: str | None):
 
 
 def _where(error: BaseException, name: str, folders: list[str]) -> str:
-    """"path/handout.txt.j2, line 3": the innermost template line in the error's traceback."""
+    """ "path/handout.txt.j2, line 3": the innermost template line in the error's traceback."""
     where = name
     tb = error.__traceback__
     roots = tuple(os.path.join(os.path.abspath(f), "") for f in folders)
@@ -191,22 +209,34 @@ def template_errors(name: str, clinic_dir: str | None):
         raise
     except jinja2.TemplateNotFound as e:
         where = _where(e, name, folders)
-        where = "" if where == name and e.name == name else f"{where}: "  # the file that asked for it
-        raise TemplateError(f"{where}template {str(e.name)[:80]} was not found in the clinic's templates folder or ours.") from None
+        where = (
+            "" if where == name and e.name == name else f"{where}: "
+        )  # the file that asked for it
+        raise TemplateError(
+            f"{where}template {str(e.name)[:80]} was not found in the clinic's templates folder or ours."
+        ) from None
     except jinja2.TemplateSyntaxError as e:
-        raise TemplateError(f"{e.filename or e.name}, line {e.lineno}: template syntax error: {e.message}") from None
+        raise TemplateError(
+            f"{e.filename or e.name}, line {e.lineno}: template syntax error: {e.message}"
+        ) from None
     except SecurityError as e:
         raise TemplateError(
             f"{_where(e, name, folders)}: the template does something templates may not ({e}) and was stopped."
         ) from None
     except jinja2.UndefinedError as e:
-        raise TemplateError(f"{_where(e, name, folders)}: the template uses a value that does not exist: {e.message}") from None
+        raise TemplateError(
+            f"{_where(e, name, folders)}: the template uses a value that does not exist: {e.message}"
+        ) from None
     except RecursionError as e:
-        raise TemplateError(f"{_where(e, name, folders)}: the template includes or calls itself without end.") from None
+        raise TemplateError(
+            f"{_where(e, name, folders)}: the template includes or calls itself without end."
+        ) from None
     except ZeroDivisionError as e:
         raise TemplateError(f"{_where(e, name, folders)}: the template divides by zero.") from None
     except Exception as e:  # noqa: BLE001 - a template is a program: any failure is its error
-        raise TemplateError(f"{_where(e, name, folders)}: the template failed ({type(e).__name__}).") from None
+        raise TemplateError(
+            f"{_where(e, name, folders)}: the template failed ({type(e).__name__})."
+        ) from None
 
 
 def render_template(name: str, clinic_dir: str | None, env=None, lang=None, **context) -> str:

@@ -21,7 +21,7 @@ def _text(value: str, style: str = ""):
 
 
 def _bullet(text: str):
-    """"• text", with every wrapped line indented under the text."""
+    """ "• text", with every wrapped line indented under the text."""
     from rich.table import Table
 
     grid = Table.grid(padding=(0, 1, 0, 0))
@@ -51,7 +51,7 @@ def renderables(handout: Handout):
     who = Text()
 
     def labelled(message: str, name: str, value: str, **rest: str) -> None:
-        """"Instructions for <b>Ana</b>": the label in the language's word order, the value bold."""
+        """ "Instructions for <b>Ana</b>": the label in the language's word order, the value bold."""
         before, after = ui.split_placeholders(_(message), name)
         who.append(before % rest if rest else before)
         who.append(value, style="bold")
@@ -62,7 +62,12 @@ def renderables(handout: Handout):
         who.append("\n")
     labelled("Your appointment: %(when)s", "when", c["appointment"])
     who.append("\n")
-    labelled("Area: %(area)s (%(technique)s)", "area", c["area"], technique=ui.technique(lang, handout.technique))
+    labelled(
+        "Area: %(area)s (%(technique)s)",
+        "area",
+        c["area"],
+        technique=ui.technique(lang, handout.technique),
+    )
     parts.append(who)
     parts.append(Text(""))
     for banner in c["banners"]:
@@ -79,7 +84,9 @@ def renderables(handout: Handout):
         parts.append(Text(""))
         parts.append(Rule(_text(s.title, style="bold"), align="left", style="cyan"))
         if s.items:
-            table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=True, pad_edge=False, leading=1)
+            table = Table(
+                box=box.SIMPLE_HEAD, show_edge=False, expand=True, pad_edge=False, leading=1
+            )
             table.add_column(_("When"), style="bold", ratio=2)
             table.add_column(_("What to do"), ratio=3)
             for i in s.items:
@@ -113,7 +120,11 @@ def _calendar(handout: Handout) -> list:
     from mesocare.render import calendar, calendar_text
 
     title = calendar.WORDS["title"]
-    return [Text(""), Rule(Text(title, style="bold"), align="left", style="cyan"), *calendar_text.renderables(handout)]
+    return [
+        Text(""),
+        Rule(Text(title, style="bold"), align="left", style="cyan"),
+        *calendar_text.renderables(handout),
+    ]
 
 
 def render(handout: Handout, width: int = 80, color: bool = True, **options) -> str:
@@ -123,6 +134,12 @@ def render(handout: Handout, width: int = 80, color: bool = True, **options) -> 
     from rich.console import Console
 
     out = StringIO()
-    console = Console(file=out, width=width, force_terminal=color, color_system="standard" if color else None, legacy_windows=False)
+    console = Console(
+        file=out,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        legacy_windows=False,
+    )
     console.print(renderables(handout))
     return out.getvalue()

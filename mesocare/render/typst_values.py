@@ -26,7 +26,13 @@ class TypstCode(str):
 
 
 def _string_table() -> dict[int, str]:
-    table = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+    table = {
+        ord("\\"): "\\\\",
+        ord('"'): '\\"',
+        ord("\n"): "\\n",
+        ord("\r"): "\\r",
+        ord("\t"): "\\t",
+    }
     for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]:
         table.setdefault(code, f"\\u{{{code:x}}}")
     for code in range(0xD800, 0xE000):  # lone surrogates cannot be written as UTF-8
@@ -77,7 +83,9 @@ def typst_value(value) -> TypstCode:
         return TypstCode(str(int(value)))
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise TemplateError(f"a PDF template printed the number {value}, which Typst cannot hold.")
+            raise TemplateError(
+                f"a PDF template printed the number {value}, which Typst cannot hold."
+            )
         return TypstCode(repr(value))
     if isinstance(value, str):
         return typst_string(printable(value))
@@ -87,7 +95,11 @@ def typst_value(value) -> TypstCode:
     if isinstance(value, dict):
         if not value:
             return TypstCode("(:)")
-        return TypstCode("(" + ", ".join(f"{typst_string(str(k))}: {typst_value(v)}" for k, v in value.items()) + ")")
+        return TypstCode(
+            "("
+            + ", ".join(f"{typst_string(str(k))}: {typst_value(v)}" for k, v in value.items())
+            + ")"
+        )
     _raise_if_undefined(value)
     raise TemplateError(
         f"a PDF template printed a {type(value).__name__} value; format it first "

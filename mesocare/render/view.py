@@ -35,8 +35,12 @@ def sections(h: Handout) -> list[Section]:
         Section("after", title("after"), items=h.phase("after"), notes=h.section("after")),
         Section("expect", title("expect"), notes=h.section("expect")),
         Section("talk-first", title("talk-first"), notes=h.section("talk-first")),
-        Section("call-us", title("call-us"), notes=h.section("call-us"),
-                closing=ui.call_line(lang, h.clinic.phone) + " " + h.emergency),
+        Section(
+            "call-us",
+            title("call-us"),
+            notes=h.section("call-us"),
+            closing=ui.call_line(lang, h.clinic.phone) + " " + h.emergency,
+        ),
         Section("caution", title("caution"), notes=h.section("caution")),
     ]
     # "Call us if" is always shown: it carries the emergency line
@@ -48,7 +52,13 @@ def footer(h: Handout) -> str:
     ``reviewed_by``): the rules' own review dates are not a clinical review. Then the language,
     and for a translation its translation record."""
     return ui.footer(
-        h.lang, h.rules_version, h.reviewed_on, h.clinic.reviewed_by, h.today, bool(h.clinic_rules), h.translation
+        h.lang,
+        h.rules_version,
+        h.reviewed_on,
+        h.clinic.reviewed_by,
+        h.today,
+        bool(h.clinic_rules),
+        h.translation,
     )
 
 

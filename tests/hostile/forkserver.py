@@ -45,9 +45,13 @@ def _child(request: dict) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        for fd, (path, flags) in enumerate(((request["stdin"], os.O_RDONLY),
-                                            (request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
-                                            (request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC))):
+        for fd, (path, flags) in enumerate(
+            (
+                (request["stdin"], os.O_RDONLY),
+                (request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+                (request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+            )
+        ):
             opened = os.open(path, flags, 0o600)
             os.dup2(opened, fd)
             os.close(opened)
@@ -55,7 +59,9 @@ def _child(request: dict) -> None:
         encoding = sys.stdout.encoding
         sys.stdin = sys.__stdin__ = _stream(0, "r", encoding=encoding, errors="strict")
         sys.stdout = sys.__stdout__ = _stream(1, "w", encoding=encoding, errors="strict")
-        sys.stderr = sys.__stderr__ = _stream(2, "w", encoding=encoding, errors="backslashreplace", line_buffering=True)
+        sys.stderr = sys.__stderr__ = _stream(
+            2, "w", encoding=encoding, errors="backslashreplace", line_buffering=True
+        )
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.argv = ["mesocare", *request["argv"]]
         from mesocare.entry import main
@@ -92,10 +98,30 @@ def _wait(pid: int, timeout: float) -> int | None:
 
 # What most runs import on the way (each child would import them anyway; importing them once
 # here is what saves the time). Nothing is run.
-WARM = ("mesocare.entry", "mesocare.cli.application", "mesocare.cli.prep", "mesocare.cli.batch", "mesocare.cli.rules",
-        "mesocare.cli.plan", "mesocare.cli.init", "mesocare.cli.schema", "mesocare.cli.mail", "typer._adapters", "pydantic", "jinja2", "jinja2.sandbox", "yaml",
-        "rich.console", "mesocare.handout", "mesocare.batch", "mesocare.rules", "mesocare.config.clinic",
-        "mesocare.render", "mesocare.render.templating", "mesocare.readers")
+WARM = (
+    "mesocare.entry",
+    "mesocare.cli.application",
+    "mesocare.cli.prep",
+    "mesocare.cli.batch",
+    "mesocare.cli.rules",
+    "mesocare.cli.plan",
+    "mesocare.cli.init",
+    "mesocare.cli.schema",
+    "mesocare.cli.mail",
+    "typer._adapters",
+    "pydantic",
+    "jinja2",
+    "jinja2.sandbox",
+    "yaml",
+    "rich.console",
+    "mesocare.handout",
+    "mesocare.batch",
+    "mesocare.rules",
+    "mesocare.config.clinic",
+    "mesocare.render",
+    "mesocare.render.templating",
+    "mesocare.readers",
+)
 
 
 def main() -> None:

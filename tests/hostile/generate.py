@@ -12,12 +12,17 @@ NAME = "Zelda Quixote-Marsh"  # the marker patient of every case: never on stder
 
 def csv_rows(rows: int = 1000, day: str = "2024-06-10", **_) -> bytes:
     lines = ["date,time,area,name,patient_id"]
-    lines += [f"{day if n % 1000 == 0 else '2024-07-01'},{8 + n % 10}:30,face,{NAME},P-{n}" for n in range(rows)]
+    lines += [
+        f"{day if n % 1000 == 0 else '2024-07-01'},{8 + n % 10}:30,face,{NAME},P-{n}"
+        for n in range(rows)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
 def long_line(megabytes: int = 5, **_) -> bytes:
-    return b"date,time,area,name\n2024-06-10,10:00,face," + NAME.encode() * (megabytes * 1024 * 1024 // len(NAME))
+    return b"date,time,area,name\n2024-06-10,10:00,face," + NAME.encode() * (
+        megabytes * 1024 * 1024 // len(NAME)
+    )
 
 
 def hl7_messages(messages: int = 1000, day: str = "20240610", **_) -> bytes:
@@ -26,7 +31,9 @@ def hl7_messages(messages: int = 1000, day: str = "20240610", **_) -> bytes:
         "SCH|A{n}|F{n}||||||MESO-FACE|||^^30^{day}100000\r"
         "PID|1||P-{n}||Quixote-Marsh^Zelda\r"
     )
-    return "".join(one.format(n=n, day=day if n % 1000 == 0 else "20240701") for n in range(messages)).encode()
+    return "".join(
+        one.format(n=n, day=day if n % 1000 == 0 else "20240701") for n in range(messages)
+    ).encode()
 
 
 def hl7_repeated(megabytes: int = 30, **_) -> bytes:
@@ -45,10 +52,14 @@ def fhir_bundle(entries: int = 1000, **_) -> bytes:
             "status": "booked",
             "start": "2024-07-01T10:00:00+01:00",
             "serviceType": [{"coding": [{"code": "MESO-FACE"}]}],
-            "participant": [{"actor": {"reference": "Patient/P-1", "display": NAME}, "status": "accepted"}],
+            "participant": [
+                {"actor": {"reference": "Patient/P-1", "display": NAME}, "status": "accepted"}
+            ],
         }
     }
-    return json.dumps({"resourceType": "Bundle", "type": "searchset", "entry": [entry] * entries}).encode()
+    return json.dumps(
+        {"resourceType": "Bundle", "type": "searchset", "entry": [entry] * entries}
+    ).encode()
 
 
 def random_bytes(size: int = 4096, seed: int = 13, prefix: str = "", **_) -> bytes:
@@ -59,4 +70,16 @@ def repeat(text: str = "", times: int = 1, prefix: str = "", suffix: str = "", *
     return (prefix + text * times + suffix).encode()
 
 
-GENERATORS = {f.__name__.replace("_", "-"): f for f in (csv_rows, long_line, hl7_messages, hl7_repeated, json_nested, fhir_bundle, random_bytes, repeat)}
+GENERATORS = {
+    f.__name__.replace("_", "-"): f
+    for f in (
+        csv_rows,
+        long_line,
+        hl7_messages,
+        hl7_repeated,
+        json_nested,
+        fhir_bundle,
+        random_bytes,
+        repeat,
+    )
+}

@@ -11,12 +11,11 @@ and keeps only the cross-reference table, so memory stays flat however long the 
 
 from __future__ import annotations
 
-from typing import Any
-
 import hashlib
 import sys
 import zlib
 from array import array
+from typing import Any
 
 # numbers of the joined file's own objects; the pieces' objects come after
 CATALOG, PAGES, STRUCT_ROOT, DOCUMENT, PARENT_TREE, ID_TREE, OUTLINES, METADATA = range(1, 9)
@@ -137,9 +136,7 @@ class Serializer:
     written as null); ``ids``: a piece's ID (its bytes) to the prefixed ID (a pikepdf String),
     rewritten in /ID and /Headers values so that every piece's IDs stay unique."""
 
-    def __init__(
-        self, number: dict[int, int], nowhere: int, ids: dict[bytes, Any] | None = None
-    ):
+    def __init__(self, number: dict[int, int], nowhere: int, ids: dict[bytes, Any] | None = None):
         import pikepdf
 
         self.number, self.nowhere, self.ids = number, nowhere, ids or {}
@@ -158,7 +155,7 @@ class Serializer:
         """The object itself (for an indirect one: what sits between "obj" and "endobj"; for a
         stream: its dictionary)."""
         out: list[bytes] = []
-        self._direct(obj.stream_dict if obj._type_code == self._stream else obj, out)
+        self._direct(obj.stream_dict if obj._type_code == self._stream else obj, out)  # noqa: SLF001 - pikepdf's type code
         return b"".join(out)
 
     def value(self, value) -> bytes:
@@ -170,7 +167,7 @@ class Serializer:
     def _direct(self, value, out: list[bytes], renamed: bool = False) -> None:
         """A direct object: a dictionary or array walked here (``renamed``: its strings are IDs,
         written with the piece's prefix), anything else written by pikepdf."""
-        kind = value._type_code
+        kind = value._type_code  # noqa: SLF001 - pikepdf's type code
         if kind == self._dictionary:
             out.append(b"<<")
             names, ids = self._names, self.ids
@@ -200,7 +197,7 @@ class Serializer:
             if value.is_indirect:
                 out.append(b"%d 0 R" % self.number.get(value.objgen[0], self.nowhere))
                 return
-            kind = value._type_code
+            kind = value._type_code  # noqa: SLF001 - pikepdf's type code
             if kind == self._name_kind:
                 written = self._values.get(str(value))
                 if written is None:

@@ -11,9 +11,8 @@ typeset in another language than the document's keeps it (``/Lang`` on its eleme
 
 from __future__ import annotations
 
-from typing import Any
-
 from array import array
+from typing import Any
 
 from mesocare.render.pdf_join.objects import (
     DOCUMENT,
@@ -34,7 +33,7 @@ def tree_items(node, key: str) -> list:
         node = stack.pop()
         if key in node:
             flat = list(node[key])
-            pairs.extend(zip(flat[0::2], flat[1::2]))
+            pairs.extend(zip(flat[0::2], flat[1::2], strict=False))  # a stray last key: dropped
         stack.extend(reversed(list(node.get("/Kids", []))))
     return pairs
 
