@@ -92,7 +92,7 @@ def rules_check(
         findings += translation_findings(ruleset, folders, tags)
         clinic_findings, loaded = clinic_translations(ruleset, folders)
         findings += clinic_findings
-    from mesocare.checks import clinic_templates
+    from mesocare.template_check import clinic_templates
     from mesocare.resources import templates_dir
 
     template_findings, templates = clinic_templates(
