@@ -262,13 +262,12 @@ class UniqueNames:
 
 def open_folder(folder: Path) -> Path:
     """Make the folder when missing, and clear temporary files left by killed runs of ours."""
-    if not folder.exists():
-        try:
-            folder.mkdir(parents=True)
-        except OSError as e:
-            raise OutputError(f"{folder}: the folder cannot be made ({e.strerror}).") from None
-    elif not folder.is_dir():
-        raise OutputError(f"{folder}: is not a folder.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)  # another run may make it at the same moment
+    except FileExistsError:
+        raise OutputError(f"{folder}: is not a folder.") from None
+    except OSError as e:
+        raise OutputError(f"{folder}: the folder cannot be made ({e.strerror}).") from None
     sweep_stale(folder)
     return folder
 
