@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/batch.py              # 1,000 appointments
     .venv/bin/python bench/batch.py --count 200 --html
-    .venv/bin/python bench/batch.py --languages  # each patient in one of en, fr, es-MX, it, pt-BR, de
+    .venv/bin/python bench/batch.py --languages  # each patient in en, fr, es-MX, it, pt-BR or de
     .venv/bin/python bench/batch.py --repeat 5 --baseline ../mesocare-old --write-results
 
 With --html (and Chromium on PATH) the same handouts also go through an HTML-to-PDF engine
@@ -40,7 +40,8 @@ def schedule(path: Path, count: int, languages: bool = False) -> None:
         hour, minute = 8 + (i % 10), rng.choice([0, 15, 30, 45])
         booked = rng.choice(["2024-05-01", "2024-06-03", "2024-06-09", ""])
         lines.append(
-            f"2024-06-10,{hour:02d}:{minute:02d},{rng.choice(AREAS)},Patient {i:04d},P-{i:05d},{booked},"
+            f"2024-06-10,{hour:02d}:{minute:02d},{rng.choice(AREAS)},Patient "
+            f"{i:04d},P-{i:05d},{booked},"
             f"{rng.choice(['', '', 'medrol', 'lasix'])}"
             + (f",{LANGUAGES[i % len(LANGUAGES)]}" if languages else "")
         )
@@ -86,7 +87,8 @@ def main() -> None:
                 count = pages[name] = pdf_pages(Path(tmp) / "day.pdf")
                 print(
                     f"{name}: {args.count} handouts to one PDF ({count} pages): "
-                    f"{r['wall']:.2f} s, {args.count / r['wall']:.0f} handouts/s, {r['cpu']:.1f} s CPU, "
+                    f"{r['wall']:.2f} s, {args.count / r['wall']:.0f} handouts/s, "
+                    f"{r['cpu']:.1f} s CPU, "
                     f"peak memory {r['peak']:.0f} MB",
                     flush=True,
                 )

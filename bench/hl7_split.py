@@ -27,11 +27,14 @@ from mesocare.readers.hl7_reader import _WANTED, read_hl7
 MSH = r"MSH|^~\&|DESK|HARBOUR|MESOCARE|HARBOUR|20240601091200||SIU^S12|M{n}|P|2.5"
 SMALL = MSH + "\rSCH|A{n}|F{n}||||||MESO-FACE|||^^30^20240610100000\rPID|1||P-{n}||Doe^Jane\r"
 FULL = (
-    MSH
-    + "\rSCH|A{n}|F{n}|||||MESO-FACE^Face mesotherapy|NORMAL|30|min|^^30^20240610100000^20240610103000|DR^Lee"
-    "|||||||||BOOKED\rTQ1|1||||||20240610100000|20240610103000\rPID|1||P-{n}^^^EX^MR||Doe^Jane^Q^^Ms||19800101|F"
-    "|||1 Main St^^Town^^12345||^PRN^PH^^^^0123~^NET^Internet^jane@example.org||fre^French^ISO639\rRGS|1"
-    "\rAIS|1||MESO-FACE^Face|20240610100000|||30|min\rAIP|1||DR^Lee|||20240610100000\rNTE|1||a note\r"
+    MSH + "\rSCH|A{n}|F{n}|||||MESO-FACE^Face mesotherapy|NORMAL|30|min"
+    "|^^30^20240610100000^20240610103000|DR^Lee"
+    "|||||||||BOOKED\rTQ1|1||||||20240610100000|20240610103000"
+    "\rPID|1||P-{n}^^^EX^MR||Doe^Jane^Q^^Ms||19800101|F"
+    "|||1 Main St^^Town^^12345||^PRN^PH^^^^0123~^NET^Internet^jane@example.org"
+    "||fre^French^ISO639\rRGS|1"
+    "\rAIS|1||MESO-FACE^Face|20240610100000|||30|min"
+    "\rAIP|1||DR^Lee|||20240610100000\rNTE|1||a note\r"
 )
 
 

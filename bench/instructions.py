@@ -37,7 +37,10 @@ def first_piece(source, day, root, tags=True):
     open(target, "w", encoding="utf-8").write(source)
     os._exit(0)
 pdf.compile_pdf = first_piece
-sys.argv = ["mesocare", "batch", sys.argv[2], "--tz", "Europe/London", "--today", "2024-06-01", "--out", sys.argv[3]]
+sys.argv = [
+    "mesocare", "batch", sys.argv[2], "--tz", "Europe/London", "--today", "2024-06-01",
+    "--out", sys.argv[3],
+]
 from mesocare.entry import main
 main()
 """
@@ -51,7 +54,9 @@ from mesocare.resources import templates_dir
 if sys.argv[1] == "-":  # the process set-up alone: an empty, untagged document
     pdf.compile_pdf(" ", date(2024, 6, 1), str(templates_dir()), tags=False)
 else:
-    pdf.compile_pdf(open(sys.argv[1], encoding="utf-8").read(), date(2024, 6, 1), str(templates_dir()))
+    pdf.compile_pdf(
+        open(sys.argv[1], encoding="utf-8").read(), date(2024, 6, 1), str(templates_dir())
+    )
 """
 
 
@@ -75,7 +80,8 @@ def count(source: str, tmp: str) -> int:
     found = re.search(r"Collected : (\d+)", run.stderr)
     if run.returncode != 0 or found is None:
         sys.exit(
-            f"valgrind failed: {run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode}"
+            "valgrind failed: "
+            f"{run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode}"
         )
     return int(found.group(1))
 
@@ -104,7 +110,8 @@ def main() -> None:
                 shutil.copy(source, args.keep)
         empty, piece = count("-", tmp), count(source, tmp)
     print(
-        f"{(piece - empty) / 1e6:,.0f} million instructions ({piece / 1e6:,.0f} million, less {empty / 1e6:,.0f} million "
+        f"{(piece - empty) / 1e6:,.0f} million instructions ({piece / 1e6:,.0f} million, "
+        f"less {empty / 1e6:,.0f} million "
         f"for an empty document)"
     )
     if args.write_results:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """1,000 appointments emailed to a local SMTP server in one run: wall time, peak memory.
 
-    .venv/bin/python bench/mail.py               # 1,000 appointments (and 200, to see memory stay flat)
+    .venv/bin/python bench/mail.py  # 1,000 appointments (and 200, to see memory stay flat)
     .venv/bin/python bench/mail.py --count 300 --write-results
 
 The server is the tests' own (aiosmtpd on 127.0.0.1 with STARTTLS and AUTH, a trustme CA),
@@ -34,7 +34,8 @@ def schedule(path: Path, count: int) -> None:
     for i in range(count):
         hour, minute = 8 + (i % 10), rng.choice([0, 15, 30, 45])
         lines.append(
-            f"2024-06-10,{hour:02d}:{minute:02d},{rng.choice(AREAS)},Patient {i:04d},P-{i:05d},B-{i:05d},"
+            f"2024-06-10,{hour:02d}:{minute:02d},{rng.choice(AREAS)},Patient "
+            f"{i:04d},P-{i:05d},B-{i:05d},"
             f"patient{i}@example.com,{rng.choice(['2024-05-01', '2024-06-03', ''])}"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -70,8 +71,10 @@ def one(count: int, python: str, name: str, figures: dict[str, Figure]) -> None:
                 sys.exit(f"send failed: {len(server.inbox)} of {count} received")
             size = sum(len(m.data) for m in server.inbox) / count / 1024
             print(
-                f"{name}: {count} messages sent (PDF + calendar, {size:.0f} KB each): {r['wall']:.1f} s wall, "
-                f"{r['cpu']:.1f} s CPU (mesocare and its workers), peak memory of one process {r['peak']:.0f} MB",
+                f"{name}: {count} messages sent (PDF + calendar, {size:.0f} KB each): "
+                f"{r['wall']:.1f} s wall, "
+                f"{r['cpu']:.1f} s CPU (mesocare and its workers), "
+                f"peak memory of one process {r['peak']:.0f} MB",
                 flush=True,
             )
             add(f"{count:,} messages sent, wall", "s", r["wall"])
@@ -79,7 +82,8 @@ def one(count: int, python: str, name: str, figures: dict[str, Figure]) -> None:
             add(f"{count:,} messages sent, peak memory of the largest process", "MB", r["peak"])
             again = measure(cmd, folder, env)
             print(
-                f"  the same schedule again: {len(server.inbox) - count} sent, {again['wall']:.1f} s wall, "
+                f"  the same schedule again: {len(server.inbox) - count} sent, "
+                f"{again['wall']:.1f} s wall, "
                 f"{again['cpu']:.1f} s CPU",
                 flush=True,
             )

@@ -11,8 +11,9 @@ month does), booking dates and patients vary. Each run is its own process tree, 
 small wrapper process: wall time, the time to the first line out (ndjson), and the peak resident
 memory of the largest process in the tree (``RUSAGE_CHILDREN``: the main process or any PDF
 worker), with bench/results.py's ``measure``. With --baseline PATH the mesocare of another
-checkout (with a .venv) or venv runs the same (time-ordered) runs. Output goes to a pipe that is read and counted (ndjson) or to a file in a temporary
-folder (PDF). Run it on a quiet machine; on a loaded one, compare ratios.
+checkout (with a .venv) or venv runs the same (time-ordered) runs. Output goes to a pipe that is
+read and counted (ndjson) or to a file in a temporary folder (PDF). Run it on a quiet machine; on a
+loaded one, compare ratios.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ TODAY = "2024-05-01"
 
 
 def schedule(path: Path, count: int, seed: int = 7) -> None:
-    """``count`` appointments over June 2024: 20 half-hour slots a day, booked up to 45 days ahead."""
+    """``count`` appointments over June 2024: 20 half-hour slots a day, booked up to 45 days
+    ahead."""
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8") as f:
         f.write("date,time,area,name,patient_id,booked_on,prescribed\n")
@@ -72,7 +74,8 @@ def ndjson(tmp: str, rows: int, pythons: list[tuple[str, str]], runs: Runs) -> d
     for name, python in pythons:
         r = found[name] = measure([*base(python, csv), "--format", "ndjson"], tmp, ok=(0, 3))
         print(
-            f"{name}: ndjson, {rows:,} rows: {r['wall']:.1f} s ({rows / r['wall']:,.0f} rows/s), first line after "
+            f"{name}: ndjson, {rows:,} rows: {r['wall']:.1f} s ({rows / r['wall']:,.0f} rows/s), "
+            "first line after "
             f"{r['first']:.2f} s, {r['bytes'] / 1e6:,.0f} MB out, peak memory {r['peak']:.0f} MB",
             flush=True,
         )
@@ -100,19 +103,23 @@ def pdf(tmp: str, handouts: int, pythons: list[tuple[str, str]], runs: Runs) -> 
     found = {}
     for name, python in pythons:
         r = found[name] = measure([*base(python, csv), "--out", str(out)], tmp, ok=(0, 3))
-        import pikepdf  # pypdf refuses more than 2,000,000 objects, which a tagged PDF of 10,000 handouts has
+        # pypdf refuses more than 2,000,000 objects, which a tagged PDF of 10,000 handouts has
+        import pikepdf
 
         with pikepdf.open(out) as doc, doc.open_outline() as outline:
             pages, entries = len(doc.pages), len(outline.root)
         print(
-            f"{name}: PDF, {handouts:,} handouts: {r['wall']:.1f} s ({handouts / r['wall']:.1f} handouts/s), "
-            f"{pages:,} pages, {entries:,} outline entries, {out.stat().st_size / 1e6:.0f} MB, peak memory of any "
+            f"{name}: PDF, {handouts:,} handouts: {r['wall']:.1f} s ({handouts / r['wall']:.1f} "
+            "handouts/s), "
+            f"{pages:,} pages, {entries:,} outline entries, {out.stat().st_size / 1e6:.0f} MB, "
+            "peak memory of any "
             f"process {r['peak']:.0f} MB",
             flush=True,
         )
         runs.add(f"{handouts:,} handouts to one PDF, wall", "s", r["wall"], name == "baseline")
         runs.notes.append(
-            f"{name}: {handouts:,} handouts to one PDF of {pages:,} pages, {entries:,} outline entries, "
+            f"{name}: {handouts:,} handouts to one PDF of {pages:,} pages, "
+            f"{entries:,} outline entries, "
             f"{out.stat().st_size / 1e6:.0f} MB"
         )
         runs.add(
@@ -139,7 +146,8 @@ def main() -> None:
         if len(runs) > 1:
             (n0, a), (n1, b) = runs[0], runs[-1]
             print(
-                f"  {n1 / n0:.0f}x the rows: {b['wall'] / a['wall']:.1f}x the time, {b['peak'] / a['peak']:.2f}x the memory"
+                f"  {n1 / n0:.0f}x the rows: {b['wall'] / a['wall']:.1f}x the time, "
+                f"{b['peak'] / a['peak']:.2f}x the memory"
             )
         runs = [(n, pdf(tmp, n, pythons, figures)) for n in args.pdf if n]
         if len(runs) > 1:

@@ -83,7 +83,8 @@ def main() -> None:
     if "baseline" in times:
         base = statistics.median(times["baseline"])
         print(
-            f"baseline {label}: {base:7.1f} ms (median of {args.runs}); mesocare is {prep / base:.2f}x"
+            f"baseline {label}: {base:7.1f} ms (median of {args.runs}); "
+            f"mesocare is {prep / base:.2f}x"
         )
     if args.write_results:
         figures = [

@@ -94,7 +94,8 @@ class HandoutCache:
 
 @lru_cache(maxsize=4096)
 def _start(day: date, at, tz_name: str) -> float:
-    """The appointment's start as seconds since the epoch (the sort key; the duration does not move it)."""
+    """The appointment's start as seconds since the epoch (the sort key; the duration does not move
+    it)."""
     return instant(appointment_times(day, at, 30, tz_name).start).timestamp()
 
 
@@ -215,7 +216,8 @@ class BatchPlan:
         self.booking_checked = bool(self._booking())
 
     def _made(self, index: int, position: str, request: Request) -> tuple[Handout, str] | None:
-        """The row's handout and position, counted; None (and the row's problem noted) if it fails."""
+        """The row's handout and position, counted; None (and the row's problem noted) if it
+        fails."""
         lacking = self.require(request) if self.require is not None else None
         if lacking is not None:
             self._built.append((index, RowProblem(position, *lacking)))
@@ -286,7 +288,8 @@ class BatchPlan:
 
     def step_names(self) -> tuple[tuple[str, str], ...]:
         """The names of the late steps so far in the cover sheet's language (the clinic's): the
-        nurse reads "willow bark" on an English cover even when the patient's handout is in German."""
+        nurse reads "willow bark" on an English cover even when the patient's handout is in
+        German."""
         if not self._late_rules:
             return ()
         from mesocare.handout import rule_folders

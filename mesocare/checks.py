@@ -248,7 +248,8 @@ def _check_review(entry: Placed, today: date) -> list[Finding]:
                 entry.file,
                 line,
                 "reviewed_on",
-                f"{what}: the review date {spec.reviewed_on.isoformat()} is after today ({today.isoformat()})",
+                f"{what}: the review date {spec.reviewed_on.isoformat()} is after today "
+                f"({today.isoformat()})",
             )
         )
     elif spec.reviewed_on < _months_before(today, REVIEW_MONTHS):
@@ -258,7 +259,8 @@ def _check_review(entry: Placed, today: date) -> list[Finding]:
                 entry.file,
                 line,
                 "reviewed_on",
-                f"{what}: last reviewed on {spec.reviewed_on.isoformat()}, more than {REVIEW_MONTHS} months ago: review it again",
+                f"{what}: last reviewed on {spec.reviewed_on.isoformat()}, "
+                f"more than {REVIEW_MONTHS} months ago: review it again",
             )
         )
     if not (spec.reviewed_by or "").strip():
@@ -289,7 +291,8 @@ def _is_duration(text: str | None) -> TypeGuard[str]:
 
 
 def _fixed_end_hours(rule: RuleSpec) -> int | None:
-    """Hours after the appointment at which a rule's window ends; None when not fixed or after it."""
+    """Hours after the appointment at which a rule's window ends; None when not fixed or after
+    it."""
     w = rule.window
     if w.after is not None and w.after != "open":
         return _hours(w.after)
@@ -312,7 +315,8 @@ def _check_window(entry: Placed, rules: dict[str, Placed]) -> list[Finding]:
                 entry.file,
                 entry.line("phase"),
                 "phase",
-                f"rule '{spec.id}': phase '{spec.phase}' contradicts its window ({Window(**w.model_dump()).describe()})",
+                f"rule '{spec.id}': phase '{spec.phase}' contradicts its window "
+                f"({Window(**w.model_dump()).describe()})",
             )
         )
     if start == "after_rule" and w.after_rule is not None and _is_duration(w.until):
@@ -326,7 +330,8 @@ def _check_window(entry: Placed, rules: dict[str, Placed]) -> list[Finding]:
                         entry.file,
                         entry.line("window", "until"),
                         "window.until",
-                        f"rule '{spec.id}' starts when '{w.after_rule}' ends ({target_end} hours after treatment) "
+                        f"rule '{spec.id}' starts when '{w.after_rule}' ends ({target_end} hours "
+                        "after treatment) "
                         f"but ends {w.until} after treatment, no later: it would never show",
                     )
                 )
@@ -343,7 +348,8 @@ def _check_applies(entry: Placed) -> list[Finding]:
                 entry.file,
                 entry.line("areas"),
                 "areas",
-                f"rule '{spec.id}': an empty areas list means it never applies: remove the key to mean every area",
+                f"rule '{spec.id}': an empty areas list means it never applies: "
+                "remove the key to mean every area",
             )
         )
     if spec.techniques is not None and not spec.techniques:
@@ -353,7 +359,8 @@ def _check_applies(entry: Placed) -> list[Finding]:
                 entry.file,
                 entry.line("techniques"),
                 "techniques",
-                f"rule '{spec.id}': an empty techniques list means it never applies: remove the key to mean every technique",
+                f"rule '{spec.id}': an empty techniques list means it never applies: "
+                "remove the key to mean every technique",
             )
         )
     both = [a for a in (spec.areas or []) if a in spec.exclude_areas]

@@ -28,7 +28,8 @@ def closed_days_checker(clinic: Clinic):
             )
         except NotImplementedError:
             raise InputError(
-                f"holidays_country '{clinic.holidays_country}' is not a country the holidays package knows."
+                f"holidays_country '{clinic.holidays_country}' is not a country the holidays "
+                "package knows."
             ) from None
 
     def closed(d: date) -> bool:
@@ -61,7 +62,8 @@ def session_dates(
         days = count * k * {"d": 1, "w": 7, "m": 31}[unit]
         if days > (LAST_DAY - first).days:
             raise InputError(
-                f"the course would end after {LAST_DAY.isoformat()}, the last date mesocare works with."
+                f"the course would end after {LAST_DAY.isoformat()}, "
+                "the last date mesocare works with."
             )
         if unit == "m":
             from dateutil.relativedelta import relativedelta
@@ -90,7 +92,8 @@ def make_course(
         check_day(course_end, "course end")
         if course_end < first:
             raise InputError(
-                f"course end {course_end.isoformat()} is before the appointment date {first.isoformat()}."
+                f"course end {course_end.isoformat()} is before the appointment date "
+                f"{first.isoformat()}."
             )
         return Course(sessions=(first,), end=course_end)
     if sessions is None and every is None:

@@ -148,7 +148,8 @@ def appointment_times(
     start = normalize(wall, tz)
     if start.replace(tzinfo=None) != wall.replace(tzinfo=None):
         raise InputError(
-            f"time {at.strftime('%H:%M')} does not exist on {day.isoformat()} in {tz_name}: the clocks go forward then. "
+            f"time {at.strftime('%H:%M')} does not exist on {day.isoformat()} in {tz_name}: "
+            "the clocks go forward then. "
             "Pick a time after the change."
         )
     return AppointmentTimes(

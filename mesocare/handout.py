@@ -84,11 +84,13 @@ def dated_handout(
     if request.date < today:
         if strict:
             raise PastAppointmentError(
-                f"the appointment date {request.date.isoformat()} is before today ({today.isoformat()}); "
+                f"the appointment date {request.date.isoformat()} is before today "
+                f"({today.isoformat()}); "
                 "without --strict it would print with a warning."
             )
         warnings.append(
-            f"the appointment date {request.date.isoformat()} is before today ({today.isoformat()}); "
+            f"the appointment date {request.date.isoformat()} is before today "
+            f"({today.isoformat()}); "
             "the handout is marked as past."
         )
         banners.append(ui.past_banner(lang, request.date))

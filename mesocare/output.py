@@ -44,7 +44,8 @@ def _pieces(data: str | bytes | Iterable[str | bytes]) -> Iterable[bytes]:
 def write(
     data: str | bytes | Iterable[str | bytes], out: str | Path, stdout: BinaryIO | None = None
 ) -> None:
-    """Write ``data`` to ``out``: ``-`` is ``stdout``, a stream or device straight, a file atomically.
+    """Write ``data`` to ``out``: ``-`` is ``stdout``, a stream or device straight, a file
+    atomically.
 
     ``data`` may be pieces (an iterable of str or bytes), written as they come: a long batch
     streams to stdout or a pipe, and a regular file is still replaced whole at the end.

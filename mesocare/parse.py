@@ -40,7 +40,8 @@ def parse_date(value: str, field: str = "date", today: date | None = None) -> da
         return check_day(check_day(today, field) + timedelta(days=1), field)
     if not _DATE.match(text):
         raise InputError(
-            f"{field} '{_short(value)}' is not a date: write it as YYYY-MM-DD, for example 2024-06-10."
+            f"{field} '{_short(value)}' is not a date: write it as YYYY-MM-DD, "
+            "for example 2024-06-10."
         )
     try:
         day = date.fromisoformat(text)
@@ -54,12 +55,14 @@ def parse_time(value: str, field: str = "time") -> time:
     m = _TIME.match(value.strip())
     if not m:
         raise InputError(
-            f"{field} '{_short(value)}' is not a time: write it as HH:MM on the 24-hour clock, for example 14:30."
+            f"{field} '{_short(value)}' is not a time: write it as HH:MM on the 24-hour clock, "
+            "for example 14:30."
         )
     hour, minute = int(m.group(1)), int(m.group(2))
     if hour > 23 or minute > 59:
         raise InputError(
-            f"{field} '{_short(value)}' is not a real time: hours go from 00 to 23 and minutes from 00 to 59."
+            f"{field} '{_short(value)}' is not a real time: "
+            "hours go from 00 to 23 and minutes from 00 to 59."
         )
     return time(hour, minute)
 
@@ -81,7 +84,8 @@ def parse_areas(values: list[str] | tuple[str, ...], field: str = "area") -> tup
         parts = re.split(r"[,;+]", value)
         if len(parts) > 1 and any(not p.strip() for p in parts):
             raise InputError(
-                f"{field} '{_short(value)}' has an empty part: join areas like face+neck, with nothing left over."
+                f"{field} '{_short(value)}' has an empty part: "
+                "join areas like face+neck, with nothing left over."
             )
         for part in parts:
             if part.strip():
@@ -99,7 +103,8 @@ def parse_technique(value: str | None, field: str = "technique") -> str:
     tech = value.strip().lower()
     if tech not in TECHNIQUES:
         raise InputError(
-            f"{field} '{_short(value)}' is not a known technique: use one of {', '.join(TECHNIQUES)}."
+            f"{field} '{_short(value)}' is not a known technique: "
+            f"use one of {', '.join(TECHNIQUES)}."
         )
     return tech
 
@@ -115,7 +120,8 @@ def parse_prescribed(
                 continue
             if name not in PRESCRIPTIONS:
                 raise InputError(
-                    f"{field} '{_short(part.strip())}' is not a medicine mesocare knows: use {' or '.join(PRESCRIPTIONS)}."
+                    f"{field} '{_short(part.strip())}' is not a medicine mesocare knows: "
+                    f"use {' or '.join(PRESCRIPTIONS)}."
                 )
             if name not in out:
                 out.append(name)
@@ -148,10 +154,12 @@ def parse_every(value: str, field: str = "every") -> Duration:
     except ValueError as e:
         if "too long" in str(e):
             raise InputError(
-                f"{field} '{_short(value)}' is too long: sessions can be at most a year apart (52w or 12m)."
+                f"{field} '{_short(value)}' is too long: sessions can be at most a year apart "
+                "(52w or 12m)."
             ) from None
         raise InputError(
-            f"{field} '{_short(value)}' is not an interval: write a number and d, w or m, for example 4w or 1m."
+            f"{field} '{_short(value)}' is not an interval: "
+            "write a number and d, w or m, for example 4w or 1m."
         ) from None
 
 

@@ -64,7 +64,8 @@ def plan_course(first: date, count: int, every: tuple[int, str] | None, clinic: 
     warnings = []
     if closed(first):
         warnings.append(
-            f"the first session, {first.isoformat()}, is on a closed day ({closed_reason(first, clinic)});"
+            f"the first session, {first.isoformat()}, is on a closed day "
+            f"({closed_reason(first, clinic)});"
             " it is the booked appointment and does not move."
         )
     return Plan(

@@ -86,7 +86,8 @@ class WindowSpec(_Strict):
                 if "too long" in str(e):
                     raise
                 raise ValueError(
-                    f"'{v}' is not an end: use a duration such as 2w, or appointment, course-end or open"
+                    f"'{v}' is not an end: use a duration such as 2w, or appointment, "
+                    "course-end or open"
                 ) from None
         return v
 
@@ -148,7 +149,9 @@ class RuleSpec(_Strict):
     reason: str = Field(min_length=1, description="one line: why")
     source: str = Field(
         min_length=1,
-        description="the source document (a file in sources/) or, for a clinic rule, its own source text",
+        description=(
+            "the source document (a file in sources/) or, for a clinic rule, its own source text"
+        ),
     )
     basis: Basis
     reviewed_on: date | None = None

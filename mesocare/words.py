@@ -29,7 +29,8 @@ def moment(dt: datetime) -> str:
 
 
 def end_moment(dt: datetime) -> str:
-    """An end: "the end of Monday 24 June 2024" at midnight, else "10:30 on Wednesday 12 June 2024"."""
+    """An end: "the end of Monday 24 June 2024" at midnight, else "10:30 on Wednesday 12 June
+    2024"."""
     return get(None).grammar.end_moment(dt)
 
 

@@ -130,7 +130,8 @@ def _check_expansion(root, file: str) -> None:
                     file,
                     node.start_mark.line + 1,
                     None,
-                    f"expands to more than {MAX_NODES:,} values (aliases repeat what they point to): write the values out",
+                    f"expands to more than {MAX_NODES:,} values (aliases repeat what they point "
+                    "to): write the values out",
                 )
             sizes[key] = size
             continue

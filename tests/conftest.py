@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def no_clinic_env(monkeypatch, tmp_path):
     """No $MESOCARE_CLINIC, and a fresh working folder (no stray ./mesocare.yaml): a test file of
-    CLI runs uses it for every test with ``pytestmark = pytest.mark.usefixtures("no_clinic_env")``."""
+    CLI runs uses it for every test with
+    ``pytestmark = pytest.mark.usefixtures("no_clinic_env")``."""
     monkeypatch.delenv("MESOCARE_CLINIC", raising=False)
     monkeypatch.chdir(tmp_path)
 

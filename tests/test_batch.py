@@ -65,8 +65,8 @@ def test_tomorrow_list_printed_today_without_booking_dates_calls_nobody(tmp_path
 def test_call_list_names_late_patients_and_items(tmp_path):
     path = csv(
         tmp_path,
-        HEADER
-        + "2024-06-10,10:00,face,Ana Late,P1,2024-06-03\n2024-06-10,11:00,face,Bo OnTime,P2,2024-05-20\n",
+        HEADER + "2024-06-10,10:00,face,Ana Late,P1,2024-06-03\n"
+        "2024-06-10,11:00,face,Bo OnTime,P2,2024-05-20\n",
     )
     r = run(path, "--format", "text", *LONDON)
     cover = r.stdout.split("\f")[0]
@@ -127,7 +127,8 @@ def test_stdin_works(tmp_path):
 def test_folder_output_one_safe_file_per_patient_without_names(tmp_path):
     path = csv(
         tmp_path,
-        "date,time,area,name,patient_id\n2024-06-10,10:00,face,Ana Silva,P/1042\n2024-06-10,,body,Ben Ode,\n",
+        "date,time,area,name,patient_id\n2024-06-10,10:00,face,Ana Silva,P/1042\n"
+        "2024-06-10,,body,Ben Ode,\n",
     )
     folder = tmp_path / "handouts"
     r = run(path, "--out", f"{folder}/", "--format", "html", *LONDON)

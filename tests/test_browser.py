@@ -102,7 +102,8 @@ def need_browser():
     ]
     if missing:
         pytest.skip(
-            f"{' and '.join(missing)} not installed (./scripts/test installs chromium and chromium-driver as root)"
+            f"{' and '.join(missing)} not installed (./scripts/test installs chromium and "
+            "chromium-driver as root)"
         )
 
 
@@ -144,7 +145,8 @@ def test_axe_core_finds_no_violation(pages, tmp_path):
     need_browser()
     if not AXE.exists():
         pytest.skip(
-            f"@axe-core/cli is not installed in {AXE.parent.parent.parent} (./scripts/test installs it with npm)"
+            f"@axe-core/cli is not installed in {AXE.parent.parent.parent} (./scripts/test "
+            "installs it with npm)"
         )
     urls = [p.as_uri() for p in pages.values()]
     run = subprocess.run(
@@ -182,7 +184,8 @@ def test_axe_core_finds_no_violation(pages, tmp_path):
 WRAPPER = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>probe</title></head>
 <body style="margin:0">
-<iframe id="page" src="{src}" title="page" style="border:0; width:{width}px; height:{height}px"></iframe>
+<iframe id="page" src="{src}" title="page" \
+style="border:0; width:{width}px; height:{height}px"></iframe>
 <script>
 document.getElementById("page").addEventListener("load", () => {{
   const doc = document.getElementById("page").contentDocument;
@@ -190,11 +193,13 @@ document.getElementById("page").addEventListener("load", () => {{
   const out = [];
   for (const el of doc.body.querySelectorAll("*")) {{
     const box = el.getBoundingClientRect();
-    if (box.width > 0 && (box.right > width + 1 || box.left < -1)) out.push(el.tagName + "." + el.className);
+    if (box.width > 0 && (box.right > width + 1 || box.left < -1)) \
+out.push(el.tagName + "." + el.className);
   }}
   const pre = document.createElement("pre");
   pre.id = "measure";
-  pre.textContent = JSON.stringify({{width, scroll: doc.documentElement.scrollWidth, out: out.slice(0, 20)}});
+  pre.textContent = JSON.stringify({{width, scroll: doc.documentElement.scrollWidth, \
+out: out.slice(0, 20)}});
   document.body.appendChild(pre);
 }});
 </script>
@@ -203,7 +208,8 @@ document.getElementById("page").addEventListener("load", () => {{
 
 
 def browse(page: Path, folder: Path, width: int, scale: int) -> dict:
-    """Show the page in a frame ``width`` device pixels wide at ``scale``; measure; take a screenshot.
+    """Show the page in a frame ``width`` device pixels wide at ``scale``; measure; take a
+    screenshot.
 
     (A headless window is never narrower than 500 pixels, so a 320-pixel screen is a frame.)
     """

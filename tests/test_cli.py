@@ -238,7 +238,8 @@ def test_paper_option_reaches_the_pdf_in_any_case(tmp_path):
 def test_unknown_zone():
     r = run("prep", "--date", "2024-06-10", "--area", "face", "--tz", "Mars/Olympus")
     assert r.exit_code == 1 and r.stderr == (
-        "mesocare: --tz 'Mars/Olympus' is not a known time zone: use an IANA name such as Europe/London or America/New_York.\n"
+        "mesocare: --tz 'Mars/Olympus' is not a known time zone: "
+        "use an IANA name such as Europe/London or America/New_York.\n"
     )
 
 

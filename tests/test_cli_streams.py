@@ -140,7 +140,8 @@ def test_a_clinic_without_a_phone_number_is_one_warning_per_run():
     assert r.exit_code == 0
     warnings = [line for line in r.stderr.splitlines() if "no phone number" in line]
     assert warnings == [
-        'mesocare: warning: the clinic has no phone number, so handouts say only "Call the clinic.":'
+        "mesocare: warning: the clinic has no phone number, "
+        'so handouts say only "Call the clinic.":'
         " add one with mesocare init --phone, or phone: in the clinic config."
     ]
     single = run("prep", "--date", "2024-06-10", "--area", "face", *TODAY, "--strict")

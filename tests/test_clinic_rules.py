@@ -200,7 +200,8 @@ def test_every_mistake_is_reported_at_once_with_file_line_and_field(clinic):
                 name: supplements
                 phase: before
                 window: {before: 1w}
-                text: Discontinue administration of anticoagulant nutraceutical supplementation preoperatively.
+                text: Discontinue administration of anticoagulant nutraceutical supplementation
+                  preoperatively.
                 reason: Our protocol.
                 source: Harbour protocol
                 basis: clinic-policy
@@ -352,8 +353,8 @@ def test_the_text_handout_marks_clinic_rules_and_shows_the_version(clinic):
     assert "Do not do hard exercise. (clinic rule)" not in text
     theirs, _ = collect([(instructions_dir(), "mesocare"), (clinic / "rules", "clinic")])
     assert (
-        f"Rule set {theirs.version[:12]}, dated Tuesday 24 November 2026; not yet reviewed by a clinician."
-        in text
+        f"Rule set {theirs.version[:12]}, dated Tuesday 24 November 2026; "
+        "not yet reviewed by a clinician." in text
     )
     assert "Includes the clinic's own rules." in text
     assert "hot tubs" not in text

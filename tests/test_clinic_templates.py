@@ -13,7 +13,8 @@ def test_clinic_template_overrides_ours_and_keeps_the_rest(tmp_path, monkeypatch
     (tmp_path / "templates").mkdir()
     # the clinic replaces only the text handout, reusing our data
     (tmp_path / "templates" / "handout.txt.j2").write_text(
-        "{{ clinic.name }} - our own layout\n{% for s in sections %}{{ s.title }}: {{ s.items | length }}\n{% endfor %}"
+        "{{ clinic.name }} - our own layout\n{% for s in sections %}{{ s.title }}: "
+        "{{ s.items | length }}\n{% endfor %}"
     )
     cfg = tmp_path / "mesocare.yaml"
     cfg.write_text("name: Harbour Skin Clinic\ntimezone: Europe/London\ntemplates_dir: templates\n")

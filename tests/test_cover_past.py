@@ -12,7 +12,10 @@ from typer.testing import CliRunner
 from mesocare.cli import app
 
 SCHEDULE = Path(__file__).parent.parent / "examples" / "schedule.csv"
-WARNING = "2 appointments are in the past (marked past): check their dates before you give out their handouts."
+WARNING = (
+    "2 appointments are in the past (marked past): check their dates before you give out "
+    "their handouts."
+)
 
 
 def batch(fmt: str, today: str, tmp_path):

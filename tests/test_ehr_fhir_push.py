@@ -59,7 +59,8 @@ def server():
 @pytest.fixture
 def clinic(tmp_path, server):
     (tmp_path / "mesocare.yaml").write_text(
-        f"name: Harbour\ntimezone: Europe/London\nstate_dir: state\nehr:\n  fhir:\n    base_url: {server.url}\n"
+        "name: Harbour\ntimezone: Europe/London\nstate_dir: state\nehr:\n  fhir:\n"
+        f"    base_url: {server.url}\n"
         "    timeout: 10\n",
         encoding="utf-8",
     )

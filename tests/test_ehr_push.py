@@ -28,8 +28,10 @@ def rows(n: int, hour: int = 10) -> str:
 
 def config(port: int, host: str = "127.0.0.1", extra: str = "") -> str:
     return (
-        f"name: Harbour Skin Clinic\nphone: 020 7946 0000\ntimezone: Europe/London\nstate_dir: state\n"
-        f"ehr:\n  mllp:\n    host: {host}\n    port: {port}\n    security: none\n    timeout: 2\n{extra}"
+        "name: Harbour Skin Clinic\nphone: 020 7946 0000\ntimezone: Europe/London\n"
+        "state_dir: state\n"
+        f"ehr:\n  mllp:\n    host: {host}\n    port: {port}\n    security: none\n    timeout: 2\n"
+        f"{extra}"
     )
 
 

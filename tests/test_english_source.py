@@ -471,8 +471,8 @@ def test_the_footer_says_who_reviewed_the_language_and_rules_check_lists_the_res
         "text",
     )
     assert (
-        "Maschinell unterstützt übersetzt; noch nicht von einer Fachperson geprüft, die Deutsch liest."
-        in " ".join(de.stdout.split())
+        "Maschinell unterstützt übersetzt; noch nicht von einer Fachperson geprüft, "
+        "die Deutsch liest." in " ".join(de.stdout.split())
     )
     check = run_cli(
         "rules", "check", "--clinic", clinic, "--today", "2026-12-01", "--format", "json"

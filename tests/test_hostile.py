@@ -210,7 +210,8 @@ def _forked(
 
 
 def _executed(argv, stdin: bytes, work: Path, env, memory: int, timeout):
-    """The case run by a fresh interpreter (``python -m mesocare``): exit code, stdout and stderr."""
+    """The case run by a fresh interpreter (``python -m mesocare``): exit code, stdout and
+    stderr."""
     args = [PYTHON, "-I", "-S", "-c", SHIM, str(memory), PYTHON, *argv]
     try:
         done = subprocess.run(

@@ -321,8 +321,10 @@ def test_item_events_and_summaries():
         ("Stop taking ginkgo biloba supplements.", "Stop taking ginkgo biloba supplements."),
         # short enough: the whole text, caveat and all
         (
-            "Stop taking aspirin. If a doctor told you to take aspirin, do not stop. Ask that doctor first.",
-            "Stop taking aspirin. If a doctor told you to take aspirin, do not stop. Ask that doctor first.",
+            "Stop taking aspirin. If a doctor told you to take aspirin, do not stop. "
+            "Ask that doctor first.",
+            "Stop taking aspirin. If a doctor told you to take aspirin, do not stop. "
+            "Ask that doctor first.",
         ),
         # too long: never the first sentence alone (it would drop the caveat)
         (
@@ -702,7 +704,7 @@ def test_utc_clinic_needs_no_vtimezone():
     check_calendar(text, h)
 
 
-# ----------------------------------------------------------------------------- identity and determinism
+# ------------------------------------------------------------------------- identity and determinism
 
 
 def uids(text: str) -> dict:
@@ -863,7 +865,7 @@ def test_same_bytes_in_another_process():
     assert outputs.pop().decode("utf-8") == ics.render(handout(prescribed=("lasix",)))
 
 
-# ----------------------------------------------------------------------------- libical's strict check
+# --------------------------------------------------------------------------- libical's strict check
 
 
 def with_email(h, email="desk@harbour.example"):

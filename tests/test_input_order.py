@@ -105,7 +105,8 @@ def test_the_first_line_comes_while_the_schedule_is_still_being_written(tmp_path
     nothing is read ahead to recognise it."""
     feeder_code = (
         "import sys, time\n"
-        "sys.stdout.write('date,time,area,name,patient_id\\n2024-06-10,10:00,face,Ana,P-1\\n'); sys.stdout.flush()\n"
+        "sys.stdout.write('date,time,area,name,patient_id\\n2024-06-10,10:00,face,Ana,P-1\\n'); "
+        "sys.stdout.flush()\n"
         "time.sleep(30)\n"
         "sys.stdout.write('2024-06-10,11:00,neck,Bo,P-2\\n')\n"
     )

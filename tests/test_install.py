@@ -160,7 +160,8 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path):
     # the compiled catalogs are found and read with the standard library alone
     code = (
         "import sys; from mesocare import lang; "
-        "print(lang.get('fr').gettext('What to expect')); print(lang.get('pt-BR').gettext('Call us if')); "
+        "print(lang.get('fr').gettext('What to expect')); "
+        "print(lang.get('pt-BR').gettext('Call us if')); "
         "print(lang.get('de').translations.chain[0].__class__.__module__); "
         "print('babel.messages' in sys.modules)"
     )

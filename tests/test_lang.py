@@ -105,7 +105,8 @@ def test_default_language_never_imports_babel():
     code = (
         "import sys; from datetime import date, datetime; from mesocare import lang; "
         "L = lang.get(None); L.day(date(2024, 5, 31)); L.clock(datetime(2024, 5, 31, 10)); "
-        "L.when('before', datetime(2024, 5, 31), None, datetime(2024, 6, 10), datetime(2024, 6, 10)); "
+        "L.when('before', datetime(2024, 5, 31), None, "
+        "datetime(2024, 6, 10), datetime(2024, 6, 10)); "
         "print(any(m == 'babel' or m.startswith('babel.') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -165,7 +166,10 @@ EXPECTED = {
         "day-until": "El lunes, 10 de junio de 2024, antes de su cita de las 10:30",
         "after-days": "Hasta el final del miércoles, 12 de junio de 2024",
         "after-hours": "Hasta las 11:00 del miércoles, 12 de junio de 2024",
-        "chained": "Desde las 11:00 del miércoles, 12 de junio de 2024 hasta el final del lunes, 24 de junio de 2024",
+        "chained": (
+            "Desde las 11:00 del miércoles, 12 de junio de 2024 hasta el final del lunes, "
+            "24 de junio de 2024"
+        ),
         "open": "A partir del martes, 11 de junio de 2024 hasta su última sesión",
     },
     "it": {
@@ -175,7 +179,9 @@ EXPECTED = {
         "day-until": "Lunedì 10 giugno 2024, prima dell'appuntamento delle 10:30",
         "after-days": "Fino alla fine di mercoledì 12 giugno 2024",
         "after-hours": "Fino alle 11:00 di mercoledì 12 giugno 2024",
-        "chained": "Dalle 11:00 di mercoledì 12 giugno 2024 fino alla fine di lunedì 24 giugno 2024",
+        "chained": (
+            "Dalle 11:00 di mercoledì 12 giugno 2024 fino alla fine di lunedì 24 giugno 2024"
+        ),
         "open": "Da martedì 11 giugno 2024 fino all'ultima seduta",
     },
     "pt": {
@@ -185,7 +191,10 @@ EXPECTED = {
         "day-until": "Na segunda-feira, 10 de junho de 2024, antes da sua consulta das 10:30",
         "after-days": "Até ao fim de quarta-feira, 12 de junho de 2024",
         "after-hours": "Até às 11:00 de quarta-feira, 12 de junho de 2024",
-        "chained": "Das 11:00 de quarta-feira, 12 de junho de 2024 até ao fim de segunda-feira, 24 de junho de 2024",
+        "chained": (
+            "Das 11:00 de quarta-feira, 12 de junho de 2024 até ao fim de segunda-feira, "
+            "24 de junho de 2024"
+        ),
         "open": "A partir de terça-feira, 11 de junho de 2024 até à sua última sessão",
     },
     "pt-BR": {
@@ -200,7 +209,9 @@ EXPECTED = {
         "day-until": "Am Montag, 10. Juni 2024, vor Ihrem Termin um 10:30 Uhr",
         "after-days": "Bis einschließlich Mittwoch, 12. Juni 2024",
         "after-hours": "Bis Mittwoch, 12. Juni 2024, 11:00 Uhr",
-        "chained": "Von Mittwoch, 12. Juni 2024, 11:00 Uhr bis einschließlich Montag, 24. Juni 2024",
+        "chained": (
+            "Von Mittwoch, 12. Juni 2024, 11:00 Uhr bis einschließlich Montag, 24. Juni 2024"
+        ),
         "open": "Ab Dienstag, 11. Juni 2024 bis zu Ihrer letzten Sitzung",
     },
 }

@@ -54,7 +54,8 @@ def test_an_unknown_language_is_one_sentence_and_exit_1(command):
     assert r.exit_code == 1
     lines = [line for line in r.stderr.splitlines() if "warning" not in line]
     assert lines == [
-        "mesocare: 'tlh' is not a language mesocare writes handouts in: use one of en, fr, es, it, pt, de,"
+        "mesocare: 'tlh' is not a language mesocare writes handouts in: "
+        "use one of en, fr, es, it, pt, de,"
         " optionally with a region such as fr-CA or pt-BR."
     ]
 

@@ -192,7 +192,8 @@ def test_running_text_is_never_hyphenated_only_the_date_column(tag, tmp_path):
     boxes = tmp_path / "boxes.html"
     subprocess.run(["pdftotext", "-bbox", str(source), str(boxes)], check=True)
     found = re.findall(
-        r'<page width="([\d.]+)"|<word xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" yMax="[\d.]+">([^<]*)<',
+        r'<page width="([\d.]+)"|<word xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" '
+        r'yMax="[\d.]+">([^<]*)<',
         boxes.read_text(encoding="utf-8"),
     )
     width = float(next(w for w, _, _ in found if w))

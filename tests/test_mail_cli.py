@@ -81,7 +81,8 @@ def test_send_then_rerun(clinic, server):
 
 
 def test_killed_part_way_then_rerun_gives_each_patient_one_copy(clinic, server):
-    """kill -9 while the server holds message 4 (not yet accepted): 3 recorded, the rest next run."""
+    """kill -9 while the server holds message 4 (not yet accepted): 3 recorded, the rest next
+    run."""
     proc = None
 
     def replies(n, envelope):
@@ -166,7 +167,8 @@ def test_failures_exit_3_and_never_show_the_password(clinic, server):
 
 def test_security_none_to_another_machine_is_refused_before_any_traffic(tmp_path):
     (tmp_path / "mesocare.yaml").write_text(
-        "name: X\ntimezone: Europe/London\nemail:\n  from: desk@clinic.test\n  host: smtp.clinic.example\n  security: none\n",
+        "name: X\ntimezone: Europe/London\nemail:\n  from: desk@clinic.test\n"
+        "  host: smtp.clinic.example\n  security: none\n",
         encoding="utf-8",
     )
     (tmp_path / "coming.csv").write_text(HEADER + rows(1), encoding="utf-8")

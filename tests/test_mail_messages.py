@@ -373,7 +373,8 @@ def test_malformed_addresses_are_not_valid(address):
 
 @pytest.mark.parametrize("address", BAD_ADDRESSES)
 def test_a_malformed_clinic_address_is_one_sentence_naming_the_field(tmp_path, address):
-    """Read without a traceback; the sentence for the mail commands names the field, not the value."""
+    """Read without a traceback; the sentence for the mail commands names the field, not the
+    value."""
     quoted = (
         '"'
         + address.replace("\\", "\\\\")
@@ -470,7 +471,10 @@ def test_the_email_gives_the_emergency_number_beside_the_phone_and_the_late_step
     msg = parse(render_job(job, ENVELOPE))
     text = " ".join(msg.get_body(("plain",)).get_content().split())
     html = msg.get_body(("html",)).get_content()
-    line = "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, or you faint, call 999 or 112 at once."
+    line = (
+        "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, "
+        "or you faint, call 999 or 112 at once."
+    )
     assert line in text and line in " ".join(html.split())
     assert text.index("020 7946 0000") < text.index(line)
     if reminder_day is None:

@@ -35,7 +35,8 @@ def clinic_for(tmp_path: Path, server: MailServer, **email):
 
 def rows(n: int, day: str = "2024-06-10", area: str = "face", start: int = 0) -> str:
     return "".join(
-        f"{day},{9 + (i // 12) % 9:02d}:{(i * 5) % 60:02d},{area},Patient {i},P-{i},A-{i},p{i}@example.com\n"
+        f"{day},{9 + (i // 12) % 9:02d}:{(i * 5) % 60:02d},{area},Patient "
+        f"{i},P-{i},A-{i},p{i}@example.com\n"
         for i in range(start, start + n)
     )
 
@@ -191,8 +192,8 @@ def test_a_permanent_refusal_is_not_retried(go, server):
     assert go(rows(3)) == 3
     assert server.offered == 3
     assert (
-        "row 3: refused by the mail server (550 5.1.1 <address>: Recipient address rejected); not retried"
-        in go.stderr
+        "row 3: refused by the mail server (550 5.1.1 <address>: Recipient address rejected); "
+        "not retried" in go.stderr
     )
     with go.log() as log:
         assert log.get("booking:A-1", "handout") is None and log.count() == 2
@@ -261,8 +262,8 @@ def test_reminders_once_per_day(go, server):
     assert recipients(server)[2:] == ["p5@example.com"]
     text = " ".join(server.inbox[2].message.get_body(("plain",)).get_content().split())
     assert (
-        "Starting today: - From Monday 10 June 2024: Stop taking any supplements that have ginkgo biloba"
-        in text
+        "Starting today: - From Monday 10 June 2024: Stop taking any supplements that have "
+        "ginkgo biloba" in text
     )
 
 
@@ -432,8 +433,10 @@ def test_security_none_to_this_machine_sends_in_plain(tmp_path, ruleset):
         server.stop()
 
 
-ICS = """BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:visit-1@desk\r\nDTSTAMP:20240601T000000Z\r\n\
-DTSTART:20240610T090000Z\r\nX-MESOCARE-AREA:face\r\nATTENDEE;CN="Ana Example":mailto:ana@example.com\r\nEND:VEVENT\r\n\
+ICS = """BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:visit-1@desk\r\n\
+DTSTAMP:20240601T000000Z\r\n\
+DTSTART:20240610T090000Z\r\nX-MESOCARE-AREA:face\r\n\
+ATTENDEE;CN="Ana Example":mailto:ana@example.com\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:visit-2@desk\r\nDTSTAMP:20240601T000000Z\r\nDTSTART:20240610T100000Z\r\nX-MESOCARE-AREA:neck\r\n\
 END:VEVENT\r\nEND:VCALENDAR\r\n"""
 HL7 = (
@@ -461,15 +464,17 @@ def test_addresses_from_other_schedule_formats(tmp_path, server, ruleset, data, 
     assert go("", data=data, filename=filename) == 0 and len(server.inbox) == 1
 
 
-# --------------------------------------------------------------------------- who the patient is (issue 21)
+# -------------------------------------------------------------------- who the patient is (issue 21)
 
 
 @pytest.mark.parametrize(
     "second",
     [
-        "2024-06-11,14:00,face,Other Person,P-77,A-1,other.person@example.net",  # all but the booking id differ
+        # all but the booking id differ
+        "2024-06-11,14:00,face,Other Person,P-77,A-1,other.person@example.net",
         "2024-06-11,14:00,face,Other Person,P-77,A-1,p1@example.com",  # a family's shared address
-        "2024-06-10,09:05,face,Other Person,P-77,A-1,p1@example.com",  # and the same time: the same plan
+        # and the same time: the same plan
+        "2024-06-10,09:05,face,Other Person,P-77,A-1,p1@example.com",
         "2024-06-11,14:00,face,Other Person,,A-1,p1@example.com",  # no patient ids: the name tells
     ],
 )

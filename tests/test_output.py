@@ -205,7 +205,8 @@ def _schedule(path: Path, rows: int) -> Path:
     lines = ["date,time,area,patient_id,booked_on"]
     for i in range(rows):
         lines.append(
-            f"2024-06-{10 + i % 20:02d},{9 + i % 8:02d}:{(i * 5) % 60:02d},face,P-{i:05d},2024-05-01"
+            f"2024-06-{10 + i % 20:02d},{9 + i % 8:02d}:{(i * 5) % 60:02d},"
+            f"face,P-{i:05d},2024-05-01"
         )
     path.write_text("\n".join(lines) + "\n")
     return path

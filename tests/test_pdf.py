@@ -146,7 +146,8 @@ def fixed_handout(**changes) -> Handout:
             "aspirin",
             "before",
             "From Wednesday 5 June 2024",
-            "Stop taking aspirin. If a doctor told you to take aspirin, do not stop. Ask that doctor first.",
+            "Stop taking aspirin. If a doctor told you to take aspirin, do not stop. "
+            "Ask that doctor first.",
             at(2024, 6, 5),
             at(2024, 6, 10, 10),
         ),
@@ -192,7 +193,8 @@ def fixed_handout(**changes) -> Handout:
         Note(
             "caution",
             "caution",
-            "Never stop a medicine that a doctor prescribed for you without asking that doctor first.",
+            "Never stop a medicine that a doctor prescribed for you without asking that doctor "
+            "first.",
             "",
         ),
     )
@@ -210,7 +212,8 @@ def fixed_handout(**changes) -> Handout:
         items=items,
         notes=notes,
         banners=(
-            "You booked on Monday 3 June 2024, 7 days before your appointment. Call us on 020 7946 0000.",
+            "You booked on Monday 3 June 2024, 7 days before your appointment. "
+            "Call us on 020 7946 0000.",
         ),
         warnings=(),
         today=date(2024, 6, 1),
@@ -229,10 +232,12 @@ HEAD = (
     "Call us on 020 7946 0000. "
     "Before your appointment When What to do "
     "From Friday 31 May 2024 Stop taking ginkgo biloba supplements. started before you booked "
-    "From Wednesday 5 June 2024 Stop taking aspirin. If a doctor told you to take aspirin, do not stop. "
+    "From Wednesday 5 June 2024 Stop taking aspirin. If a doctor told you to take aspirin, "
+    "do not stop. "
     "Ask that doctor first. "
     "On the day When What to do "
-    "On Monday 10 June 2024, before your appointment at 10:00 Eat a light meal that is high in protein. "
+    "On Monday 10 June 2024, before your appointment at 10:00 Eat a light meal that is high in "
+    "protein. "
     "After your appointment When What to do "
     "Until 10:30 on Wednesday 12 June 2024 Do not sunbathe, not even for a short time. clinic rule "
     "From 10:30 on Wednesday 12 June 2024 until the end of Monday 24 June 2024 "
@@ -244,11 +249,18 @@ CALENDAR = (
     "June 2024 Mon Tue Wed Thu Fri Sat Sun 1 2 A 3 4 5 6 7 8 9 A B 10 11 12 13 14 15 16 A B C D "
     "17 18 19 20 21 22 23 D 24 25 26 27 28 29 30 D "
     "The letters match the list below the calendar; the tables above give every step in words. "
-    "Before your appointment A ginkgo biloba B aspirin After your appointment C no sunbathing D spf30 "
+    "Before your appointment A ginkgo biloba B aspirin After your appointment C no sunbathing D "
+    "spf30 "
     "Your appointment: Monday 10 June 2024 Today: Saturday 1 June 2024"
 )
-EXPECT = "What to expect • A session takes about 30 minutes. Talk to us first if • You are pregnant or breastfeeding."
-CALL = "Call us if • You think you are having an allergic reaction. clinic rule Call us on 020 7946 0000."
+EXPECT = (
+    "What to expect • A session takes about 30 minutes. "
+    "Talk to us first if • You are pregnant or breastfeeding."
+)
+CALL = (
+    "Call us if • You think you are having an allergic reaction. "
+    "clinic rule Call us on 020 7946 0000."
+)
 TAIL = (
     "Never stop a medicine that a doctor prescribed for you without asking that doctor first. "
     "I have read these instructions. Patient signature Date "
@@ -560,7 +572,8 @@ def test_batch_is_deterministic(ruleset, monkeypatch):
 # batches
 # ---------------------------------------------------------------------------------------------
 def check_batch(data: bytes, handouts, duplex: bool) -> None:
-    """Cover first, then each handout's own run of pages, numbered from 1; odd starts when duplex."""
+    """Cover first, then each handout's own run of pages, numbered from 1; odd starts when
+    duplex."""
     singles = [len(reader(pdf.render(h)).pages) for h in handouts]
     texts = pages_text(data)
     numbered = runs(data)

@@ -80,7 +80,8 @@ def test_by_default_no_day_is_closed():
 
 def test_a_closed_weekday_moves_a_session_to_the_next_open_day():
     clinic = Clinic(closed_weekdays=(SUN,))
-    # Monday 2 November + 6 days is Sunday 8 November -> Monday 9; the next is counted from the first
+    # Monday 2 November + 6 days is Sunday 8 November -> Monday 9; the next is counted from the
+    # first
     assert session_dates(date(2026, 11, 2), 3, (6, "d"), clinic) == (
         date(2026, 11, 2),
         date(2026, 11, 9),
@@ -150,7 +151,8 @@ def test_plan_lists_the_dates_and_says_why_one_moved(tmp_path):
     assert result.stdout.splitlines() == [
         "3 sessions, every month; closed on Sundays and public holidays of GB-ENG.",
         "  1  Wednesday 25 November 2026",
-        "  2  Tuesday 29 December 2026  (moved from Friday 25 December 2026: public holiday: Christmas Day)",
+        "  2  Tuesday 29 December 2026  (moved from Friday 25 December 2026: public holiday: "
+        "Christmas Day)",
         "  3  Monday 25 January 2027",
         "The course ends on Monday 25 January 2027.",
     ]

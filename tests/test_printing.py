@@ -40,7 +40,8 @@ def _scheduler_running() -> bool:
 def cups_printer():
     if not (shutil.which("lp") and Path("/usr/sbin/cupsd").exists() and PPD.exists()):
         pytest.skip(
-            "CUPS with cups-pdf is not installed (Debian packages cups and printer-driver-cups-pdf; ./scripts/test installs them as root)"
+            "CUPS with cups-pdf is not installed (Debian packages cups and "
+            "printer-driver-cups-pdf; ./scripts/test installs them as root)"
         )
     started: subprocess.Popen | None = None
     if not _scheduler_running():
@@ -146,7 +147,8 @@ def test_print_sends_the_batch_pdf_to_cups(cups_printer, tmp_path, monkeypatch):
 
 
 def _finished_pdf(path: Path, seconds: float = 30):
-    """The printed PDF once cups-pdf has finished writing it (Ghostscript is slow on a busy machine)."""
+    """The printed PDF once cups-pdf has finished writing it (Ghostscript is slow on a busy
+    machine)."""
     import pypdf
 
     deadline = time.monotonic() + seconds

@@ -308,11 +308,18 @@ def hl7_files(draw) -> bytes:
     messages = []
     for n in range(draw(st.integers(1, 4))):
         event = draw(st.sampled_from(["S12", "S13", "S14", "S15", "A01", ""]))
-        sch = f"SCH|{draw(st.sampled_from(['A1', 'A2', '']))}|F{n}||||||{draw(st.sampled_from(['MESO-FACE', 'ov', NAME, '']))}|{draw(hl7_text)}|{draw(hl7_text)}|^^{draw(hl7_text)}^{draw(hl7_stamps)}^{draw(hl7_stamps)}"
+        sch = (
+            f"SCH|{draw(st.sampled_from(['A1', 'A2', '']))}|F{n}||||||"
+            f"{draw(st.sampled_from(['MESO-FACE', 'ov', NAME, '']))}"
+            f"|{draw(hl7_text)}|{draw(hl7_text)}"
+            f"|^^{draw(hl7_text)}^{draw(hl7_stamps)}^{draw(hl7_stamps)}"
+        )
         segments = [rf"MSH|^~\&|A|B|C|D|{draw(hl7_stamps)}||SIU^{event}|M{n}|P|2.5", sch]
         if draw(st.booleans()):
             segments.append(
-                f"PID|1||C-{n}||Quixote-Marsh^Zelda||||||||{draw(hl7_text)}~^NET^Internet^z@example.org||{draw(st.sampled_from(['fre', 'spa', '', NAME]))}"
+                f"PID|1||C-{n}||Quixote-Marsh^Zelda||||||||{draw(hl7_text)}"
+                "~^NET^Internet^z@example.org"
+                f"||{draw(st.sampled_from(['fre', 'spa', '', NAME]))}"
             )
         if draw(st.booleans()):
             segments.append(

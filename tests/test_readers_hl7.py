@@ -220,7 +220,8 @@ def test_bad_msh7_and_missing_type():
 def test_escapes_custom_separators_and_batch_segments():
     text = (
         "FHS|^~\\&\rBHS|^~\\&\r"
-        + "MSH#$~\\&#A#B#C#D#20240601##SIU$S12#1#P#2.5\rSCH#A1######face####$$$20240610\rPID#1##X7##O\\T\\Neill$Dan\rBTS|1\rFTS|1\r"
+        + "MSH#$~\\&#A#B#C#D#20240601##SIU$S12#1#P#2.5\rSCH#A1######face####$$$20240610\r"
+        "PID#1##X7##O\\T\\Neill$Dan\rBTS|1\rFTS|1\r"
     )
     request = read(text).rows[0].request
     assert (request.name, request.patient_id, request.date) == (

@@ -67,7 +67,8 @@ def test_csv_unquoted_comma_in_a_name_is_an_error_for_that_row():
         RowProblem(
             "row 2",
             None,
-            "the row has 5 cells but the header has 4: a cell that holds the separator (a comma in a name) needs quotes around it.",
+            "the row has 5 cells but the header has 4: a cell that holds the separator (a comma "
+            "in a name) needs quotes around it.",
         ),
     )
     private(schedule)
@@ -189,7 +190,10 @@ class _Generated(io.RawIOBase):
     def readinto(self, buffer) -> int:
         while len(self.pending) < len(buffer) and self.n < self.rows:
             self.n += 1
-            self.pending += f"2024-06-{10 + self.n % 18},{8 + self.n % 10}:30,face+neck,Patient Number {self.n},P-{self.n}\n".encode()
+            self.pending += (
+                f"2024-06-{10 + self.n % 18},{8 + self.n % 10}:30,"
+                f"face+neck,Patient Number {self.n},P-{self.n}\n"
+            ).encode()
         size = min(len(buffer), len(self.pending))
         buffer[:size], self.pending = self.pending[:size], self.pending[size:]
         self.read_so_far += size
@@ -335,7 +339,10 @@ def test_fhir_ndjson_line_nested_too_deep_is_that_lines_problem():
 )
 def test_fhir_out_of_range_entries_are_skipped_and_the_rest_read(fields, field):
     first = json.dumps(appointment(**fields)).replace('"HUGE"', "9" * 5000)  # a 5,000-digit number
-    data = f'{{"resourceType": "Bundle", "entry": [{{"resource": {first}}}, {{"resource": {json.dumps(appointment())}}}]}}'.encode()
+    data = (
+        f'{{"resourceType": "Bundle", "entry": [{{"resource": {first}}}, {{"resource": '
+        f"{json.dumps(appointment())}}}]}}"
+    ).encode()
     schedule = read(data, "b.json")
     assert [r.position for r in schedule.rows] == ["entry 2"]
     assert [p.position for p in schedule.problems] == ["entry 1"]
@@ -351,7 +358,10 @@ def ics(*lines: str) -> bytes:
     good = (
         "BEGIN:VEVENT\r\nUID:ok\r\nDTSTART:20240611T100000Z\r\nX-MESOCARE-AREA:neck\r\nEND:VEVENT"
     )
-    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\nX-MESOCARE-AREA:face\r\n{body}\r\nEND:VEVENT\r\n{good}\r\nEND:VCALENDAR\r\n".encode()
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\n"
+        f"X-MESOCARE-AREA:face\r\n{body}\r\nEND:VEVENT\r\n{good}\r\nEND:VCALENDAR\r\n"
+    ).encode()
 
 
 @pytest.mark.parametrize(

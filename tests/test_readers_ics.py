@@ -164,8 +164,10 @@ def test_no_booking_dates_without_created():
 
 def test_messages_never_name_the_patient():
     data = calendar(
-        "DTSTART:20240610T100000Z\r\nSUMMARY:Jane Doe\r\nX-MESOCARE-PATIENT:Jane Doe\r\nX-MESOCARE-PATIENT-ID:ID-4711",
-        "DTSTART:20240610T100000Z\r\nX-MESOCARE-AREA:Doe\r\nATTENDEE;CN=Jane Doe:mailto:j@example.com",
+        "DTSTART:20240610T100000Z\r\nSUMMARY:Jane Doe\r\nX-MESOCARE-PATIENT:Jane Doe\r\n"
+        "X-MESOCARE-PATIENT-ID:ID-4711",
+        "DTSTART:20240610T100000Z\r\nX-MESOCARE-AREA:Doe\r\n"
+        "ATTENDEE;CN=Jane Doe:mailto:j@example.com",
     )
     problems = read_ics(data, LONDON).problems
     assert len(problems) == 2
@@ -179,7 +181,7 @@ def test_not_a_calendar_raises():
         read_schedule(b"hello", LONDON, filename="cal.ics")
 
 
-# --------------------------------------------------------------------------- whose address (issue 21)
+# ------------------------------------------------------------------------- whose address (issue 21)
 
 ZELDA = "ATTENDEE;CN=Zelda Quixote-Marsh:tel:+447700900123"
 OTHER = "ATTENDEE;CN=Other Person:mailto:other.person@example.net"

@@ -38,7 +38,9 @@ def _marks(item_id: str, known: dict[str, float]) -> tuple:
         pytest.mark.xfail(
             strict=True,
             raises=AssertionError,
-            reason=f"{item_id} scores {known[item_id]:.2f} > {MAX_GRADE:g}: reword it in instructions/",
+            reason=(
+                f"{item_id} scores {known[item_id]:.2f} > {MAX_GRADE:g}: reword it in instructions/"
+            ),
         ),
     )
 

@@ -240,7 +240,7 @@ def test_yes_no_on_off_stay_strings(tmp_path):
     assert not errors and ruleset.rules[0].text == "no"
 
 
-# --------------------------------------------------------------------------- medicines a doctor prescribed
+# -------------------------------------------------------------------- medicines a doctor prescribed
 
 # A text is about a medicine the patient may have from a doctor when it names one and tells
 # the patient to stop, avoid, skip or not take it. A rule with `prescription:` is the
@@ -278,7 +278,10 @@ def test_every_rule_about_a_prescribed_medicine_defers_to_that_doctor(text):
 
 
 def test_the_old_stimulants_text_would_fail():
-    old = "Do not take prescription stimulants on the day of your treatment. If you are not sure whether a medicine is a stimulant, ask us."
+    old = (
+        "Do not take prescription stimulants on the day of your treatment. "
+        "If you are not sure whether a medicine is a stimulant, ask us."
+    )
     assert _MEDICINE.search(old) and _STOP.search(old) and not _ASK_THAT_DOCTOR.search(old)
 
 

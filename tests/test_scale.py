@@ -1,4 +1,5 @@
-"""Long schedules: flat memory, output streamed as it is made, nothing computed twice, same bytes."""
+"""Long schedules: flat memory, output streamed as it is made, nothing computed twice, same
+bytes."""
 
 from __future__ import annotations
 
@@ -148,7 +149,8 @@ def schedule_csv(count: int) -> str:
         day = date(2024, 6, 3) + timedelta(days=rng.randrange(3))
         booked = "" if k % 3 else (day - timedelta(days=rng.choice([1, 15]))).isoformat()
         lines.append(
-            f"{day},{8 + rng.randrange(4):02d}:00,{rng.choice(['face', 'face+neck'])},Patient {k},P-{k},{booked}"
+            f"{day},{8 + rng.randrange(4):02d}:00,{rng.choice(['face', 'face+neck'])},Patient "
+            f"{k},P-{k},{booked}"
         )
     return "\n".join(lines) + "\n"
 
@@ -160,8 +162,8 @@ PEAK = textwrap.dedent(
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     with open(sys.argv[2], "rb") as source:
-        done = subprocess.run(sys.argv[3:], stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              preexec_fn=cap)
+        done = subprocess.run(sys.argv[3:], stdin=source, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, preexec_fn=cap)
     print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
     sys.stderr.write(done.stderr.decode()[-500:])
     """

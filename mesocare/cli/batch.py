@@ -84,7 +84,10 @@ def batch(
         bool,
         typer.Option(
             "--print",
-            help="Send the PDF to a printer through CUPS (nothing is printed when no handout is due).",
+            help=(
+                "Send the PDF to a printer through CUPS (nothing is printed when no handout "
+                "is due)."
+            ),
         ),
     ] = False,
     printer: Annotated[
@@ -95,7 +98,11 @@ def batch(
         str,
         typer.Option(
             "--order",
-            help="time (default: sorted by start, once the whole schedule is read) or input (ndjson, json and --out DIR/: in the schedule's order, each handout as soon as its row is read).",
+            help=(
+                "time (default: sorted by start, once the whole schedule is read) or input "
+                "(ndjson, json and --out DIR/: in the schedule's order, "
+                "each handout as soon as its row is read)."
+            ),
         ),
     ] = "time",
     _paper: PaperOpt = None,
@@ -128,7 +135,8 @@ def choose_format(o: BatchOptions, is_tty: bool) -> str:
         fmt = pick_format(o.fmt, None, FORMATS, is_tty) if o.fmt else "pdf"
         if fmt == "ndjson":
             raise InputError(
-                "--format ndjson makes one stream, not one file per patient: give --out FILE or no --out."
+                "--format ndjson makes one stream, not one file per patient: "
+                "give --out FILE or no --out."
             )
         return fmt
     fmt = pick_format(o.fmt, o.out, FORMATS, is_tty)
@@ -143,7 +151,8 @@ def in_order(o: BatchOptions, fmt: str) -> bool:
         raise InputError(f"--order '{o.order}' is not an order: use time (the default) or input.")
     if order == "input" and not (o.folder or fmt in STREAMED):
         raise InputError(
-            "--order input is for --format ndjson or json, or --out DIR/: a list with a cover sheet is in time order."
+            "--order input is for --format ndjson or json, or --out DIR/: "
+            "a list with a cover sheet is in time order."
         )
     return order == "input"
 
@@ -310,7 +319,8 @@ def write_pdf(context: Context, o: BatchOptions, plan, handouts, day) -> None:
 
 
 def _warned(context: Context, handouts):
-    """The handouts, printing each one's warnings (and, at the first, the missing phone) on stderr."""
+    """The handouts, printing each one's warnings (and, at the first, the missing phone) on
+    stderr."""
     for handout, position in handouts:
         context.warn_if_no_phone(handout.clinic)
         for warning in handout.warnings:

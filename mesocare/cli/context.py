@@ -83,7 +83,8 @@ class Context:
 
     # ---- the clinic, today, the rules
     def clinic(self):
-        """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz, --paper, --large-print."""
+        """The clinic's config (--clinic, $MESOCARE_CLINIC, ./mesocare.yaml) with --tz, --paper,
+        --large-print."""
         if "clinic" not in self._cache:
             from mesocare.config.clinic import find_config, load_clinic, with_overrides
             from mesocare.parse import parse_paper, parse_zone
@@ -131,7 +132,8 @@ class Context:
         return load_ruleset(self.rule_folders())
 
     def warn_if_no_phone(self, clinic) -> None:
-        """Once per run: a handout without a phone number tells the patient only "Call the clinic"."""
+        """Once per run: a handout without a phone number tells the patient only "Call the
+        clinic"."""
         if not clinic.phone and not self._cache.get("phone_warned"):
             self._cache["phone_warned"] = True
             self.warn(

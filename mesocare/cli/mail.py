@@ -34,7 +34,10 @@ DryRunOpt = Annotated[
     typer.Option(
         "--dry-run",
         metavar="DIR",
-        help="Write the messages as .eml files in DIR instead of sending them (the sent log is only read).",
+        help=(
+            "Write the messages as .eml files in DIR instead of sending them (the sent log "
+            "is only read)."
+        ),
     ),
 ]
 ResendOpt = Annotated[

@@ -1,7 +1,7 @@
 """Every option that more than one command takes, declared once.
 
-The options every command shares (--clinic, --tz, --today, --paper, --large-print, --debug) go straight
-into the run's Context (context.py) as they are parsed; a command never sees them as
+The options every command shares (--clinic, --tz, --today, --paper, --large-print, --debug) go
+straight into the run's Context (context.py) as they are parsed; a command never sees them as
 parameters. The others are plain typed values.
 """
 
@@ -83,7 +83,11 @@ LangOpt = Annotated[
     _shared(
         "--lang",
         field="lang_opt",
-        help="The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: the clinic's language, else en-GB; in a batch, rows with their own language keep it).",
+        help=(
+            "The handout's language, e.g. fr, es-MX, pt-BR, en-US (default: "
+            "the clinic's language, else en-GB; in a batch, "
+            "rows with their own language keep it)."
+        ),
         check=_language_tag,
     ),
 ]
@@ -92,7 +96,10 @@ LargePrintOpt = Annotated[
     _shared(
         "--large-print",
         field="large_print",
-        help="Large print for html and pdf: 18 pt body text, larger headings (default: the clinic's print setting).",
+        help=(
+            "Large print for html and pdf: 18 pt body text, larger headings (default: "
+            "the clinic's print setting)."
+        ),
     ),
 ]
 
@@ -101,7 +108,10 @@ DateOpt = Annotated[
     str | None,
     typer.Option(
         "--date",
-        help="The appointment's date (batch: only that day's): YYYY-MM-DD, today or tomorrow, in the clinic's zone.",
+        help=(
+            "The appointment's date (batch: only that day's): "
+            "YYYY-MM-DD, today or tomorrow, in the clinic's zone."
+        ),
     ),
 ]
 SessionsOpt = Annotated[
@@ -120,7 +130,10 @@ OutOpt = Annotated[
     typer.Option(
         "--out",
         "-o",
-        help="Write to this file (whole or not at all); - is stdout; batch: a folder ending in / for one file per patient.",
+        help=(
+            "Write to this file (whole or not at all); - is stdout; batch: "
+            "a folder ending in / for one file per patient."
+        ),
     ),
 ]
 

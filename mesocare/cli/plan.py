@@ -1,4 +1,5 @@
-"""`mesocare plan`: a course's session dates, moved off closed days (mesocare.plan does the work)."""
+"""`mesocare plan`: a course's session dates, moved off closed days (mesocare.plan does the
+work)."""
 
 from __future__ import annotations
 

@@ -61,7 +61,10 @@ def prep(
         str | None,
         typer.Option(
             "--time",
-            help="Start time, HH:MM on the 24-hour clock. Without it, days are counted conservatively.",
+            help=(
+                "Start time, HH:MM on the 24-hour clock. Without it, "
+                "days are counted conservatively."
+            ),
         ),
     ] = None,
     duration: Annotated[
@@ -97,7 +100,10 @@ def prep(
         str | None,
         typer.Option(
             "--appointment-id",
-            help="The appointment's id in the booking system: keeps calendar entries stable when it moves.",
+            help=(
+                "The appointment's id in the booking system: "
+                "keeps calendar entries stable when it moves."
+            ),
         ),
     ] = None,
     booked: Annotated[

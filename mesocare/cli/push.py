@@ -25,7 +25,10 @@ def push(
         str | None,
         typer.Option(
             "--to",
-            help="mllp (the interface engine) or fhir (the FHIR server); default: the one the config's ehr: section sets.",
+            help=(
+                "mllp (the interface engine) or fhir (the FHIR server); default: "
+                "the one the config's ehr: section sets."
+            ),
         ),
     ] = None,
     date_: DateOpt = None,

@@ -35,7 +35,10 @@ def rules_check(
     folder: Annotated[
         Path | None,
         typer.Argument(
-            help="The clinic's rule folder, or a clinic folder with its mesocare.yaml (default: the config's rules_dir)."
+            help=(
+                "The clinic's rule folder, or a clinic folder with its mesocare.yaml "
+                "(default: the config's rules_dir)."
+            )
         ),
     ] = None,
     fmt: FormatOpt = None,

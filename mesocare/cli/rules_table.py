@@ -2,7 +2,8 @@
 
 Related facts share a cell (id over phase, window over areas, source over basis, review date
 over origin), so four columns hold all eight and fit 80 columns: ids, sources and dates are
-never cut; the window and areas cell and a clinic's free-text source wrap. In a pipe the width is 80 (or $COLUMNS).
+never cut; the window and areas cell and a clinic's free-text source wrap. In a pipe the width is 80
+(or $COLUMNS).
 """
 
 from __future__ import annotations

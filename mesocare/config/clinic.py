@@ -75,7 +75,8 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{name}, line 1: the clinic config must be a mapping of settings such as name: and phone:."
+            f"{name}, line 1: the clinic config must be a mapping of settings such as name: "
+            "and phone:."
         )
     from pydantic import ValidationError
 
@@ -106,7 +107,8 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
     if bad_address:  # only the commands that send mail stop on it; the value is never quoted
         line = lines.get(("email", bad_address)) or lines.get(("email",))
         mail_problem = (
-            f"{name}, line {line}, field 'email.{bad_address}': this is not an email address such as"
+            f"{name}, line {line}, field 'email.{bad_address}': "
+            "this is not an email address such as"
             " desk@clinic.example, so no mail can be sent."
         )
     base = path.resolve().parent
@@ -114,7 +116,8 @@ def load_clinic(path: Path | None, default_zone: str | None = None) -> Clinic:
         folder = getattr(spec, key)
         if folder and not (base / folder).is_dir():
             raise ConfigError(
-                f"{name}, line {lines.get((key,))}, field '{key}': the folder '{folder}' does not exist "
+                f"{name}, line {lines.get((key,))}, field '{key}': "
+                f"the folder '{folder}' does not exist "
                 f"(paths are relative to the config file's folder)."
             )
     return Clinic(

@@ -79,13 +79,15 @@ class EmailSpec(BaseModel):
     def _plain_only_here(self) -> EmailSpec:
         if self.host and self.security == "none" and not is_this_machine(self.host):
             raise ValueError(
-                f"security: none sends mail unencrypted, so it is only allowed to this machine (localhost), "
+                "security: none sends mail unencrypted, so it is only allowed to this machine "
+                "(localhost), "
                 f"not to {self.host}: use starttls or tls"
             )
         return self
 
     def settings(self, base: Path) -> EmailSettings:
-        """The settings (``host`` is set), with ``ca_file`` relative to the config file's folder ``base``."""
+        """The settings (``host`` is set), with ``ca_file`` relative to the config file's folder
+        ``base``."""
         assert self.host
         return EmailSettings(
             sender=self.address,

@@ -86,7 +86,8 @@ class Catalog:
         value = self._find(message)
         if value is None:
             raise MissingTranslation(
-                f"the {self.language.english_name} catalog has no text for the template string '{message}': "
+                f"the {self.language.english_name} catalog has no text for the template string "
+                f"'{message}': "
                 f"add it to mesocare/locales/{self.language.code}/LC_MESSAGES/mesocare.po."
             )
         return value
@@ -96,7 +97,8 @@ class Catalog:
             if (singular, 0) in t._catalog:  # type: ignore[attr-defined]  # noqa: SLF001
                 return t.ngettext(singular, plural, n)
         raise MissingTranslation(
-            f"the {self.language.english_name} catalog has no text for the template string '{singular}': "
+            f"the {self.language.english_name} catalog has no text for the template string "
+            f"'{singular}': "
             f"add it to mesocare/locales/{self.language.code}/LC_MESSAGES/mesocare.po."
         )
 
@@ -111,6 +113,7 @@ def translations(language) -> Catalog:
     chain = [t for t in (_load(language.babel_name), _load(language.code)) if t is not None]
     if not chain:
         raise MissingTranslation(
-            f"the {language.english_name} catalog (mesocare/locales/{language.code}) is missing from this installation."
+            f"the {language.english_name} catalog (mesocare/locales/{language.code}) is missing "
+            "from this installation."
         )
     return Catalog(language, chain)

@@ -333,7 +333,8 @@ class Portuguese(Grammar):
         return "e"
 
     def contract(self, text):
-        """em + a weekday is na (segunda-feira...) or no (sábado, domingo): "Você agendou no sábado"."""
+        """em + a weekday is na (segunda-feira...) or no (sábado, domingo): "Você agendou no
+        sábado"."""
         return _PT_EM.sub(_pt_em, text)
 
 

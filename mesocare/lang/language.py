@@ -89,7 +89,8 @@ class Language:
         except (UnknownLocaleError, ValueError):
             raise LanguageError(
                 f"'{self.tag}' is not a region mesocare knows for {LANGUAGE_NAMES[self.code]}: "
-                f"write the language alone ({self.code}) or a region such as {self.code}-{self.region_example}."
+                f"write the language alone ({self.code}) or a region such as "
+                f"{self.code}-{self.region_example}."
             ) from None
         return self
 
@@ -105,13 +106,15 @@ class Language:
 
     @cached_property
     def display_name(self) -> str:
-        """The language's own name for itself, from CLDR: français (Canada), Deutsch (Deutschland)."""
+        """The language's own name for itself, from CLDR: français (Canada), Deutsch
+        (Deutschland)."""
         if self.is_default:
             return "English (United Kingdom)"
         return self.locale.get_display_name(self.locale)
 
     def day(self, d: date) -> str:
-        """A date written out in full: Friday 31 May 2024, vendredi 31 mai 2024, Friday, May 31, 2024."""
+        """A date written out in full: Friday 31 May 2024, vendredi 31 mai 2024, Friday, May 31,
+        2024."""
         if self.is_default:
             return f"{_EN_DAYS[d.weekday()]} {d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
         d = date(d.year, d.month, d.day)  # a datetime would print as its date, and memoise apart
@@ -172,7 +175,8 @@ class Language:
         return self.grammar.joined(words)
 
     def appointment_words(self, start: datetime, timed: bool) -> str:
-        """10:00 on Monday 10 June 2024 / lundi 10 juin 2024 à 10:00 (the day alone when untimed)."""
+        """10:00 on Monday 10 June 2024 / lundi 10 juin 2024 à 10:00 (the day alone when
+        untimed)."""
         if not timed:
             return self.day(start.date())
         return self.typo(self.grammar.appointment(start))

@@ -43,7 +43,8 @@ class Localizer:
 
     @property
     def texts(self):
-        """Every translation file for this language (read on first use: English never needs them)."""
+        """Every translation file for this language (read on first use: English never needs
+        them)."""
         if self._texts is None:
             from mesocare.lang.texts import load_texts
 
@@ -67,8 +68,10 @@ class Localizer:
             item.file,
             item.line or None,
             field,
-            f"{kind} '{item.id}' has no {LANGUAGE_NAMES[lang.code]} {field} for a handout in {lang.tag}: "
-            f"add it under {kind}s: in lang/{lang.code}.yaml in the folder of {Path(item.file).name}",
+            f"{kind} '{item.id}' has no {LANGUAGE_NAMES[lang.code]} {field} for a handout in "
+            f"{lang.tag}: "
+            f"add it under {kind}s: in lang/{lang.code}.yaml in the folder of "
+            f"{Path(item.file).name}",
         )
 
     def _regional(self, kind: str, item):
@@ -235,7 +238,8 @@ def clinic_translations(ruleset, folders) -> tuple[list, list[str]]:
                             shown,
                             None,
                             f"{kind}.{item_id}",
-                            f"'{item_id}' is not a {kind[:-1]} in force, so this text is never used",
+                            f"'{item_id}' is not a {kind[:-1]} in force, "
+                            "so this text is never used",
                         )
                     )
             loaded.append(

@@ -160,7 +160,8 @@ def credit(
             "Translated with machine help; not yet reviewed by a clinician who reads this language."
         )
     return lang._(
-        "Translation: %(by)s, %(on)s; it still needs review by a clinician who reads this language.",
+        "Translation: %(by)s, %(on)s; it still needs review by a clinician who reads this "
+        "language.",
         by=lang.gettext(record.get("by", ""))
         if record.get("by") == MACHINE_ASSISTED
         else record.get("by", ""),

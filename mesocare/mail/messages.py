@@ -46,7 +46,10 @@ def address_hash(address: str) -> str:
 
 def appointment_key(request: Request) -> str:
     """``booking:ID``; else ``patient:ID|2024-06-10|10:00``; else ``address:HASH|date|time``."""
-    when = f"{request.date.isoformat()}|{request.time.strftime('%H:%M') if request.time else 'all-day'}"
+    when = (
+        f"{request.date.isoformat()}|"
+        f"{request.time.strftime('%H:%M') if request.time else 'all-day'}"
+    )
     if request.appointment_id and request.appointment_id.strip():
         return "booking:" + " ".join(request.appointment_id.split())
     if request.patient_id and request.patient_id.strip():
@@ -199,7 +202,8 @@ def only_address_changed(old: dict, new: dict) -> bool:
 
 
 def first_step(h: Handout) -> Item | None:
-    """The first thing to do: the earliest before or day-of item not yet over, else the first one."""
+    """The first thing to do: the earliest before or day-of item not yet over, else the first
+    one."""
     open_ = [i for i in h.items if i.phase in ("before", "day") and i.status != "passed"]
     if open_:
         return min(open_, key=lambda i: (i.start.timestamp(), i.phase != "before"))

@@ -42,7 +42,8 @@ def _language(handout: Handout) -> str:
 def _rows(
     schedule: Schedule, ruleset: RuleSet, clinic: Clinic, today: date, day: date | None, plan: Plan
 ):
-    """(position, request, handout) for each good row, sorted by start; bad ones to plan.problems."""
+    """(position, request, handout) for each good row, sorted by start; bad ones to
+    plan.problems."""
     batch = build_batch(schedule, ruleset, clinic, today, day)
     plan.problems.extend(batch.problems)
     requests = {row.position: row.request for row in schedule.rows}
@@ -319,7 +320,8 @@ def run(
     settings = clinic.mail
     if settings is None and dry_run is None:
         raise ConfigError(
-            "the clinic config has no email: settings with a host (the mail server), so nothing can be sent;"
+            "the clinic config has no email: settings with a host (the mail server), "
+            "so nothing can be sent;"
             " see docs/email.md in the manual, or try --dry-run FOLDER first."
         )
     if command == "remind" and day is None:

@@ -40,7 +40,8 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
         ics = cast(
             str, render(job.handout, "ics", sequence=job.sequence, stamp=envelope.date)
         ).encode("utf-8")
-        # the part's method parameter must match the calendar's METHOD (only with the clinic's address)
+        # the part's method parameter must match the calendar's METHOD (only with the clinic's
+        # address)
         method = (("method", "PUBLISH"),) if b"\r\nMETHOD:PUBLISH\r\n" in ics else ()
         attachments = (
             (pdf_name, "application", "pdf", pdf, ()),

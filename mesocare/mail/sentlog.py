@@ -263,8 +263,10 @@ class SentLog:
             self._db.execute(
                 "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies,"
                 " sent_at, state, first_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (appointment, kind) DO UPDATE SET content_hash = excluded.content_hash,"
-                " facts = excluded.facts, message_id = excluded.message_id, copies = excluded.copies,"
+                " ON CONFLICT (appointment, kind) DO UPDATE SET content_hash = "
+                "excluded.content_hash,"
+                " facts = excluded.facts, message_id = excluded.message_id, "
+                "copies = excluded.copies,"
                 " sent_at = excluded.sent_at, state = excluded.state,"
                 " first_message_id = coalesce(sent.first_message_id, excluded.first_message_id)",
                 (

@@ -135,11 +135,13 @@ class Sender:
     def __init__(self, settings: EmailSettings, password: str | None, sleep=time.sleep):
         if settings.security == "none" and not is_this_machine(settings.host):
             raise MailServerError(
-                f"email security is none, which sends unencrypted mail, so it is only allowed to this machine, not to {settings.host}."
+                "email security is none, which sends unencrypted mail, "
+                f"so it is only allowed to this machine, not to {settings.host}."
             )
         if settings.username and not password:
             raise ConfigError(
-                "email username is set, but the password is not: put it in the environment variable MESOCARE_SMTP_PASSWORD."
+                "email username is set, but the password is not: "
+                "put it in the environment variable MESOCARE_SMTP_PASSWORD."
             )
         self.settings = settings
         self._password = password
@@ -167,7 +169,8 @@ class Sender:
             if s.security == "starttls":
                 if not smtp.has_extn("starttls"):
                     raise MailServerError(
-                        f"{self._where()} does not offer STARTTLS, and mesocare does not send patients' mail unencrypted:"
+                        f"{self._where()} does not offer STARTTLS, "
+                        "and mesocare does not send patients' mail unencrypted:"
                         " use security: tls if it expects TLS from the start."
                     )
                 smtp.starttls(context=self._context)
@@ -222,14 +225,16 @@ class Sender:
             except smtplib.SMTPAuthenticationError as e:
                 self._drop()
                 raise MailServerError(
-                    f"{self._where()} refused the login of {s.username}: {_words(e.smtp_code, e.smtp_error)}."
+                    f"{self._where()} refused the login of {s.username}: "
+                    f"{_words(e.smtp_code, e.smtp_error)}."
                     " Check the username and MESOCARE_SMTP_PASSWORD."
                 ) from None
             except ssl.SSLCertVerificationError as e:
                 self._drop()
                 raise MailServerError(
                     f"{self._where()}: its certificate could not be verified ({e.verify_message})."
-                    " Use the server's real name as host, or give the clinic's own CA as email ca_file."
+                    " Use the server's real name as host, or give the clinic's own CA as email "
+                    "ca_file."
                 ) from None
             except smtplib.SMTPNotSupportedError as e:
                 self._drop()

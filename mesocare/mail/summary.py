@@ -26,11 +26,13 @@ def counted(count: int, word: str, plural: str | None = None) -> str:
 
 
 def summary(plan: Plan, report: Report, what: str, dry_run: bool = False) -> str:
-    """The lines for stderr: what was sent, what was not and why, per row; no names, no addresses."""
+    """The lines for stderr: what was sent, what was not and why, per row; no names, no
+    addresses."""
     lines: list[str] = []
     if dry_run:
         lines.append(
-            f"{counted(len(report.written), what)} written as {counted(len(report.written), '.eml file')}, not sent"
+            f"{counted(len(report.written), what)} written as "
+            f"{counted(len(report.written), '.eml file')}, not sent"
             + (f" ({report.updated} of them updates)." if report.updated else ".")
         )
     else:
@@ -48,7 +50,8 @@ def summary(plan: Plan, report: Report, what: str, dry_run: bool = False) -> str
             else ""
         )
         lines.append(
-            f"{len(plan.without_address)} without an email address: print theirs ({', '.join(shown)}{more})."
+            f"{len(plan.without_address)} without an email address: "
+            f"print theirs ({', '.join(shown)}{more})."
         )
     if plan.past:
         lines.append(

@@ -75,7 +75,8 @@ def sniff_format(data: bytes, filename: str | None) -> str:
     if not data.strip():
         raise InputError("the schedule file is empty.")
     raise InputError(
-        "the schedule's format cannot be recognised: use CSV, iCalendar (.ics), FHIR JSON or HL7 v2."
+        "the schedule's format cannot be recognised: use CSV, iCalendar (.ics), "
+        "FHIR JSON or HL7 v2."
     )
 
 

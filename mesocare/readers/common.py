@@ -12,7 +12,8 @@ from mesocare.vocab import FIRST_DAY, LAST_DAY
 
 
 def decode_text(data: bytes, what: str) -> str:
-    """Text from bytes: UTF-16 with a BOM, else UTF-8 (a BOM dropped), else Windows-1252, else Latin-1."""
+    """Text from bytes: UTF-16 with a BOM, else UTF-8 (a BOM dropped), else Windows-1252, else
+    Latin-1."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -106,7 +107,8 @@ FIRST_YEAR, LAST_YEAR = FIRST_DAY.year, LAST_DAY.year  # the supported date rang
 
 def too_big(what: str) -> InputError:
     return InputError(
-        f"the {what} file is larger than {MAX_FILE_MB} MB, the most mesocare reads at once: split it into smaller files."
+        f"the {what} file is larger than {MAX_FILE_MB} MB, the most mesocare reads at once: "
+        "split it into smaller files."
     )
 
 
@@ -120,7 +122,8 @@ def check_date(value: date, field: str) -> date:
     """``value`` when it is in the years a schedule may use; else InputError naming ``field``."""
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise InputError(
-            f"{field} is in the year {value.year}: mesocare reads dates from {FIRST_YEAR} to {LAST_YEAR}."
+            f"{field} is in the year {value.year}: mesocare reads dates from {FIRST_YEAR} to "
+            f"{LAST_YEAR}."
         )
     return value
 
@@ -182,7 +185,10 @@ def row_failure(err: BaseException) -> str:
     if isinstance(err, InputError):
         return hide_values(str(err))
     if isinstance(err, (OverflowError, ArithmeticError)):
-        return "a value is out of the range mesocare can compute with (a date or number far too large)."
+        return (
+            "a value is out of the range mesocare can compute with (a date or number far too "
+            "large)."
+        )
     if isinstance(err, RecursionError):
         return "the entry is nested too deeply to read."
     return "a value cannot be read: it is malformed or out of range."

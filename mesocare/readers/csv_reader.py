@@ -95,7 +95,8 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[RowProblem]]:
     if missing:
         found = ", ".join(columns) or "none"
         raise InputError(
-            f"the schedule has no '{missing[0]}' column: it needs {', '.join(REQUIRED)} (known columns found: {found})."
+            f"the schedule has no '{missing[0]}' column: it needs {', '.join(REQUIRED)} (known "
+            f"columns found: {found})."
         )
     return columns, problems
 
@@ -197,7 +198,8 @@ def _lines(stream: io.RawIOBase | io.BufferedIOBase) -> Iterator[str]:
         number += 1
         if len(raw) >= _MAX_LINE and not raw.endswith(b"\n"):
             raise InputError(
-                f"line {number} is longer than 1 MB: this is not a schedule a booking system writes."
+                f"line {number} is longer than 1 MB: this is not a schedule a booking system "
+                "writes."
             )
         if b"\x00" in raw and number == 1:
             raise InputError("the CSV file is not a text file: save it as UTF-8 text.")
@@ -292,7 +294,8 @@ def stream_csv(
         yield RowProblem(
             f"row {number + 1}",
             None,
-            f'a quote (") opened in this row is never closed, so the file could not be read past line {runaway.line}: '
+            'a quote (") opened in this row is never closed, '
+            f"so the file could not be read past line {runaway.line}: "
             "close the quote or take it out.",
         )
         return
@@ -311,7 +314,8 @@ def _shape(
     for cell in cells:
         if "\n" in cell and delimiter in cell.split("\n", 1)[1]:
             return (
-                f'a cell runs over several lines, up to line {line}: a quote (") is not closed where it should be, '
+                f"a cell runs over several lines, up to line {line}: "
+                'a quote (") is not closed where it should be, '
                 "so the rows after it were read into this one and are not used. Close the quote."
             )
         if len(cell) > MAX_CELL_CHARS:

@@ -1,4 +1,5 @@
-"""A FHIR file as JSON, before any resource is read: its entries, its release, its validator's words.
+"""A FHIR file as JSON, before any resource is read: its entries, its release, its validator's
+words.
 
 ``resources`` parses a file (one resource, a Bundle, a JSON list, or ndjson) within the limits
 (MAX_JSON_DEPTH) into (position, resource, search mode) entries; ``release`` tells an STU3 or
@@ -41,7 +42,8 @@ def _depth_ok(value) -> bool:
 
 
 def _number(text: str):
-    """A JSON integer; one of more than 30 digits stays text (the entry's problem, not the file's)."""
+    """A JSON integer; one of more than 30 digits stays text (the entry's problem, not the
+    file's)."""
     return int(text) if len(text) <= 30 else text
 
 
@@ -61,7 +63,8 @@ def _too_deep() -> InputError:
 
 
 def _expand(value, position: str) -> list[Entry]:
-    """(position, resource, search mode) of a parsed JSON value: a Bundle's entries, or the value."""
+    """(position, resource, search mode) of a parsed JSON value: a Bundle's entries, or the
+    value."""
     if isinstance(value, dict) and value.get("resourceType") == "Bundle":
         entries = value.get("entry") or []
         if not isinstance(entries, list):
@@ -154,7 +157,10 @@ def validation_message(error: Mapping[str, Any]) -> str:
     kind = message.split(" value string does not match spec regex")[0]
     if kind != message:
         if kind == "Instant":
-            return "not a FHIR instant: write date, time and UTC offset, for example 2024-06-10T10:00:00+01:00."
+            return (
+                "not a FHIR instant: write date, time and UTC offset, "
+                "for example 2024-06-10T10:00:00+01:00."
+            )
         return f"not a valid FHIR {kind[:1].lower()}{kind[1:]} value."
     words = _ERROR_WORDS.get(str(error.get("type", "")))
     if words:

@@ -80,7 +80,8 @@ _SUPPORTING = ("Patient",)  # resources read for details, never rows
 
 
 def _reference_id(reference: str) -> str | None:
-    """The Patient id of a reference: "Patient/C-0001", ".../fhir/Patient/C-0001/_history/2" -> "C-0001"."""
+    """The Patient id of a reference: "Patient/C-0001",
+    ".../fhir/Patient/C-0001/_history/2" -> "C-0001"."""
     parts = reference.split("/")
     if "_history" in parts:
         parts = parts[: parts.index("_history")]
@@ -294,7 +295,8 @@ def _outcome(raw: dict, position: str) -> RowProblem:
     return RowProblem(
         position,
         "OperationOutcome",
-        f"a note from the server's search ({count} information or warning issue{'s' if count != 1 else ''}{code_words}), not an appointment",
+        f"a note from the server's search ({count} information or warning "
+        f"issue{'s' if count != 1 else ''}{code_words}), not an appointment",
         error=False,
     )
 
@@ -368,7 +370,8 @@ def read_fhir(data: bytes, clinic: Clinic, filename: str | None = None) -> Sched
                 RowProblem(
                     "file",
                     None,
-                    f"this looks like a FHIR {older} file, and mesocare reads FHIR R4: ask the booking system for an R4 export",
+                    f"this looks like a FHIR {older} file, and mesocare reads FHIR R4: "
+                    "ask the booking system for an R4 export",
                     error=False,  # a note: the entries themselves are counted
                 )
             )

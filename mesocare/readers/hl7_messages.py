@@ -50,7 +50,8 @@ class Message:
     def get(
         self, segment: str, field: int, component: int = 1, repetition: str | None = None
     ) -> str:
-        """A component of a field's first repetition (or of ``repetition``), unescaped ('' when absent)."""
+        """A component of a field's first repetition (or of ``repetition``), unescaped ('' when
+        absent)."""
         if repetition is None:
             text = self.field(segment, field)
             if segment == "MSH" and field == 2:
@@ -107,7 +108,8 @@ def split_messages(text: str) -> tuple[list[list[str]], bool]:
 
 
 def parse_message(segments: list[str], wanted: tuple[str, ...]) -> Message:
-    """The message's encoding (from MSH-1 and MSH-2) and its first segment of each ``wanted`` kind."""
+    """The message's encoding (from MSH-1 and MSH-2) and its first segment of each ``wanted``
+    kind."""
     msh = segments[0]
     separator = msh[3:4]
     characters = msh[4:].split(separator, 1)[0] if separator else ""
@@ -122,7 +124,8 @@ def parse_message(segments: list[str], wanted: tuple[str, ...]) -> Message:
     ):
         raise Bad(
             "MSH",
-            "the MSH segment cannot be read: MSH-1 and MSH-2 must give five different encoding characters.",
+            "the MSH segment cannot be read: MSH-1 and MSH-2 must give five different encoding "
+            "characters.",
         )
     encoding = {
         "FIELD": separator,
@@ -138,7 +141,8 @@ def parse_message(segments: list[str], wanted: tuple[str, ...]) -> Message:
             if text[3:4] not in (separator, ""):
                 raise Bad(
                     name,
-                    f"the {name} segment cannot be read: its fields are not separated by '{separator}'.",
+                    f"the {name} segment cannot be read: its fields are not separated by "
+                    f"'{separator}'.",
                 )
             found[name] = text.split(separator)
     return Message(found, encoding)

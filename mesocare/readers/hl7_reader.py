@@ -97,7 +97,8 @@ def _timestamp(text: str, field: str, zone: tzinfo) -> datetime | date:
         if hours > 14 or minutes > 59:
             raise Bad(
                 field,
-                f"{field} has the UTC offset {offset}, which no place on Earth uses (-1200 to +1400).",
+                f"{field} has the UTC offset {offset}, which no place on Earth uses (-1200 to "
+                "+1400).",
             )
         sign = -1 if offset[0] == "-" else 1
         moment = moment.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
@@ -175,7 +176,8 @@ def _service(msg: Message, clinic: Clinic) -> tuple[tuple[str, ...], str]:
     if _SERVICE_CODE.match(code):
         raise _Coded(
             where,
-            f"service code '{code}' (in {where}; {looked}) is not in the clinic's service map or the default one: "
+            f"service code '{code}' (in {where}; {looked}) is not in the clinic's service map or "
+            "the default one: "
             f"add it to the clinic config, for example: services: {{{code}: {{area: face}}}}",
         )
     raise Bad(

@@ -110,7 +110,8 @@ def _value(event, name: str, kind: type):
     tzid = event[name].params.get("TZID") if hasattr(event[name], "params") else None
     if tzid and isinstance(value, datetime) and value.tzinfo is None:
         raise InputError(
-            f"{name} names the time zone '{tzid}', which is neither an IANA zone nor a VTIMEZONE in the file."
+            f"{name} names the time zone '{tzid}', which is neither an IANA zone nor a VTIMEZONE "
+            "in the file."
         )
     return value
 
@@ -207,7 +208,8 @@ def _event(
         service = _service(event, clinic)
         if service is None:
             raise InputError(
-                "no treatment area: set X-MESOCARE-AREA, an area in CATEGORIES or a known service code in SUMMARY."
+                "no treatment area: set X-MESOCARE-AREA, an area in CATEGORIES or a known "
+                "service code in SUMMARY."
             )
         field = "X-MESOCARE-TECHNIQUE"
         techniques = _texts(event, "X-MESOCARE-TECHNIQUE")

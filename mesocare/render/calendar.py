@@ -19,8 +19,8 @@ day of the last dated after-window. A window that goes on longer (a course's dai
 Weekday headings, the first day of the week and month names come from CLDR (Babel) for
 ``locale``. The picture's own words (legend headings, the text alternative) are English
 msgids in ``WORDS``, translated per handout through the language layer's catalogs (a
-missing translation is an error, never English in a French handout). Names lose their control characters here
-(``printable``), so no drawing can carry one.
+missing translation is an error, never English in a French handout). Names lose their control
+characters here (``printable``), so no drawing can carry one.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ WORDS = {
         "A calendar from {first} to {last} with your appointment on {appointment} marked."
     ),
     "alt_two": N_(
-        "{count} lettered bands show the days of the steps in the tables: the first starts on {start}, "
+        "{count} lettered bands show the days of the steps in the tables: "
+        "the first starts on {start}, "
         "the last ends on {end}."
     ),
     "alt_two_one": N_(

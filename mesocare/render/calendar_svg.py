@@ -2,8 +2,8 @@
 
 Draws a ``mesocare.render.calendar.Calendar`` and adds nothing to it. Units are CSS pixels at
 the picture's natural size (``WIDTH``); the page lets it grow, and it is never drawn smaller
-than that, so no text in it is below 15 px (11 pt: the body text minus 2 pt). Every text is escaped; ids carry a prefix so several
-handouts can share one page (a batch).
+than that, so no text in it is below 15 px (11 pt: the body text minus 2 pt). Every text is escaped;
+ids carry a prefix so several handouts can share one page (a batch).
 
 Each band segment is a ``<rect class="band" data-letter=... data-week=...>`` whose ``x`` and
 ``width`` are its half days in that week: the tests read the days back from them.
@@ -59,7 +59,8 @@ def _bar(ident: str, band: Band, x: float, y: float, w: float, attrs: str = "") 
             f'<rect x="{x:g}" y="{y:g}" width="{CHIP_W}" height="{BAR_H}" fill="{band.colour}"/>'
         )
         out.append(
-            f'<text x="{x + CHIP_W / 2:g}" y="{y + BAR_H - 4:g}" text-anchor="middle" font-size="15" '
+            f'<text x="{x + CHIP_W / 2:g}" y="{y + BAR_H - 4:g}" text-anchor="middle" '
+            'font-size="15" '
             f'font-weight="700" fill="#ffffff">{escape(band.letter)}</text>'
         )
     return "".join(out)
@@ -69,8 +70,10 @@ def svg(cal: Calendar, ident: str = "cal") -> str:
     """The whole picture: one ``<svg role="img">`` whose title is the text alternative."""
     total = height(cal)
     parts = [
-        f'<svg class="calendar-picture" role="img" aria-labelledby="{ident}-title" viewBox="0 0 {WIDTH + 4} {total}" '
-        f'width="{WIDTH + 4}" height="{total}" data-first="{cal.first.isoformat()}" data-last="{cal.last.isoformat()}" '
+        f'<svg class="calendar-picture" role="img" aria-labelledby="{ident}-title" '
+        f'viewBox="0 0 {WIDTH + 4} {total}" '
+        f'width="{WIDTH + 4}" height="{total}" data-first="{cal.first.isoformat()}" '
+        f'data-last="{cal.last.isoformat()}" '
         f'{FONT} xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{ident}-title">{escape(cal.alt)}</title>',
         "<defs>" + "".join(_pattern(ident, b) for b in cal.bands if b.hatched) + "</defs>",
@@ -85,7 +88,8 @@ def svg(cal: Calendar, ident: str = "cal") -> str:
         y += TITLE_H
         for col, name in enumerate(cal.weekdays):
             parts.append(
-                f'<text x="{col * CELL + CELL / 2:g}" y="{y + 17}" text-anchor="middle" font-size="15" '
+                f'<text x="{col * CELL + CELL / 2:g}" y="{y + 17}" text-anchor="middle" '
+                'font-size="15" '
                 f'font-weight="700" fill="{INK}">{escape(name)}</text>'
             )
         y += HEAD_H
@@ -106,30 +110,36 @@ def svg(cal: Calendar, ident: str = "cal") -> str:
                     if on
                 ]
                 parts.append(
-                    f'<g class="day" data-date="{day.date.isoformat()}" data-marks={quoteattr(" ".join(marks))} '
+                    f'<g class="day" data-date="{day.date.isoformat()}" '
+                    f"data-marks={quoteattr(' '.join(marks))} "
                     f"data-letters={quoteattr(' '.join(day.letters))}>"
                 )
                 parts.append(
-                    f'<rect x="{x}" y="{y}" width="{CELL}" height="{h}" fill="#ffffff" stroke="{GRID}" stroke-width="1"/>'
+                    f'<rect x="{x}" y="{y}" width="{CELL}" height="{h}" fill="#ffffff" '
+                    f'stroke="{GRID}" stroke-width="1"/>'
                 )
                 colour = INK if day.in_range else MUTED
                 if day.appointment:
                     parts.append(
-                        f'<rect x="{x + 1.5:g}" y="{y + 1.5:g}" width="{CELL - 3}" height="{h - 3}" fill="none" '
+                        f'<rect x="{x + 1.5:g}" y="{y + 1.5:g}" width="{CELL - 3}" '
+                        f'height="{h - 3}" fill="none" '
                         f'stroke="{INK}" stroke-width="3"/>'
                     )
                     parts.append(
-                        f'<rect x="{x + 5}" y="{y + 4}" width="{CELL - 10}" height="{NUMBER_H - 5}" rx="3" fill="{INK}"/>'
+                        f'<rect x="{x + 5}" y="{y + 4}" width="{CELL - 10}" '
+                        f'height="{NUMBER_H - 5}" rx="3" fill="{INK}"/>'
                     )
                     colour = "#ffffff"
                 if day.session:
                     parts.append(
-                        f'<rect x="{x + 1.5:g}" y="{y + 1.5:g}" width="{CELL - 3}" height="{h - 3}" fill="none" '
+                        f'<rect x="{x + 1.5:g}" y="{y + 1.5:g}" width="{CELL - 3}" '
+                        f'height="{h - 3}" fill="none" '
                         f'stroke="{INK}" stroke-width="2.5" stroke-dasharray="5 3"/>'
                     )
                 if day.today:
                     parts.append(
-                        f'<circle cx="{x + CELL / 2:g}" cy="{y + NUMBER_H / 2 + 1:g}" r="11" fill="none" '
+                        f'<circle cx="{x + CELL / 2:g}" cy="{y + NUMBER_H / 2 + 1:g}" r="11" '
+                        'fill="none" '
                         f'stroke="{"#ffffff" if day.appointment else INK}" stroke-width="2"/>'
                     )
                 weight = "700" if day.in_range else "400"
@@ -156,10 +166,13 @@ def chip(band: Band, ident: str = "cal") -> str:
     fill = f"url(#{ident}-chip-p{band.letter})" if band.hatched else band.colour
     return (
         f'<svg class="chip" aria-hidden="true" focusable="false" width="46" height="{BAR_H + 2}" '
-        f'viewBox="0 0 46 {BAR_H + 2}" {FONT} xmlns="http://www.w3.org/2000/svg"><defs>{pattern}</defs>'
-        f'<rect x="1" y="1" width="44" height="{BAR_H}" fill="{fill}" stroke="{band.colour}" stroke-width="1.5"/>'
+        f'viewBox="0 0 46 {BAR_H + 2}" {FONT} '
+        f'xmlns="http://www.w3.org/2000/svg"><defs>{pattern}</defs>'
+        f'<rect x="1" y="1" width="44" height="{BAR_H}" fill="{fill}" stroke="{band.colour}" '
+        'stroke-width="1.5"/>'
         f'<rect x="1" y="1" width="{CHIP_W}" height="{BAR_H}" fill="{band.colour}"/>'
-        f'<text x="{1 + CHIP_W / 2:g}" y="{BAR_H - 3}" text-anchor="middle" font-size="15" font-weight="700" '
+        f'<text x="{1 + CHIP_W / 2:g}" y="{BAR_H - 3}" text-anchor="middle" font-size="15" '
+        'font-weight="700" '
         f'fill="#ffffff">{escape(band.letter)}</text></svg>'
     )
 
@@ -167,13 +180,16 @@ def chip(band: Band, ident: str = "cal") -> str:
 def mark(kind: str) -> str:
     """The legend's picture of the appointment, today or a session mark."""
     inner = {
-        "appointment": f'<rect x="2" y="2" width="40" height="22" fill="none" stroke="{INK}" stroke-width="3"/>'
+        "appointment": f'<rect x="2" y="2" width="40" height="22" fill="none" stroke="{INK}" '
+        'stroke-width="3"/>'
         f'<rect x="8" y="5" width="28" height="16" rx="3" fill="{INK}"/>',
         "today": f'<circle cx="22" cy="13" r="10" fill="none" stroke="{INK}" stroke-width="2"/>',
-        "session": f'<rect x="2" y="2" width="40" height="22" fill="none" stroke="{INK}" stroke-width="2.5" '
+        "session": f'<rect x="2" y="2" width="40" height="22" fill="none" stroke="{INK}" '
+        'stroke-width="2.5" '
         'stroke-dasharray="5 3"/>',
     }[kind]
     return (
-        f'<svg class="mark" aria-hidden="true" focusable="false" width="44" height="26" viewBox="0 0 44 26" '
+        '<svg class="mark" aria-hidden="true" focusable="false" width="44" height="26" '
+        'viewBox="0 0 44 26" '
         f'xmlns="http://www.w3.org/2000/svg">{inner}</svg>'
     )

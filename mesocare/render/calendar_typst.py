@@ -1,7 +1,7 @@
 """The calendar picture as a Typst value, for the PDF's template (``calendar.typ.j2`` draws it).
 
-Written straight as Typst code: strings through ``typst_values.typst_string`` (so a label is never read
-as markup), everything else as numbers, kept compact because a batch writes one per handout:
+Written straight as Typst code: strings through ``typst_values.typst_string`` (so a label is never
+read as markup), everything else as numbers, kept compact because a batch writes one per handout:
 
 - ``days``: seven numbers per week: -1 outside the month, else the day of the month plus
   100 (in the picture's range), 200 (the appointment), 400 (today), 800 (another session);
@@ -70,7 +70,8 @@ def _code(handout: Handout, locale: str | None) -> str:
                 f'("{s.band.letter}", {s.row}, {s.start}, {s.end}),' for s in wk.segments
             )
             weeks.append(
-                f'(start: "{wk.start.isoformat()}", rows: {wk.rows}, days: ({days}), segs: ({segs}))'
+                f'(start: "{wk.start.isoformat()}", rows: {wk.rows}, days: ({days}), segs: '
+                f"({segs}))"
             )
         months.append(f"(title: {_s(m.title)}, weeks: ({', '.join(weeks)},))")
     bands = ", ".join(

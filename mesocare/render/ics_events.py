@@ -90,7 +90,8 @@ ICS_WORDS = {
         "Your %(technique)s appointment (%(areas)s), %(start)s to %(end)s on %(day)s."
     ),
     "appointment_untimed": ui.N_(
-        "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: check it with the clinic."
+        "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: "
+        "check it with the clinic."
     ),
     "clinic_phone": ui.N_("Clinic: %(clinic)s, phone %(phone)s."),
     "clinic": ui.N_("Clinic: %(clinic)s."),
@@ -216,7 +217,8 @@ def _appointment_event(h: Handout, tz: ZoneInfo, lang: Language) -> PlannedEvent
     else:
         lines.append(
             lang._(
-                "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: check it with the clinic.",
+                "Your %(technique)s appointment (%(areas)s) on %(day)s. No time was given: "
+                "check it with the clinic.",
                 technique=what,
                 areas=areas,
                 day=lang.day(day),

@@ -30,7 +30,8 @@ def render(handout: Handout, **options) -> str:
 
 
 class _Encoded:
-    """One item's or note's JSON, compact, and indented (as at the top level) when first asked for."""
+    """One item's or note's JSON, compact, and indented (as at the top level) when first asked
+    for."""
 
     __slots__ = ("_indented", "compact", "value")
 
@@ -130,7 +131,8 @@ class Encoder:
         return "{" + ",".join(parts) + "}\n"
 
     def element(self, h: Handout, level: int = 1) -> str:
-        """One handout indented as an element of a list at ``level`` (``json.dumps(..., indent=2)``)."""
+        """One handout indented as an element of a list at ``level``
+        (``json.dumps(..., indent=2)``)."""
         inner = "\n" + " " * (INDENT * (level + 1))
         deeper = "\n" + " " * (INDENT * (level + 2))
         parts = []

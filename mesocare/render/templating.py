@@ -82,7 +82,8 @@ def _loader(search: list[str]):
                 path != template and os.path.getsize(path) > MAX_TEMPLATE_BYTES
             ):  # before it is read or compiled
                 raise TemplateError(
-                    f"{path}: the template is larger than {MAX_TEMPLATE_BYTES // 1024} KB, more than a handout needs."
+                    f"{path}: the template is larger than {MAX_TEMPLATE_BYTES // 1024} KB, "
+                    "more than a handout needs."
                 )
             try:
                 source, filename, uptodate = super().get_source(environment, template)
@@ -213,7 +214,8 @@ def template_errors(name: str, clinic_dir: str | None):
             "" if where == name and e.name == name else f"{where}: "
         )  # the file that asked for it
         raise TemplateError(
-            f"{where}template {str(e.name)[:80]} was not found in the clinic's templates folder or ours."
+            f"{where}template {str(e.name)[:80]} was not found in the clinic's templates folder "
+            "or ours."
         ) from None
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(
@@ -221,11 +223,13 @@ def template_errors(name: str, clinic_dir: str | None):
         ) from None
     except SecurityError as e:
         raise TemplateError(
-            f"{_where(e, name, folders)}: the template does something templates may not ({e}) and was stopped."
+            f"{_where(e, name, folders)}: the template does something templates may not ({e}) "
+            "and was stopped."
         ) from None
     except jinja2.UndefinedError as e:
         raise TemplateError(
-            f"{_where(e, name, folders)}: the template uses a value that does not exist: {e.message}"
+            f"{_where(e, name, folders)}: the template uses a value that does not exist: "
+            f"{e.message}"
         ) from None
     except RecursionError as e:
         raise TemplateError(

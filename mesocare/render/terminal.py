@@ -51,7 +51,8 @@ def renderables(handout: Handout):
     who = Text()
 
     def labelled(message: str, name: str, value: str, **rest: str) -> None:
-        """ "Instructions for <b>Ana</b>": the label in the language's word order, the value bold."""
+        """ "Instructions for <b>Ana</b>": the label in the language's word order, the value
+        bold."""
         before, after = ui.split_placeholders(_(message), name)
         who.append(before % rest if rest else before)
         who.append(value, style="bold")

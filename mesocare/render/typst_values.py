@@ -59,7 +59,8 @@ _NEEDS_ESCAPE = re.compile(_escaped_class(_STRING_TABLE))
 
 
 def typst_string(text: str) -> TypstCode:
-    """A Typst string literal that shows ``text`` exactly: ``Ana "A" \\ B`` -> ``"Ana \\"A\\" \\\\ B"``."""
+    """A Typst string literal that shows ``text`` exactly:
+    ``Ana "A" \\ B`` -> ``"Ana \\"A\\" \\\\ B"``."""
     text = str(text)
     if _NEEDS_ESCAPE.search(text) is None:
         return TypstCode('"' + text + '"')

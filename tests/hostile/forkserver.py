@@ -6,8 +6,8 @@ a third of the corpus's time; a forked child starts with all of that done and ru
 entry point (``mesocare.entry.main``) as the installed ``mesocare`` command, in a process of
 its own: its own limits (address space, file size), working folder, environment, stdin,
 stdout and stderr, its own exit code. Nothing is run in this process before a fork but the
-imports (``WARM``: no clinic, no rule, no cache is loaded), and this process has no threads, so a fork
-is safe.
+imports (``WARM``: no clinic, no rule, no cache is loaded), and this process has no threads, so a
+fork is safe.
 
 Protocol, one JSON object per line: a request on stdin
 ``{"argv": [...], "cwd": ..., "env": {...}, "memory": bytes, "stdin": path, "stdout": path,

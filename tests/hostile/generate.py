@@ -37,7 +37,10 @@ def hl7_messages(messages: int = 1000, day: str = "20240610", **_) -> bytes:
 
 
 def hl7_repeated(megabytes: int = 30, **_) -> bytes:
-    head = "MSH|^~\\&|DESK|H|MESOCARE|H|20240601091200||SIU^S12|M1|P|2.5\rSCH|A1|F1||||||MESO-FACE|||^^30^20240610100000\rPID|1||P-1||Quixote-Marsh^Zelda"
+    head = (
+        "MSH|^~\\&|DESK|H|MESOCARE|H|20240601091200||SIU^S12|M1|P|2.5\r"
+        "SCH|A1|F1||||||MESO-FACE|||^^30^20240610100000\rPID|1||P-1||Quixote-Marsh^Zelda"
+    )
     return (head + "^Zelda" * (megabytes * 1024 * 1024 // 6) + "\r").encode()
 
 
