@@ -95,8 +95,8 @@ def rules_check(
         findings += translation_findings(ruleset, folders, tags)
         clinic_findings, loaded = clinic_translations(ruleset, folders)
         findings += clinic_findings
-    from mesocare.template_check import clinic_templates
     from mesocare.resources import templates_dir
+    from mesocare.template_check import clinic_templates
 
     template_findings, templates = clinic_templates(
         Path(clinic.templates_dir) if clinic.templates_dir else None, templates_dir()
