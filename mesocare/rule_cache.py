@@ -22,10 +22,13 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def cache_dir() -> Path:
+    """``MESOCARE_CACHE_DIR``, else the user's cache folder as platformdirs says it
+    (``$XDG_CACHE_HOME/mesocare``, else ``~/.cache/mesocare`` on Linux)."""
     if os.environ.get("MESOCARE_CACHE_DIR"):
         return Path(os.environ["MESOCARE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mesocare"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("mesocare", appauthor=False))
 
 
 def _private(st: os.stat_result, folder: bool) -> bool:
