@@ -11,10 +11,12 @@ link, is not read (nor written into); ``mesocare.rules`` then checks what is rea
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 CACHE_FORMAT = "mesocare-rules-cache/1"
 KEEP = 16  # entries kept; older ones are removed
@@ -96,16 +98,26 @@ def check_types(item) -> None:
     dataclasses in it) has its declared type: an entry holding a number where a text belongs
     would fail later, far from here."""
     import dataclasses
-    import typing
 
-    hints = typing.get_type_hints(type(item))
-    for f in dataclasses.fields(item):
-        value = getattr(item, f.name)
-        if not _is(value, hints[f.name]):
-            raise TypeError(f"{type(item).__name__}.{f.name}")
+    kind: type = type(item)
+    for name, hint in _field_types(kind):
+        value = getattr(item, name)
+        if not _is(value, hint):
+            raise TypeError(f"{type(item).__name__}.{name}")
         for part in value if isinstance(value, tuple) else (value,):
             if dataclasses.is_dataclass(part):
                 check_types(part)
+
+
+@functools.cache
+def _field_types(kind: type) -> tuple[tuple[str, Any], ...]:
+    """(name, declared type) of each field of the dataclass ``kind``, worked out once: the
+    annotations are strings, and evaluating them is most of the check's time."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(kind)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(kind))
 
 
 def _is(value, hint) -> bool:
