@@ -11,8 +11,10 @@ outline (``pages_outline``); one structure tree (``structure``); the cover sheet
 metadata (PDF/UA-1 identification) with the page count of the whole file.
 
 pikepdf parses every object of a piece; the join changes what it must on those objects (the
-pages' keys into the parent tree, a handout's language) and writes each one with the joined
-file's numbering (``objects``). The pieces are opened one at a time and closed once written, so
+pages' keys into the parent tree, a handout's language), qpdf writes each one (``unparse``) and
+``renumber`` gives its references the joined file's numbers, all of a piece's objects in one
+pass (``objects.Serializer``, which walks each object in Python, writes the few objects of the
+joined file's own that come from a piece's). The pieces are opened one at a time and closed once written, so
 memory stays flat however many (holding them all in one pikepdf document until it is saved
 took about 20 MB a piece). The file's id is a hash of its content: the same pieces give the same
 bytes.
@@ -39,6 +41,7 @@ from mesocare.render.pdf_join.objects import (
     keys,
 )
 from mesocare.render.pdf_join.pages_outline import Pages, outline_entries, outline_items
+from mesocare.render.pdf_join.renumber import Renumbering
 from mesocare.render.pdf_join.structure import Structure, prefixed_ids, top_level
 
 __all__ = ["NPAGES", "Joined", "join", "outline_entries"]
@@ -63,15 +66,18 @@ def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list]:
         skip.add(element.objgen)  # what sat at the top sits in the one Document
         number[element.objgen[0]] = DOCUMENT
     objects: list = []
+    stream, left = pikepdf.ObjectType.stream, ("/ObjStm", "/XRef")
+    following = w.next
     for obj in src.objects:
         objgen = obj.objgen
         if objgen in skip or objgen[0] in number:
             continue
         if objgen[1] != 0:
             raise ValueError("a piece has an object of a generation other than 0")
-        if isinstance(obj, pikepdf.Stream) and obj.get("/Type") in ("/ObjStm", "/XRef"):
+        if obj._type_code == stream and obj.stream_dict.get("/Type") in left:  # noqa: SLF001
             continue
-        number[objgen[0]] = w.next + len(objects)
+        number[objgen[0]] = following
+        following += 1
         objects.append(obj)
     w.reserve_many(len(objects))
     return number, objects, kids, documents
@@ -107,16 +113,17 @@ class _Join:
         if struct is not None:
             self.structure.speak(root, kids, index == 0)
             self.structure.add(struct, kids, side, shift, serial, ids, prefix)
-        bodies = []
+        writer, stream = Renumbering(serial), pikepdf.ObjectType.stream
+        rest = []
         for obj in objects:
-            n = number[obj.objgen[0]]
-            if isinstance(obj, pikepdf.Stream):
+            if obj._type_code == stream:  # noqa: SLF001 (as objects.Serializer)
                 data = obj.read_raw_bytes()
                 obj.stream_dict.Length = len(data)
-                w.stream(n, serial.body(obj), data)
+                w.stream(number[obj.objgen[0]], writer.body(obj), data)
             else:
-                bodies.append((n, serial.body(obj)))
-        w.objs(bodies)
+                rest.append(obj)
+        numbers = [number[obj.objgen[0]] for obj in rest]
+        w.objs(list(zip(numbers, writer.bodies(rest), strict=True)))
         w.obj(nowhere, b"null")
         if not front:
             self.pages.pad(side)  # the next piece starts on a new sheet
