@@ -36,7 +36,7 @@ target = sys.argv[1]
 def first_piece(source, day, root, tags=True):
     open(target, "w", encoding="utf-8").write(source)
     os._exit(0)
-pdf.compile_pdf = first_piece
+pdf.compile_pdf = first_piece  # the name pdf.py typesets its pieces with
 sys.argv = [
     "mesocare", "batch", sys.argv[2], "--tz", "Europe/London", "--today", "2024-06-01",
     "--out", sys.argv[3],
@@ -49,12 +49,12 @@ main()
 COMPILE = r"""
 import sys
 from datetime import date
-from mesocare.render import pdf
+from mesocare.render import typst_doc
 from mesocare.resources import templates_dir
 if sys.argv[1] == "-":  # the process set-up alone: an empty, untagged document
-    pdf.compile_pdf(" ", date(2024, 6, 1), str(templates_dir()), tags=False)
+    typst_doc.compile_pdf(" ", date(2024, 6, 1), str(templates_dir()), tags=False)
 else:
-    pdf.compile_pdf(
+    typst_doc.compile_pdf(
         open(sys.argv[1], encoding="utf-8").read(), date(2024, 6, 1), str(templates_dir())
     )
 """

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from mesocare import lang
 from mesocare.cli import app
 from mesocare.course import make_course
-from mesocare.render import calendar, calendar_svg, pdf
+from mesocare.render import calendar, calendar_svg, typst_doc
 
 SVG = "{http://www.w3.org/2000/svg}"
 BASE = ["--tz", "Europe/London", "--name", "Ana Silva"]
@@ -178,7 +178,7 @@ def test_typst_days_are_the_json_items_days(case, ruleset):
     args = CASES[case]
     data = json.loads(prep(args, "json"))
     handout = handout_from(args, ruleset)
-    (cal,) = typst_calendars(pdf.typst_source([handout], handout.clinic))
+    (cal,) = typst_calendars(typst_doc.typst_source([handout], handout.clinic))
     days: dict[str, set[date]] = {}
     for month in cal["months"]:
         for week in month["weeks"]:

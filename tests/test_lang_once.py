@@ -114,9 +114,9 @@ HANDOUT_FORMATS = ["text", "markdown", "html", "ics", "pdf-source", "json", "fhi
 
 def _output(h, fmt: str) -> str:
     if fmt == "pdf-source":
-        from mesocare.render import pdf
+        from mesocare.render import typst_doc
 
-        return pdf.typst_source([h], h.clinic)
+        return typst_doc.typst_source([h], h.clinic)
     out = render(h, fmt)
     return out.decode("utf-8", "replace") if isinstance(out, bytes) else out
 
@@ -154,9 +154,9 @@ def test_every_cover_sheet_speaks_the_language_the_batch_carries(ruleset, fmt):
     )
     french = lang.get("fr")
     if fmt == "pdf-source":
-        from mesocare.render import pdf
+        from mesocare.render import typst_doc
 
-        text = pdf.typst_source(batch.handouts, clinic, batch=batch)
+        text = typst_doc.typst_source(batch.handouts, clinic, batch=batch)
         assert f'"{french.gettext("Cover sheet for the nurse")}"' in text
         assert 'lang: "fr"' in text
         return

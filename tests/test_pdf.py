@@ -22,7 +22,7 @@ from mesocare import words
 from mesocare.errors import InputError, TemplateError
 from mesocare.handout import build_handout
 from mesocare.model import Batch, Clinic, Course, Handout, Item, Note, Request, RowProblem
-from mesocare.render import pdf
+from mesocare.render import pdf, typst_doc, typst_values
 
 pypdf = pytest.importorskip("pypdf")
 pytest.importorskip("typst")
@@ -449,23 +449,26 @@ def test_hostile_text_is_printed_as_typed(hostile):
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_hostile_values_reach_typst_only_as_string_literals(hostile):
-    source = pdf.typst_source([fixed_handout(patient_name=hostile)], CLINIC)
-    assert pdf.typst_string(hostile) in source
+    source = typst_doc.typst_source([fixed_handout(patient_name=hostile)], CLINIC)
+    assert typst_values.typst_string(hostile) in source
 
 
 def test_typst_values():
-    assert pdf.typst_string('a "b" \\ c\nd\te\x00') == '"a \\"b\\" \\\\ c\\nd\\te\\u{0}"'
-    assert pdf.typst_string("\ud800") == '"\\u{fffd}"'
-    assert pdf.typst_value(None) == "none"
-    assert pdf.typst_value(True) == "true" and pdf.typst_value(False) == "false"
-    assert pdf.typst_value(3) == "3" and pdf.typst_value(1.5) == "1.5"
-    assert pdf.typst_value(("a",)) == '("a",)' and pdf.typst_value([]) == "()"
-    assert pdf.typst_value({"k": [1, 2]}) == '("k": (1, 2))' and pdf.typst_value({}) == "(:)"
-    assert pdf.typst_value(pdf.TypstCode("1 + 1")) == "1 + 1"
+    assert typst_values.typst_string('a "b" \\ c\nd\te\x00') == '"a \\"b\\" \\\\ c\\nd\\te\\u{0}"'
+    assert typst_values.typst_string("\ud800") == '"\\u{fffd}"'
+    assert typst_values.typst_value(None) == "none"
+    assert typst_values.typst_value(True) == "true" and typst_values.typst_value(False) == "false"
+    assert typst_values.typst_value(3) == "3" and typst_values.typst_value(1.5) == "1.5"
+    assert typst_values.typst_value(("a",)) == '("a",)' and typst_values.typst_value([]) == "()"
+    assert (
+        typst_values.typst_value({"k": [1, 2]}) == '("k": (1, 2))'
+        and typst_values.typst_value({}) == "(:)"
+    )
+    assert typst_values.typst_value(typst_values.TypstCode("1 + 1")) == "1 + 1"
     with pytest.raises(TemplateError, match="format it first"):
-        pdf.typst_value(date(2024, 6, 10))
+        typst_values.typst_value(date(2024, 6, 10))
     with pytest.raises(TemplateError):
-        pdf.typst_value(float("nan"))
+        typst_values.typst_value(float("nan"))
 
 
 def test_every_printed_value_is_escaped_even_without_the_filter(tmp_path):
@@ -524,8 +527,8 @@ def test_rarer_signs_fall_back_to_typsts_embedded_fonts():
 
 
 def test_fonts_come_from_the_font_package_only(sample_pdf):
-    assert pdf.font_dir().name == "files"
-    assert sorted(p.name for p in pdf.font_dir().glob("*.ttf"))[0].startswith(
+    assert typst_doc.font_dir().name == "files"
+    assert sorted(p.name for p in typst_doc.font_dir().glob("*.ttf"))[0].startswith(
         "AtkinsonHyperlegible"
     )
     assert embedded_fonts(sample_pdf) <= {
@@ -617,7 +620,7 @@ def test_large_batches_are_made_in_chunks_with_the_same_pages(ruleset, monkeypat
     check_batch(chunked, handouts, duplex)
     assert [t for t in pages_text(chunked) if t] == [t for t in pages_text(whole) if t]
     assert {page_size(p) for p in reader(chunked).pages} == {A4}
-    assert pdf.pdf_page_count(chunked) == len(reader(chunked).pages)
+    assert typst_doc.pdf_page_count(chunked) == len(reader(chunked).pages)
     assert chunked == pdf.render_batch(batch, duplex=duplex)
 
 
@@ -627,7 +630,8 @@ def test_the_page_count_is_read_with_pikepdf_and_a_broken_piece_is_one_sentence(
 
     script = (
         "import sys, pikepdf, io\n"
-        "from mesocare.render.pdf import pdf_page_count\n"
+        "import mesocare.render.pdf\n"
+        "from mesocare.render.typst_doc import pdf_page_count\n"
         "doc = pikepdf.new()\n"
         "for _ in range(3): doc.add_blank_page()\n"
         "out = io.BytesIO(); doc.save(out)\n"
@@ -638,7 +642,7 @@ def test_the_page_count_is_read_with_pikepdf_and_a_broken_piece_is_one_sentence(
     )
     assert done.stdout.split() == ["3", "False"]
     with pytest.raises(TemplateError, match="page count is unreadable"):
-        pdf.pdf_page_count(b"%PDF-1.7\nnot a PDF at all")
+        typst_doc.pdf_page_count(b"%PDF-1.7\nnot a PDF at all")
 
 
 def test_worker_processes_give_the_same_bytes_as_one_process(ruleset, monkeypatch):

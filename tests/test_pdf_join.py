@@ -162,7 +162,7 @@ def typst_pieces(folder: Path, names: list[str]) -> list[Path]:
 
     from mesocare.handout import build_handout
     from mesocare.model import Batch, Clinic, Request
-    from mesocare.render import pdf
+    from mesocare.render import pdf, typst_doc
     from mesocare.resources import instructions_dir
     from mesocare.rules import load_ruleset
 
@@ -195,17 +195,17 @@ def typst_pieces(folder: Path, names: list[str]) -> list[Path]:
     half = (len(handouts) + 1) // 2
     pieces = []
     for k, part in enumerate([(), handouts[:half], handouts[half:]]):
-        source = pdf.typst_source(
+        source = typst_doc.typst_source(
             part,
             clinic,
             batch=batch if k == 0 else None,
-            title=pdf.BATCH_TITLE,
+            title=typst_doc.BATCH_TITLE,
             lang=batch.lang,
             bookmarks=[None, *(h.patient_name for h in part)],
         )
         pieces.append(folder / f"piece-{k}.pdf")
         pieces[-1].write_bytes(
-            pdf.compile_pdf(source, date(2024, 6, 1), str(pdf._template_root(clinic)))
+            typst_doc.compile_pdf(source, date(2024, 6, 1), str(pdf._template_root(clinic)))
         )
     return pieces
 
@@ -259,12 +259,17 @@ def test_the_page_count_in_the_metadata_is_the_joined_files(tmp_path):
     from datetime import date
 
     from mesocare.model import Clinic
-    from mesocare.render import pdf
+    from mesocare.render import pdf, typst_doc
 
     clinic = Clinic(name="Harbour Skin Clinic", timezone="Europe/London")
-    source = pdf.typst_source((), clinic, title=pdf.BATCH_TITLE) + "\n#pagebreak()\n#pagebreak()\n"
+    source = (
+        typst_doc.typst_source((), clinic, title=typst_doc.BATCH_TITLE)
+        + "\n#pagebreak()\n#pagebreak()\n"
+    )
     piece = tmp_path / "piece.pdf"
-    piece.write_bytes(pdf.compile_pdf(source, date(2024, 6, 1), str(pdf._template_root(clinic))))
+    piece.write_bytes(
+        typst_doc.compile_pdf(source, date(2024, 6, 1), str(pdf._template_root(clinic)))
+    )
     pdf_join.join([piece, piece, piece], tmp_path / "joined.pdf", duplex=True)
     with pikepdf.open(tmp_path / "joined.pdf") as joined:
         assert joined.check_pdf_syntax() == []

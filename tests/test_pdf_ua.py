@@ -19,7 +19,7 @@ from mesocare.course import make_course
 from mesocare.errors import TemplateError
 from mesocare.handout import build_handout
 from mesocare.model import Batch, Clinic, Request
-from mesocare.render import calendar, pdf
+from mesocare.render import calendar, pdf, typst_doc
 
 pikepdf = pytest.importorskip("pikepdf")
 pypdf = pytest.importorskip("pypdf")
@@ -108,7 +108,7 @@ def test_handout_is_pdf_ua(ruleset, paper, large):
     clinic = dataclasses.replace(CLINIC, paper=paper, large_print=large)
     h = handout(ruleset, clinic, prescribed=("medrol",), booked=date(2024, 6, 3))
     data = pdf.render(h)
-    found = check_pdf_ua(data, pdf.HANDOUT_TITLE)
+    found = check_pdf_ua(data, typst_doc.HANDOUT_TITLE)
     kinds = [k for k, _ in found]
     assert kinds.count("/H1") == 1
     assert "/TH" in kinds and "/Table" in kinds and "/L" in kinds
@@ -138,7 +138,7 @@ def test_handout_is_pdf_ua(ruleset, paper, large):
 
 def test_untimed_handout_without_a_name_is_pdf_ua(ruleset):
     data = pdf.render(handout(ruleset, time=None, name=None))
-    found = check_pdf_ua(data, pdf.HANDOUT_TITLE)
+    found = check_pdf_ua(data, typst_doc.HANDOUT_TITLE)
     assert [k for k, _ in found].count("/H1") == 1  # "Your mesotherapy care instructions"
     assert len(figures(found)) == 1
 
@@ -146,7 +146,7 @@ def test_untimed_handout_without_a_name_is_pdf_ua(ruleset):
 def test_course_handout_is_pdf_ua(ruleset):
     course = make_course(date(2024, 6, 10), sessions=3, every=(1, "m"))
     h = handout(ruleset, areas=("body", "neck"), course=course)
-    found = check_pdf_ua(pdf.render(h), pdf.HANDOUT_TITLE)
+    found = check_pdf_ua(pdf.render(h), typst_doc.HANDOUT_TITLE)
     assert figures(found) == [calendar.build(h).alt]
 
 
@@ -164,7 +164,7 @@ def test_batch_with_cover_sheet_is_pdf_ua(ruleset):
     )
     for duplex in (False, True):
         data = pdf.render_batch(batch, duplex=duplex)
-        found = check_pdf_ua(data, pdf.BATCH_TITLE)
+        found = check_pdf_ua(data, typst_doc.BATCH_TITLE)
         kinds = [k for k, _ in found]
         assert kinds.count("/H1") == 4  # the cover sheet and each handout
         assert len(figures(found)) == 3
@@ -184,7 +184,7 @@ def test_batch_with_cover_sheet_is_pdf_ua(ruleset):
 def test_typst_refuses_a_document_that_breaks_pdf_ua():
     # no document title and no language: PDF/UA-1 export must fail, not write a non-conforming file
     with pytest.raises(TemplateError, match="PDF/UA"):
-        pdf.compile_pdf("= A heading\nSome text.", date(2024, 6, 1), ".")
+        typst_doc.compile_pdf("= A heading\nSome text.", date(2024, 6, 1), ".")
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def long_batch(ruleset, count: int, spanish: set[int]) -> Batch:
 
 
 def check_long_batch(data: bytes, batch: Batch, spanish: set[int]) -> None:
-    found = check_pdf_ua(data, pdf.BATCH_TITLE)
+    found = check_pdf_ua(data, typst_doc.BATCH_TITLE)
     assert len(figures(found)) == len(batch.handouts)
     headings = check_structure(data)
     patients = [(title, lang) for title, lang in headings if title.startswith("Patient")]
