@@ -14,8 +14,8 @@ pikepdf parses every object of a piece; the join changes what it must on those o
 pages' keys into the parent tree, a handout's language), qpdf writes each one (``unparse``) and
 ``renumber`` gives its references the joined file's numbers, all of a piece's objects in one
 pass (``objects.Serializer``, which walks each object in Python, writes the few objects of the
-joined file's own that come from a piece's). The pieces are opened one at a time and closed once written, so
-memory stays flat however many (holding them all in one pikepdf document until it is saved
+joined file's own that come from a piece's). The pieces are opened one at a time and closed
+once written, so memory stays flat however many (holding them all in one pikepdf document until it is saved
 took about 20 MB a piece). The file's id is a hash of its content: the same pieces give the same
 bytes.
 
