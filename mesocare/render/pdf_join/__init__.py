@@ -16,8 +16,8 @@ pages' keys into the parent tree, a handout's language), qpdf writes each one (`
 pass (``objects.Serializer``, which walks each object in Python, writes the few objects of the
 joined file's own that come from a piece's). The pieces are opened one at a time and closed
 once written, so memory stays flat however many (holding them all in one pikepdf document
-until it is saved took about 20 MB a piece). The file's id is a hash of its content: the same pieces give the same
-bytes.
+until it is saved took about 20 MB a piece). The file's id is a hash of its content: the same
+pieces give the same bytes.
 
 pikepdf is imported only here.
 """
