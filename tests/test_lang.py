@@ -376,6 +376,19 @@ def test_the_first_of_the_month_is_an_ordinal_in_french(tag):
     assert lang.get("es").day(day(2025, 6, 1)) == "domingo, 1 de junio de 2025"
 
 
+def test_brazil_writes_the_first_of_the_month_as_an_ordinal_and_portugal_does_not():
+    from datetime import date as day
+
+    from mesocare import lang
+
+    brazil, portugal = lang.get("pt-BR"), lang.get("pt")
+    for month in range(1, 13):
+        assert " 1º de " in brazil.day(day(2025, month, 1)), brazil.day(day(2025, month, 1))
+        assert "º" not in portugal.day(day(2025, month, 1))
+    assert brazil.day(day(2024, 6, 1)) == "sábado, 1º de junho de 2024"
+    assert brazil.day(day(2024, 6, 11)) == "terça-feira, 11 de junho de 2024"
+
+
 @pytest.mark.parametrize("tag", ["pt", "pt-BR"])
 def test_portuguese_contracts_em_before_a_weekday(tag):
     from datetime import date as day

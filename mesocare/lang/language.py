@@ -40,6 +40,9 @@ _FR_BEFORE = re.compile(r"(?<=[^\s(«])[ \u00a0]?([:;!?])(?=\s|$|»|\))")
 _FR_OPEN = re.compile(r"«[ \u00a0]*")
 _FR_CLOSE = re.compile(r"[ \u00a0]*»")
 
+# the ordinal a language (or one region of it) writes after the first of the month
+FIRST_OF_MONTH = {"fr": "er", "pt-BR": "º"}
+
 
 class Language:
     """A locale mesocare writes in. Get one with :func:`mesocare.lang.get` (cached)."""
@@ -127,11 +130,13 @@ class Language:
 
     def _pattern(self, width: str, d: date):
         """CLDR's date pattern; French writes the first of the month as an ordinal (1er juin),
-        which CLDR's patterns do not say: the one rule for it, here, for every French region."""
-        if self.code != "fr" or d.day != 1:
+        and so does Brazil (1º de junho, where Portugal writes 1 de junho), which CLDR's
+        patterns do not say: the one rule for it, here."""
+        suffix = FIRST_OF_MONTH.get(self.code) or FIRST_OF_MONTH.get(f"{self.code}-{self.region}")
+        if suffix is None or d.day != 1:
             return width
         pattern = self.locale.date_formats[width].pattern
-        return re.sub(r"(?<![d'])d(?!d)", "d'er'", pattern, count=1)
+        return re.sub(r"(?<![d'])d(?!d)", f"d'{suffix}'", pattern, count=1)
 
     def clock(self, t: datetime | time) -> str:
         """A time of day: 10:30, 10 h 30 (fr-CA), 10:30 AM (en-US)."""
