@@ -414,3 +414,17 @@ def test_english_regions_have_their_own_words():
     assert us._("Call us on %(phone)s.", phone="555 0100") == "Call us at 555 0100."
     assert gb._("Call us on %(phone)s.", phone="020 7946 0000") == "Call us on 020 7946 0000."
     assert us.gettext("What to expect") == "What to expect"  # the msgid where the US says it alike
+
+
+@pytest.mark.parametrize(
+    "tag, expected",
+    [
+        ("fr", "Des questions\u00a0? Appelez\u00a0: 10:30\u00a0; oui\u00a0! «\u00a0ok\u00a0»"),
+        ("fr-CA", "Des questions? Appelez\u00a0: 10:30; oui! «\u00a0ok\u00a0»"),
+    ],
+)
+def test_french_punctuation_is_spaced_as_france_and_quebec_each_write_it(tag, expected):
+    """France: a non-breaking space before : ; ! ?; Quebec (OQLF): before the colon only."""
+    from mesocare import lang
+
+    assert lang.get(tag).typo("Des questions ? Appelez : 10:30 ; oui ! « ok »") == expected

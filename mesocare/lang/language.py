@@ -37,6 +37,9 @@ EN_GB_DATE_PATTERN = "EEEE d MMMM y"
 NBSP = "\u00a0"
 # before : ; ! ? that end a word (10:30 and https:// are left alone: no space follows them)
 _FR_BEFORE = re.compile(r"(?<=[^\s(«])[ \u00a0]?([:;!?])(?=\s|$|»|\))")
+# Quebec: a space only before the colon; none before ; ! ?
+_FR_COLON = re.compile(r"(?<=[^\s(«])[ \u00a0]?(:)(?=\s|$|»|\))")
+_FR_CA_TIGHT = re.compile(r"(?<=[^\s(«])[ \u00a0]+([;!?])(?=\s|$|»|\))")
 _FR_OPEN = re.compile(r"«[ \u00a0]*")
 _FR_CLOSE = re.compile(r"[ \u00a0]*»")
 
@@ -229,10 +232,13 @@ class Language:
 
     # ------------------------------------------------------------------ typography
     def typo(self, text: str) -> str:
-        """French: a non-breaking space before : ; ! ? and inside « »."""
+        """French: a non-breaking space before : ; ! ? and inside « » (France); in Quebec, before
+        the colon only, and none before ; ! ? (the Office québécois de la langue française)."""
         if self.code != "fr" or not text:
             return text
-        text = _FR_BEFORE.sub(NBSP + r"\1", text)
+        if self.region == "CA":
+            text = _FR_CA_TIGHT.sub(r"\1", text)
+        text = (_FR_COLON if self.region == "CA" else _FR_BEFORE).sub(NBSP + r"\1", text)
         text = _FR_OPEN.sub("«" + NBSP, text)
         return _FR_CLOSE.sub(NBSP + "»", text)
 
