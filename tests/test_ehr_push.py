@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import signal
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -204,3 +205,58 @@ def test_tls_to_the_engine_and_a_certificate_not_trusted(clinic, tmp_path):
         trusted = push(clinic)
         assert trusted.returncode == 0, trusted.stderr
         assert len(listener.accepted) == 4
+
+
+def _hold(log: Path):
+    """Another program holds the push log's write lock for as long as the test runs."""
+    from mesocare.push.pushlog import SCHEMA
+
+    db = sqlite3.connect(log, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(SCHEMA)
+    db.execute("BEGIN EXCLUSIVE")
+    return db
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("not sqlite", "the push log is damaged (file is not a database)"),
+        ("other table", "the push log is damaged (it holds no table of delivered records)"),
+        ("older table", "the push log is damaged (its table is not the one mesocare writes)"),
+        ("held", "the push log cannot be written (database is locked), so nothing was delivered"),
+    ],
+)
+def test_a_push_log_that_cannot_record_says_so_in_its_own_words(clinic, fault, said):
+    """Every fault of the push log stops the run before anything is delivered, in one sentence
+    naming the file and the push log (never the sent log's words about patients' messages)."""
+    (clinic / "state").mkdir()
+    log = clinic / "state" / "pushed.sqlite3"
+    holder = None
+    if fault == "not sqlite":
+        log.write_bytes(b"this is not a database at all\n" * 100)
+    elif fault == "held":
+        holder = _hold(log)
+    else:
+        with sqlite3.connect(log) as db:
+            db.execute(
+                "CREATE TABLE notes (x)"
+                if fault == "other table"
+                else "CREATE TABLE pushed (target, document)"
+            )
+        db.close()
+    listener = start(clinic)
+    try:
+        result = push(clinic)
+    finally:
+        listener.__exit__()
+        if holder is not None:
+            holder.close()
+    assert result.returncode == 1
+    assert f"pushed.sqlite3: {said}" in result.stderr
+    if fault != "held":
+        assert "Move it aside (rename it)" in result.stderr
+        assert "every record is delivered once more" in result.stderr
+    assert "sent log" not in result.stderr and "Traceback" not in result.stderr
+    assert "Secret" not in result.stderr and "P-2" not in result.stderr
+    assert listener.received == []

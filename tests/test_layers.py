@@ -75,6 +75,8 @@ NEVER = {
     "mesocare.render": ("mesocare.mail", "mesocare.push", "mesocare.cli"),
     "mesocare.mail": ("mesocare.push", "mesocare.cli"),
     "mesocare.push": ("mesocare.cli",),
+    # the SQLite machinery the sent log (mail) and the push log (push) share sits below both
+    "mesocare.sqlite_log": ("mesocare.mail", "mesocare.push", "mesocare.cli"),
 }
 
 

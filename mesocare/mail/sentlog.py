@@ -35,14 +35,14 @@ traceback, naming the file and what to do.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mesocare.errors import MesocareError
+from mesocare import sqlite_log
+from mesocare.sqlite_log import BUSY_SECONDS, PROBE, LogError, SqliteLog
 
 LOG_NAME = "sent.sqlite3"
 LOCK_NAME = "sent.lock"
@@ -65,29 +65,7 @@ COLUMNS = ("appointment", "kind", "content_hash", "facts", "message_id", "copies
 # them when opened for writing (a dry run reads it as it is)
 ADDED = {"state": "TEXT NOT NULL DEFAULT 'accepted'", "first_message_id": "TEXT"}
 ACCEPTED, UNCONFIRMED = "accepted", "unconfirmed"
-BUSY_SECONDS = 10  # how long to wait for another program's write lock on the log
-PROBE = "mesocare:probe"
-
-
-class SentLogError(MesocareError):
-    """The sent log cannot be opened or written."""
-
-
-def cannot_record(path: Path, how: str, error: BaseException) -> SentLogError:
-    """The log cannot be opened or written before the run sends anything."""
-    return SentLogError(
-        f"{path}: the sent log cannot be {how} ({_words(error)}), so nothing was sent. Check"
-        " that the file and its folder can be written, that the disk has room and that no other"
-        " program holds the file, then run again."
-    )
-
-
-def damaged(path: Path, why: str) -> SentLogError:
-    return SentLogError(
-        f"{path}: the sent log is damaged ({why}). Move it aside (rename it) and run again,"
-        " or put back a copy from a backup: without it, mesocare does not know what it sent,"
-        " and every patient in the schedule gets their message once more."
-    )
+SentLogError = LogError  # the sent log cannot be opened, read or written
 
 
 @dataclass(frozen=True)
@@ -116,86 +94,30 @@ def default_folder(state_dir: str | None) -> Path:
     return Path(platformdirs.user_data_dir("mesocare", appauthor=False))
 
 
-class SentLog:
+class SentLog(SqliteLog):
     """The log in ``folder``. ``readonly=True`` (dry runs) never creates or writes it."""
 
-    def __init__(self, folder: Path, readonly: bool = False):
-        self.path = folder / LOG_NAME
-        self.readonly = readonly
-        self._db: sqlite3.Connection | None = None
-        self._added: set[str] = set(ADDED)  # the later columns this log has
-        if readonly:
-            if self.path.is_file():
-                try:
-                    self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-                    if not self._check_shape():
-                        self.close()  # no table yet: nothing was sent
-                except sqlite3.DatabaseError as e:
-                    self.close()
-                    raise damaged(self.path, _words(e)) from None
-                except sqlite3.Error as e:
-                    self.close()
-                    raise _unreadable(self.path, e) from None
-            return
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            if not self._check_shape():
-                self._db.executescript(SCHEMA)
-        except SentLogError:
-            self.close()
-            raise
-        except sqlite3.DatabaseError as e:
-            self.close()
-            if _locked_or_readonly(e):
-                raise cannot_record(self.path, "opened", e) from None
-            raise damaged(self.path, _words(e)) from None
-        except (OSError, sqlite3.Error) as e:
-            self.close()
-            raise cannot_record(self.path, "opened", e) from None
+    TABLE, SCHEMA, COLUMNS, ADDED = "sent", SCHEMA, COLUMNS, ADDED
+    NAME, DONE = "sent log", "sent"
+    WITHOUT = (
+        "mesocare does not know what it sent, and every patient in the schedule gets their"
+        " message once more"
+    )
+    NO_TABLE = "it holds no table of sent messages"
 
-    def _check_shape(self) -> bool:
-        """False when there is no table yet. A log from before a later column (``state``: all
-        its rows were accepted; ``first_message_id``: unknown) gets it when opened for
-        writing; any other shape is damage."""
-        assert self._db is not None
-        columns = [row[1] for row in self._db.execute("PRAGMA table_info(sent)")]
-        if not columns:
-            if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise damaged(self.path, "it holds no table of sent messages")
-            return False
-        base, added = tuple(columns[: len(COLUMNS)]), columns[len(COLUMNS) :]
-        if base != COLUMNS or len(set(added)) != len(added) or not set(added) <= set(ADDED):
-            raise damaged(self.path, "its table is not the one mesocare writes")
-        self._added = set(added)
-        if not self.readonly:
-            for name, kind in ADDED.items():
-                if name not in self._added:
-                    try:
-                        self._db.execute(f"ALTER TABLE sent ADD COLUMN {name} {kind}")
-                    except sqlite3.OperationalError as e:  # another process added it first
-                        if "duplicate column" not in str(e):
-                            raise
-                    self._added.add(name)
-        return True
+    def __init__(self, folder: Path, readonly: bool = False):
+        super().__init__(folder / LOG_NAME, readonly, BUSY_SECONDS)  # a test shortens it
 
     def get(self, appointment: str, kind: str) -> Record | None:
         if self._db is None:
             return None
         state = "state" if "state" in self._added else f"'{ACCEPTED}'"
         first = "first_message_id" if "first_message_id" in self._added else "NULL"
-        try:
-            row = self._db.execute(
-                "SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at,"
-                f" {state}, {first} FROM sent WHERE appointment = ? AND kind = ?",
-                (appointment, kind),
-            ).fetchone()
-        except sqlite3.DatabaseError as e:
-            if _locked_or_readonly(e):
-                raise _unreadable(self.path, e) from None
-            raise damaged(self.path, _words(e)) from None
+        row = self._row(
+            "SELECT appointment, kind, content_hash, facts, message_id, copies, sent_at,"
+            f" {state}, {first} FROM sent WHERE appointment = ? AND kind = ?",
+            (appointment, kind),
+        )
         if row is None:
             return None
         try:
@@ -211,30 +133,18 @@ class SentLog:
             or row[7] not in (ACCEPTED, UNCONFIRMED)
             or not isinstance(row[8], str | None)
         ):
-            raise damaged(self.path, "a row holds values mesocare did not write")
+            raise self.damaged(sqlite_log.ODD_ROW)
         return Record(row[0], row[1], row[2], facts, row[4], row[5], row[6], row[7], row[8])
 
     def check_writable(self) -> None:
-        """Prove the log can record before anything is sent: a probe row the size of a real
-        one, committed (to disk) and deleted. Raises ``SentLogError`` when it cannot."""
-        if self.readonly or self._db is None:
-            raise SentLogError(f"{self.path}: the sent log was opened read-only.")
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO sent (appointment, kind, content_hash, facts,"
-                    " message_id, copies, sent_at, state) VALUES (?, ?, ?, ?, ?, 1, '', ?)",
-                    (PROBE, PROBE, "0" * 64, json.dumps({"pad": "0" * 2048}), "0" * 80, ACCEPTED),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("DELETE FROM sent WHERE appointment = ?", (PROBE,))
-        except sqlite3.Error as e:
-            raise cannot_record(self.path, "written", e) from None
+        """Prove the log can record before anything is sent (a probe row the size of a real
+        one, committed and deleted). Raises ``SentLogError`` when it cannot."""
+        self._prove_writable(
+            "INSERT OR REPLACE INTO sent (appointment, kind, content_hash, facts,"
+            " message_id, copies, sent_at, state) VALUES (?, ?, ?, ?, ?, 1, '', ?)",
+            (PROBE, PROBE, "0" * 64, json.dumps({"pad": "0" * 2048}), "0" * 80, ACCEPTED),
+            key="appointment",
+        )
 
     def record(
         self,
@@ -259,90 +169,37 @@ class SentLog:
             .astimezone(timezone.utc)
             .isoformat(timespec="seconds")
         )
-        try:
-            self._db.execute(
-                "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies,"
-                " sent_at, state, first_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (appointment, kind) DO UPDATE SET content_hash = "
-                "excluded.content_hash,"
-                " facts = excluded.facts, message_id = excluded.message_id, "
-                "copies = excluded.copies,"
-                " sent_at = excluded.sent_at, state = excluded.state,"
-                " first_message_id = coalesce(sent.first_message_id, excluded.first_message_id)",
-                (
-                    appointment,
-                    kind,
-                    content_hash,
-                    json.dumps(facts, sort_keys=True),
-                    message_id,
-                    copies,
-                    stamp,
-                    state,
-                    first_message_id or message_id,
-                ),
-            )
-        except sqlite3.Error as e:
-            raise SentLogError(
-                f"{self.path}: the sent log cannot be written ({_words(e)})."
-            ) from None
+        self._write(
+            "INSERT INTO sent (appointment, kind, content_hash, facts, message_id, copies,"
+            " sent_at, state, first_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (appointment, kind) DO UPDATE SET content_hash = "
+            "excluded.content_hash,"
+            " facts = excluded.facts, message_id = excluded.message_id, "
+            "copies = excluded.copies,"
+            " sent_at = excluded.sent_at, state = excluded.state,"
+            " first_message_id = coalesce(sent.first_message_id, excluded.first_message_id)",
+            (
+                appointment,
+                kind,
+                content_hash,
+                json.dumps(facts, sort_keys=True),
+                message_id,
+                copies,
+                stamp,
+                state,
+                first_message_id or message_id,
+            ),
+        )
 
     def count(self) -> int:
         if self._db is None:
             return 0
         return self._db.execute("SELECT count(*) FROM sent").fetchone()[0]
 
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
 
-    def __enter__(self) -> SentLog:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def _words(error: BaseException) -> str:
-    return " ".join(str(error).split())[:200] or error.__class__.__name__
-
-
-def _locked_or_readonly(error: sqlite3.Error) -> bool:
-    """Not damage: the file is busy, read-only, or the disk is full."""
-    text = str(error).lower()
-    words = ("locked", "readonly", "read-only", "full", "unable to open", "disk i/o")
-    return any(w in text for w in words)
-
-
-def _unreadable(path: Path, error: BaseException) -> SentLogError:
-    return SentLogError(f"{path}: the sent log cannot be read ({_words(error)}).")
-
-
-@contextmanager
-def run_lock(folder: Path, waiting=None):
+def run_lock(
+    folder: Path, waiting: Callable[[], object] | None = None
+) -> AbstractContextManager[None]:
     """Hold ``folder/sent.lock`` exclusively for a run; ``waiting()`` is called if another
     run holds it (then this one waits for it to finish)."""
-    try:
-        import fcntl
-    except (
-        ImportError
-    ):  # pragma: no cover - not on Windows; one run at a time is then the clinic's care
-        yield
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as e:
-        raise SentLogError(
-            f"{folder / LOCK_NAME}: the lock file cannot be opened ({e.strerror})."
-        ) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if waiting is not None:
-                waiting()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    return sqlite_log.run_lock(folder / LOCK_NAME, waiting)
