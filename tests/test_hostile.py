@@ -38,7 +38,7 @@ CONTROL = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 )  # on stderr: never (tabs and line ends are fine)
 LINE_MAX = 400  # characters in one line of stderr
-# the interpreter that runs the CLI: HOSTILE_PYTHON=/work/wt/baseline/.venv/bin/python runs
+# the interpreter that runs the CLI: HOSTILE_PYTHON=../baseline/.venv/bin/python runs
 # the corpus against another install (to see a case fail on old code)
 PYTHON = os.environ.get("HOSTILE_PYTHON", sys.executable)
 WORKERS = max(2, min(4, (os.cpu_count() or 2)))
