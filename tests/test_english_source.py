@@ -218,8 +218,8 @@ def clinic_in(tmp_path):
     [
         ("GB", "en", "call 999 or 112 at once"),
         ("US", "en-US", "call 911 at once"),
-        ("FR", "fr", "appelez immédiatement le 15 ou 112"),
-        ("IT", "it", "chiami subito il 118 o 112"),
+        ("FR", "fr", "appelez immédiatement le 15 ou le 112"),
+        ("IT", "it", "chiami subito il 118 o il 112"),
         ("BR", "pt-BR", "ligue imediatamente para o 192"),
         ("DE", "de", "wählen Sie sofort die 112"),
         (None, "en", "call the emergency number at once"),

@@ -428,3 +428,19 @@ def test_french_punctuation_is_spaced_as_france_and_quebec_each_write_it(tag, ex
     from mesocare import lang
 
     assert lang.get(tag).typo("Des questions ? Appelez : 10:30 ; oui ! « ok »") == expected
+
+
+@pytest.mark.parametrize(
+    "tag, numbers, said",
+    [
+        ("fr", ("15", "112"), "appelez immédiatement le 15 ou le 112."),
+        ("it", ("118", "112"), "chiami subito il 118 o il 112."),
+        ("en", ("999", "112"), "call 999 or 112 at once."),
+        ("fr-CA", ("911",), "appelez immédiatement le 911."),
+    ],
+)
+def test_each_emergency_number_has_its_article_where_the_language_repeats_it(tag, numbers, said):
+    from mesocare import lang
+    from mesocare.lang.notices import emergency_line
+
+    assert emergency_line(lang.get(tag), numbers).endswith(said)

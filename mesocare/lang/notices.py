@@ -7,6 +7,10 @@ from __future__ import annotations
 from mesocare.banner import Banner
 from mesocare.lang.language import Language
 
+# the article a language repeats before each emergency number of a list (our translations put
+# the first one in the sentence itself): French "le 15 ou le 112", Italian "il 118 o il 112"
+REPEATED_ARTICLE = {"fr": "le", "it": "il"}
+
 
 def course_unknown(lang: Language, text: str) -> str:
     """A step that lasts "until your last session" when the course is not known: a patient
@@ -23,7 +27,11 @@ def emergency_line(lang: Language, numbers: tuple[str, ...]) -> str:
     if numbers:
         from babel.lists import format_list
 
-        number = format_list(list(numbers), style="or", locale=lang.locale)
+        # the sentence carries the first number's article ("appelez le %(number)s"); a language
+        # that repeats it before each number gets it before the others too ("le 15 ou le 112")
+        article = REPEATED_ARTICLE.get(lang.code)
+        listed = [numbers[0], *(f"{article} {n}" if article else n for n in numbers[1:])]
+        number = format_list(listed, style="or", locale=lang.locale)
         return lang._(
             "Emergency: if you have trouble breathing, swelling of the lips, tongue or throat, "
             "or you faint, call %(number)s at once.",
