@@ -15,6 +15,7 @@ import functools
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,37 +101,42 @@ def check_types(item) -> None:
     import dataclasses
 
     kind: type = type(item)
-    for name, hint in _field_types(kind):
+    for name, fits in _field_checks(kind):
         value = getattr(item, name)
-        if not _is(value, hint):
-            raise TypeError(f"{type(item).__name__}.{name}")
+        if not fits(value):
+            raise TypeError(f"{kind.__name__}.{name}")
         for part in value if isinstance(value, tuple) else (value,):
             if dataclasses.is_dataclass(part):
                 check_types(part)
 
 
 @functools.cache
-def _field_types(kind: type) -> tuple[tuple[str, Any], ...]:
-    """(name, declared type) of each field of the dataclass ``kind``, worked out once: the
-    annotations are strings, and evaluating them is most of the check's time."""
+def _field_checks(kind: type) -> tuple[tuple[str, Callable[[Any], bool]], ...]:
+    """(name, a test of a value against the declared type) of each field of the dataclass
+    ``kind``, worked out once: the annotations are strings, and reading them is most of the
+    check's time."""
     import dataclasses
     import typing
 
     hints = typing.get_type_hints(kind)
-    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(kind))
+    return tuple((f.name, _fits(hints[f.name])) for f in dataclasses.fields(kind))
 
 
-def _is(value, hint) -> bool:
+def _fits(hint) -> Callable[[Any], bool]:
+    """A test of a value against ``hint``: a union, ``tuple[X, ...]``, None, int (not bool), or
+    a class."""
     import types
     import typing
 
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        return any(_is(value, h) for h in typing.get_args(hint))
+        options = tuple(_fits(h) for h in typing.get_args(hint))
+        return lambda value: any(fits(value) for fits in options)
     if origin is tuple:  # tuple[X, ...]
-        return isinstance(value, tuple) and all(_is(v, typing.get_args(hint)[0]) for v in value)
+        each = _fits(typing.get_args(hint)[0])
+        return lambda value: isinstance(value, tuple) and all(each(v) for v in value)
     if hint is type(None):
-        return value is None
+        return lambda value: value is None
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, hint)
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
+    return lambda value: isinstance(value, hint)
