@@ -18,10 +18,12 @@ from mesocare.cli.options import (
     DateOpt,
     DebugOpt,
     FormatOpt,
+    InputFormatOpt,
     LangOpt,
     LargePrintOpt,
     OutOpt,
     PaperOpt,
+    ScheduleArg,
     TodayOpt,
     TzOpt,
     pick_format,
@@ -58,22 +60,11 @@ class BatchOptions:
 
 def batch(
     ctx: typer.Context,
-    schedule: Annotated[
-        str,
-        typer.Argument(
-            help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin."
-        ),
-    ],
+    schedule: ScheduleArg,
     date_: DateOpt = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,
-    input_format: Annotated[
-        str | None,
-        typer.Option(
-            "--input-format",
-            help="csv, ics, fhir or hl7 (default: from the file name or its content).",
-        ),
-    ] = None,
+    input_format: InputFormatOpt = None,
     duplex: Annotated[
         bool,
         typer.Option(

@@ -12,23 +12,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mesocare.cli.context import Context
-from mesocare.cli.options import ClinicOpt, DebugOpt, TodayOpt, TzOpt
+from mesocare.cli.options import (
+    ClinicOpt,
+    DebugOpt,
+    InputFormatOpt,
+    ScheduleArg,
+    TodayOpt,
+    TzOpt,
+)
 
 if TYPE_CHECKING:
     from mesocare.cli.progress import Progress
 
-ScheduleArg = Annotated[
-    str,
-    typer.Argument(
-        help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin."
-    ),
-]
-InputFormatOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content)."
-    ),
-]
 DryRunOpt = Annotated[
     Path | None,
     typer.Option(

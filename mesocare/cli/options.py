@@ -104,6 +104,18 @@ LargePrintOpt = Annotated[
 ]
 
 # ---- plain values
+ScheduleArg = Annotated[
+    str,
+    typer.Argument(
+        help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin."
+    ),
+]
+InputFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--input-format", help="csv, ics, fhir or hl7 (default: from the file name or its content)."
+    ),
+]
 DateOpt = Annotated[
     str | None,
     typer.Option(

@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from mesocare.cli.context import Context
-from mesocare.cli.options import ClinicOpt, DateOpt, DebugOpt, LangOpt, TodayOpt, TzOpt
+from mesocare.cli.options import (
+    ClinicOpt,
+    DateOpt,
+    DebugOpt,
+    InputFormatOpt,
+    LangOpt,
+    ScheduleArg,
+    TodayOpt,
+    TzOpt,
+)
 from mesocare.errors import ConfigError, ExitCode, InputError
 
 TARGETS = ("mllp", "fhir")
@@ -15,12 +24,7 @@ TARGETS = ("mllp", "fhir")
 
 def push(
     ctx: typer.Context,
-    schedule: Annotated[
-        str,
-        typer.Argument(
-            help="The schedule: a CSV, iCalendar (.ics), FHIR JSON or HL7 v2 file, or - for stdin."
-        ),
-    ],
+    schedule: ScheduleArg,
     to: Annotated[
         str | None,
         typer.Option(
@@ -32,13 +36,7 @@ def push(
         ),
     ] = None,
     date_: DateOpt = None,
-    input_format: Annotated[
-        str | None,
-        typer.Option(
-            "--input-format",
-            help="csv, ics, fhir or hl7 (default: from the file name or its content).",
-        ),
-    ] = None,
+    input_format: InputFormatOpt = None,
     _tz: TzOpt = None,
     _today: TodayOpt = None,
     _clinic: ClinicOpt = None,
