@@ -6,20 +6,20 @@ moves the folder; a cache that cannot be read or written is simply not used.
 
 A cache file decides what a patient is told, so it is trusted only when this user alone could
 have written it: a folder or file that another user owns, that others may write, or that is a
-link, is not read (nor written into); ``mesocare.rules`` then checks what is read back.
+link, is not read (nor written into); and an entry is used only when its bytes are the ones
+written (the sha256 of the rule set, in the entry's first line), so a damaged or edited entry
+is read as no entry.
 """
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import json
 import os
 import stat
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-CACHE_FORMAT = "mesocare-rules-cache/1"
+CACHE_FORMAT = "mesocare-rules-cache/2"
 KEEP = 16  # entries kept; older ones are removed
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -48,8 +48,9 @@ def _folder_is_private(folder: Path) -> bool:
 
 
 def read_entry(key: str) -> dict | None:
-    """The cached rule set (as JSON data) for ``key``, or None (also for a file or folder that
-    someone else could have written)."""
+    """The cached rule set (as JSON data) for ``key``, or None: no entry, an entry of another
+    format or key, one whose bytes are not the ones written (its digest), or a file or folder
+    that someone else could have written."""
     folder = cache_dir()
     if not _folder_is_private(folder):
         return None
@@ -61,29 +62,33 @@ def read_entry(key: str) -> dict | None:
         with os.fdopen(fd, "rb") as f:
             if not _private(os.fstat(f.fileno()), folder=False):
                 return None
-            data = json.loads(f.read().decode("utf-8"))
-        if data.get("format") != CACHE_FORMAT or data.get("key") != key:
+            head, _, payload = f.read().partition(b"\n")
+        header = json.loads(head.decode("utf-8"))
+        if header.get("format") != CACHE_FORMAT or header.get("key") != key:
             return None
-        ruleset = data["ruleset"]
+        if header.get("sha256") != hashlib.sha256(payload).hexdigest():
+            return None  # changed or damaged since it was written
+        ruleset = json.loads(payload.decode("utf-8"))
         return ruleset if isinstance(ruleset, dict) else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None  # no cache, or a damaged one: read the files
 
 
 def write_entry(key: str, ruleset: dict) -> None:
-    """Write the entry atomically; a cache that cannot be written is simply skipped."""
+    """Write the entry atomically: a header line (format, key, the sha256 of what follows),
+    then the rule set as JSON. A cache that cannot be written is simply skipped."""
     import tempfile
 
+    payload = json.dumps(ruleset, ensure_ascii=False).encode("utf-8")
+    header = {"format": CACHE_FORMAT, "key": key, "sha256": hashlib.sha256(payload).hexdigest()}
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _folder_is_private(folder):
             return  # another user's or a shared folder: what we wrote there could be changed
         fd, tmp = tempfile.mkstemp(prefix=".rules-", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(
-                {"format": CACHE_FORMAT, "key": key, "ruleset": ruleset}, f, ensure_ascii=False
-            )
+        with os.fdopen(fd, "wb") as f:
+            f.write(json.dumps(header).encode("ascii") + b"\n" + payload)
         os.replace(tmp, folder / f"rules-{key[:40]}.json")
         old = sorted(folder.glob("rules-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[
             KEEP:
@@ -92,51 +97,3 @@ def write_entry(key: str, ruleset: dict) -> None:
             stale.unlink(missing_ok=True)
     except OSError:
         pass
-
-
-def check_types(item) -> None:
-    """TypeError unless every field of a dataclass read back from an entry (and of the
-    dataclasses in it) has its declared type: an entry holding a number where a text belongs
-    would fail later, far from here."""
-    import dataclasses
-
-    kind: type = type(item)
-    for name, fits in _field_checks(kind):
-        value = getattr(item, name)
-        if not fits(value):
-            raise TypeError(f"{kind.__name__}.{name}")
-        for part in value if isinstance(value, tuple) else (value,):
-            if dataclasses.is_dataclass(part):
-                check_types(part)
-
-
-@functools.cache
-def _field_checks(kind: type) -> tuple[tuple[str, Callable[[Any], bool]], ...]:
-    """(name, a test of a value against the declared type) of each field of the dataclass
-    ``kind``, worked out once: the annotations are strings, and reading them is most of the
-    check's time."""
-    import dataclasses
-    import typing
-
-    hints = typing.get_type_hints(kind)
-    return tuple((f.name, _fits(hints[f.name])) for f in dataclasses.fields(kind))
-
-
-def _fits(hint) -> Callable[[Any], bool]:
-    """A test of a value against ``hint``: a union, ``tuple[X, ...]``, None, int (not bool), or
-    a class."""
-    import types
-    import typing
-
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = tuple(_fits(h) for h in typing.get_args(hint))
-        return lambda value: any(fits(value) for fits in options)
-    if origin is tuple:  # tuple[X, ...]
-        each = _fits(typing.get_args(hint)[0])
-        return lambda value: isinstance(value, tuple) and all(each(v) for v in value)
-    if hint is type(None):
-        return lambda value: value is None
-    if hint is int:
-        return lambda value: isinstance(value, int) and not isinstance(value, bool)
-    return lambda value: isinstance(value, hint)

@@ -146,18 +146,33 @@ def _json_run(cache, tmp_path):
     return json.loads(done.stdout)
 
 
-def _plant(cache, edit) -> None:
-    """Edit every entry of ``cache`` with ``edit(entry's rule set)`` (as an attacker would)."""
-    import json
+def _entries(path) -> tuple[dict, dict]:
+    """An entry's header line and its rule set."""
+    head, _, payload = path.read_bytes().partition(b"\n")
+    return json.loads(head), json.loads(payload)
 
+
+def _rewrite(path, header: dict, ruleset: dict, digest: bool = False) -> None:
+    """Write an entry back; with ``digest`` its sha256 is made to fit the new bytes (as a
+    careful attacker would), else it is left as it was (damage, or a careless edit)."""
+    import hashlib
+
+    payload = json.dumps(ruleset).encode("utf-8")
+    if digest:
+        header = header | {"sha256": hashlib.sha256(payload).hexdigest()}
+    path.write_bytes(json.dumps(header).encode("ascii") + b"\n" + payload)
+
+
+def _plant(cache, edit, digest: bool = False) -> None:
+    """Edit every entry of ``cache`` with ``edit(entry's rule set)`` (as an attacker would)."""
     for path in cache.glob("rules-*.json"):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        edit(data["ruleset"])
-        path.write_text(json.dumps(data), encoding="utf-8")
+        header, ruleset = _entries(path)
+        edit(ruleset)
+        _rewrite(path, header, ruleset, digest)
 
 
 def _medicines(ruleset) -> None:
-    ruleset["rules"][0]["text"] = PLANTED  # the version (hash) left as it was
+    ruleset["rules"][0]["text"] = PLANTED
 
 
 def _shared(cache) -> None:
@@ -175,22 +190,15 @@ def _others(cache) -> None:
 
 @pytest.mark.parametrize("where", [None, _shared, _file_shared, _others])
 def test_a_planted_cache_entry_never_reaches_a_handout(tmp_path, where):
-    """An entry whose texts were changed (by whoever could write it) is not used: the texts no
-    longer match the rule-set hash it carries; and a folder or file someone else owns or may
-    write is not read at all, even when the entry inside matches its hash."""
+    """An entry whose texts were changed (by whoever could write it) is not used: its bytes no
+    longer match the digest it carries; and a folder or file someone else owns or may write is
+    not read at all, even when the entry inside matches its digest."""
     cache = tmp_path / "cache"
     honest = _json_run(cache, tmp_path)
     if where is None:
         _plant(cache, _medicines)
     else:
-        from mesocare.rules import _from_json, ruleset_hash
-
-        def rehashed(ruleset):  # a careful attacker makes the hash fit the planted text
-            _medicines(ruleset)
-            data = _from_json(ruleset)
-            ruleset["version"] = ruleset_hash(data.rules, data.notes)
-
-        _plant(cache, rehashed)
+        _plant(cache, _medicines, digest=True)  # a careful attacker makes the digest fit
         if where is _others and os.getuid() != 0:
             pytest.skip("only root can give a folder to another user")
         where(cache)
@@ -235,7 +243,6 @@ def test_a_damaged_entry_is_never_a_traceback(tmp_path, edit):
 @settings(max_examples=60, deadline=None)
 def test_any_value_in_an_entry_is_read_or_refused(value, key):
     """Whatever an entry holds in place of one of its parts, loading gives the true rule set."""
-    import json
     import tempfile
 
     from mesocare.rule_cache import cache_dir
@@ -246,9 +253,9 @@ def test_any_value_in_an_entry_is_read_or_refused(value, key):
         try:
             honest = load_ruleset(folders)
             for path in cache_dir().glob("rules-*.json"):
-                data = json.loads(path.read_text(encoding="utf-8"))
-                data["ruleset"][key] = value
-                path.write_text(json.dumps(data), encoding="utf-8")
+                header, ruleset = _entries(path)
+                ruleset[key] = value
+                _rewrite(path, header, ruleset)
             again = load_ruleset(folders)
             # what a patient reads is the true set; the list of file names and of the rules
             # the clinic disabled (for rules list) are not in the hash: they need only be texts
