@@ -335,10 +335,11 @@ class Portuguese(Grammar):
     def contract(self, text):
         """em + a weekday is na (segunda-feira...) or no (sábado, domingo): "Você agendou no
         sábado"."""
-        return _PT_EM.sub(_pt_em, text)
+        return re.sub(_PT_EM, _pt_em, text)
 
 
-_PT_EM = re.compile(r"\b([Ee])m (?=(segunda|terça|quarta|quinta|sexta)-feira|sábado|domingo)")
+# compiled (and kept) by ``re`` the first time a Portuguese text needs it
+_PT_EM = r"\b([Ee])m (?=(segunda|terça|quarta|quinta|sexta)-feira|sábado|domingo)"
 
 
 def _pt_em(m: re.Match) -> str:

@@ -35,13 +35,15 @@ _EN_MONTHS = (
 EN_GB_DATE_PATTERN = "EEEE d MMMM y"
 
 NBSP = "\u00a0"
+# French spacing, as patterns that ``re`` compiles (and keeps) the first time a French text
+# needs them, not when every run starts.
 # before : ; ! ? that end a word (10:30 and https:// are left alone: no space follows them)
-_FR_BEFORE = re.compile(r"(?<=[^\s(«])[ \u00a0]?([:;!?])(?=\s|$|»|\))")
+_FR_BEFORE = r"(?<=[^\s(«])[ \u00a0]?([:;!?])(?=\s|$|»|\))"
 # Quebec: a space only before the colon; none before ; ! ?
-_FR_COLON = re.compile(r"(?<=[^\s(«])[ \u00a0]?(:)(?=\s|$|»|\))")
-_FR_CA_TIGHT = re.compile(r"(?<=[^\s(«])[ \u00a0]+([;!?])(?=\s|$|»|\))")
-_FR_OPEN = re.compile(r"«[ \u00a0]*")
-_FR_CLOSE = re.compile(r"[ \u00a0]*»")
+_FR_COLON = r"(?<=[^\s(«])[ \u00a0]?(:)(?=\s|$|»|\))"
+_FR_CA_TIGHT = r"(?<=[^\s(«])[ \u00a0]+([;!?])(?=\s|$|»|\))"
+_FR_OPEN = r"«[ \u00a0]*"
+_FR_CLOSE = r"[ \u00a0]*»"
 
 # the ordinal a language (or one region of it) writes after the first of the month
 FIRST_OF_MONTH = {"fr": "er", "pt-BR": "º"}
@@ -237,10 +239,10 @@ class Language:
         if self.code != "fr" or not text:
             return text
         if self.region == "CA":
-            text = _FR_CA_TIGHT.sub(r"\1", text)
-        text = (_FR_COLON if self.region == "CA" else _FR_BEFORE).sub(NBSP + r"\1", text)
-        text = _FR_OPEN.sub("«" + NBSP, text)
-        return _FR_CLOSE.sub(NBSP + "»", text)
+            text = re.sub(_FR_CA_TIGHT, r"\1", text)
+        text = re.sub(_FR_COLON if self.region == "CA" else _FR_BEFORE, NBSP + r"\1", text)
+        text = re.sub(_FR_OPEN, "«" + NBSP, text)
+        return re.sub(_FR_CLOSE, NBSP + "»", text)
 
 
 def _by_tag(tag: str) -> Language:
