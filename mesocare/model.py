@@ -17,6 +17,7 @@ from mesocare.vocab import AREA_WORDS, AREAS, TECHNIQUE_WORDS, TECHNIQUES  # noq
 
 if TYPE_CHECKING:
     from mesocare.lang import Language
+    from mesocare.settings import EhrSettings, EmailSettings
 
 
 def _default_language() -> Language:
@@ -24,53 +25,6 @@ def _default_language() -> Language:
     from mesocare.lang import get
 
     return get(None)
-
-
-@dataclass(frozen=True)
-class EmailSettings:
-    """How to reach the clinic's mail server (everything but the password)."""
-
-    sender: str  # the From address (the address alone)
-    host: str
-    port: int
-    security: str = "starttls"  # starttls | tls | none
-    username: str | None = None
-    reply_to: str | None = None  # an address, or Name <address>
-    ca_file: str | None = None  # a CA bundle to trust instead of the system's (an in-house CA)
-    timeout: float = 30.0  # seconds, for connecting and for every reply
-    retries: int = 3  # extra attempts after a temporary failure (4xx, connection lost)
-    retry_wait: float = 2.0  # seconds before the first retry; doubled each time
-    sender_name: str | None = None  # the display name of ``from:`` (wins over the clinic's name)
-
-
-@dataclass(frozen=True)
-class MllpSettings:
-    """The clinic's interface engine (config ``ehr: mllp:``): HL7 v2 over MLLP."""
-
-    host: str
-    port: int
-    tls: bool = True
-    ca_file: str | None = None
-    timeout: float = 30.0
-    receiving_application: str = ""
-    receiving_facility: str = ""
-
-
-@dataclass(frozen=True)
-class FhirSettings:
-    """The clinic's FHIR server (config ``ehr: fhir:``); its token only from the environment."""
-
-    base_url: str
-    timeout: float = 30.0
-    ca_file: str | None = None
-
-
-@dataclass(frozen=True)
-class EhrSettings:
-    """Where ``mesocare push`` delivers (config ``ehr:``)."""
-
-    mllp: MllpSettings | None = None
-    fhir: FhirSettings | None = None
 
 
 @dataclass(frozen=True)

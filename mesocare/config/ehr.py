@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mesocare.addresses import is_this_machine
-from mesocare.model import EhrSettings, FhirSettings, MllpSettings
+from mesocare.settings import EhrSettings, FhirSettings, MllpSettings
 
 TOKEN_ENV = "MESOCARE_FHIR_TOKEN"
 

@@ -25,7 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mesocare.addresses import is_this_machine, parse_mailbox
-from mesocare.model import EmailSettings
+from mesocare.settings import EmailSettings
 
 PASSWORD_ENV = "MESOCARE_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}

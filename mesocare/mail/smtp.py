@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from mesocare.addresses import is_this_machine
 from mesocare.errors import ConfigError, ExitCode, MesocareError
-from mesocare.model import EmailSettings
+from mesocare.settings import EmailSettings
 
 
 class MailServerError(MesocareError):

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from urllib import error, request
 
 from mesocare.config.ehr import TOKEN_ENV
-from mesocare.model import FhirSettings, Handout
+from mesocare.model import Handout
 from mesocare.push.deliver import Stop, shown
+from mesocare.settings import FhirSettings
 
 _WORDS = {
     "multiple-matches": "more than one record on the server has this identifier, so it cannot tell"

@@ -7,7 +7,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from mesocare.model import MllpSettings
+from mesocare.settings import MllpSettings
 
 START, END = b"\x0b", b"\x1c\x0d"
 MAX_ACK = 1 << 20  # an ACK longer than this is not one
