@@ -103,11 +103,22 @@ def baseline_python(path: str) -> str:
 
 
 def interpreters(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """(label, python) to measure in turn: this checkout, then the baseline if given."""
+    """(label, python) to measure in turn: this checkout, then the baseline if given. Each one's
+    mesocare is byte-compiled first, as ``pip install`` leaves it: a checkout installed in
+    editable mode and run with PYTHONDONTWRITEBYTECODE set would otherwise compile every
+    module it changed since its bytecode was last written, on every run."""
     found = [("mesocare", sys.executable)]
     if getattr(args, "baseline", None):
         found.append(("baseline", baseline_python(args.baseline)))
+    for _, python in found:
+        subprocess.run([python, "-c", COMPILE], check=True, stdout=subprocess.DEVNULL)
     return found
+
+
+COMPILE = (
+    "import compileall, os, mesocare; "
+    "compileall.compile_dir(os.path.dirname(mesocare.__file__), quiet=1)"
+)
 
 
 # Runs a command as its own process tree and reports on it: the wall time, the time to the first
