@@ -1,9 +1,10 @@
 """A moved appointment moves in the patient's calendar (issue 23).
 
 Each calendar file sent for an appointment is imported, in the order sent, into a calendar
-that applies a published event the way Thunderbird does (no calendar program that applies
-RFC 5546's rule runs headless here, so this is a reference implementation written from
-Thunderbird's source, comm-central ``calendar/base/modules/utils/calItipUtils.jsm``):
+that applies RFC 5546's rule to each event the way Thunderbird applies it to one (a reference
+implementation written from Thunderbird's source, ``calItipUtils``; Thunderbird itself opens
+the same messages in ``test_thunderbird.py``, where it updates only the file's first event,
+the appointment):
 
 - ``compare(new, old)``: ``compareSequence``, and when the SEQUENCEs are equal
   ``compareStamp`` (DTSTAMP); a missing DTSTAMP is older than any;
