@@ -873,12 +873,31 @@ def with_email(h, email="desk@harbour.example"):
 
 
 def test_the_clinic_is_the_organizer_when_it_has_an_email():
-    text = ics.render(with_email(handout()))
-    cal = icalendar.Calendar.from_ical(text)
-    assert str(cal["METHOD"]) == "PUBLISH"
-    for event in cal.walk("VEVENT"):
-        assert str(event["ORGANIZER"]) == "mailto:desk@harbour.example"
-        assert event["ORGANIZER"].params["CN"] == "Harbour Skin Clinic"
+    for message in (False, True):
+        cal = icalendar.Calendar.from_ical(ics.render(with_email(handout()), message=message))
+        for event in cal.walk("VEVENT"):
+            assert str(event["ORGANIZER"]) == "mailto:desk@harbour.example"
+            assert event["ORGANIZER"].params["CN"] == "Harbour Skin Clinic"
+
+
+def test_only_the_one_event_file_an_email_carries_is_an_itip_publish():
+    """A calendar program applies an iTIP object to one UID (Thunderbird: "multiple items in an
+    iTIP message MUST have same ID"): the emailed form is one event, the appointment, with
+    METHOD:PUBLISH; the file of an event per date has no METHOD, and neither has the batch."""
+    h = with_email(handout(prescribed=("lasix",)))
+    every = icalendar.Calendar.from_ical(ics.render(h))
+    assert "METHOD" not in every and len(every.walk("VEVENT")) > 5
+    sent = icalendar.Calendar.from_ical(ics.render(h, message=True))
+    assert str(sent["METHOD"]) == "PUBLISH"
+    (event,) = sent.walk("VEVENT")
+    (appointment,) = [e for e in every.walk("VEVENT") if e["UID"] == event["UID"]]
+    assert str(appointment["X-MESOCARE-EVENT"]) == "appointment"
+    said = str(event["DESCRIPTION"])
+    assert said.startswith(str(appointment["DESCRIPTION"]))
+    for item in h.items:
+        assert f"{item.when}: {item.text}" in said
+    batch = Batch(h.clinic, h.today, None, (h,), booking_checked=True)
+    assert "METHOD" not in icalendar.Calendar.from_ical(ics.render_batch(batch))
 
 
 strict_cases = [
@@ -887,6 +906,17 @@ strict_cases = [
     pytest.param(lambda: handout(tz="UTC", course_end=None), id="utc"),
     pytest.param(lambda: with_email(handout(tz="America/New_York")), id="organizer"),
 ]
+message_cases = [
+    pytest.param(lambda: with_email(handout(prescribed=("lasix",))), id="timed"),
+    pytest.param(lambda: with_email(handout(at=None, tz="Australia/Sydney")), id="untimed"),
+]
+
+
+@pytest.mark.parametrize("make", message_cases)
+def test_libical_strict_check_accepts_the_emailed_calendar(make):
+    if not libical.available():
+        pytest.skip("libical3 is not installed (scripts/test installs it with apt-get as root)")
+    assert libical.problems(ics.render(make(), message=True)) == []
 
 
 @pytest.mark.parametrize("make", strict_cases)

@@ -138,6 +138,7 @@ const later = ms => new Promise(r => setTimeout(r, ms));
     sequence: e.getProperty("SEQUENCE"),
     stamp: e.stampTime.icalString,
     received: e.getProperty("X-MOZ-RECEIVED-SEQUENCE"),
+    description: e.getProperty("DESCRIPTION"),
   }));
   return result;
 })().then(resolve, e => resolve({ error: `${e}\\n${e.stack}` }));

@@ -38,7 +38,8 @@ def render_job(job: Job, envelope: Envelope) -> bytes:
         pdf = render(job.handout, "pdf")
         # each copy newer than the one before by RFC 5546's rules: SEQUENCE, then DTSTAMP
         ics = cast(
-            str, render(job.handout, "ics", sequence=job.sequence, stamp=envelope.date)
+            str,
+            render(job.handout, "ics", sequence=job.sequence, stamp=envelope.date, message=True),
         ).encode("utf-8")
         # the part's method parameter must match the calendar's METHOD (only with the clinic's
         # address)

@@ -47,7 +47,7 @@ from mesocare.lang.language import Language
 from mesocare.lang.ui import N_
 from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
-from mesocare.render.ics_events import PlannedEvent, events, patient_key, uid
+from mesocare.render.ics_events import PlannedEvent, events, message_event, patient_key, uid
 from mesocare.render.ics_events import appointment_key as _appointment_key
 from mesocare.render.ics_timezone import UTC_NAMES, vtimezone
 from mesocare.render.printable import printable
@@ -117,16 +117,16 @@ def _organizer(clinic: Clinic):
     return address
 
 
-def _new_calendar(name: str | None, tz_name: str, clinic: Clinic):
-    """The VCALENDAR; METHOD:PUBLISH only when its events can have an ORGANIZER (iTIP);
-    X-WR-CALNAME only with a ``name``."""
+def _new_calendar(name: str | None, tz_name: str, clinic: Clinic, *, method: bool = False):
+    """The VCALENDAR; METHOD:PUBLISH only for a ``method`` (an emailed calendar: one event)
+    whose event can have an ORGANIZER (iTIP); X-WR-CALNAME only with a ``name``."""
     from icalendar import Calendar
 
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    if clinic.email:
+    if method and clinic.email:
         cal.add("method", "PUBLISH")
     if name:
         cal.add("x-wr-calname", printable(name, newlines=False))
@@ -271,17 +271,20 @@ def render(
     stamp: datetime | None = None,
     appointment_key: str | None = None,
     sequence: int = 0,
+    message: bool = False,
     **_options,
 ) -> str:
     """One patient's calendar. ``alarms=False`` leaves the reminders out; ``stamp`` fixes
     DTSTAMP (default: 00:00 UTC of ``handout.today``, or SOURCE_DATE_EPOCH);
     ``appointment_key`` (a booking id) replaces the appointment's date in the UIDs;
-    ``sequence``: the SEQUENCE of every event (how many copies were sent before)."""
+    ``sequence``: the SEQUENCE of every event (how many copies were sent before);
+    ``message``: the file an email carries, one event (``ics_events.message_event``) and
+    METHOD:PUBLISH when the clinic has an address, instead of an event per date."""
     h = handout
-    planned = events(h)
+    planned = [message_event(h)] if message else events(h)
     patient = patient_key(h)
     appt = _appointment_key(h, appointment_key)
-    cal = _new_calendar(None, h.timezone, h.clinic)
+    cal = _new_calendar(None, h.timezone, h.clinic, method=message)
     _add_events(
         cal,
         planned,

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -365,6 +365,23 @@ def events(h: Handout) -> list[PlannedEvent]:
     for item in h.items:
         planned.extend(_item_events(h, item, tz, lang))
     return planned
+
+
+def message_event(h: Handout) -> PlannedEvent:
+    """The one event of a calendar file sent by email: the appointment, its description
+    followed by every dated step in the handout's order ("From Friday 31 May: stop taking
+    ginkgo...").
+
+    One event, because a calendar program applies an emailed calendar (iTIP) to one UID: a
+    later copy with many events moves only the first in Thunderbird, and each of the others
+    fails there (``calItipUtils``: "multiple items in an iTIP message MUST have same ID")."""
+    tz = zone(h.timezone)
+    lang = h.lang
+    event = _appointment_event(h, tz, lang)
+    steps = [lang._("%(when)s: %(text)s", when=item.when, text=_text(item)) for item in h.items]
+    if not steps:
+        return event
+    return replace(event, description="\n\n".join([event.description, "\n".join(steps)]))
 
 
 # ----------------------------------------------------------------------------- identity
