@@ -205,7 +205,7 @@ def _setting() -> dict[str, str]:
         "machine": f"{_cpu()}, {os.cpu_count()} cores, load average {load:.1f} when the run began",
         "Python": f"{platform.python_version()} ({platform.system()} {platform.machine()})",
         "libraries": ", ".join(f"{name} {_version(name)}" for name in LIBRARIES),
-        "measured": _describe(sys.executable),
+        "measured": _describe(sys.executable, REPO),
     }
 
 
@@ -227,7 +227,8 @@ def _version(name: str) -> str:
 
 def _describe(python: str, checkout: Path | None = None) -> str:
     """The mesocare an interpreter runs: its version and the commit of the checkout it comes from
-    (an editable install's source folder, else ``checkout``, the folder a baseline was given as)."""
+    (an editable install's source folder, else ``checkout``: the folder a baseline was given as,
+    or this checkout for a virtual environment that ``pip install .`` made from it)."""
     code = "import mesocare as m, os; print(m.__version__); print(os.path.dirname(m.__file__))"
     done = subprocess.run(
         [python, "-c", code], cwd="/", capture_output=True, text=True, check=False
