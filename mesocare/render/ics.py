@@ -47,8 +47,9 @@ from mesocare.lang.language import Language
 from mesocare.lang.ui import N_
 from mesocare.model import Batch, Clinic, Handout
 from mesocare.render import source_date
-from mesocare.render.ics_events import PlannedEvent, events, message_event, patient_key, uid
-from mesocare.render.ics_events import appointment_key as _appointment_key
+from mesocare.render.ics_events import PlannedEvent, events, message_event
+from mesocare.render.ics_identity import appointment_key as _appointment_key
+from mesocare.render.ics_identity import patient_key, uid
 from mesocare.render.ics_timezone import UTC_NAMES, vtimezone
 from mesocare.render.printable import printable
 

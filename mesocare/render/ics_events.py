@@ -43,18 +43,16 @@ For one handout, ``events`` plans:
 Reminder times are local wall times in the clinic's zone (09:00 stays 09:00 across a change
 of clocks); ``ics`` writes them as RFC 5545 triggers.
 
-Identity (``uid``). UIDs are sha256 of the clinic name, the patient (id, else the name folded to
-lower case; never written out), the appointment's local date (or the ``appointment_key``
-option, e.g. the booking system's id, when a re-dated appointment must still replace the
-old events) and the event (rule id and start/end), so re-importing an updated plan for
-the same appointment replaces its events instead of adding copies; moving the time on
-the same day keeps every UID.
+Identity (``ics_identity.uid``). UIDs are sha256 of the clinic name, the patient (id, else
+the name folded to lower case; never written out), the appointment's local date (or the
+``appointment_key`` option, e.g. the booking system's id, when a re-dated appointment must
+still replace the old events) and the event (rule id and start/end), so re-importing an
+updated plan for the same appointment replaces its events instead of adding copies; moving the
+time on the same day keeps every UID.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -64,7 +62,6 @@ from mesocare.lang import ui
 from mesocare.lang.language import Language
 from mesocare.model import Handout, Item
 
-UID_DOMAIN = "mesocare"
 SUMMARY_LIMIT = 100
 
 MORNING = time(9, 0)  # reminders on the day something starts or ends
@@ -382,33 +379,3 @@ def message_event(h: Handout) -> PlannedEvent:
     if not steps:
         return event
     return replace(event, description="\n\n".join([event.description, "\n".join(steps)]))
-
-
-# ----------------------------------------------------------------------------- identity
-
-
-def patient_key(h: Handout) -> str:
-    """Who the events are for, as part of a UID: the id, else the folded name (never written)."""
-    if h.patient_id and h.patient_id.strip():
-        return "id:" + h.patient_id.strip()
-    if h.patient_name and h.patient_name.strip():
-        return "name:" + " ".join(h.patient_name.split()).casefold()
-    # nobody named: the appointment itself is all there is to go by
-    return "anonymous:" + h.start.isoformat() + ":" + "+".join(h.areas)
-
-
-def uid(clinic: str, patient: str, appointment: str, event: str) -> str:
-    """A stable UID: the same clinic, patient, appointment and event give the same one."""
-    raw = "\x1f".join(("mesocare-ics/1", clinic, patient, appointment, event))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40] + "@" + UID_DOMAIN
-
-
-_KEY_CLEAN = re.compile(r"\s+")
-
-
-def appointment_key(h: Handout, key: str | None) -> str:
-    """The appointment, as part of a UID: the booking id when known, else its local date."""
-    key = key or h.appointment_id
-    if key:
-        return "key:" + _KEY_CLEAN.sub(" ", key.strip())
-    return "date:" + h.start.astimezone(zone(h.timezone)).date().isoformat()
