@@ -49,10 +49,10 @@ __all__ = ["NPAGES", "Joined", "join", "outline_entries"]
 NPAGES = "{http://ns.adobe.com/xap/1.0/t/pg/}NPages"
 
 
-def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list, list]:
+def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list[int], list, list]:
     """The piece's object numbers -> the joined file's; the streams to write and the other
-    objects to write, each in order; the piece's top-level structure elements; its
-    ``Document`` elements."""
+    objects to write, each in order, and the joined file's numbers of the latter; the piece's
+    top-level structure elements; its ``Document`` elements."""
     import pikepdf
 
     root = src.Root
@@ -68,6 +68,7 @@ def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list, list]:
         number[element.objgen[0]] = DOCUMENT
     streams: list = []
     rest: list = []
+    numbers: list[int] = []  # rest's, in the joined file
     stream, left = pikepdf.ObjectType.stream, ("/ObjStm", "/XRef")
     following = w.next
     for obj in src.objects:
@@ -78,6 +79,7 @@ def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list, list]:
             raise ValueError("a piece has an object of a generation other than 0")
         if obj._type_code != stream:  # noqa: SLF001
             rest.append(obj)
+            numbers.append(following)
         elif obj.stream_dict.get("/Type") in left:
             continue
         else:
@@ -85,7 +87,7 @@ def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list, list]:
         number[objgen[0]] = following
         following += 1
     w.reserve_many(following - w.next)
-    return number, streams, rest, kids, documents
+    return number, streams, rest, numbers, kids, documents
 
 
 class _Join:
@@ -101,13 +103,11 @@ class _Join:
         """Write the piece ``src``: a piece of the front run (the cover sheet: its pieces go first
         in the joined file, in the order they come) or of the rest (in the order they come).
         ``first``: the front run's first piece, whose catalog the joined file takes (returned)."""
-        import pikepdf
-
         w, index, side = self.w, self.count, 0 if front else 1
         self.count += 1
         root = src.Root
         struct = root.get("/StructTreeRoot")
-        number, streams, rest, kids, documents = _numbering(src, w)
+        number, streams, rest, numbers, kids, documents = _numbering(src, w)
         nowhere = w.reserve()  # a reference to an object left out: "null" (none is expected)
         # the piece's IDs get its number, the front run's sorting first (the ID tree is in order)
         prefix = (b"a%06d-" if front else b"p%06d-") % index
@@ -125,7 +125,6 @@ class _Join:
             head.Length = len(raw)
         for obj, head, raw in zip(streams, writer.bodies(heads), data, strict=True):
             w.stream(number[obj.objgen[0]], head, raw)
-        numbers = [number[obj.objgen[0]] for obj in rest]
         w.objs(list(zip(numbers, writer.bodies(rest), strict=True)))
         w.obj(nowhere, b"null")
         if not front:

@@ -132,7 +132,7 @@ def _references(
             w if w is not None else b" %d 0 R" % number.get(int(n), nowhere)
             for w, n in zip(written, numbers, strict=True)
         ]
-    out: list[bytes] = [b""] * (2 * len(written) + 1)
+    out: list = [b""] * (2 * len(written) + 1)  # heads and written numbers, none of them None
     out[0:-1:2], out[1::2], out[-1] = heads[0::3], written, pieces[-1]
     return b"".join(out)
 
