@@ -44,9 +44,14 @@ from mesocare.render.pdf_join.pages_outline import Pages, outline_entries, outli
 from mesocare.render.pdf_join.renumber import Renumbering
 from mesocare.render.pdf_join.structure import Structure, prefixed_ids, top_level
 
-__all__ = ["NPAGES", "Joined", "join", "outline_entries"]
+__all__ = ["NPAGES", "Joined", "join", "outline_entries", "prepare"]
 
 NPAGES = "{http://ns.adobe.com/xap/1.0/t/pg/}NPages"
+
+
+def prepare() -> None:
+    """Load pikepdf ahead of the first piece (about 65 ms), e.g. while the pieces are typeset."""
+    import pikepdf  # noqa: F401
 
 
 def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list[int], list, list]:
