@@ -133,25 +133,38 @@ class Pool:
             self._executor = None
 
     def ordered(
-        self, fn: Callable[..., Any], jobs: Iterable[tuple[tuple, T]]
+        self,
+        fn: Callable[..., Any],
+        jobs: Iterable[tuple[tuple, T]],
+        waiting: Callable[[], object] | None = None,
     ) -> Iterator[tuple[Any, T]]:
         """``fn(*args)`` for each job ``(args, tag)``, yielded as ``(result, tag)`` in the jobs'
         order, each once done; at most ``AHEAD`` jobs per worker are in flight. What the
-        caller does with a result runs here while the workers go on with the next jobs."""
+        caller does with a result runs here while the workers go on with the next jobs.
+        ``waiting()``, when given, runs once here as the first result is awaited, while the
+        workers start on the first jobs (with workers only)."""
         if self._executor is None:
             for args, tag in jobs:
                 yield fn(*args), tag
             return
         pending: deque = deque()
+
+        def result(future) -> Any:
+            nonlocal waiting
+            if waiting is not None:
+                idle, waiting = waiting, None
+                idle()
+            return future.result()
+
         try:
             for args, tag in jobs:
                 pending.append((self._executor.submit(fn, *args), tag))
                 if len(pending) >= AHEAD * self.n:
                     future, done_tag = pending.popleft()
-                    yield future.result(), done_tag
+                    yield result(future), done_tag
             while pending:
                 future, done_tag = pending.popleft()
-                yield future.result(), done_tag
+                yield result(future), done_tag
         finally:
             for future, _ in pending:
                 future.cancel()

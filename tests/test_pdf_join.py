@@ -276,3 +276,32 @@ def test_the_page_count_in_the_metadata_is_the_joined_files(tmp_path):
         meta = joined.open_metadata()
         assert meta[pdf_join.NPAGES] == str(len(joined.pages)) == "12"  # 3 pages + a blank, 3 times
         assert meta["pdfuaid:part"] == "1"
+
+
+def test_the_cross_reference_stream_says_where_each_object_is(tmp_path):
+    # a reader may go straight to an object: at its offset in the file, or at its place in an
+    # object stream (the index, not only the object stream's own list of numbers)
+    pieces = typst_pieces(tmp_path, NAMES)
+    out = tmp_path / "joined.pdf"
+    pdf_join.join(pieces, out)
+    data = out.read_bytes()
+    with pikepdf.open(out) as pdf:
+        size = int(pdf.trailer.Size)
+        xref = pdf.get_object(size - 1, 0)
+        assert xref.stream_dict.Type == "/XRef"
+        assert [int(w) for w in xref.stream_dict.W] == [1, 4, 2]
+        rows = xref.read_bytes()
+        assert len(rows) == 7 * size
+        in_streams: dict[int, list[int]] = {}
+        for number in range(1, size):
+            row = rows[7 * number : 7 * number + 7]
+            kind, where, index = row[0], int.from_bytes(row[1:5]), int.from_bytes(row[5:7])
+            if kind == 1:
+                assert data.startswith(b"%d 0 obj" % number, where), number
+            elif kind == 2:
+                if where not in in_streams:
+                    header = pdf.get_object(where, 0).read_bytes()
+                    first = int(pdf.get_object(where, 0).stream_dict.First)
+                    in_streams[where] = [int(n) for n in header[:first].split()[0::2]]
+                assert in_streams[where][index] == number, number
+        assert sum(len(numbers) for numbers in in_streams.values()) > 1000  # most are in streams

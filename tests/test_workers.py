@@ -125,6 +125,24 @@ def test_the_pool_gives_results_in_order_in_this_process_and_in_workers():
         assert out == [(k * k, k) for k in range(40)]
 
 
+def test_what_the_caller_does_while_waiting_runs_once_before_the_first_result():
+    # a batch loads its join's library then, while the workers typeset the first pieces
+    done: list[str] = []
+    submitted: list[int] = []
+
+    def jobs():
+        for k in range(6):
+            submitted.append(k)
+            yield (k,), k
+
+    with workers.Pool(2) as pool:
+        results = pool.ordered(_square, jobs(), waiting=lambda: done.append(f"{len(submitted)}"))
+        assert next(results) == (0, 0)
+        assert done == [f"{workers.AHEAD * 2}"]  # after the first jobs were handed out
+        assert list(results) == [(k * k, k) for k in range(1, 6)]
+    assert done == [f"{workers.AHEAD * 2}"]  # once
+
+
 # ----------------------------------------------------------------------------- lifetime
 
 

@@ -132,19 +132,19 @@ class _Typesetter:
     def __exit__(self, *exc) -> None:
         self.pool.__exit__(*exc)
 
-    def run(self, jobs):
+    def run(self, jobs, waiting=None):
         """Typeset the jobs ``(source, path, tag, last)`` in order; yields ``(path, tag)`` in the
         same order, each once its file is written. At most two pieces per worker are in flight, so
         memory stays flat however long the list; what is done with a piece (joining it) runs
-        here while the workers typeset the next ones. ``last``: the batch's last piece, after
-        which a worker's memoized layouts are not dropped (it ends with the batch; 80 ms saved);
-        in this process they always are."""
+        here while the workers typeset the next ones, and ``waiting()`` while they typeset the
+        first ones. ``last``: the batch's last piece, after which a worker's memoized layouts are
+        not dropped (it ends with the batch; 80 ms saved); in this process they always are."""
         alone = self.pool.n <= 1
         calls = (
             ((source, self.day, self.root, path, alone or not last), tag)
             for source, path, tag, last in jobs
         )
-        return self.pool.ordered(_compile_piece, calls)
+        return self.pool.ordered(_compile_piece, calls, waiting)
 
 
 def _light(h: Handout) -> Handout:
@@ -283,7 +283,8 @@ def batch_pdf(
         pdf_join.Joined(out, duplex=duplex) as joined,
     ):
         counted: list[Path] = []
-        for path, tag in typeset.run(jobs()):
+        # the join's library is loaded while the workers typeset the first pieces, not after
+        for path, tag in typeset.run(jobs(), waiting=pdf_join.prepare):
             if tag == "piece":
                 joined.add(Path(path))
                 pieces += 1

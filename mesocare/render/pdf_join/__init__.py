@@ -44,14 +44,20 @@ from mesocare.render.pdf_join.pages_outline import Pages, outline_entries, outli
 from mesocare.render.pdf_join.renumber import Renumbering
 from mesocare.render.pdf_join.structure import Structure, prefixed_ids, top_level
 
-__all__ = ["NPAGES", "Joined", "join", "outline_entries"]
+__all__ = ["NPAGES", "Joined", "join", "outline_entries", "prepare"]
 
 NPAGES = "{http://ns.adobe.com/xap/1.0/t/pg/}NPages"
 
 
-def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list]:
-    """The piece's object numbers -> the joined file's; the objects to write, in order; the
-    piece's top-level structure elements; its ``Document`` elements."""
+def prepare() -> None:
+    """Load pikepdf ahead of the first piece (about 65 ms), e.g. while the pieces are typeset."""
+    import pikepdf  # noqa: F401
+
+
+def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list[int], list, list]:
+    """The piece's object numbers -> the joined file's; the streams to write and the other
+    objects to write, each in order, and the joined file's numbers of the latter; the piece's
+    top-level structure elements; its ``Document`` elements."""
     import pikepdf
 
     root = src.Root
@@ -65,7 +71,9 @@ def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list]:
     for element in [struct, *documents] if struct is not None else []:
         skip.add(element.objgen)  # what sat at the top sits in the one Document
         number[element.objgen[0]] = DOCUMENT
-    objects: list = []
+    streams: list = []
+    rest: list = []
+    numbers: list[int] = []  # rest's, in the joined file
     stream, left = pikepdf.ObjectType.stream, ("/ObjStm", "/XRef")
     following = w.next
     for obj in src.objects:
@@ -74,13 +82,17 @@ def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list]:
             continue
         if objgen[1] != 0:
             raise ValueError("a piece has an object of a generation other than 0")
-        if obj._type_code == stream and obj.stream_dict.get("/Type") in left:  # noqa: SLF001
+        if obj._type_code != stream:  # noqa: SLF001
+            rest.append(obj)
+            numbers.append(following)
+        elif obj.stream_dict.get("/Type") in left:
             continue
+        else:
+            streams.append(obj)
         number[objgen[0]] = following
         following += 1
-        objects.append(obj)
-    w.reserve_many(len(objects))
-    return number, objects, kids, documents
+    w.reserve_many(following - w.next)
+    return number, streams, rest, numbers, kids, documents
 
 
 class _Join:
@@ -96,13 +108,11 @@ class _Join:
         """Write the piece ``src``: a piece of the front run (the cover sheet: its pieces go first
         in the joined file, in the order they come) or of the rest (in the order they come).
         ``first``: the front run's first piece, whose catalog the joined file takes (returned)."""
-        import pikepdf
-
         w, index, side = self.w, self.count, 0 if front else 1
         self.count += 1
         root = src.Root
         struct = root.get("/StructTreeRoot")
-        number, objects, kids, documents = _numbering(src, w)
+        number, streams, rest, numbers, kids, documents = _numbering(src, w)
         nowhere = w.reserve()  # a reference to an object left out: "null" (none is expected)
         # the piece's IDs get its number, the front run's sorting first (the ID tree is in order)
         prefix = (b"a%06d-" if front else b"p%06d-") % index
@@ -113,16 +123,13 @@ class _Join:
         if struct is not None:
             self.structure.speak(root, kids, index == 0)
             self.structure.add(struct, kids, side, shift, serial, ids, prefix)
-        writer, stream = Renumbering(serial), pikepdf.ObjectType.stream
-        rest = []
-        for obj in objects:
-            if obj._type_code == stream:  # noqa: SLF001 (as objects.Serializer)
-                data = obj.read_raw_bytes()
-                obj.stream_dict.Length = len(data)
-                w.stream(number[obj.objgen[0]], writer.body(obj), data)
-            else:
-                rest.append(obj)
-        numbers = [number[obj.objgen[0]] for obj in rest]
+        writer = Renumbering(serial)
+        data = [obj.read_raw_bytes() for obj in streams]
+        heads = [obj.stream_dict for obj in streams]
+        for head, raw in zip(heads, data, strict=True):
+            head.Length = len(raw)
+        for obj, head, raw in zip(streams, writer.bodies(heads), data, strict=True):
+            w.stream(number[obj.objgen[0]], head, raw)
         w.objs(list(zip(numbers, writer.bodies(rest), strict=True)))
         w.obj(nowhere, b"null")
         if not front:

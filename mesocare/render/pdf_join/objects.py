@@ -15,6 +15,7 @@ import hashlib
 import sys
 import zlib
 from array import array
+from itertools import accumulate
 from typing import Any
 
 # numbers of the joined file's own objects; the pieces' objects come after
@@ -86,13 +87,20 @@ class Writer:
         if not self.pending:
             return
         container = self.reserve()
-        offsets, bodies, at = [], [], 0
-        for i, (number, body) in enumerate(self.pending):
-            self.kinds[number], self.where[number], self.index[number] = 2, container, i
-            offsets.append(b"%d %d" % (number, at))
-            bodies.append(body)
-            at += len(body) + 1
-        header = b" ".join(offsets) + b"\n"
+        numbers = [number for number, _ in self.pending]
+        bodies = [body for _, body in self.pending]
+        count, first = len(numbers), numbers[0]
+        if numbers[-1] - first == count - 1 and numbers == list(range(first, first + count)):
+            # a run of numbers (a piece's objects between two streams): whole slices at once
+            self.kinds[first : first + count] = array("B", [2]) * count
+            self.where[first : first + count] = array("I", [container]) * count
+            self.index[first : first + count] = array("H", range(count))
+        else:
+            for i, number in enumerate(numbers):
+                self.kinds[number], self.where[number], self.index[number] = 2, container, i
+        # each body's offset in the stream: the lengths before it, and a line break after each
+        at = [end + i for i, end in enumerate(accumulate(map(len, bodies[:-1]), initial=0))]
+        header = b" ".join([b"%d %d" % pair for pair in zip(numbers, at, strict=True)]) + b"\n"
         data = zlib.compress(header + b"\n".join(bodies) + b"\n", COMPRESSION)
         head = b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>" % (
             len(self.pending),

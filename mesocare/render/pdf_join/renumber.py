@@ -30,8 +30,14 @@ def renumber(text: bytes, number: dict[int, int], nowhere: int) -> bytes:
     return renumber_many([text], number, nowhere)[0]
 
 
-def renumber_many(texts: list[bytes], number: dict[int, int], nowhere: int) -> list[bytes]:
-    """``renumber`` for each of ``texts``, done at once (one pass over them all)."""
+def renumber_many(
+    texts: list[bytes],
+    number: dict[int, int],
+    nowhere: int,
+    table: dict[bytes, bytes] | None = None,
+) -> list[bytes]:
+    """``renumber`` for each of ``texts``, done at once (one pass over them all); ``table``:
+    ``number`` as written (``_table``), when made once for many calls."""
     text = _SEPARATOR.join(texts)
     if text.count(b"\n") != len(texts) - 1 or any(text.find(s) >= 0 for s in _OTHER_SPACE):
         raise ValueError("not qpdf's canonical form: whitespace other than a space")
@@ -60,7 +66,7 @@ def renumber_many(texts: list[bytes], number: dict[int, int], nowhere: int) -> l
             hexa = find(b"<", end)
     runs.append(text[start:])
     # the references of all runs at once, \x02 (which qpdf writes nowhere) where strings were
-    runs = _references(b"\x02".join(runs), number, nowhere).split(b"\x02")
+    runs = _references(b"\x02".join(runs), number, nowhere, table).split(b"\x02")
     out = [b""] * (2 * len(runs) - 1)
     out[0::2], out[1::2] = runs, strings
     return b"".join(out).replace(b"\x01", b"<<").split(_SEPARATOR)
@@ -98,9 +104,12 @@ def _literal_end(text: bytes, at: int) -> int:
     return i
 
 
-def _references(run: bytes, number: dict[int, int], nowhere: int) -> bytes:
+def _references(
+    run: bytes, number: dict[int, int], nowhere: int, table: dict[bytes, bytes] | None = None
+) -> bytes:
     """``run``, text between strings, with its references renumbered. A token that starts with
-    R is the keyword R (a name starts with /): " R" is where each reference ends."""
+    R is the keyword R (a name starts with /): " R" is where each reference ends. ``table``
+    (``_table(number)``, made once for many runs) gives a number's new reference as written."""
     pieces = run.split(b" R")
     if len(pieces) == 1:
         return run
@@ -115,14 +124,22 @@ def _references(run: bytes, number: dict[int, int], nowhere: int) -> bytes:
             raise ValueError
         if not b"-".join(tokens).replace(b"-", b"0").isdigit():
             raise ValueError
-        new = [
-            b"%s %d 0" % (head, number.get(int(n), nowhere))
-            for head, n in zip(heads[0::3], numbers, strict=True)
-        ]
     except ValueError:
         raise ValueError("not qpdf's canonical form: R not after two integers") from None
-    new.append(pieces[-1])
-    return b" R".join(new)
+    written = list(map((table if table is not None else _table(number)).get, numbers))
+    if None in written:  # a number not in the table as written ("007"), or not in ``number``
+        written = [
+            w if w is not None else b" %d 0 R" % number.get(int(n), nowhere)
+            for w, n in zip(written, numbers, strict=True)
+        ]
+    out: list = [b""] * (2 * len(written) + 1)  # heads and written numbers, none of them None
+    out[0:-1:2], out[1::2], out[-1] = heads[0::3], written, pieces[-1]
+    return b"".join(out)
+
+
+def _table(number: dict[int, int]) -> dict[bytes, bytes]:
+    """Each number of ``number`` as qpdf writes it, to its new reference as written."""
+    return {b"%d" % old: b" %d 0 R" % new for old, new in number.items()}
 
 
 _ID_KEYS = (b"/ID", b"/Headers")
@@ -139,11 +156,12 @@ def rename_ids(text: bytes, table: dict[bytes, bytes]) -> bytes:
     start = 0
     while True:
         at = _next_string(text, start)
-        run = text[start:] if at < 0 else text[start:at]
+        if at < 0:  # no string after: nothing left to rename
+            out.append(text[start:])
+            return b"".join(out)
+        run = text[start:at]
         out.append(run)
         _follow(run.split(b" "), stack)
-        if at < 0:
-            return b"".join(out)
         end = _literal_end(text, at) if text[at] == 40 else text.index(b">", at) + 1
         string, top = text[at:end], stack[-1]
         renamed = top[1] in _ID_KEYS if top[0] else top[1]
@@ -186,6 +204,7 @@ class Renumbering:
         import pikepdf
 
         self.number, self.nowhere = serial.number, serial.nowhere
+        self.table = _table(self.number)
         self.ids = {pikepdf.String(old).unparse(): new.unparse() for old, new in serial.ids.items()}
         self._stream = pikepdf.ObjectType.stream
 
@@ -206,4 +225,4 @@ class Renumbering:
                 else text
                 for text in texts
             ]
-        return renumber_many(texts, self.number, self.nowhere)
+        return renumber_many(texts, self.number, self.nowhere, self.table)
