@@ -353,10 +353,10 @@ def test_only_the_batchs_last_piece_keeps_its_layouts_in_a_worker(
     monkeypatch.setenv("MESOCARE_PDF_WORKERS", "1")
     runs, run = [], pdf._Typesetter.run
 
-    def seen(self, jobs):
+    def seen(self, jobs, **options):
         jobs = list(jobs)
         runs.append([(Path(path).name, last) for _, path, _, last in jobs])
-        return run(self, jobs)
+        return run(self, jobs, **options)
 
     monkeypatch.setattr(pdf._Typesetter, "run", seen)
     forgotten = []
