@@ -27,6 +27,7 @@ from mesocare.dates import AppointmentTimes, appointment_times, instant
 from mesocare.errors import MesocareError
 from mesocare.handout import booked, dated_handout
 from mesocare.lang import LanguageError, clinic_language
+from mesocare.memo import get_or_make
 from mesocare.model import Batch, Clinic, Handout, Request, RowProblem, Schedule, ScheduleRow
 from mesocare.rules import RuleSet
 
@@ -64,26 +65,19 @@ class HandoutCache:
         self._booked: LRUCache[Request, Handout] = LRUCache(size)
         self.hits = self.misses = 0
 
-    @staticmethod
-    def _get(table: LRUCache[Request, V], key: Request, make: Callable[[], V]) -> V:
-        value = table.get(key)  # a hit is now the most recently used
-        if value is None:
-            value = table[key] = make()  # past the size, the least recently used goes
-        return value
-
     def build(self, request: Request) -> Handout:
         key = replace(request, **self.PERSONAL)
-        handout = self._booked.get(key)
-        if handout is None:
+        try:
+            handout = self._booked[key]  # a hit is now the most recently used
+            self.hits += 1
+        except KeyError:
             self.misses += 1
-            dated = self._get(
+            dated = get_or_make(
                 self._dated,
                 replace(key, booked=None),
                 lambda: dated_handout(key, self.ruleset, self.clinic, self.today),
             )
-            handout = self._get(self._booked, key, lambda: booked(*dated, key))
-        else:
-            self.hits += 1
+            handout = self._booked[key] = booked(*dated, key)
         return replace(
             handout,
             patient_name=request.name,

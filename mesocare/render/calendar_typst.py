@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from cachetools import LRUCache
 
+from mesocare.memo import get_or_make
 from mesocare.model import Handout
 from mesocare.render import calendar
 
@@ -50,10 +51,7 @@ def code(handout: Handout, locale: str | None = None) -> str:
         h.course,
         tuple((i.phase, i.start, i.end, i.name, i.rule) for i in h.items),
     )
-    made = _cache.get(key)  # a hit is now the most recently used
-    if made is None:
-        made = _cache[key] = _code(h, locale)  # past the size, the least recently used goes
-    return made
+    return get_or_make(_cache, key, lambda: _code(h, locale))
 
 
 def _code(handout: Handout, locale: str | None) -> str:

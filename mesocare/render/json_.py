@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from mesocare.handout import handout_dict, item_dict, note_dict
+from mesocare.memo import get_or_make
 from mesocare.model import Batch, Handout
 
 INDENT = 2  # batch json and a single handout's json are indented; ndjson is compact
@@ -88,20 +89,13 @@ class Encoder:
         self._lists: LRUCache = LRUCache(size)  # id(tuple) -> (the tuple, kept alive; its _List)
         self._keys: dict[str, str] = {}
 
-    @staticmethod
-    def _reuse(table, key, make):
-        value = table.get(key)  # a hit is now the most recently used
-        if value is None:
-            value = table[key] = make()  # past the size, the least recently used goes
-        return value
-
     def _item(self, i) -> _Encoded:
         # the offsets tell apart equal-looking times in the hour that repeats when clocks go back
         key = ("item", i, i.start.utcoffset(), i.end.utcoffset() if i.end is not None else None)
-        return self._reuse(self._done, key, lambda: _Encoded(item_dict(i)))
+        return get_or_make(self._done, key, lambda: _Encoded(item_dict(i)))
 
     def _note(self, n) -> _Encoded:
-        return self._reuse(self._done, ("note", n), lambda: _Encoded(note_dict(n)))
+        return get_or_make(self._done, ("note", n), lambda: _Encoded(note_dict(n)))
 
     def _list(self, values: tuple, encode) -> _List:
         held = self._lists.get(id(values))
