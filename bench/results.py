@@ -186,7 +186,7 @@ def write_results(
         lines.append(
             f"- baseline: {_describe(baseline_python(args.baseline), Path(args.baseline))}"
         )
-    lines += [f"- {note}" for note in notes]
+    lines += [f"- {note}" for note in dict.fromkeys(notes)]  # once each, in order
     lines += [
         "",
         "| what | unit | runs | min | median | max | baseline median | ratio |",

@@ -98,9 +98,7 @@ def main() -> None:
             ),
         ]
         notes = [f"{name}: {_pytz(python)}" for name, python in pythons]
-        write_results(
-            "bench/startup.py", ["bench/startup.py", *sys.argv[1:]], figures, args, notes
-        )
+        write_results("bench/startup.py", ["bench/startup.py", *sys.argv[1:]], figures, args, notes)
 
 
 def _pytz(python: str) -> str:
