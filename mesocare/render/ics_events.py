@@ -170,6 +170,11 @@ def _text(item: Item) -> str:
     return " ".join(item.text.split())
 
 
+def _said(item: Item, lang: Language) -> str:
+    """The item in one line: its dates, then its text ("From Friday 31 May 2024: Stop ...")."""
+    return lang._("%(when)s: %(text)s", when=item.when, text=_text(item))
+
+
 def _description(item: Item, *lead: str) -> str:
     return "\n".join([*lead, item.when, _text(item)])
 
@@ -253,7 +258,7 @@ def _appointment_event(h: Handout, tz: ZoneInfo, lang: Language) -> PlannedEvent
 def _item_events(h: Handout, item: Item, tz: ZoneInfo, lang: Language) -> list[PlannedEvent]:
     start_day = item.start.astimezone(tz).date()
     details = _with_contact(_description(item), h, lang)
-    said = lang._("%(when)s: %(text)s", when=item.when, text=_text(item))
+    said = _said(item, lang)
     if item.phase == "before":
         if _is_midnight(item.start, tz):
             alarm = Reminder(_at(start_day, MORNING, tz), said)
@@ -375,7 +380,7 @@ def message_event(h: Handout) -> PlannedEvent:
     tz = zone(h.timezone)
     lang = h.lang
     event = _appointment_event(h, tz, lang)
-    steps = [lang._("%(when)s: %(text)s", when=item.when, text=_text(item)) for item in h.items]
+    steps = [_said(item, lang) for item in h.items]
     if not steps:
         return event
     return replace(event, description="\n\n".join([event.description, "\n".join(steps)]))
