@@ -1,8 +1,8 @@
-"""The join of a batch's pieces (pdf_join): every object written as qpdf writes it, with the
-joined file's numbers in its references, so no text inside a string changes, whatever it holds
-("(x) 12 0 R", a backslash, a parenthesis, digits, "R", non-Latin letters): in structure
-elements' titles, alternative texts, replacement texts and IDs, in outline entries and in the
-document's metadata."""
+"""The join of a batch's pieces (pdf_join): every object written as the piece wrote it, or as
+qpdf writes it where the join changed it, with the joined file's numbers in its references, so
+no text inside a string changes, whatever it holds ("(x) 12 0 R", a backslash, a parenthesis,
+digits, "R", non-Latin letters): in structure elements' titles, alternative texts, replacement
+texts and IDs, in outline entries and in the document's metadata."""
 
 from __future__ import annotations
 
@@ -305,3 +305,53 @@ def test_the_cross_reference_stream_says_where_each_object_is(tmp_path):
                     in_streams[where] = [int(n) for n in header[:first].split()[0::2]]
                 assert in_streams[where][index] == number, number
         assert sum(len(numbers) for numbers in in_streams.values()) > 1000  # most are in streams
+
+
+def every_object(path: Path) -> dict:
+    """Each object of a file, as qpdf reads it (but its object and cross-reference streams, whose
+    bytes depend on how the objects inside them are spelled)."""
+    with pikepdf.open(path) as pdf:
+        found: dict = {}
+        for obj in pdf.objects:
+            if obj is None:
+                continue
+            if isinstance(obj, pikepdf.Stream):
+                if obj.stream_dict.get("/Type") not in ("/ObjStm", "/XRef"):
+                    head = obj.stream_dict.unparse(resolved=True)
+                    found[obj.objgen] = (head, obj.read_raw_bytes())
+            else:
+                found[obj.objgen] = obj.unparse(resolved=True)
+        return found
+
+
+def synthetic_pieces(folder: Path, compressed: bool) -> list[Path]:
+    """Three pieces in two languages (the join gives the Spanish one's elements its /Lang); with
+    ``compressed``, the middle one keeps its objects in object streams."""
+    paths = []
+    for k, lang in enumerate(["en-GB", "es-ES", "en-GB"]):
+        paths.append(folder / f"piece-{k}.pdf")
+        synthetic_piece(paths[-1], NAMES[k : k + 4], lang)
+        if compressed and k == 1:
+            with pikepdf.open(paths[-1], allow_overwriting_input=True) as pdf:
+                pdf.save(paths[-1], object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return paths
+
+
+@pytest.mark.parametrize("kind", ["typst", "languages", "object streams"])
+def test_a_joined_file_reads_as_if_qpdf_wrote_every_object(tmp_path, monkeypatch, kind):
+    # the join copies the bytes the piece wrote for each object it leaves as it is, and has qpdf
+    # write those it changes (pages, annotations, elements given a language): read back, the
+    # file is object for object the one where qpdf wrote them all
+    if kind == "typst":
+        pieces = typst_pieces(tmp_path, NAMES)
+    else:
+        pieces = synthetic_pieces(tmp_path, kind == "object streams")
+    pdf_join.join(pieces, tmp_path / "own.pdf")
+    own = pdf_join._own_texts
+    monkeypatch.setattr(pdf_join, "_own_texts", lambda src, data: dict.fromkeys(own(src, data)))
+    pdf_join.join(pieces, tmp_path / "qpdf.pdf")
+    copied, written = every_object(tmp_path / "own.pdf"), every_object(tmp_path / "qpdf.pdf")
+    assert copied.keys() == written.keys()
+    assert [n for n in copied if copied[n] != written[n]] == []
+    if kind == "languages":
+        assert any(b"/Lang (es-ES)" in text for text in copied.values() if isinstance(text, bytes))

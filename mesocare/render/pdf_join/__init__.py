@@ -10,14 +10,20 @@ outline (``pages_outline``); one structure tree (``structure``); the cover sheet
 (title shown by viewers, ``/Lang``, ``/MarkInfo``, ``/ViewerPreferences``...) and its XMP
 metadata (PDF/UA-1 identification) with the page count of the whole file.
 
-pikepdf parses every object of a piece; the join changes what it must on those objects (the
-pages' keys into the parent tree, a handout's language), qpdf writes each one (``unparse``) and
-``renumber`` gives its references the joined file's numbers, all of a piece's objects in one
-pass (``objects.Serializer``, which walks each object in Python, writes the few objects of the
-joined file's own that come from a piece's). The pieces are opened one at a time and closed
-once written, so memory stays flat however many (holding them all in one pikepdf document
-until it is saved took about 20 MB a piece). The file's id is a hash of its content: the same
-pieces give the same bytes.
+Each object of a piece that the join leaves as it is goes into the joined file as the piece
+wrote it: its bytes (found through the piece's cross-reference table, ``_own_texts``) with its
+references given the joined file's numbers (``renumber``, a tokenizer that skips strings and
+refuses what it does not understand), all of a piece's objects in one pass. pikepdf opens the
+piece and reads only what the join needs or changes: the catalog, the page tree and the pages
+(their parent, their keys into the parent tree), the structure tree's root, top-level elements
+and number and name trees, the streams, and any object whose bytes the tokenizer does not
+read; an object the join changed, or could not read, is written as qpdf writes it
+(``unparse``). Having qpdf parse and write every object of a piece instead cost about twice the
+join's CPU (docs/design/typst.md); both give the same objects (tests/test_pdf_join.py).
+``objects.Serializer`` writes the joined file's own objects that come from a piece's. The
+pieces are opened one at a time and closed once written, so memory stays flat however many
+(holding them all in one pikepdf document until it is saved took about 20 MB a piece). The
+file's id is a hash of its content: the same pieces give the same bytes.
 
 pikepdf is imported only here.
 """
@@ -54,10 +60,33 @@ def prepare() -> None:
     import pikepdf  # noqa: F401
 
 
-def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list[int], list, list]:
-    """The piece's object numbers -> the joined file's; the streams to write and the other
-    objects to write, each in order, and the joined file's numbers of the latter; the piece's
-    top-level structure elements; its ``Document`` elements."""
+def _own_texts(src, data: bytes) -> dict[tuple[int, int], bytes | None]:
+    """Each object of the piece (number, generation), in order: its text as the piece wrote it
+    (``data``, the piece's bytes: what sits between ``obj`` and ``endobj``), or None where it is
+    read through pikepdf: a stream, an object inside an object stream, an object whose bytes
+    hold ``stream`` or a second ``endobj`` (a stream, or a string that reads so), an object not
+    where the cross-reference table says."""
+    xref = src.get_xref_table()
+    placed = sorted((entry.offset, objgen) for objgen, entry in xref.items() if entry.type == 1)
+    own: dict[tuple[int, int], bytes | None] = dict.fromkeys(sorted(xref))
+    find = data.find
+    for k, (offset, objgen) in enumerate(placed):
+        end = placed[k + 1][0] if k + 1 < len(placed) else len(data)
+        head = b"%d %d obj" % objgen
+        if not data.startswith(head, offset) or find(b"stream", offset, end) >= 0:
+            continue
+        start = offset + len(head)
+        close = find(b"endobj", start, end)
+        if close >= 0 and find(b"endobj", close + 6, end) < 0:
+            own[objgen] = data[start:close]
+    return own
+
+
+def _numbering(src, data: bytes, w: Writer) -> tuple[dict[int, int], list, list, list, list]:
+    """The piece's object numbers -> the joined file's; the streams to write (pikepdf objects);
+    the other objects to write, in order, each (its number in the piece, in the joined file, its
+    text as the piece wrote it or its pikepdf object); the piece's top-level structure elements;
+    its ``Document`` elements."""
     import pikepdf
 
     root = src.Root
@@ -72,27 +101,28 @@ def _numbering(src, w: Writer) -> tuple[dict[int, int], list, list, list[int], l
         skip.add(element.objgen)  # what sat at the top sits in the one Document
         number[element.objgen[0]] = DOCUMENT
     streams: list = []
-    rest: list = []
-    numbers: list[int] = []  # rest's, in the joined file
+    rest: list = []  # [number in the piece, number in the joined file, text or object]
     stream, left = pikepdf.ObjectType.stream, ("/ObjStm", "/XRef")
     following = w.next
-    for obj in src.objects:
-        objgen = obj.objgen
+    for objgen, text in _own_texts(src, data).items():
         if objgen in skip or objgen[0] in number:
             continue
         if objgen[1] != 0:
             raise ValueError("a piece has an object of a generation other than 0")
-        if obj._type_code != stream:  # noqa: SLF001
-            rest.append(obj)
-            numbers.append(following)
-        elif obj.stream_dict.get("/Type") in left:
-            continue
+        if text is None:
+            obj = src.get_object(objgen)
+            if obj._type_code != stream:  # noqa: SLF001
+                rest.append([objgen[0], following, obj])
+            elif obj.stream_dict.get("/Type") in left:
+                continue
+            else:
+                streams.append(obj)
         else:
-            streams.append(obj)
+            rest.append([objgen[0], following, text])
         number[objgen[0]] = following
         following += 1
     w.reserve_many(following - w.next)
-    return number, streams, rest, numbers, kids, documents
+    return number, streams, rest, kids, documents
 
 
 class _Join:
@@ -104,33 +134,40 @@ class _Join:
         self.structure = Structure(writer)
         self.count = 0  # pieces written
 
-    def piece(self, src, front: bool, first: bool) -> dict:
-        """Write the piece ``src``: a piece of the front run (the cover sheet: its pieces go first
-        in the joined file, in the order they come) or of the rest (in the order they come).
-        ``first``: the front run's first piece, whose catalog the joined file takes (returned)."""
+    def piece(self, src, data: bytes, front: bool, first: bool) -> dict:
+        """Write the piece ``src`` (``data``: its bytes): a piece of the front run (the cover
+        sheet: its pieces go first in the joined file, in the order they come) or of the rest (in
+        the order they come). ``first``: the front run's first piece, whose catalog the joined
+        file takes (returned)."""
         w, index, side = self.w, self.count, 0 if front else 1
         self.count += 1
         root = src.Root
         struct = root.get("/StructTreeRoot")
-        number, streams, rest, numbers, kids, documents = _numbering(src, w)
+        number, streams, rest, kids, documents = _numbering(src, data, w)
         nowhere = w.reserve()  # a reference to an object left out: "null" (none is expected)
         # the piece's IDs get its number, the front run's sorting first (the ID tree is in order)
         prefix = (b"a%06d-" if front else b"p%06d-") % index
         ids = prefixed_ids(struct, prefix) if struct is not None else []
         serial = Serializer(number, nowhere, {old: new for new, old, _ in ids})
         shift = self.structure.next_key
-        self.pages.add(src, number, side, shift)
+        changed = self.pages.add(src, number, side, shift)
         if struct is not None:
-            self.structure.speak(root, kids, index == 0)
+            changed |= self.structure.speak(root, kids, index == 0)
             self.structure.add(struct, kids, side, shift, serial, ids, prefix)
+        for entry in rest:  # an object the join changed is written as pikepdf now has it
+            if entry[0] in changed and type(entry[2]) is bytes:
+                entry[2] = src.get_object(entry[0], 0)
         writer = Renumbering(serial)
-        data = [obj.read_raw_bytes() for obj in streams]
+        raws = [obj.read_raw_bytes() for obj in streams]
         heads = [obj.stream_dict for obj in streams]
-        for head, raw in zip(heads, data, strict=True):
+        for head, raw in zip(heads, raws, strict=True):
             head.Length = len(raw)
-        for obj, head, raw in zip(streams, writer.bodies(heads), data, strict=True):
+        for obj, head, raw in zip(streams, writer.bodies(heads), raws, strict=True):
             w.stream(number[obj.objgen[0]], head, raw)
-        w.objs(list(zip(numbers, writer.bodies(rest), strict=True)))
+        bodies = writer.bodies(
+            [entry[2] for entry in rest], lambda k: src.get_object(rest[k][0], 0)
+        )
+        w.objs([(entry[1], body) for entry, body in zip(rest, bodies, strict=True)])
         w.obj(nowhere, b"null")
         if not front:
             self.pages.pad(side)  # the next piece starts on a new sheet
@@ -216,11 +253,12 @@ class Joined:
         collecting = gc.isenabled()
         gc.disable()  # a piece makes ~20,000 objects, none in a cycle: no collection needed
         try:
+            data = path.read_bytes()
             with pikepdf.open(path) as src:
                 if self.state is None:
                     self.state = _Join(Writer(self.file, str(src.pdf_version)), self.duplex)
                 first = front and self.front is None
-                info = self.state.piece(src, front, first)
+                info = self.state.piece(src, data, front, first)
         finally:
             if collecting:
                 gc.enable()

@@ -1,8 +1,9 @@
 """The joined file's objects: pikepdf objects written with the joined file's numbering, and the
 file itself written front to back (``Writer``).
 
-pikepdf (qpdf) parses every object of a piece; ``Serializer`` writes each one as qpdf's own
-``unparse`` would, except that a reference gets the object's number in the joined file. Strings,
+``Serializer`` writes a pikepdf object as qpdf's own ``unparse`` would, except that a reference
+gets the object's number in the joined file (the joined file's own objects made from a piece's:
+its catalog, its parent tree's entries; and the tests' reference for ``renumber``). Strings,
 names and numbers are written by pikepdf (``unparse``), so a title that reads "(x) 12 0 R" stays
 that text. qpdf can only write a whole document at once, which for a long batch means holding
 every piece in memory (about 20 MB a piece); ``Writer`` writes each piece's objects as they come

@@ -45,27 +45,36 @@ class Pages:
         self.entries: tuple[list[tuple[str, int]], list[tuple[str, int]]] = ([], [])
         self.size: tuple[float, ...] | None = None
 
-    def add(self, src, number: dict[int, int], side: int, shift: int) -> None:
+    def add(self, src, number: dict[int, int], side: int, shift: int) -> set[int]:
         """The piece's pages under the one page tree, their keys into the parent tree shifted by
-        ``shift`` (changed on the piece's objects, before they are written); its outline."""
+        ``shift`` (changed on the piece's objects, before they are written); its outline. The
+        numbers of the objects changed (written through pikepdf, not as the piece wrote them)."""
         import pikepdf
 
         tree = src.Root.Pages
         if self.size is None and len(src.pages):
             self.size = tuple(float(x) for x in src.pages[0].mediabox)[2:]
         pages = self.pages[side]
+        changed: set[int] = set()
         for page in src.pages:
             obj = page.obj
             if obj.get("/Parent") is None or obj.Parent.objgen != tree.objgen:
                 obj.Parent = tree
+                changed.add(obj.objgen[0])
             if shift and "/StructParents" in obj:
                 obj.StructParents = int(obj.StructParents) + shift
-            for annot in obj.get("/Annots", []):
+                changed.add(obj.objgen[0])
+            annots = obj.get("/Annots", [])
+            for annot in annots:
                 if shift and isinstance(annot, pikepdf.Dictionary) and "/StructParent" in annot:
                     annot.StructParent = int(annot.StructParent) + shift
+                    # the object that holds the annotation's dictionary
+                    holder = annot if annot.is_indirect else annots if annots.is_indirect else obj
+                    changed.add(holder.objgen[0])
             pages.append(number[obj.objgen[0]])
         here = pages[len(pages) - len(src.pages) :]
         self.entries[side].extend((title, here[page]) for title, page in outline_entries(src))
+        return changed
 
     def pad(self, side: int) -> None:
         """A blank page when the run ends on an odd page and the batch is printed on both sides."""

@@ -1,32 +1,47 @@
-"""An object of a piece, written by qpdf (``unparse``) and renumbered: each reference ``N G R``
-gets the joined file's number ``M 0 R``; nothing else changes.
+"""An object of a piece, as text (what sits between ``obj`` and ``endobj``, or a stream's
+dictionary), renumbered: each reference ``N G R`` gets the joined file's number ``M 0 R``;
+nothing else changes.
 
-qpdf writes an object in one canonical form: tokens separated by one space (``<< /K [ 12 0 R ]
-/T (x) >>``), a name with every delimiter, space or unusual byte as ``#xx``, a string either
-literal, ``( ... )``, with its parentheses and backslashes escaped and no raw line break or NUL,
-or hex, ``< ... >``, of hex digits only. The tokenizer here skips the strings (so a title that
-reads "(x) 12 0 R" stays that text), and in what lies between them takes a token ``R`` as a
-reference, its two tokens before it the number and generation. A text it does not understand
-(a bare ``R`` not after two integers, a ``R`` glued to a delimiter, whitespace other than a
-space) is an error, never a guess: the result is the same as ``objects.Serializer``'s, which
-walks the object in Python and is several times slower (tests/test_pdf_renumber.py).
+The text is either the piece's own bytes, as Typst wrote them, or qpdf's writing of the object
+(``unparse``), for an object the join changed. Both are read by PDF's own syntax (ISO 32000-1,
+7.2), whatever the spacing: the tokenizer here skips the strings (literal, with escapes and
+nested parentheses, and hex), so a title that reads "(x) 12 0 R" stays that text, and in what
+lies between them takes a token ``R`` as a reference, its two integer tokens before it the
+number and generation. A text it does not understand (a comment, a bare ``R`` not after two
+integers, a string that does not end) is an error, never a guess: the join then writes that
+object through qpdf instead. The result is the same as ``objects.Serializer``'s, which walks the
+object in Python and is several times slower (tests/test_pdf_renumber.py).
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from itertools import accumulate
+
 __all__ = ["Renumbering", "rename_ids", "renumber", "renumber_many"]
 
-_OTHER_SPACE = (b"\r", b"\t", b"\f", b"\x00", b"\x01", b"\x02")
-_SEPARATOR = b" \n "  # between objects renumbered together: qpdf writes no raw line break
-# (``bytes.find``, not ``in``: Python 3.11's ``in`` on bytes first tries the operand as an
-# integer, an exception raised and cleared each time, ten times the cost of the search)
+_SPACE = rb"\x00\t\n\x0c\r "  # PDF's white-space characters
+_DELIMITER = rb"()<>\[\]{}/%"
+# a string opens at "(" or at a "<" that is not half of "<<" (a dictionary)
+_STRING = re.compile(rb"\(|(?<!<)<(?!<)")
+# a token starts, or ends: after, or before, a space or a delimiter (\x01 stands for "<<" here,
+# \x02 and \x03 where the renumbering cut the text: between objects, and where a string was)
+_CUT = _SPACE + rb"()<>\[\]{}\x01\x02\x03"
+_START = rb"(?<![^" + _CUT + rb"])"
+_END = rb"(?![^" + _CUT + rb"/%])"
+# a reference: two integer tokens and the token R
+_REFERENCE = re.compile(_START + rb"(\d+)[" + _SPACE + rb"]+\d+[" + _SPACE + rb"]+R" + _END)
+# the token R ("/R" is a name); found from its letter, then what is before it (many times faster)
+_R = re.compile(rb"R(?<![^" + _CUT + rb"]R)" + _END)
+_TOKEN = re.compile(
+    rb"<<|>>|[\[\]{}]|/[^" + _SPACE + _DELIMITER + rb"]*|[^" + _SPACE + _DELIMITER + rb"]+"
+)
 
 
 def renumber(text: bytes, number: dict[int, int], nowhere: int) -> bytes:
-    """``text`` (qpdf's ``unparse`` of an object) with every reference ``N G R`` written
+    """``text`` (an object in PDF syntax) with every reference ``N G R`` written
     ``number[N] 0 R`` (``nowhere`` for a number not in ``number``)."""
-    if text.find(b"R") < 0:
-        return text  # no reference: there is no R outside a name or string
     return renumber_many([text], number, nowhere)[0]
 
 
@@ -38,11 +53,39 @@ def renumber_many(
 ) -> list[bytes]:
     """``renumber`` for each of ``texts``, done at once (one pass over them all); ``table``:
     ``number`` as written (``_table``), when made once for many calls."""
-    text = _SEPARATOR.join(texts)
-    if text.count(b"\n") != len(texts) - 1 or any(text.find(s) >= 0 for s in _OTHER_SPACE):
-        raise ValueError("not qpdf's canonical form: whitespace other than a space")
-    # "<<" opens a dictionary; here \x01 (qpdf writes none), so that "<" opens a hex string
-    text = text.replace(b"<<", b"\x01")
+    text = b"\x02".join(texts)
+    if text.count(b"\x02") != len(texts) - 1 or text.find(b"\x01") >= 0:
+        # a text holds a byte used here as a mark (in a string, as UTF-16 may): one at a time
+        if len(texts) > 1:
+            return [renumber_many([t], number, nowhere, table)[0] for t in texts]
+        return [_renumber_alone(texts[0], number, nowhere, table)]
+    # "<<" opens a dictionary; here \x01 (no text has one), so that "<" opens a hex string
+    runs, strings = _cut(text.replace(b"<<", b"\x01"))
+    outside = b"\x03".join(runs)
+    if outside.count(b"\x03") != len(runs) - 1 or outside.find(b"%") >= 0:
+        raise ValueError("a byte the renumbering does not read outside a string (\\x03, %)")
+    done = _references(outside, number, nowhere, table).split(b"\x03")
+    out = [b""] * (2 * len(done) - 1)
+    out[0::2], out[1::2] = done, strings
+    return b"".join(out).replace(b"\x01", b"<<").split(b"\x02")
+
+
+def _renumber_alone(text: bytes, number, nowhere, table) -> bytes:
+    """One text that holds \x01, \x02 or \x03 (inside its strings: else it is an error)."""
+    runs: list[bytes] = []
+    strings = _strings(text, runs)
+    for run in runs:
+        if run.find(b"\x02") >= 0 or run.find(b"\x03") >= 0 or run.find(b"%") >= 0:
+            raise ValueError("a byte the renumbering does not read outside a string (%)")
+    done = _references(b"\x03".join(runs), number, nowhere, table).split(b"\x03")
+    out = [b""] * (2 * len(done) - 1)
+    out[0::2], out[1::2] = done, strings
+    return b"".join(out)
+
+
+def _cut(text: bytes) -> tuple[list[bytes], list[bytes]]:
+    """``text`` (where \x01 stands for "<<") cut into the text outside strings and the strings,
+    in order (one more of the former)."""
     runs: list[bytes] = []  # the text between strings
     strings: list[bytes] = []
     start = 0  # where the text outside strings starts
@@ -56,7 +99,7 @@ def renumber_many(
             else:
                 end += 1  # no backslash, no parenthesis inside
         else:
-            at, end = hexa, text.index(b">", hexa) + 1
+            at, end = hexa, _hex_end(text, hexa)
         runs.append(text[start:at])
         strings.append(text[at:end])
         start = end
@@ -65,33 +108,43 @@ def renumber_many(
         if 0 <= hexa < end:
             hexa = find(b"<", end)
     runs.append(text[start:])
-    # the references of all runs at once, \x02 (which qpdf writes nowhere) where strings were
-    runs = _references(b"\x02".join(runs), number, nowhere, table).split(b"\x02")
-    out = [b""] * (2 * len(runs) - 1)
-    out[0::2], out[1::2] = runs, strings
-    return b"".join(out).replace(b"\x01", b"<<").split(_SEPARATOR)
+    return runs, strings
 
 
-def _next_string(text: bytes, start: int) -> int:
-    """Where the next string (literal or hex) starts at or after ``start``; -1: none."""
-    literal = text.find(b"(", start)
-    hexa = text.find(b"<", start)
-    while hexa >= 0 and text[hexa + 1 : hexa + 2] == b"<":  # "<<" opens a dictionary
-        hexa = text.find(b"<", hexa + 2)
-    if hexa < 0:
-        return literal
-    return hexa if literal < 0 or hexa < literal else literal
+def _strings(text: bytes, runs: list[bytes]) -> list[bytes]:
+    """The strings of ``text``, in order; the text between them is added to ``runs`` (one more
+    than the strings)."""
+    strings: list[bytes] = []
+    start = 0
+    search = _STRING.search
+    found = search(text)
+    while found is not None:
+        at = found.start()
+        end = _literal_end(text, at) if text[at] == 40 else _hex_end(text, at)
+        runs.append(text[start:at])
+        strings.append(text[at:end])
+        start = end
+        found = search(text, end)
+    runs.append(text[start:])
+    return strings
+
+
+def _hex_end(text: bytes, at: int) -> int:
+    end = text.find(b">", at)
+    if end < 0:
+        raise ValueError("a hex string that does not end")
+    return end + 1
 
 
 def _literal_end(text: bytes, at: int) -> int:
     """Just past the literal string that opens at ``at``: balanced parentheses, a backslash
-    escapes the byte after it (qpdf escapes every parenthesis; PDF allows balanced ones)."""
+    escapes the byte after it."""
     depth, i = 1, at + 1
     find = text.find
     while depth:
         close = find(b")", i)
         if close < 0:
-            raise ValueError("not qpdf's canonical form: a string that does not end")
+            raise ValueError("a literal string that does not end")
         slash, opening = find(b"\\", i, close), find(b"(", i, close)
         if slash < 0 and opening < 0:
             depth -= 1
@@ -107,65 +160,100 @@ def _literal_end(text: bytes, at: int) -> int:
 def _references(
     run: bytes, number: dict[int, int], nowhere: int, table: dict[bytes, bytes] | None = None
 ) -> bytes:
-    """``run``, text between strings, with its references renumbered. A token that starts with
-    R is the keyword R (a name starts with /): " R" is where each reference ends. ``table``
+    """``run``, text outside strings, with its references renumbered; ``table``
     (``_table(number)``, made once for many runs) gives a number's new reference as written."""
-    pieces = run.split(b" R")
-    if len(pieces) == 1:
+    parts = _REFERENCE.split(run)
+    numbers = parts[1::2]
+    if len(_R.findall(run)) != len(numbers):
+        raise ValueError("an R not after two integers")
+    if not numbers:
         return run
-    # each " R" a whole token: a space or the end after it
-    if run.count(b" R ") + run.endswith(b" R") != len(pieces) - 1:
-        raise ValueError("not qpdf's canonical form: a token that starts with R")
-    try:
-        heads = [head for piece in pieces[:-1] for head in piece.rsplit(b" ", 2)]
-        numbers = heads[1::3]
-        tokens = numbers + heads[2::3]
-        if len(heads) != 3 * (len(pieces) - 1) or not all(tokens):
-            raise ValueError
-        if not b"-".join(tokens).replace(b"-", b"0").isdigit():
-            raise ValueError
-    except ValueError:
-        raise ValueError("not qpdf's canonical form: R not after two integers") from None
     written = list(map((table if table is not None else _table(number)).get, numbers))
     if None in written:  # a number not in the table as written ("007"), or not in ``number``
         written = [
-            w if w is not None else b" %d 0 R" % number.get(int(n), nowhere)
+            w if w is not None else b"%d 0 R" % number.get(int(n), nowhere)
             for w, n in zip(written, numbers, strict=True)
         ]
-    out: list = [b""] * (2 * len(written) + 1)  # heads and written numbers, none of them None
-    out[0:-1:2], out[1::2], out[-1] = heads[0::3], written, pieces[-1]
-    return b"".join(out)
+    parts[1::2] = written
+    return b"".join(parts)
 
 
 def _table(number: dict[int, int]) -> dict[bytes, bytes]:
-    """Each number of ``number`` as qpdf writes it, to its new reference as written."""
-    return {b"%d" % old: b" %d 0 R" % new for old, new in number.items()}
+    """Each number of ``number`` as written (no leading zero), to its new reference."""
+    return {b"%d" % old: b"%d 0 R" % new for old, new in number.items()}
 
 
 _ID_KEYS = (b"/ID", b"/Headers")
 
 
+def has_ids(text: bytes) -> bool:
+    """Whether ``text`` may hold an ID to rename: an ``/ID`` or ``/Headers`` key with a value
+    other than an empty array (Typst writes ``/Headers[]`` in most table cells)."""
+    if text.find(b"/ID") >= 0:
+        return True
+    at = text.find(b"/Headers")
+    while at >= 0:
+        if not _EMPTY_HEADERS.match(text, at):
+            return True
+        at = text.find(b"/Headers", at + 8)
+    return False
+
+
+def _with_ids(texts: list[bytes]) -> list[int]:
+    """Which of ``texts`` may hold an ID to rename (``has_ids``), found in all of them at once."""
+    whole = b"\x02".join(texts)
+    ends = list(accumulate(len(text) + 1 for text in texts))  # where each text's next one starts
+    found = set()
+    for key in (b"/ID", b"/Headers"):
+        at = whole.find(key)
+        while at >= 0:
+            found.add(bisect_right(ends, at))
+            at = whole.find(key, at + len(key))
+    return sorted(k for k in found if has_ids(texts[k]))
+
+
+_EMPTY_HEADERS = re.compile(rb"/Headers[" + _SPACE + rb"]*\[[" + _SPACE + rb"]*\]")
+
+
 def rename_ids(text: bytes, table: dict[bytes, bytes]) -> bytes:
-    """``text`` (qpdf's ``unparse`` of an object) with each string that is the value of an
-    ``/ID`` or ``/Headers`` key, or inside an array that is, written ``table[string]`` (strings
-    as qpdf writes them; a string not in ``table`` stays), as ``Serializer`` renames IDs."""
+    """``text`` (an object in PDF syntax) with each string that is the value of an ``/ID`` or
+    ``/Headers`` key, or inside an array that is, written ``table[string]`` (strings as qpdf
+    writes them; a string not in ``table`` stays)."""
+    return _rename(text, table, strict=False)
+
+
+def rename_ids_strict(text: bytes, table: dict[bytes, bytes]) -> bytes:
+    """``rename_ids``, where a string in an ID's place that is not in ``table`` is an error: the
+    piece's own bytes may spell an ID otherwise than qpdf, whose spelling the table has."""
+    return _rename(text, table, strict=True)
+
+
+def _rename(text: bytes, table: dict[bytes, bytes], strict: bool) -> bytes:
     out: list[bytes] = []
     # the open containers: [True, key] a dictionary (key: None where a key comes next),
     # [False, renamed] an array (renamed: its strings are IDs); the object itself in an array
     stack: list[list] = [[False, False]]
     start = 0
+    search = _STRING.search
     while True:
-        at = _next_string(text, start)
-        if at < 0:  # no string after: nothing left to rename
+        found = search(text, start)
+        if found is None:  # no string after: nothing left to rename
             out.append(text[start:])
             return b"".join(out)
+        at = found.start()
         run = text[start:at]
         out.append(run)
-        _follow(run.split(b" "), stack)
-        end = _literal_end(text, at) if text[at] == 40 else text.index(b">", at) + 1
+        _follow(_TOKEN.findall(run), stack)
+        end = _literal_end(text, at) if text[at] == 40 else _hex_end(text, at)
         string, top = text[at:end], stack[-1]
         renamed = top[1] in _ID_KEYS if top[0] else top[1]
-        out.append(table.get(string, string) if renamed else string)
+        if renamed:
+            new = table.get(string)
+            if new is None and strict:
+                raise ValueError("an ID not written as the table writes it")
+            out.append(string if new is None else new)
+        else:
+            out.append(string)
         if top[0]:
             top[1] = None  # the value is done: a key comes next
         start = end
@@ -186,7 +274,7 @@ def _follow(tokens: list[bytes], stack: list[list]) -> None:
             top = stack[-1]
             if top[0]:
                 top[1] = None
-        elif top[0] and token:
+        elif top[0]:
             if top[1] is None:  # a key, or a reference's generation or R (after its number)
                 if token[:1] == b"/":
                     top[1] = token
@@ -195,9 +283,10 @@ def _follow(tokens: list[bytes], stack: list[list]) -> None:
 
 
 class Renumbering:
-    """A piece's objects written with the joined file's numbers: qpdf writes each, ``renumber``
-    changes its references, ``rename_ids`` the IDs of table cells (``/ID``, ``/Headers``), which
-    the join prefixes with the piece's number. The same bytes as ``serial.body``
+    """A piece's objects written with the joined file's numbers: each object's text (the piece's
+    own bytes, or qpdf's ``unparse`` of an object the join changed), ``rename_ids`` on the IDs
+    of table cells (``/ID``, ``/Headers``), which the join prefixes with the piece's number,
+    then ``renumber`` on its references. Reads the same as ``serial.body``
     (``objects.Serializer``), in a fraction of the time."""
 
     def __init__(self, serial):
@@ -214,15 +303,36 @@ class Renumbering:
             return self.bodies([obj.stream_dict])[0]
         return self.bodies([obj])[0]
 
-    def bodies(self, objects: list) -> list[bytes]:
-        """``body`` of each of ``objects`` (none a stream), done at once."""
-        texts = [obj.unparse(resolved=True) for obj in objects]
+    def bodies(self, objects: list, parse=None) -> list[bytes]:
+        """``body`` of each of ``objects`` (none a stream): a pikepdf object, or an object's text
+        as the piece wrote it (bytes). ``parse(k)``: the ``k``-th object through pikepdf, for a
+        text that cannot be read here (then written as qpdf writes it)."""
+        texts = [obj if type(obj) is bytes else obj.unparse(resolved=True) for obj in objects]
         if self.ids:
-            ids, rename = self.ids, rename_ids
-            texts = [
-                rename(text, ids)
-                if text.find(b"/ID ") >= 0 or text.find(b"/Headers ") >= 0
-                else text
-                for text in texts
-            ]
-        return renumber_many(texts, self.number, self.nowhere, self.table)
+            for k in _with_ids(texts):
+                texts[k] = self._renamed(texts[k], objects[k], parse, k)
+        try:
+            return renumber_many(texts, self.number, self.nowhere, self.table)
+        except ValueError:
+            if parse is None:
+                raise
+        # one text or more cannot be read: each on its own, and through qpdf where it fails
+        out = []
+        for k, text in enumerate(texts):
+            try:
+                out.append(renumber_many([text], self.number, self.nowhere, self.table)[0])
+            except ValueError:
+                if type(objects[k]) is not bytes:
+                    raise
+                out.append(self.bodies([parse(k)])[0])
+        return out
+
+    def _renamed(self, text: bytes, obj, parse, k: int) -> bytes:
+        if type(obj) is not bytes:
+            return rename_ids(text, self.ids)
+        try:  # the piece's own spelling of a string may not be qpdf's
+            return rename_ids_strict(text, self.ids)
+        except ValueError:
+            if parse is None:
+                raise
+            return rename_ids(parse(k).unparse(resolved=True), self.ids)

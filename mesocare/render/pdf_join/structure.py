@@ -80,18 +80,23 @@ class Structure:
         self.classes: dict[str, bytes] = {}
         self.lang: bytes | None = None
 
-    def speak(self, root, kids: list, first: bool) -> None:
+    def speak(self, root, kids: list, first: bool) -> set[int]:
         """The joined file's language is the first piece's; a piece in another language gives it
-        to its top-level elements that name none (before the piece is written)."""
+        to its top-level elements that name none (before the piece is written). The numbers of
+        the elements changed."""
         import pikepdf
 
         lang = root.get("/Lang")
+        changed: set[int] = set()
         if first:
             self.lang = bytes(lang) if lang is not None else None
         elif lang is not None and bytes(lang) != self.lang:
             for kid in kids:
                 if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and "/Lang" not in kid:
                     kid.Lang = lang
+                    if kid.is_indirect:  # (a direct one is left out of the joined tree)
+                        changed.add(kid.objgen[0])
+        return changed
 
     def add(
         self, struct, kids: list, side: int, shift: int, serial, ids: list, prefix: bytes
