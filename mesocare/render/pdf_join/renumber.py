@@ -28,12 +28,24 @@ _STRING = re.compile(rb"\(|(?<!<)<(?!<)")
 # a token starts, or ends: after, or before, a space or a delimiter (\x01 stands for "<<" here,
 # \x02 and \x03 where the renumbering cut the text: between objects, and where a string was)
 _CUT = _SPACE + rb"()<>\[\]{}\x01\x02\x03"
-_START = rb"(?<![^" + _CUT + rb"])"
-_END = rb"(?![^" + _CUT + rb"/%])"
-# a reference: two integer tokens and the token R
-_REFERENCE = re.compile(_START + rb"(\d+)[" + _SPACE + rb"]+\d+[" + _SPACE + rb"]+R" + _END)
-# the token R ("/R" is a name); found from its letter, then what is before it (many times faster)
-_R = re.compile(rb"R(?<![^" + _CUT + rb"]R)" + _END)
+# The token R and, before it, a reference's two integer tokens (group 1: its number), read in
+# the text reversed: "12 0 R" reads "R 0 21". Forwards, a regular expression for a reference
+# starts with a digit and is tried at every digit of the text (numbers abound: coordinates,
+# marked-content ids); backwards it starts with the letter R, which it finds by a fast scan:
+# the renumbering of a piece takes a third of the time. A token R (after a space or a delimiter,
+# before one, "/" or "%") that no two integers stand before matches with no group 1: an error.
+_REVERSED_REFERENCE = re.compile(
+    rb"R(?<![^" + _CUT + rb"/%]R)"  # (before R: "reversed", so what follows R in the text)
+    rb"(?:["
+    + _SPACE
+    + rb"]+\d+["
+    + _SPACE
+    + rb"]+(\d+)(?![^"
+    + _CUT
+    + rb"])|(?![^"
+    + _CUT
+    + rb"]))"
+)
 _TOKEN = re.compile(
     rb"<<|>>|[\[\]{}]|/[^" + _SPACE + _DELIMITER + rb"]*|[^" + _SPACE + _DELIMITER + rb"]+"
 )
@@ -162,25 +174,27 @@ def _references(
 ) -> bytes:
     """``run``, text outside strings, with its references renumbered; ``table``
     (``_table(number)``, made once for many runs) gives a number's new reference as written."""
-    parts = _REFERENCE.split(run)
-    numbers = parts[1::2]
-    if len(_R.findall(run)) != len(numbers):
-        raise ValueError("an R not after two integers")
-    if not numbers:
+    if run.find(b"R") < 0:
         return run
+    # backwards (see _REVERSED_REFERENCE): numbers, and the new references, reversed too
+    parts = _REVERSED_REFERENCE.split(run[::-1])
+    numbers = parts[1::2]
+    if None in numbers:
+        raise ValueError("an R not after two integers")
     written = list(map((table if table is not None else _table(number)).get, numbers))
     if None in written:  # a number not in the table as written ("007"), or not in ``number``
         written = [
-            w if w is not None else b"%d 0 R" % number.get(int(n), nowhere)
+            w if w is not None else (b"%d 0 R" % number.get(int(n[::-1]), nowhere))[::-1]
             for w, n in zip(written, numbers, strict=True)
         ]
     parts[1::2] = written
-    return b"".join(parts)
+    return b"".join(parts)[::-1]
 
 
 def _table(number: dict[int, int]) -> dict[bytes, bytes]:
-    """Each number of ``number`` as written (no leading zero), to its new reference."""
-    return {b"%d" % old: b"%d 0 R" % new for old, new in number.items()}
+    """Each number of ``number`` as written (no leading zero), to its new reference; both
+    reversed, as ``_references`` reads them."""
+    return {(b"%d" % old)[::-1]: (b"%d 0 R" % new)[::-1] for old, new in number.items()}
 
 
 _ID_KEYS = (b"/ID", b"/Headers")
