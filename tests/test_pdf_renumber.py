@@ -259,3 +259,17 @@ def test_an_id_spelled_otherwise_than_qpdf_is_not_guessed():
     # "<5531>" is "U1" too: the piece's own bytes then go through qpdf, which spells it "(U1)"
     with pytest.raises(ValueError):
         rename_ids_strict(b"<</ID<5531>>>", {b"(U1)": b"(p1-U1)"})
+
+
+def test_an_id_key_spelled_with_an_escape_goes_through_qpdf():
+    # "/I#44" is the name /ID: the piece's own bytes are not renamed here, qpdf spells it /ID
+    pdf = pikepdf.Pdf.new()
+    cell = pdf.make_indirect(pikepdf.Dictionary(ID=pikepdf.String("U1")))
+    serial = Serializer({cell.objgen[0]: 40}, 5, {b"U1": pikepdf.String(b"p1-U1")})
+    assert Renumbering(serial).bodies([b"<</I#44(U1)>>"], lambda k: cell) == [b"<< /ID (p1-U1) >>"]
+
+
+@pytest.mark.parametrize("text", [b"]/ID(U1)", b"<</A[>>]/ID(U1)>>"])
+def test_a_container_closed_that_was_not_open_is_an_error(text):
+    with pytest.raises(ValueError):
+        rename_ids(text, {b"(U1)": b"(p1-U1)"})

@@ -198,6 +198,7 @@ def _table(number: dict[int, int]) -> dict[bytes, bytes]:
 
 
 _ID_KEYS = (b"/ID", b"/Headers")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
 def has_ids(text: bytes) -> bool:
@@ -218,46 +219,80 @@ def _with_ids(texts: list[bytes]) -> list[int]:
     whole = b"\x02".join(texts)
     ends = list(accumulate(len(text) + 1 for text in texts))  # where each text's next one starts
     found = set()
-    for key in (b"/ID", b"/Headers"):
+    for key in (b"/ID", b"/Headers", b"#"):
         at = whole.find(key)
         while at >= 0:
             found.add(bisect_right(ends, at))
             at = whole.find(key, at + len(key))
-    return sorted(k for k in found if has_ids(texts[k]))
+    return sorted(k for k in found if has_ids(texts[k]) or hides_id_key(texts[k]))
+
+
+_ESCAPED_NAME = re.compile(rb"/[^" + _SPACE + _DELIMITER + rb"]*#[^" + _SPACE + _DELIMITER + rb"]*")
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+def hides_id_key(text: bytes) -> bool:
+    """Whether ``text`` spells ``/ID`` or ``/Headers`` with a ``#`` escape ("/I#44"), which the
+    renaming does not read (qpdf writes every name plainly)."""
+    for name in _ESCAPED_NAME.findall(text) if text.find(b"#") >= 0 else ():
+        if _ESCAPE.sub(lambda code: bytes.fromhex(code[1].decode()), name) in _ID_KEYS:
+            return True
+    return False
 
 
 _EMPTY_HEADERS = re.compile(rb"/Headers[" + _SPACE + rb"]*\[[" + _SPACE + rb"]*\]")
 
 
-def rename_ids(text: bytes, table: dict[bytes, bytes]) -> bytes:
+def rename_ids(
+    text: bytes, table: dict[bytes, bytes], known: dict[bytes, tuple] | None = None
+) -> bytes:
     """``text`` (an object in PDF syntax) with each string that is the value of an ``/ID`` or
     ``/Headers`` key, or inside an array that is, written ``table[string]`` (strings as qpdf
     writes them; a string not in ``table`` stays)."""
-    return _rename(text, table, strict=False)
+    return _rename(text, table, False, known)
 
 
-def rename_ids_strict(text: bytes, table: dict[bytes, bytes]) -> bytes:
+def rename_ids_strict(
+    text: bytes, table: dict[bytes, bytes], known: dict[bytes, tuple] | None = None
+) -> bytes:
     """``rename_ids``, where a string in an ID's place that is not in ``table`` is an error: the
     piece's own bytes may spell an ID otherwise than qpdf, whose spelling the table has."""
-    return _rename(text, table, strict=True)
+    return _rename(text, table, True, known)
 
 
-def _rename(text: bytes, table: dict[bytes, bytes], strict: bool) -> bytes:
+def _rename(
+    text: bytes, table: dict[bytes, bytes], strict: bool, known: dict[bytes, tuple] | None
+) -> bytes:
+    """``rename_ids``; ``known``: the containers open after an object's text up to its first
+    string, by that text with its digits as 0 (no digit changes how the containers open and
+    close), kept from one object to the next (table cells start alike)."""
     out: list[bytes] = []
     # the open containers: [True, key] a dictionary (key: None where a key comes next),
     # [False, renamed] an array (renamed: its strings are IDs); the object itself in an array
     stack: list[list] = [[False, False]]
     start = 0
-    search = _STRING.search
+    find = text.find
     while True:
-        found = search(text, start)
-        if found is None:  # no string after: nothing left to rename
+        at = _next_string(text, start)
+        if at < 0 or (  # no string after, or none that can be an ID: the rest as it is
+            find(b"/ID", start) < 0
+            and find(b"/Headers", start) < 0
+            and not any(not is_dict and renamed for is_dict, renamed in stack)
+        ):
             out.append(text[start:])
             return b"".join(out)
-        at = found.start()
         run = text[start:at]
         out.append(run)
-        _follow(_TOKEN.findall(run), stack)
+        if start or known is None:
+            _follow(_TOKEN.findall(run), stack)
+        else:  # the object's first string
+            key = run.translate(_DIGITS_AS_ZERO)
+            after = known.get(key)
+            if after is None:
+                _follow(_TOKEN.findall(run), stack)
+                known[key] = tuple(tuple(level) for level in stack)
+            else:
+                stack = [list(level) for level in after]
         end = _literal_end(text, at) if text[at] == 40 else _hex_end(text, at)
         string, top = text[at:end], stack[-1]
         renamed = top[1] in _ID_KEYS if top[0] else top[1]
@@ -273,6 +308,15 @@ def _rename(text: bytes, table: dict[bytes, bytes], strict: bool) -> bytes:
         start = end
 
 
+def _next_string(text: bytes, start: int) -> int:
+    """Where the next string (literal or hex) opens at or after ``start``; -1: none."""
+    literal = text.find(b"(", start)
+    hexa = text.find(b"<", start, literal if literal >= 0 else len(text))
+    while hexa >= 0 and text[hexa + 1 : hexa + 2] == b"<":  # "<<" opens a dictionary
+        hexa = text.find(b"<", hexa + 2, literal if literal >= 0 else len(text))
+    return hexa if hexa >= 0 else literal
+
+
 def _follow(tokens: list[bytes], stack: list[list]) -> None:
     """Follow tokens (no string among them) through the containers ``stack``."""
     top = stack[-1]
@@ -284,6 +328,8 @@ def _follow(tokens: list[bytes], stack: list[list]) -> None:
             top = [False, top[1] in _ID_KEYS if top[0] else top[1]]
             stack.append(top)
         elif token == b">>" or token == b"]":
+            if len(stack) == 1 or top[0] != (token == b">>"):
+                raise ValueError("a dictionary or array closed that was not open")
             stack.pop()
             top = stack[-1]
             if top[0]:
@@ -310,6 +356,7 @@ class Renumbering:
         self.table = _table(self.number)
         self.ids = {pikepdf.String(old).unparse(): new.unparse() for old, new in serial.ids.items()}
         self._stream = pikepdf.ObjectType.stream
+        self._known: dict[bytes, tuple] = {}  # rename_ids's, for this piece
 
     def body(self, obj) -> bytes:
         """The object itself (for a stream: its dictionary), as ``Serializer.body`` writes it."""
@@ -343,9 +390,11 @@ class Renumbering:
 
     def _renamed(self, text: bytes, obj, parse, k: int) -> bytes:
         if type(obj) is not bytes:
-            return rename_ids(text, self.ids)
-        try:  # the piece's own spelling of a string may not be qpdf's
-            return rename_ids_strict(text, self.ids)
+            return rename_ids(text, self.ids, self._known)
+        try:  # the piece's own spelling of a string or key may not be qpdf's
+            if hides_id_key(text):
+                raise ValueError("an ID's key spelled with an escape")
+            return rename_ids_strict(text, self.ids, self._known)
         except ValueError:
             if parse is None:
                 raise
