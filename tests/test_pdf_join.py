@@ -355,3 +355,19 @@ def test_a_joined_file_reads_as_if_qpdf_wrote_every_object(tmp_path, monkeypatch
     assert [n for n in copied if copied[n] != written[n]] == []
     if kind == "languages":
         assert any(b"/Lang (es-ES)" in text for text in copied.values() if isinstance(text, bytes))
+
+
+@pytest.mark.parametrize("with_a_dictionary", [False, True])
+def test_the_top_level_elements_are_the_documents_kids(with_a_dictionary):
+    # read from qpdf's writing of the Document's /K (thousands of elements, none read), or, with
+    # a direct dictionary in it (a marked-content reference), element by element
+    from mesocare.render.pdf_join.structure import top_level
+
+    pdf = pikepdf.new()
+    first, second = (pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.P)) for _ in range(2))
+    kids = [first, 5, second]
+    if with_a_dictionary:
+        kids.insert(1, pikepdf.Dictionary(Type=pikepdf.Name.MCR, MCID=3))
+    document = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.Document, K=pikepdf.Array(kids)))
+    struct = pikepdf.Dictionary(K=pikepdf.Array([document]))
+    assert top_level(struct) == ([first.objgen[0], second.objgen[0]], [document])

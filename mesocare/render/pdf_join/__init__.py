@@ -151,13 +151,13 @@ class _Join:
         serial = Serializer(number, nowhere, {old: new for new, old, _ in ids})
         shift = self.structure.next_key
         changed = self.pages.add(src, number, side, shift)
+        writer = Renumbering(serial)
         if struct is not None:
-            changed |= self.structure.speak(root, kids, index == 0)
-            self.structure.add(struct, kids, side, shift, serial, ids, prefix)
+            changed |= self.structure.speak(src, kids, index == 0)
+            self.structure.add(struct, kids, side, shift, writer, ids, prefix)
         for entry in rest:  # an object the join changed is written as pikepdf now has it
             if entry[0] in changed and type(entry[2]) is bytes:
                 entry[2] = src.get_object(entry[0], 0)
-        writer = Renumbering(serial)
         raws = [obj.read_raw_bytes() for obj in streams]
         heads = [obj.stream_dict for obj in streams]
         for head, raw in zip(heads, raws, strict=True):

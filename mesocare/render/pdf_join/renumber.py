@@ -65,6 +65,8 @@ def renumber_many(
 ) -> list[bytes]:
     """``renumber`` for each of ``texts``, done at once (one pass over them all); ``table``:
     ``number`` as written (``_table``), when made once for many calls."""
+    if not texts:
+        return []
     text = b"\x02".join(texts)
     if text.count(b"\x02") != len(texts) - 1 or text.find(b"\x01") >= 0:
         # a text holds a byte used here as a mark (in a string, as UTF-16 may): one at a time
@@ -352,10 +354,11 @@ class Renumbering:
     def __init__(self, serial):
         import pikepdf
 
+        self.serial = serial
         self.number, self.nowhere = serial.number, serial.nowhere
         self.table = _table(self.number)
         self.ids = {pikepdf.String(old).unparse(): new.unparse() for old, new in serial.ids.items()}
-        self._stream = pikepdf.ObjectType.stream
+        self._stream, self._object = pikepdf.ObjectType.stream, pikepdf.Object
         self._known: dict[bytes, tuple] = {}  # rename_ids's, for this piece
 
     def body(self, obj) -> bytes:
@@ -363,6 +366,20 @@ class Renumbering:
         if obj._type_code == self._stream:  # noqa: SLF001 (pikepdf's kind, without isinstance)
             return self.bodies([obj.stream_dict])[0]
         return self.bodies([obj])[0]
+
+    def values(self, values: list) -> list[bytes]:
+        """``Serializer.value`` of each of ``values`` (values inside an object): a direct
+        dictionary or array is written by qpdf, none of the objects it refers to read."""
+        out = [b""] * len(values)
+        direct = []
+        for k, value in enumerate(values):
+            if isinstance(value, self._object) and not value.is_indirect:
+                direct.append(k)
+            else:
+                out[k] = self.serial.value(value)
+        for k, text in zip(direct, self.bodies([values[k] for k in direct]), strict=True):
+            out[k] = text
+        return out
 
     def bodies(self, objects: list, parse=None) -> list[bytes]:
         """``body`` of each of ``objects`` (none a stream): a pikepdf object, or an object's text

@@ -11,6 +11,7 @@ typeset in another language than the document's keeps it (``/Lang`` on its eleme
 
 from __future__ import annotations
 
+import re
 from array import array
 from typing import Any
 
@@ -38,22 +39,46 @@ def tree_items(node, key: str) -> list:
     return pairs
 
 
-def top_level(struct) -> tuple[list, list]:
-    """A piece's top-level structure elements (the kids of its ``Document`` elements, and any
-    other element at the top) and its ``Document`` elements."""
+def top_level(struct) -> tuple[list[int], list]:
+    """The numbers of a piece's top-level structure elements (the kids of its ``Document``
+    elements, and any other element at the top) and its ``Document`` elements."""
     import pikepdf
 
-    def listed(value) -> list:
-        return list(value) if isinstance(value, pikepdf.Array) else [] if value is None else [value]
-
-    kids, documents = [], []
-    for element in listed(struct.get("/K")):
+    kids: list[int] = []
+    documents = []
+    for element in _listed(struct.get("/K")):
         if isinstance(element, pikepdf.Dictionary) and element.get("/S") == "/Document":
             documents.append(element)
-            kids.extend(listed(element.get("/K")))
-        else:
-            kids.append(element)
+            kids.extend(_elements(element.get("/K")))
+        elif isinstance(element, pikepdf.Dictionary) and element.is_indirect:
+            kids.append(element.objgen[0])
     return kids, documents
+
+
+def _listed(value) -> list:
+    import pikepdf
+
+    return list(value) if isinstance(value, pikepdf.Array) else [] if value is None else [value]
+
+
+_REFERENCE = re.compile(rb"(\d+) \d+ R")
+
+
+def _elements(value) -> list[int]:
+    """The numbers of the structure elements in ``value`` (a ``/K``): read from qpdf's writing
+    of it when it holds only references and marked-content numbers, so that none of the
+    elements is read (a piece's Document element has thousands)."""
+    import pikepdf
+
+    if isinstance(value, pikepdf.Array):
+        text = value.unparse(resolved=True)
+        if text.find(b"<") < 0 and text.find(b"(") < 0:  # no dictionary, no string
+            return [int(number) for number in _REFERENCE.findall(text)]
+    return [
+        kid.objgen[0]
+        for kid in _listed(value)
+        if isinstance(kid, pikepdf.Dictionary) and kid.is_indirect
+    ]
 
 
 def prefixed_ids(struct, prefix: bytes) -> list[tuple[Any, bytes, Any]]:
@@ -80,43 +105,39 @@ class Structure:
         self.classes: dict[str, bytes] = {}
         self.lang: bytes | None = None
 
-    def speak(self, root, kids: list, first: bool) -> set[int]:
-        """The joined file's language is the first piece's; a piece in another language gives it
-        to its top-level elements that name none (before the piece is written). The numbers of
-        the elements changed."""
+    def speak(self, src, kids: list[int], first: bool) -> set[int]:
+        """The joined file's language is the first piece's; a piece (``src``) in another language
+        gives it to its top-level elements (``kids``) that name none (before the piece is
+        written). The numbers of the elements changed."""
         import pikepdf
 
-        lang = root.get("/Lang")
+        lang = src.Root.get("/Lang")
         changed: set[int] = set()
         if first:
             self.lang = bytes(lang) if lang is not None else None
         elif lang is not None and bytes(lang) != self.lang:
-            for kid in kids:
+            for number in kids:
+                kid = src.get_object(number, 0)
                 if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and "/Lang" not in kid:
                     kid.Lang = lang
-                    if kid.is_indirect:  # (a direct one is left out of the joined tree)
-                        changed.add(kid.objgen[0])
+                    changed.add(number)
         return changed
 
     def add(
-        self, struct, kids: list, side: int, shift: int, serial, ids: list, prefix: bytes
+        self, struct, kids: list[int], side: int, shift: int, writer, ids: list, prefix: bytes
     ) -> None:
         """The piece's top-level elements, parent tree leaf (keys shifted by ``shift``), ID tree
-        leaf and maps."""
-        import pikepdf
-
-        w = self.w
-        self.kids[side].extend(
-            serial.number[kid.objgen[0]]
-            for kid in kids
-            if isinstance(kid, pikepdf.Dictionary) and kid.is_indirect
-        )
+        leaf and maps; ``writer``: the piece's ``renumber.Renumbering``."""
+        w, serial = self.w, writer.serial
+        self.kids[side].extend(serial.number[kid] for kid in kids if kid in serial.number)
         pairs = tree_items(struct.ParentTree, "/Nums") if "/ParentTree" in struct else []
         keys = [int(key) for key, _ in pairs]
         if keys:
             leaf = w.reserve()
+            values = writer.values([value for _, value in pairs])
             body = b" ".join(
-                b"%d %s" % (int(key) + shift, serial.value(value)) for key, value in pairs
+                b"%d %s" % (int(key) + shift, value)
+                for (key, _), value in zip(pairs, values, strict=True)
             )
             w.obj(
                 leaf,
