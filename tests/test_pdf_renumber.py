@@ -12,13 +12,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mesocare.render.pdf_join.objects import Serializer
-from mesocare.render.pdf_join.renumber import (
-    Renumbering,
-    rename_ids,
-    rename_ids_strict,
-    renumber,
-)
+from mesocare.render.pdf_join.ids import rename_ids, rename_ids_strict
+from mesocare.render.pdf_join.objects import Renumbering, Serializer
+from mesocare.render.pdf_join.renumber import renumber
 
 pikepdf = pytest.importorskip("pikepdf")
 

@@ -42,12 +42,12 @@ from mesocare.render.pdf_join.objects import (
     OUTLINES,
     PAGES,
     STRUCT_ROOT,
+    Renumbering,
     Serializer,
     Writer,
     keys,
 )
 from mesocare.render.pdf_join.pages_outline import Pages, outline_entries, outline_items
-from mesocare.render.pdf_join.renumber import Renumbering
 from mesocare.render.pdf_join.structure import Structure, prefixed_ids, top_level
 
 __all__ = ["NPAGES", "Joined", "join", "outline_entries", "prepare"]
