@@ -19,3 +19,29 @@ TEXT = st.text(st.one_of(ODD, st.characters(exclude_categories=()), st.sampled_f
 def test_a_printed_string_is_the_literal_of_its_printable_text(text):
     # every string a template prints: control characters dropped, the rest escaped, never markup
     assert typst_values.typst_value(text) == typst_values.typst_string(printable(text))
+
+
+def test_a_handouts_steps_and_notes_cost_no_sandboxed_reads(build, monkeypatch):
+    # Each step and note reaches the PDF template as a row already written as Typst values
+    # (typst_doc's timeline and notes filters), so the checked attribute reads of the sandbox,
+    # paid for every handout of a batch, do not grow with a handout's steps and notes.
+    import dataclasses
+    from datetime import date, time
+
+    from mesocare.render.typst_doc import typst_environment, typst_source
+
+    h = build(date(2024, 6, 10), time(10, 0), areas=("face", "body"), prescribed=("lasix",))
+    longer = dataclasses.replace(h, items=h.items * 3, notes=h.notes * 3)
+    sandbox = type(typst_environment(None))
+    reads: list[str] = []
+    checked = sandbox.getattr
+    monkeypatch.setattr(sandbox, "getattr", lambda env, o, a: reads.append(a) or checked(env, o, a))
+
+    def read_to_print(handout) -> int:
+        reads.clear()
+        source = typst_source([handout], handout.clinic)
+        assert source.count("(when: ") == len(handout.items)
+        return len(reads)
+
+    few, many = read_to_print(h), read_to_print(longer)
+    assert many == few
