@@ -45,3 +45,32 @@ def test_a_handouts_steps_and_notes_cost_no_sandboxed_reads(build, monkeypatch):
 
     few, many = read_to_print(h), read_to_print(longer)
     assert many == few
+
+
+def test_the_words_of_a_language_are_made_once_and_each_handout_gets_its_own(build, monkeypatch):
+    # A batch's handouts in one language share the words that depend on the language alone
+    # (made once, not through the catalog again for every handout), but each handout's words
+    # are its own: a template that changes the lists and dicts it is given changes no other
+    # patient's handout.
+    import dataclasses
+    from datetime import date, time
+
+    from mesocare import lang as languages
+    from mesocare.lang.language import Language
+    from mesocare.render import pdf_words
+
+    french = languages.get("fr")
+    first = dataclasses.replace(build(date(2024, 6, 10), time(10, 0)), lang=french)
+    others = [dataclasses.replace(first, patient_name=f"Patient {n}") for n in range(20)]
+    asked: list[str] = []
+    translate = Language.gettext
+    monkeypatch.setattr(Language, "gettext", lambda s, m: asked.append(m) or translate(s, m))
+    words = pdf_words.handout_words(first)
+    once = len(asked)
+    rest = [pdf_words.handout_words(h) for h in others]
+    assert len(asked) - once < len(others) * 10, "the catalog asked again for every handout"
+    assert all(w == words for w in rest)
+    words["labels"]["date"] = words["page"][0] = words["tags"]["late"] = "Secret Person"
+    assert "Secret Person" not in str(rest[0]) and "Secret Person" not in str(
+        pdf_words.handout_words(first)
+    )
