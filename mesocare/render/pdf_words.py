@@ -101,7 +101,7 @@ def _language_words(lang: Language) -> dict:
         "call_clinic": g(PDF_WORDS["call_clinic"]),
         "read": g(PDF_WORDS["read"]),
         "signature": g(PDF_WORDS["signature"]),
-        "not_reviewed": g("not yet reviewed by a clinician"),
+        "not_reviewed": lang.gettext("not yet reviewed by a clinician"),
         "clinic_rules": g("Includes the clinic's own rules."),
         "language": (
             None
