@@ -49,6 +49,7 @@ baseline from the same run, and rerun a script to refresh its section:
     .venv/bin/python bench/scale.py --write-results
     .venv/bin/python bench/mail.py --write-results
     .venv/bin/python bench/instructions.py --write-results
+    .venv/bin/python bench/source.py --write-results
     .venv/bin/python bench/hl7_split.py --write-results
     .venv/bin/python bench/join.py --write-results --baseline ../mesocare-old
 """

@@ -14,7 +14,15 @@ from conftest import REPO
 sys.path.insert(0, str(REPO / "bench"))
 import results
 
-SCRIPTS = ["batch.py", "hl7_split.py", "instructions.py", "mail.py", "scale.py", "startup.py"]
+SCRIPTS = [
+    "batch.py",
+    "hl7_split.py",
+    "instructions.py",
+    "mail.py",
+    "scale.py",
+    "source.py",
+    "startup.py",
+]
 
 
 @pytest.fixture
@@ -92,7 +100,8 @@ def test_every_bench_script_can_write_its_results(script):
     )
     assert done.returncode == 0, done.stderr
     assert "--write-results" in done.stdout
-    if script not in ("hl7_split.py", "instructions.py"):  # their comparisons are built in
+    # their comparisons are built in, or made with --keep (source.py)
+    if script not in ("hl7_split.py", "instructions.py", "source.py"):
         assert "--baseline" in done.stdout
 
 
@@ -102,3 +111,19 @@ def test_results_md_is_the_scripts_output():
     sections = [line[3:] for line in text.splitlines() if line.startswith("## ")]
     assert sections == sorted(sections) and sections
     assert all(s.startswith("bench/") and s[len("bench/") :] in SCRIPTS for s in sections)
+
+
+def test_the_source_bench_writes_the_typst_source_of_a_batch(tmp_path):
+    # bench/source.py counts this program under callgrind: it must still run against the code
+    import batch
+    import source
+
+    csv, out = tmp_path / "day.csv", tmp_path / "day.typ"
+    batch.schedule(csv, 60)
+    for what in ("handouts", "source"):
+        subprocess.run(
+            [sys.executable, "-c", source.RUN, str(csv), what, str(out)], check=True, timeout=300
+        )
+        assert out.exists() == (what == "source")
+    text = out.read_text(encoding="utf-8")
+    assert text.count('#mc-run("h') == 60 and text.count('#mc-run("cover"') == 1

@@ -353,3 +353,34 @@ def test_the_pdf_calendar_made_once_per_plan_is_the_one_made_afresh(ruleset):
     n = len(CASES)
     assert made[-1] != made[0], "a window a day longer draws its own picture"
     assert all(made[k] != made[2 * n + k] for k in range(n)), "so does the same plan in French"
+
+
+def test_a_days_appointments_with_the_same_steps_share_one_pdf_calendar(ruleset, monkeypatch):
+    # The picture counts half days, so the time of day draws nothing: the same plan at 09:00,
+    # 10:15 and 16:45 is one picture, made once. At midnight or untimed (a window then starts or
+    # ends on a day's edge), late in the evening, or with a window that starts half a day later,
+    # the picture differs and is made for itself.
+    import dataclasses
+
+    from mesocare.render import calendar_typst
+
+    times = ["09:00", "10:15", "16:45", "00:00", "00:30", "23:30", "23:45", "23:59"]
+    handouts = [handout_from([*CASES["one-area"], "--time", at], ruleset) for at in times]
+    handouts.append(handout_from(CASES["untimed"], ruleset))
+    first = handouts[0]
+    before = next(i for i in first.items if i.phase == "before" and i.start.hour == 0)
+    after = next(i for i in first.items if i.phase == "after" and i.end and i.end.hour != 0)
+    midnight = after.end.replace(hour=0, minute=0) + timedelta(days=1)
+    for step, changed in (
+        (before, dataclasses.replace(before, start=before.start + timedelta(hours=12))),
+        (after, dataclasses.replace(after, end=midnight)),  # the same last day, all of it
+    ):
+        items = tuple(changed if i is step else i for i in first.items)
+        handouts.append(dataclasses.replace(first, items=items))
+    made_afresh = [calendar_typst._code(h, None) for h in handouts]
+    draw, drawn = calendar_typst._code, []
+    monkeypatch.setattr(calendar_typst, "_code", lambda h, locale: drawn.append(h) or draw(h, None))
+    calendar_typst._cache.clear()
+    assert [calendar_typst.code(h) for h in handouts] == made_afresh
+    assert made_afresh[0] not in made_afresh[-2:], "a band from noon, or to midnight, is drawn so"
+    assert not any(h is handouts[1] or h is handouts[2] for h in drawn), "10:15 and 16:45: 09:00's"

@@ -18,6 +18,8 @@ from cachetools import LRUCache
 from mesocare.memo import get_or_make
 from mesocare.model import Handout
 from mesocare.render import calendar
+from mesocare.render.calendar import _last_day as last_day  # what build() reads of a window
+from mesocare.render.calendar import _starts_mid as starts_mid
 
 
 def _s(text: str) -> str:
@@ -40,16 +42,29 @@ _cache: LRUCache = LRUCache(CACHE_SIZE)
 
 def code(handout: Handout, locale: str | None = None) -> str:
     """The calendar picture of ``handout`` as Typst code. Made once per plan: what
-    ``calendar.build`` reads of a handout is the key (its language, today, the appointment, the
-    course and each step's phase, window, name and rule)."""
+    ``calendar.build`` reads of a handout is the key (its language, today, the appointment's day,
+    the course, and each dated step's phase, rule, name and days, with whether it starts or ends
+    within a day). The picture counts half days, so the time of day draws nothing: a day's
+    appointments at 10:00 and 11:30 with the same steps share one picture."""
     h = handout
     key = (
         h.lang,
         locale,
-        h.start,
+        h.start.date(),
         h.today,
         h.course,
-        tuple((i.phase, i.start, i.end, i.name, i.rule) for i in h.items),
+        tuple(
+            (
+                i.phase,
+                i.rule,
+                i.name,
+                i.start.date(),
+                starts_mid(i.start),
+                None if i.end is None else last_day(i.end),
+            )
+            for i in h.items
+            if i.phase in ("before", "after")  # the day's steps are not bands
+        ),
     )
     return get_or_make(_cache, key, lambda: _code(h, locale))
 

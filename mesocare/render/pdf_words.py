@@ -7,6 +7,8 @@ The Typst templates (``handout.typ.j2``, ``cover.typ.j2``) print what these retu
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from mesocare.lang.language import Language
 from mesocare.lang.ui import N_, SECTION_TITLES, areas, clinic_name, split_placeholders, technique
 from mesocare.model import Batch, Handout
@@ -68,43 +70,18 @@ def _around(lang: Language, message: str, name: str) -> list[str]:
     return split_placeholders(lang.gettext(message), name)
 
 
-def handout_words(h: Handout) -> dict:
-    """Every word one PDF handout prints besides the rule texts, in its language."""
-    lang = h.lang
+@lru_cache(maxsize=32)
+def _language_words(lang: Language) -> dict:
+    """The words of a PDF handout that depend on its language alone, made once per language
+    rather than for every handout of a batch (``handout_words`` copies its lists and dicts: a
+    template may change what it is given)."""
     g = lang.gettext
     page = _around(lang, PDF_WORDS["page"], "n")
-    made = lang._(
-        PDF_WORDS["made_reviewed"] if h.reviewed_on else PDF_WORDS["made"],
-        day=lang.day(h.today),
-        version=h.rules_version[:12],
-        reviewed=lang.day(h.reviewed_on) if h.reviewed_on else "",
-    )
-    signed = (
-        lang._("reviewed by %(name)s", name=h.clinic.reviewed_by)
-        if h.clinic.reviewed_by
-        else lang.gettext("not yet reviewed by a clinician")
-    )
-    extra = []
-    if h.clinic_rules:
-        extra.append(g("Includes the clinic's own rules."))
-    if not lang.is_default:
-        extra.append(lang._("Language: %(language)s.", language=lang.display_name))
-    if h.translation:
-        extra.append(h.translation)
     return {
         "typst_lang": lang.code,
         "typst_region": typst_region(lang),
         "hyphenate": not lang.is_default,
-        "clinic": clinic_name(lang, h.clinic.name),
-        "date": lang.day(h.start.date()),
-        "time": lang.clock(h.start) if h.timed else None,
-        "areas": areas(lang, h.areas),
-        "technique": technique(lang, h.technique),
-        "lower": lang.day(h.start.date())
-        + " · "
-        + lang._(PDF_WORDS["rule_set"], version=h.rules_version[:12]),
         "page": [page[0], *split_placeholders(page[1], "m")],
-        "patient_id": lang._(PDF_WORDS["patient_id"], id=h.patient_id or ""),
         "labels": {k: g(PDF_WORDS[k]) for k in ("date", "time", "area", "treatment")},
         "titles": {
             "before": g(SECTION_TITLES["before"]),
@@ -121,14 +98,71 @@ def handout_words(h: Handout) -> dict:
         "tags": {"late": g(PDF_WORDS["late_tag"]), "clinic": g(PDF_WORDS["clinic_tag"])},
         "when": g(PDF_WORDS["when"]),
         "what": g(PDF_WORDS["what"]),
+        "call_clinic": g(PDF_WORDS["call_clinic"]),
+        "read": g(PDF_WORDS["read"]),
+        "signature": g(PDF_WORDS["signature"]),
+        "not_reviewed": lang.gettext("not yet reviewed by a clinician"),
+        "clinic_rules": g("Includes the clinic's own rules."),
+        "language": (
+            None
+            if lang.is_default
+            else lang._("Language: %(language)s.", language=lang.display_name)
+        ),
+    }
+
+
+def handout_words(h: Handout) -> dict:
+    """Every word one PDF handout prints besides the rule texts, in its language."""
+    lang = h.lang
+    same = _language_words(lang)
+    made = lang._(
+        PDF_WORDS["made_reviewed"] if h.reviewed_on else PDF_WORDS["made"],
+        day=lang.day(h.today),
+        version=h.rules_version[:12],
+        reviewed=lang.day(h.reviewed_on) if h.reviewed_on else "",
+    )
+    signed = (
+        lang._("reviewed by %(name)s", name=h.clinic.reviewed_by)
+        if h.clinic.reviewed_by
+        else same["not_reviewed"]
+    )
+    extra = []
+    if h.clinic_rules:
+        extra.append(same["clinic_rules"])
+    if same["language"] is not None:
+        extra.append(same["language"])
+    if h.translation:
+        extra.append(h.translation)
+    day = lang.day(h.start.date())
+    return {
+        "typst_lang": same["typst_lang"],
+        "typst_region": same["typst_region"],
+        "hyphenate": same["hyphenate"],
+        "clinic": clinic_name(lang, h.clinic.name),
+        "date": day,
+        "time": lang.clock(h.start) if h.timed else None,
+        "areas": areas(lang, h.areas),
+        "technique": technique(lang, h.technique),
+        "lower": day + " · " + lang._(PDF_WORDS["rule_set"], version=h.rules_version[:12]),
+        "page": list(same["page"]),
+        "patient_id": lang._(PDF_WORDS["patient_id"], id=h.patient_id or ""),
+        "labels": dict(same["labels"]),
+        "titles": dict(same["titles"]),
+        "phone": list(same["phone"]),
+        "kicker": same["kicker"],
+        "name": same["name"],
+        "read_first": same["read_first"],
+        "tags": dict(same["tags"]),
+        "when": same["when"],
+        "what": same["what"],
         "call": (
             lang._(PDF_WORDS["call_on"], phone=h.clinic.phone)
             if h.clinic.phone
-            else g(PDF_WORDS["call_clinic"])
+            else same["call_clinic"]
         ),
         "emergency": h.emergency,
-        "read": g(PDF_WORDS["read"]),
-        "signature": g(PDF_WORDS["signature"]),
+        "read": same["read"],
+        "signature": same["signature"],
         "made": lang.typo(" ".join([made[:-1] + "; " + signed + ".", *extra])),
     }
 

@@ -67,7 +67,7 @@ def typst_environment(clinic_dir: str | None):
     base.filters["typst"] = typst_value
     # Own template cache: a template compiled by the base environment has no finalize.
     env = base.overlay(finalize=typst_value, cache_size=64)
-    env.filters = dict(env.filters, calendar=_calendar_value)
+    env.filters = dict(env.filters, calendar=_calendar_value, timeline=_timeline, notes=_notes)
     return env
 
 
@@ -76,6 +76,33 @@ def _calendar_value(handout: Handout, locale: str | None = None) -> TypstCode:
     from mesocare.render.calendar_typst import code
 
     return TypstCode(code(handout, locale))
+
+
+def _timeline(handout: Handout, phase: str) -> tuple[TypstCode, ...]:
+    """The ``timeline`` filter: a handout's steps of one phase ("before", "day", "after") as the
+    timeline's rows, each a Typst dictionary ``(when: ..., text: ..., late: ..., clinic: ...)``
+    (``clinic``: a step of the clinic's own rules).
+
+    Made here, each field a Typst value as ``{{ ... }}`` prints it: a template that reads a
+    step's four fields in the sandbox (each read checked) pays that for every step of every
+    handout of a batch, most of the cost of its source.
+    """
+    return tuple(
+        TypstCode(
+            f"(when: {typst_value(i.when)}, text: {typst_value(i.text)}, "
+            f"late: {typst_value(i.late)}, clinic: {typst_value(i.origin == 'clinic')})"
+        )
+        for i in handout.phase(phase)
+    )
+
+
+def _notes(handout: Handout, section: str) -> tuple[TypstCode, ...]:
+    """The ``notes`` filter: a handout's notes of one section ("after", "expect", "talk-first",
+    "call-us", "caution") as rows ``(text: ..., clinic: ...)``, made as ``timeline``'s are."""
+    return tuple(
+        TypstCode(f"(text: {typst_value(n.text)}, clinic: {typst_value(n.origin == 'clinic')})")
+        for n in handout.section(section)
+    )
 
 
 def _render_source(clinic: Clinic, **context) -> str:

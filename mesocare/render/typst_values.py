@@ -67,6 +67,9 @@ def typst_string(text: str) -> TypstCode:
     return TypstCode('"' + text.translate(_STRING_TABLE) + '"')
 
 
+_NONE, _TRUE, _FALSE = TypstCode("none"), TypstCode("true"), TypstCode("false")
+
+
 def typst_value(value) -> TypstCode:
     """Any value a template prints, as Typst code that evaluates to that value (never markup).
 
@@ -74,12 +77,17 @@ def typst_value(value) -> TypstCode:
     list/tuple -> array, dict -> dictionary. Other types (dates, datetimes, objects) are refused:
     format them first with a filter such as ``day``, ``moment`` or ``clock``.
     """
+    kind = type(value)
+    # the common case first: a string with nothing to escape, so nothing for ``printable`` to
+    # drop either (every character it drops is one ``_NEEDS_ESCAPE`` finds), copied as it is
+    if kind is str and _NEEDS_ESCAPE.search(value) is None:
+        return TypstCode('"' + value + '"')
     if isinstance(value, TypstCode):
         return value
     if value is None:
-        return TypstCode("none")
-    if isinstance(value, bool):
-        return TypstCode("true" if value else "false")
+        return _NONE
+    if kind is bool:
+        return _TRUE if value else _FALSE
     if isinstance(value, int):
         return TypstCode(str(int(value)))
     if isinstance(value, float):
