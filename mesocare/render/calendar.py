@@ -180,14 +180,15 @@ def _locale_data(tag: str):
 # --------------------------------------------------------------------------------------------
 # The model
 # --------------------------------------------------------------------------------------------
-def _last_day(end: datetime) -> tuple[date, bool]:
+def last_day(end: datetime) -> tuple[date, bool]:
     """The last day a window touches and whether it ends within that day (not at midnight)."""
     if end.hour == 0 and end.minute == 0 and end.second == 0:
         return end.date() - timedelta(days=1), False
     return end.date(), True
 
 
-def _starts_mid(start: datetime) -> bool:
+def starts_mid(start: datetime) -> bool:
+    """Whether a window starts within its first day (not at midnight)."""
     return not (start.hour == 0 and start.minute == 0 and start.second == 0)
 
 
@@ -208,7 +209,7 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
     for item in h.items:
         if item.phase not in ("before", "after"):
             continue
-        first, start_half = item.start.date(), _starts_mid(item.start)
+        first, start_half = item.start.date(), starts_mid(item.start)
         if item.end is None:
             spans.append(
                 (
@@ -221,7 +222,7 @@ def build(h: Handout, locale: str | None = None) -> Calendar:
                 )
             )
             continue
-        last, end_half = _last_day(item.end)
+        last, end_half = last_day(item.end)
         goes_on = None
         if last > cap:
             goes_on = words["until"].format(day=day(last))

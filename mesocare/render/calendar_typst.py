@@ -18,8 +18,7 @@ from cachetools import LRUCache
 from mesocare.memo import get_or_make
 from mesocare.model import Handout
 from mesocare.render import calendar
-from mesocare.render.calendar import _last_day as last_day  # what build() reads of a window
-from mesocare.render.calendar import _starts_mid as starts_mid
+from mesocare.render.calendar import last_day, starts_mid  # what build() reads of a window
 
 
 def _s(text: str) -> str:
