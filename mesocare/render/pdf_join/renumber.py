@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["next_string", "renumber", "renumber_many", "reference_table", "string_end"]
+__all__ = ["next_string", "reference_table", "renumber", "renumber_many", "string_end"]
 
 SPACE = rb"\x00\t\n\x0c\r "  # PDF's white-space characters
 DELIMITER = rb"()<>\[\]{}/%"
@@ -164,7 +164,7 @@ def _references(
     run: bytes, number: dict[int, int], nowhere: int, table: dict[bytes, bytes] | None = None
 ) -> bytes:
     """``run``, text outside strings, with its references renumbered; ``table``
-    (``reference_table(number)``, made once for many runs) gives a number's new reference as written."""
+    (``reference_table(number)``, made once for many runs) gives each new reference."""
     if run.find(b"R") < 0:
         return run
     # backwards (see _REVERSED_REFERENCE): numbers, and the new references, reversed too
