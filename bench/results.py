@@ -242,13 +242,21 @@ def _describe(python: str, checkout: Path | None = None) -> str:
         if place is None:
             continue
         git = subprocess.run(
-            ["git", "-C", str(place), "describe", "--always", "--dirty", "--abbrev=12"],
+            ["git", "-C", str(place), "describe", "--always", "--abbrev=12"],
             capture_output=True,
             text=True,
             check=False,
         )
         if git.returncode == 0:
-            return f"mesocare {version}, commit {git.stdout.strip()}"
+            # changed files but this one (which the bench scripts write as they go): "-dirty"
+            changed = subprocess.run(
+                ["git", "-C", str(place), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.split("\n")
+            dirty = any(line and not line.endswith("bench/RESULTS.md") for line in changed)
+            return f"mesocare {version}, commit {git.stdout.strip()}{'-dirty' if dirty else ''}"
     return f"mesocare {version} (not from a git checkout)"
 
 

@@ -19,6 +19,7 @@ SCRIPTS = [
     "hl7_split.py",
     "instructions.py",
     "mail.py",
+    "join.py",
     "scale.py",
     "source.py",
     "startup.py",
