@@ -134,37 +134,42 @@ def handout_words(h: Handout) -> dict:
     if h.translation:
         extra.append(h.translation)
     day = lang.day(h.start.date())
-    return {
-        "typst_lang": same["typst_lang"],
-        "typst_region": same["typst_region"],
-        "hyphenate": same["hyphenate"],
-        "clinic": clinic_name(lang, h.clinic.name),
-        "date": day,
-        "time": lang.clock(h.start) if h.timed else None,
-        "areas": areas(lang, h.areas),
-        "technique": technique(lang, h.technique),
-        "lower": day + " · " + lang._(PDF_WORDS["rule_set"], version=h.rules_version[:12]),
-        "page": list(same["page"]),
-        "patient_id": lang._(PDF_WORDS["patient_id"], id=h.patient_id or ""),
-        "labels": dict(same["labels"]),
-        "titles": dict(same["titles"]),
-        "phone": list(same["phone"]),
-        "kicker": same["kicker"],
-        "name": same["name"],
-        "read_first": same["read_first"],
-        "tags": dict(same["tags"]),
-        "when": same["when"],
-        "what": same["what"],
-        "call": (
-            lang._(PDF_WORDS["call_on"], phone=h.clinic.phone)
-            if h.clinic.phone
-            else same["call_clinic"]
-        ),
-        "emergency": h.emergency,
-        "read": same["read"],
-        "signature": same["signature"],
-        "made": lang.typo(" ".join([made[:-1] + "; " + signed + ".", *extra])),
-    }
+    words = {key: _own(value) for key, value in same.items() if key not in _PARTS}
+    words.update(
+        {
+            "clinic": clinic_name(lang, h.clinic.name),
+            "date": day,
+            "time": lang.clock(h.start) if h.timed else None,
+            "areas": areas(lang, h.areas),
+            "technique": technique(lang, h.technique),
+            "lower": day + " · " + lang._(PDF_WORDS["rule_set"], version=h.rules_version[:12]),
+            "patient_id": lang._(PDF_WORDS["patient_id"], id=h.patient_id or ""),
+            "call": (
+                lang._(PDF_WORDS["call_on"], phone=h.clinic.phone)
+                if h.clinic.phone
+                else same["call_clinic"]
+            ),
+            "emergency": h.emergency,
+            "made": lang.typo(" ".join([made[:-1] + "; " + signed + ".", *extra])),
+        }
+    )
+    return words
+
+
+# the language's words that handout_words puts together into others, not printed as they are
+_PARTS = ("call_clinic", "not_reviewed", "clinic_rules", "language")
+
+
+def _own(value):
+    """A handout's own copy of a list or dict of the language's words (a template may change
+    what it is given); a string as it is."""
+    return (
+        list(value)
+        if isinstance(value, list)
+        else dict(value)
+        if isinstance(value, dict)
+        else value
+    )
 
 
 def cover_words(batch: Batch) -> dict:
