@@ -85,8 +85,8 @@ def _own_texts(src, data: bytes) -> dict[tuple[int, int], bytes | None]:
 def _numbering(src, data: bytes, w: Writer) -> tuple[dict[int, int], list, list, list, list]:
     """The piece's object numbers -> the joined file's; the streams to write (pikepdf objects);
     the other objects to write, in order, each (its number in the piece, in the joined file, its
-    text as the piece wrote it or its pikepdf object); the piece's top-level structure elements;
-    its ``Document`` elements."""
+    text as the piece wrote it or its pikepdf object); the numbers of the piece's top-level
+    structure elements; its ``Document`` elements."""
     import pikepdf
 
     root = src.Root

@@ -61,23 +61,26 @@ def renumber_many(
         return [_renumber_alone(texts[0], number, nowhere, table)]
     # "<<" opens a dictionary; here \x01 (no text has one), so that "<" opens a hex string
     runs, strings = _cut(text.replace(b"<<", b"\x01"))
-    outside = b"\x03".join(runs)
-    if outside.count(b"\x03") != len(runs) - 1 or outside.find(b"%") >= 0:
-        raise ValueError("a byte the renumbering does not read outside a string (\\x03, %)")
-    done = _references(outside, number, nowhere, table).split(b"\x03")
-    out = [b""] * (2 * len(done) - 1)
-    out[0::2], out[1::2] = done, strings
-    return b"".join(out).replace(b"\x01", b"<<").split(b"\x02")
+    joined = _renumbered(runs, strings, number, nowhere, table)
+    return joined.replace(b"\x01", b"<<").split(b"\x02")
 
 
 def _renumber_alone(text: bytes, number, nowhere, table) -> bytes:
     """One text that holds \x01, \x02 or \x03 (inside its strings: else it is an error)."""
     runs: list[bytes] = []
     strings = _strings(text, runs)
-    for run in runs:
-        if run.find(b"\x02") >= 0 or run.find(b"\x03") >= 0 or run.find(b"%") >= 0:
-            raise ValueError("a byte the renumbering does not read outside a string (%)")
-    done = _references(b"\x03".join(runs), number, nowhere, table).split(b"\x03")
+    if any(run.find(b"\x02") >= 0 for run in runs):
+        raise ValueError("a byte the renumbering does not read outside a string (\\x02)")
+    return _renumbered(runs, strings, number, nowhere, table)
+
+
+def _renumbered(runs: list[bytes], strings: list[bytes], number, nowhere, table) -> bytes:
+    """The text outside strings (``runs``) with its references renumbered, put back together
+    with the ``strings`` between them."""
+    outside = b"\x03".join(runs)
+    if outside.count(b"\x03") != len(runs) - 1 or outside.find(b"%") >= 0:
+        raise ValueError("a byte the renumbering does not read outside a string (\\x03, %)")
+    done = _references(outside, number, nowhere, table).split(b"\x03")
     out = [b""] * (2 * len(done) - 1)
     out[0::2], out[1::2] = done, strings
     return b"".join(out)
